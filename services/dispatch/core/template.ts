@@ -1,0 +1,74 @@
+import { convert } from 'html-to-text';
+import { Liquid, type Template } from 'liquidjs';
+
+/**
+ * An email template: a Liquid file whose front matter holds the subject, and whose body is the
+ * HTML part. The text part is derived from the HTML, so the two never disagree.
+ *
+ *   ---
+ *   subject: Thank you, {{ profile.firstName | default: "friend" }}
+ *   ---
+ *   <p>Your order of {{ event.properties.total | money }} is on its way.</p>
+ */
+export interface EmailTemplate {
+  readonly name: string;
+  readonly subject: Template[];
+  readonly html: Template[];
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+/** Formats { amount: "404.95", currency: "USD" } as "$404.95" (in the profile's locale when known). */
+function money(value: unknown, locale?: unknown): string {
+  if (typeof value !== 'object' || value === null) return '';
+  const { amount, currency } = value as { amount?: unknown; currency?: unknown };
+  if (typeof amount !== 'string' || typeof currency !== 'string') return '';
+  const format = new Intl.NumberFormat(typeof locale === 'string' ? locale : 'en', { style: 'currency', currency });
+  // Intl formats decimal strings exactly; the cast is for TypeScript's older signature.
+  return format.format(amount as unknown as number);
+}
+
+function engine(escapeOutput: boolean): Liquid {
+  const liquid = new Liquid({ outputEscape: escapeOutput ? 'escape' : undefined, strictFilters: true });
+  liquid.registerFilter('money', money);
+  return liquid;
+}
+
+const htmlEngine = engine(true);
+const textEngine = engine(false);
+
+export function parseTemplate(name: string, source: string): EmailTemplate {
+  const match = source.match(/^---\r?\n([\s\S]*?)\r?\n---\r?\n([\s\S]*)$/);
+  if (!match) throw new TemplateError(`${name}.liquid: must start with a front matter block (---, subject: ..., ---)`);
+  const [, frontMatter = '', body = ''] = match;
+  const fields = new Map(
+    frontMatter
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const colon = line.indexOf(':');
+        return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as const;
+      }),
+  );
+  const subject = fields.get('subject');
+  if (!subject) throw new TemplateError(`${name}.liquid: the front matter has no subject`);
+  try {
+    return { name, subject: textEngine.parse(subject), html: htmlEngine.parse(body) };
+  } catch (error) {
+    throw new TemplateError(`${name}.liquid: ${(error as Error).message}`);
+  }
+}
+
+export async function renderEmail(template: EmailTemplate, context: Record<string, unknown>): Promise<RenderedEmail> {
+  const subject = (await textEngine.render(template.subject, context)).trim();
+  const html = await htmlEngine.render(template.html, context);
+  return { subject, html, text: convert(html, { wordwrap: 78 }) };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { Contract } from './index.js';
+
+/** The envelope EventBridge wraps every detail in when it invokes a target. */
+export const EventBridgeEnvelope = z.object({
+  version: z.string(),
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  detail: z.unknown(),
+});
+export type EventBridgeEnvelope = z.infer<typeof EventBridgeEnvelope>;
+
+/**
+ * An event that can never be processed (wrong shape, wrong contract). Consumers let it fail
+ * so that, after the platform's retries, it lands in the service's dead-letter queue.
+ */
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError';
+}
+
+/** Checks the envelope and the detail against one of the given contracts. */
+export function parseBusEvent<C extends Contract>(
+  event: unknown,
+  ...contracts: readonly C[]
+): { contract: C; detail: z.output<C['schema']>; envelope: EventBridgeEnvelope } {
+  const envelope = EventBridgeEnvelope.safeParse(event);
+  if (!envelope.success) throw new InvalidEventError(`Not an EventBridge event: ${z.prettifyError(envelope.error)}`);
+  const { source, 'detail-type': detailType } = envelope.data;
+  const contract = contracts.find((candidate) => candidate.source === source && candidate.detailType === detailType);
+  if (contract === undefined) throw new InvalidEventError(`Unexpected event ${source} / ${detailType}`);
+  const detail = contract.schema.safeParse(envelope.data.detail);
+  if (!detail.success) throw new InvalidEventError(`Invalid ${detailType} detail: ${z.prettifyError(detail.error)}`);
+  return { contract, detail: detail.data as z.output<C["schema"]>, envelope: envelope.data };
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { Profile } from './profile.js';
+
+export const source = 'nudge.profiles';
+export const detailType = 'profile.updated';
+
+/**
+ * Published once per applied customer event (duplicates are dropped before this), after the
+ * profile was written. `trigger` is the customer event in bus shape, so a rule's event pattern,
+ * written against the bus, matches it as written.
+ */
+export const schema = z.object({
+  profileId: z.string().min(1),
+  changed: z.array(z.string()),
+  profile: Profile,
+  trigger: z.object({
+    source: z.string(),
+    'detail-type': z.string(),
+    detail: z.record(z.string(), z.unknown()).and(z.object({ eventId: z.string(), occurredAt: z.string() })),
+  }),
+});
+export type ProfileUpdated = z.infer<typeof schema>;
