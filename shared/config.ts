@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * Parses a service's environment once, at cold start: a missing or malformed variable stops the

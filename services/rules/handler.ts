@@ -1,5 +1,5 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';

@@ -191,7 +191,8 @@ function compileNumeric(operand: unknown, at: string): Test {
   if (second !== undefined && first !== undefined) {
     const lower = [first, second].find((bound) => bound.operator === '>' || bound.operator === '>=');
     const upper = [first, second].find((bound) => bound.operator === '<' || bound.operator === '<=');
-    if (lower === undefined || upper === undefined) throw new InvalidPattern(at, '"numeric" with two conditions needs one lower (> or >=) and one upper (< or <=) bound');
+    if (lower === undefined || upper === undefined)
+      throw new InvalidPattern(at, '"numeric" with two conditions needs one lower (> or >=) and one upper (< or <=) bound');
     if (lower.value >= upper.value) throw new InvalidPattern(at, '"numeric" lower bound must be below its upper bound');
   }
   return { kind: 'numeric', bounds };

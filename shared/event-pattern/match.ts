@@ -23,7 +23,9 @@ export function flattenEvent(event: unknown): FlatEvent {
   const walk = (value: unknown, path: string, trail: readonly number[]): void => {
     if (Array.isArray(value)) {
       const arrayId = nextArrayId++;
-      value.forEach((item, index) => walk(item, path, [...trail, arrayId, index]));
+      value.forEach((item, index) => {
+        walk(item, path, [...trail, arrayId, index]);
+      });
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, child] of Object.entries(value)) walk(child, path === '' ? key : `${path}.${key}`, trail);
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {

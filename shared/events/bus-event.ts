@@ -35,5 +35,5 @@ export function parseBusEvent<C extends Contract>(
   if (contract === undefined) throw new InvalidEventError(`Unexpected event ${source} / ${detailType}`);
   const detail = contract.schema.safeParse(envelope.data.detail);
   if (!detail.success) throw new InvalidEventError(`Invalid ${detailType} detail: ${z.prettifyError(detail.error)}`);
-  return { contract, detail: detail.data as z.output<C["schema"]>, envelope: envelope.data };
+  return { contract, detail: detail.data as z.output<C['schema']>, envelope: envelope.data };
 }

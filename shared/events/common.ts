@@ -16,7 +16,10 @@ export const UtcInstant = z.iso.datetime({ offset: false });
 export const Identity = z
   .object({
     email: z.email().optional(),
-    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number').optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number')
+      .optional(),
     customerId: z.string().min(1).optional(),
     userId: z.string().min(1).optional(),
     anonymousId: z.string().min(1).optional(),

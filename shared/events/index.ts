@@ -21,14 +21,7 @@ export type CustomerEventContract = typeof OrderCompleted | typeof CustomerUpser
 export const customerEvents: readonly CustomerEventContract[] = [OrderCompleted, CustomerUpserted];
 
 /** Every event on the bus, for the catalogue in the README and for tests. */
-export const catalogue: readonly Contract[] = [
-  ...customerEvents,
-  ProfileUpdated,
-  MessageRequested,
-  MessageSent,
-  MessageSuppressed,
-  MessageFailed,
-];
+export const catalogue: readonly Contract[] = [...customerEvents, ProfileUpdated, MessageRequested, MessageSent, MessageSuppressed, MessageFailed];
 
 export function contractFor(source: string, detailType: string): Contract | undefined {
   return catalogue.find((contract) => contract.source === source && contract.detailType === detailType);

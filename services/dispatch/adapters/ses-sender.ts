@@ -1,4 +1,4 @@
-import { SendEmailCommand, type SESv2Client, SESv2ServiceException } from '@aws-sdk/client-sesv2';
+import { type SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { RenderedEmail } from '../core/template.js';
 
 export interface OutgoingEmail extends RenderedEmail {

@@ -70,5 +70,5 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
 export async function renderEmail(template: EmailTemplate, context: Record<string, unknown>): Promise<RenderedEmail> {
   const subject = (await textEngine.render(template.subject, context)).trim();
   const html = await htmlEngine.render(template.html, context);
-  return { subject, html, text: convert(html, { wordwrap: 78 }) };
+  return { subject, html, text: convert(html, { wordwrap: 78, selectors: [{ selector: 'table', format: 'dataTable' }] }) };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Publication } from '../../../shared/adapters/bus-publisher.js';
 import { DecimalString } from '../../../shared/events/common.js';
 import * as Events from '../../../shared/events/index.js';
-import type { Publication } from '../../../shared/adapters/bus-publisher.js';
 import { toUtcInstant } from './time.js';
 
 /** What intake knows of a Shopify delivery from its headers (either spelling; see headerValue). */
@@ -77,7 +77,7 @@ export function normaliseShopify(delivery: ShopifyDelivery, payload: unknown, re
   const occurredAt = toUtcInstant(order.processed_at ?? order.created_at);
   if (occurredAt === undefined) return { kind: 'invalid', field: 'processed_at', message: 'not a timestamp' };
   const email = normaliseEmail(order.email ?? order.contact_email ?? order.customer?.email);
-  const customerId = order.customer ? gidNumber(order.customer.admin_graphql_api_id) ?? order.customer.id?.toString() : undefined;
+  const customerId = order.customer ? (gidNumber(order.customer.admin_graphql_api_id) ?? order.customer.id?.toString()) : undefined;
   if (email === undefined && customerId === undefined) {
     return { kind: 'invalid', field: 'email', message: 'the order has neither an email nor a customer' };
   }

@@ -1,5 +1,5 @@
 import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, type TransactWriteCommandInput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../../../shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
 import type { IdentityKey } from '../core/apply-event.js';
@@ -51,9 +51,7 @@ export class ProfileStore {
   }
 
   async appliedMarker(profileId: string, eventId: string): Promise<AppliedMarker | undefined> {
-    const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.appliedEvent(profileId, eventId), ConsistentRead: true }),
-    );
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.appliedEvent(profileId, eventId), ConsistentRead: true }));
     return result.Item ? { published: result.Item.published === true, changed: (result.Item.changed as string[] | undefined) ?? [] } : undefined;
   }
 
@@ -101,7 +99,12 @@ export class ProfileStore {
 
   async markPublished(profileId: string, eventId: string): Promise<void> {
     await this.documents.send(
-      new UpdateCommand({ TableName: this.tableName, Key: keys.appliedEvent(profileId, eventId), UpdateExpression: 'SET published = :true', ExpressionAttributeValues: { ':true': true } }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.appliedEvent(profileId, eventId),
+        UpdateExpression: 'SET published = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
     );
   }
 }

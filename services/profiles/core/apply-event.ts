@@ -1,8 +1,8 @@
 import type { Identity, Traits } from '../../../shared/events/common.js';
 import type { OrderCompleted } from '../../../shared/events/order-completed.js';
 import type { Profile } from '../../../shared/events/profile.js';
-import type { IdentityKind } from '../../../shared/table.js';
 import { addDecimal } from '../../../shared/money.js';
+import type { IdentityKind } from '../../../shared/table.js';
 
 /** A canonical customer event as profiles receives it. */
 export interface CustomerEvent {
@@ -82,7 +82,5 @@ export function applyEvent(before: Profile, event: CustomerEvent): Applied {
 export function changedFields(before: Profile | undefined, after: Profile): string[] {
   const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after)]);
   names.delete('traitsAt');
-  return [...names]
-    .filter((name) => JSON.stringify(before?.[name as keyof Profile]) !== JSON.stringify(after[name as keyof Profile]))
-    .sort();
+  return [...names].filter((name) => JSON.stringify(before?.[name as keyof Profile]) !== JSON.stringify(after[name as keyof Profile])).sort();
 }

@@ -13,7 +13,9 @@ export interface RuleFileProblem {
 export type RuleFilesResult = { readonly ok: true; readonly rules: CompiledRule[] } | { readonly ok: false; readonly problems: RuleFileProblem[] };
 
 export function readRuleFiles(directory: string): RuleFilesResult {
-  const files = readdirSync(directory).filter((file) => file.endsWith('.json')).sort();
+  const files = readdirSync(directory)
+    .filter((file) => file.endsWith('.json'))
+    .sort();
   const problems: RuleFileProblem[] = [];
   const rules: CompiledRule[] = [];
   const seen = new Map<string, string>();

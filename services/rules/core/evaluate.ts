@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { flattenEvent, matchesFlat } from '../../../shared/event-pattern/index.js';
 import type { MessageRequested } from '../../../shared/events/message-requested.js';
 import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
-import { flattenEvent, matchesFlat } from '../../../shared/event-pattern/index.js';
 import type { CompiledRule } from './rule.js';
 
 /**

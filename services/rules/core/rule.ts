@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Channel } from '../../../shared/events/common.js';
 import { type CompiledPattern, compilePattern } from '../../../shared/event-pattern/index.js';
+import { Channel } from '../../../shared/events/common.js';
 
 /** An EventBridge event pattern, checked by the same compiler that matches it. */
 const EventPattern = z.record(z.string(), z.unknown()).superRefine((pattern, context) => {

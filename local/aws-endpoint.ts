@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LocalEventBus, PutEventsEntry } from './event-bus.js';
+
+/** Secrets Manager ids this endpoint serves, each read from a JSON file on every request. */
+export type LocalSecrets = Readonly<Record<string, string>>;
+
+type Operation = (input: Record<string, unknown>) => { status: number; body: Record<string, unknown> };
+
+function awsError(status: number, type: string, message: string) {
+  return { status, body: { __type: type, message } };
+}
+
+/**
+ * The slice of the AWS JSON 1.1 protocol the services use (EventBridge PutEvents and Secrets
+ * Manager GetSecretValue), so the real SDK clients work unchanged through AWS_ENDPOINT_URL_*.
+ */
+export function createAwsEndpoint(bus: LocalEventBus, secrets: LocalSecrets, region: string): Server {
+  const operations: Record<string, Operation> = {
+    'AWSEvents.PutEvents': (input) => {
+      const entries = input.Entries;
+      if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10) {
+        return awsError(400, 'ValidationException', 'Entries must hold 1 to 10 entries.');
+      }
+      const results = bus.putEvents(entries as PutEventsEntry[]);
+      return { status: 200, body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results } };
+    },
+    'secretsmanager.GetSecretValue': (input) => {
+      const secretId = String(input.SecretId ?? '');
+      const file = secrets[secretId];
+      if (file === undefined || !existsSync(file)) {
+        return awsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      }
+      return {
+        status: 200,
+        body: {
+          ARN: `arn:aws:secretsmanager:${region}:000000000000:secret:${secretId}`,
+          Name: secretId,
+          SecretString: readFileSync(file, 'utf8'),
+          VersionId: 'local',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 0,
+        },
+      };
+    },
+  };
+
+  return createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const operation = operations[target];
+      let reply: ReturnType<Operation>;
+      if (operation === undefined) {
+        reply = awsError(400, 'UnknownOperationException', `The local AWS endpoint does not implement ${target || 'this request'}.`);
+      } else {
+        try {
+          reply = operation(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+        } catch (error) {
+          reply = awsError(400, 'SerializationException', (error as Error).message);
+        }
+      }
+      response.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(reply.body));
+    });
+  });
+}

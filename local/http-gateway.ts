@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type LambdaHandler, lambdaContext } from './lambda-context.js';
+
+/** API Gateway HTTP APIs refuse bodies over 10 MB before the function runs. */
+const maxPayloadBytes = 10 * 1024 * 1024;
+
+/** Content types API Gateway passes as text; every other body arrives base64-encoded. */
+const textTypes = /^(text\/|application\/(json|x-www-form-urlencoded|xml|[\w.+-]+\+json))/i;
+
+function toEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const isText = textTypes.test(headers['content-type'] ?? '');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}
+
+/** The HTTP API in front of intake: turns each request into the event API Gateway would send. */
+export function createHttpGateway(handler: LambdaHandler, region: string): Server {
+  return createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxPayloadBytes && !refused) {
+        refused = true;
+        response.writeHead(413, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ message: 'Request Entity Too Large' }));
+      }
+      if (!refused) chunks.push(chunk);
+    });
+    request.on('end', async () => {
+      if (refused) return;
+      try {
+        const result = (await handler(
+          toEvent(request, Buffer.concat(chunks)),
+          lambdaContext('nudge-intake', 29_000, region),
+        )) as APIGatewayProxyStructuredResultV2;
+        response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+        response.end(result.body ?? '');
+      } catch {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ message: 'Internal Server Error' }));
+      }
+    });
+  });
+}

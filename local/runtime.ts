@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { busName, subscriptions } from '../shared/topology.js';
+import { createAwsEndpoint } from './aws-endpoint.js';
+import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { LocalEventBus } from './event-bus.js';
+import { createHttpGateway } from './http-gateway.js';
+import type { LambdaHandler } from './lambda-context.js';
+
+export interface LocalRuntimeOptions {
+  /** Ports; 0 picks a free one. */
+  readonly httpPort: number;
+  readonly inboxPort: number;
+  readonly awsPort: number;
+  readonly dynamoDbPort: number;
+  /** Where DynamoDB's data, the bus log, dead letters and local secrets live. */
+  readonly dataDir: string;
+  /** Keep DynamoDB's data on disk (npm start) or in memory (tests). */
+  readonly persist: boolean;
+  readonly projectDir: string;
+  readonly log: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  readonly httpUrl: string;
+  readonly inboxUrl: string;
+  readonly awsUrl: string;
+  readonly dynamoDbUrl: string;
+  readonly bus: LocalEventBus;
+  /** Resolves when every event put so far has been handled (or dead-lettered). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const localRegion = 'us-east-1';
+export const localTableName = 'nudge-local';
+export const webhookSecretsId = 'nudge/webhook-secrets';
+/** Development signing secret for every shop; replace it in .local/webhook-secrets.json. */
+export const localShopifySecret = 'nudge-local-shopify-secret';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+}
+
+/** Creates the local secrets file with development defaults the first time. */
+function ensureLocalSecrets(dataDir: string): string {
+  const file = join(dataDir, 'webhook-secrets.json');
+  if (!existsSync(file)) writeFileSync(file, `${JSON.stringify({ shopify: { '*': localShopifySecret } }, null, 2)}\n`);
+  return file;
+}
+
+/**
+ * Starts Nudge on this machine: DynamoDB Local, the SES emulator, a local EventBridge and Secrets
+ * Manager, and the HTTP endpoints, then loads the unchanged service handlers with the standard
+ * AWS_ENDPOINT_URL_* variables pointing at them.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const dynamoDbPort = options.dynamoDbPort === 0 ? await freePort() : options.dynamoDbPort;
+  const dynamo = await startDynamoDbLocal({ port: dynamoDbPort, dataDir: options.persist ? join(dataDir, 'dynamodb') : undefined });
+  const started: (() => Promise<void>)[] = [() => dynamo.stop()];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await stop();
+  };
+  try {
+    await ensureTable(dynamo.endpoint, localTableName);
+
+    // A CommonJS module: under Node's ESM loader its default export arrives one level down.
+    type StartSes = (config: { host: string; port: number }) => Promise<Server>;
+    const sesModule = (await import('aws-ses-v2-local')) as unknown as { default: StartSes | { default: StartSes } };
+    const startSes = typeof sesModule.default === 'function' ? sesModule.default : sesModule.default.default;
+    const sesServer = await startSes({ host: '127.0.0.1', port: options.inboxPort === 0 ? await freePort() : options.inboxPort });
+    started.push(() => close(sesServer));
+    const inboxPort = (sesServer.address() as AddressInfo).port;
+
+    // The handlers are bound below, once their environment is set; the bus and endpoint exist first.
+    const targets: Record<'profiles' | 'rules' | 'dispatch', LambdaHandler> = {
+      profiles: () => Promise.reject(new Error('not loaded')),
+      rules: () => Promise.reject(new Error('not loaded')),
+      dispatch: () => Promise.reject(new Error('not loaded')),
+    };
+    const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log });
+    const awsEndpoint = createAwsEndpoint(bus, { [webhookSecretsId]: ensureLocalSecrets(dataDir) }, localRegion);
+    const awsPort = await listen(awsEndpoint, options.awsPort);
+    started.push(() => close(awsEndpoint));
+    const awsUrl = `http://127.0.0.1:${awsPort}`;
+
+    Object.assign(process.env, {
+      AWS_REGION: localRegion,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+      AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${inboxPort}`,
+      EVENT_BUS_NAME: busName,
+      TABLE_NAME: localTableName,
+      WEBHOOK_SECRETS_ID: webhookSecretsId,
+      RULES_DIR: join(options.projectDir, 'rules'),
+      TEMPLATES_DIR: join(options.projectDir, 'templates'),
+      SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+    const [intake, profiles, rules, dispatch] = await Promise.all([
+      import('../services/intake/handler.js'),
+      import('../services/profiles/handler.js'),
+      import('../services/rules/handler.js'),
+      import('../services/dispatch/handler.js'),
+    ]);
+    targets.profiles = profiles.handler as LambdaHandler;
+    targets.rules = rules.handler as LambdaHandler;
+    targets.dispatch = dispatch.handler as LambdaHandler;
+
+    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion);
+    const httpPort = await listen(gateway, options.httpPort);
+    started.push(() => close(gateway));
+
+    return {
+      httpUrl: `http://127.0.0.1:${httpPort}`,
+      inboxUrl: `http://127.0.0.1:${inboxPort}`,
+      awsUrl,
+      dynamoDbUrl: dynamo.endpoint,
+      bus,
+      idle: () => bus.idle(),
+      stop: async () => {
+        await bus.idle();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
