@@ -31,6 +31,8 @@ export type Rule = z.infer<typeof Rule>;
 export interface CompiledRule {
   readonly rule: Rule;
   readonly eventPattern: CompiledPattern;
+  /** The file the rule came from, for messages that point a marketer to it. */
+  readonly file?: string;
 }
 
 export function compileRule(rule: Rule): CompiledRule {

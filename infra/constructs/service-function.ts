@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export const projectRoot = join(import.meta.dirname, '..', '..');
+
+export interface ServiceFunctionProps {
+  /** The folder under services/, such as "profiles". */
+  readonly service: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** Project folders copied beside the bundle (rules/, templates/), read at cold start. */
+  readonly assetFolders?: readonly string[];
+  /** For asynchronous invocations: where events go once Lambda's retries are spent. */
+  readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * One Nudge service as a Lambda function: arm64, Node.js 24, bundled by esbuild (no Docker),
+ * its own log group and a role that can write only there.
+ */
+export class ServiceFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Nudge ${props.service} service` });
+    logGroup.grantWrite(this.role);
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5',
+      reason: 'Log streams are created at run time, so writing them needs the log-stream wildcard under this function’s own log group.',
+    });
+    const folders = props.assetFolders ?? [];
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: join(projectRoot, 'services', props.service, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup,
+      deadLetterQueue: props.deadLetterQueue,
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.service,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // The SDK is bundled so what runs in Lambda is the version the tests ran.
+        externalModules: [],
+        // Some bundled CommonJS packages call require(); ESM output needs it defined.
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => folders.map((folder) => `cp -R "${inputDir}/${folder}" "${outputDir}/${folder}"`),
+        },
+      },
+    });
+  }
+}
