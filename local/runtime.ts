@@ -125,12 +125,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
-    const [intake, profiles, rules, dispatch] = await Promise.all([
-      import('../services/intake/handler.js'),
-      import('../services/profiles/handler.js'),
-      import('../services/rules/handler.js'),
-      import('../services/dispatch/handler.js'),
-    ]);
+    // One at a time: jest's ESM loader fails on concurrent imports that share dependencies.
+    const intake = await import('../services/intake/handler.js');
+    const profiles = await import('../services/profiles/handler.js');
+    const rules = await import('../services/rules/handler.js');
+    const dispatch = await import('../services/dispatch/handler.js');
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;
     targets.dispatch = dispatch.handler as LambdaHandler;

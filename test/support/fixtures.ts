@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
+export const projectDir = join(import.meta.dirname, '..', '..');
+
+/** A fixture's exact bytes, as the platform sent them (signatures are over these). */
+export function fixtureBytes(relativePath: string): Buffer {
+  return readFileSync(join(fixturesDir, relativePath));
+}
+
+/** A fresh parsed copy, safe to change in a test. */
+export function fixtureJson<T = Record<string, unknown>>(relativePath: string): T {
+  return JSON.parse(fixtureBytes(relativePath).toString('utf8')) as T;
+}
