@@ -78,13 +78,11 @@ export class NudgeStack extends Stack {
     });
 
     const deadLetterQueue = (name: string) => {
-      const queue = new sqs.Queue(this, `${name}DeadLetters`, {
+      return new sqs.Queue(this, `${name}DeadLetters`, {
         retentionPeriod: Duration.days(14),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
-      Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
-      return queue;
     };
 
     const common = { EVENT_BUS_NAME: bus.eventBusName };

@@ -1,0 +1,149 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { NudgeStack } from '../../infra/nudge-stack.js';
+import { projectProblems } from '../../infra/validate-project.js';
+import { MessageRequested, OrderCompleted, ProfileUpdated } from '../../shared/events/index.js';
+import { busName, subscriptions } from '../../shared/topology.js';
+import { projectDir } from '../support/fixtures.js';
+
+// One synthesis for the file: bundling four functions takes a few seconds.
+const app = new App();
+const stack = new NudgeStack(app, 'Nudge', { senderAddress: 'Shop <hello@shop.example>', sesIdentity: 'shop.example' });
+const template = Template.fromStack(stack);
+const resources = (type: string) => template.findResources(type);
+const functionIdFor = (service: string) => {
+  const id = Object.entries(resources('AWS::Lambda::Function')).find(
+    ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
+  )?.[0];
+  if (!id) throw new Error(`no function for ${service}`);
+  return id;
+};
+
+describe('AWS stack', () => {
+  it('has the four services as arm64 Node.js 24 functions with their configuration', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 4);
+    for (const service of ['intake', 'profiles', 'rules', 'dispatch']) expect(functionIdFor(service)).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'dispatch', SENDER_ADDRESS: 'Shop <hello@shop.example>', TEMPLATES_DIR: 'templates' }),
+      },
+    });
+  });
+
+  it('builds one bus rule per subscription, with the pattern taken from the event contracts', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: busName });
+    template.resourceCountIs('AWS::Events::Rule', subscriptions.length);
+    const patterns = Object.values(resources('AWS::Events::Rule')).map((rule) => rule.Properties.EventPattern);
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        { source: ['nudge.intake'], 'detail-type': expect.arrayContaining([OrderCompleted.detailType]) },
+        { source: [ProfileUpdated.source], 'detail-type': [ProfileUpdated.detailType] },
+        { source: [MessageRequested.source], 'detail-type': [MessageRequested.detailType] },
+      ]),
+    );
+  });
+
+  it('gives every asynchronous path a dead-letter queue: the rule targets and the functions', () => {
+    for (const rule of Object.values(resources('AWS::Events::Rule'))) {
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: expect.anything() }, RetryPolicy: expect.anything() })]);
+    }
+    for (const service of ['profiles', 'rules', 'dispatch']) {
+      expect(resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
+    }
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 3);
+  });
+
+  it('keeps state in one on-demand table with point-in-time recovery, TTL and encryption', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('scopes grants: only profiles touches the table, every service puts only on the Nudge bus, SES only for the identity', () => {
+    const policies = Object.values(resources('AWS::IAM::Policy'));
+    const statementsOf = (service: string) => {
+      const roleId = resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.Role['Fn::GetAtt'][0];
+      return policies
+        .filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    };
+    const tableId = Object.keys(resources('AWS::DynamoDB::Table'))[0];
+    const busId = Object.keys(resources('AWS::Events::EventBus'))[0];
+    for (const service of ['intake', 'profiles', 'rules', 'dispatch']) {
+      const statements = statementsOf(service);
+      const touchesTable = statements.some((statement) => JSON.stringify(statement.Resource).includes(tableId as string));
+      expect([service, touchesTable]).toEqual([service, service === 'profiles']);
+      const putEvents = statements.filter((statement) => [statement.Action].flat().includes('events:PutEvents'));
+      expect(putEvents).toHaveLength(1);
+      expect(JSON.stringify(putEvents[0]?.Resource)).toContain(busId);
+      expect(statements.every((statement) => statement.Resource !== '*')).toBe(true);
+    }
+    const send = statementsOf('dispatch').find((statement) => statement.Action === 'ses:SendEmail');
+    expect(JSON.stringify(send?.Resource)).toContain('identity/shop.example');
+  });
+
+  it('exposes the webhook endpoint on an HTTP API with throttling and access logs, and outputs its URL', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{platform}' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+    });
+    template.hasOutput('WebhookUrl', {});
+  });
+
+  it('archives every event for replay and has an SES configuration set', () => {
+    template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365 });
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+  });
+
+  it('passes the cdk-nag AwsSolutions checks, every acknowledgement with a reason', () => {
+    // The CLI runs policy plugins after synthesis; here the pack is run the same way, on the template.
+    const assembly = app.synth();
+    const templatePath = join(assembly.directory, stack.templateFile);
+    const report = new AwsSolutionsChecks(app).validate({
+      templatePaths: [templatePath],
+      stackTemplates: [{ stackConstructPath: stack.node.path, templatePath, accountId: undefined, region: undefined }],
+      appConstruct: app,
+    });
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+    const acknowledged = assembly
+      .getStackArtifact(stack.artifactId)
+      .findMetadataByType('aws:cdk:acknowledged-rules')
+      .flatMap((entry) => Object.values(entry.data as unknown as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const reason of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+});
+
+describe('what cdk synth refuses to deploy', () => {
+  it('accepts the shipped rules and templates', () => {
+    expect(projectProblems(projectDir)).toEqual([]);
+  });
+
+  it('names a rule whose template does not exist, and a broken rule file', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
+    cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
+    cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
+    writeFileSync(
+      join(copy, 'rules', 'welcome.json'),
+      JSON.stringify({ id: 'welcome', name: 'W', trigger: { type: 'event', event: { source: ['a'] } }, channel: 'email', template: 'welcome' }),
+    );
+    expect(projectProblems(copy)).toEqual([{ file: 'welcome.json', path: 'template', message: expect.stringContaining('templates/welcome.liquid') }]);
+    writeFileSync(join(copy, 'rules', 'broken.json'), '{');
+    expect(projectProblems(copy)).toEqual([{ file: 'broken.json', path: '', message: expect.stringContaining('not valid JSON') }]);
+  });
+});
