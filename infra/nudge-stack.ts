@@ -110,7 +110,7 @@ export class NudgeStack extends Stack {
           service: 'rules',
           description: 'Evaluates the marketers’ rules and requests messages',
           timeout: Duration.seconds(30),
-          environment: { ...common, RULES_DIR: 'rules' },
+          environment: { ...common, TABLE_NAME: table.tableName, RULES_DIR: 'rules' },
           assetFolders: ['rules'],
           deadLetterQueue: dlq,
         });
@@ -138,6 +138,7 @@ export class NudgeStack extends Stack {
     bus.grantPutEventsTo(intake.role);
     webhookSecrets.grantRead(intake.role);
     table.grantReadWriteData(consumers.profiles.fn.role);
+    table.grantReadWriteData(consumers.rules.fn.role);
     for (const { fn } of Object.values(consumers)) bus.grantPutEventsTo(fn.role);
     consumers.dispatch.fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -22,6 +22,8 @@ export const keys = {
   alias: (kind: IdentityKind, value: string): ItemKey => ({ pk: `ALIAS#${kind}#${value}`, sk: 'ALIAS' }),
   /** Marks a customer event as applied to a profile, so a redelivery never counts twice. */
   appliedEvent: (profileId: string, eventId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `APPLIED#${eventId}` }),
+  /** What one rule last did for one person: for cooldown and re-entry. */
+  ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
 } as const;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */

@@ -71,7 +71,7 @@ describe('AWS stack', () => {
     });
   });
 
-  it('scopes grants: only profiles touches the table, every service puts only on the Nudge bus, SES only for the identity', () => {
+  it('scopes grants: only profiles and rules (its cooldown state) touch the table, every service puts only on the Nudge bus, SES only for the identity', () => {
     const policies = Object.values(resources('AWS::IAM::Policy'));
     const statementsOf = (service: string) => {
       const roleId = resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.Role['Fn::GetAtt'][0];
@@ -84,7 +84,7 @@ describe('AWS stack', () => {
     for (const service of ['intake', 'profiles', 'rules', 'dispatch']) {
       const statements = statementsOf(service);
       const touchesTable = statements.some((statement) => JSON.stringify(statement.Resource).includes(tableId as string));
-      expect([service, touchesTable]).toEqual([service, service === 'profiles']);
+      expect([service, touchesTable]).toEqual([service, service === 'profiles' || service === 'rules']);
       const putEvents = statements.filter((statement) => [statement.Action].flat().includes('events:PutEvents'));
       expect(putEvents).toHaveLength(1);
       expect(JSON.stringify(putEvents[0]?.Resource)).toContain(busId);

@@ -2,14 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRules, readRuleFiles } from '../../services/rules/adapters/rule-files.js';
-import { evaluate, messageIdFor } from '../../services/rules/core/evaluate.js';
-import { compileRule, Rule } from '../../services/rules/core/rule.js';
+import { admit, firingRules, messageIdFor, messageRequest, type RuleState, stateAfter } from '../../services/rules/core/evaluate.js';
+import { compileRule, durationMillis, Rule } from '../../services/rules/core/rule.js';
+import { RuleIndex } from '../../services/rules/core/rule-index.js';
 import type { ProfileUpdated } from '../../shared/events/profile-updated.js';
 import { projectDir } from '../support/fixtures.js';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 
-function update(detailType: string, eventId = 'ev_1'): ProfileUpdated {
+function update(detailType: string, eventId = 'ev_1', profile: Partial<ProfileUpdated['profile']> = {}): ProfileUpdated {
   return {
     profileId: 'p1',
     changed: ['orderCount'],
@@ -21,59 +22,149 @@ function update(detailType: string, eventId = 'ev_1'): ProfileUpdated {
       firstSeenAt: now.toISOString(),
       lastSeenAt: now.toISOString(),
       traitsAt: {},
+      ...profile,
     },
     trigger: {
       source: 'nudge.intake',
       'detail-type': detailType,
-      detail: { eventId, occurredAt: now.toISOString(), properties: { total: { amount: '10.00', currency: 'USD' } } },
+      detail: {
+        eventId,
+        occurredAt: now.toISOString(),
+        properties: {
+          total: { amount: '10.00', currency: 'USD' },
+          items: [
+            { sku: 'A', quantity: 1 },
+            { sku: 'B', quantity: 5 },
+          ],
+        },
+      },
     },
   };
 }
 
+const requestsFor = (index: RuleIndex, event: ProfileUpdated, at = now) => firingRules(index, event, at).map((rule) => messageRequest(rule, event, at));
+
+const rule = (overrides: Record<string, unknown>) =>
+  compileRule(
+    Rule.parse({
+      id: 'big-order',
+      name: 'Big order',
+      trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
+      channel: 'email',
+      template: 't',
+      ...overrides,
+    }),
+  );
+
 describe('the shipped thank-you rule', () => {
-  const rules = loadRules(join(projectDir, 'rules'));
+  const index = new RuleIndex(loadRules(join(projectDir, 'rules')));
 
   it('asks for the thank-you email when an order completes', () => {
-    const [request, ...others] = evaluate(rules, update('order.completed'), now);
+    const [request, ...others] = requestsFor(index, update('order.completed'));
     expect(others).toEqual([]);
     expect(request).toMatchObject({ ruleId: 'thank-you', profileId: 'p1', channel: 'email', template: 'thank-you', requestedAt: now.toISOString() });
     expect(request?.context.event).toMatchObject({ eventId: 'ev_1' });
   });
 
   it('gives a redelivered trigger the same message id, and another trigger another', () => {
-    const first = evaluate(rules, update('order.completed', 'ev_1'), now)[0]?.messageId;
-    expect(evaluate(rules, update('order.completed', 'ev_1'), new Date(now.getTime() + 1000))[0]?.messageId).toBe(first);
-    expect(evaluate(rules, update('order.completed', 'ev_2'), now)[0]?.messageId).not.toBe(first);
+    const first = requestsFor(index, update('order.completed', 'ev_1'))[0]?.messageId;
+    expect(requestsFor(index, update('order.completed', 'ev_1'), new Date(now.getTime() + 1000))[0]?.messageId).toBe(first);
+    expect(requestsFor(index, update('order.completed', 'ev_2'))[0]?.messageId).not.toBe(first);
     expect(first).toBe(messageIdFor('thank-you', 'p1', 'ev_1'));
   });
 
   it('stays silent for other events', () => {
-    expect(evaluate(rules, update('customer.upserted'), now)).toEqual([]);
+    expect(requestsFor(index, update('customer.upserted'))).toEqual([]);
   });
 });
 
 describe('rule matching', () => {
-  const rule = (overrides: Partial<Rule>) =>
-    compileRule(
-      Rule.parse({
-        id: 'big-order',
-        name: 'Big order',
-        trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
-        channel: 'email',
-        template: 't',
-        ...overrides,
-      }),
-    );
-
   it('filters on the event detail with EventBridge operators', () => {
     const bigOrders = rule({ trigger: { type: 'event', event: { detail: { properties: { total: { amount: [{ prefix: '1' }] } } } } } });
-    expect(evaluate([bigOrders], update('order.completed'), now)).toHaveLength(1);
+    expect(requestsFor(new RuleIndex([bigOrders]), update('order.completed'))).toHaveLength(1);
     const euroOrders = rule({ trigger: { type: 'event', event: { detail: { properties: { total: { currency: ['EUR'] } } } } } });
-    expect(evaluate([euroOrders], update('order.completed'), now)).toHaveLength(0);
+    expect(requestsFor(new RuleIndex([euroOrders]), update('order.completed'))).toHaveLength(0);
+  });
+
+  it('matches fields inside one array element together', () => {
+    const manyOfA = rule({ trigger: { type: 'event', event: { detail: { properties: { items: { sku: ['A'], quantity: [{ numeric: ['>', 3] }] } } } } } });
+    const manyOfB = rule({
+      id: 'b',
+      trigger: { type: 'event', event: { detail: { properties: { items: { sku: ['B'], quantity: [{ numeric: ['>', 3] }] } } } } },
+    });
+    expect(requestsFor(new RuleIndex([manyOfA, manyOfB]), update('order.completed')).map((request) => request.ruleId)).toEqual(['b']);
+  });
+
+  it('fires only when the profile conditions hold after the event', () => {
+    const repeatBuyers = rule({ conditions: { orderCount: [{ numeric: ['>=', 2] }] } });
+    expect(requestsFor(new RuleIndex([repeatBuyers]), update('order.completed', 'e', { orderCount: 1 }))).toHaveLength(0);
+    expect(requestsFor(new RuleIndex([repeatBuyers]), update('order.completed', 'e', { orderCount: 2 }))).toHaveLength(1);
+  });
+
+  it('fires only inside its active dates', () => {
+    const campaign = rule({ activeFrom: '2026-12-01T00:00:00Z', activeUntil: '2026-12-25T00:00:00Z' });
+    const index = new RuleIndex([campaign]);
+    expect(requestsFor(index, update('order.completed'), new Date('2026-11-30T23:59:59Z'))).toHaveLength(0);
+    expect(requestsFor(index, update('order.completed'), new Date('2026-12-10T00:00:00Z'))).toHaveLength(1);
+    expect(requestsFor(index, update('order.completed'), new Date('2026-12-25T00:00:00Z'))).toHaveLength(0);
   });
 
   it('never fires a disabled rule', () => {
-    expect(evaluate([rule({ enabled: false })], update('order.completed'), now)).toEqual([]);
+    expect(requestsFor(new RuleIndex([rule({ enabled: false })]), update('order.completed'))).toEqual([]);
+  });
+
+  it('finds the same rules through the index as by testing every rule', () => {
+    const rules = [
+      rule({ id: 'a' }),
+      rule({ id: 'b', trigger: { type: 'event', event: { source: ['nudge.intake'] } } }),
+      rule({
+        id: 'c',
+        trigger: { type: 'event', event: { 'detail-type': ['order.completed'], detail: { properties: { total: { currency: ['USD', 'EUR'] } } } } },
+      }),
+      rule({ id: 'd', trigger: { type: 'event', event: { 'detail-type': ['cart.updated'] } } }),
+      rule({ id: 'e', trigger: { type: 'event', event: { $or: [{ 'detail-type': ['order.completed'] }, { source: ['x'] }] } } }),
+      rule({ id: 'f', trigger: { type: 'event', event: { 'detail-type': [{ prefix: 'order.' }] } } }),
+    ];
+    expect(
+      requestsFor(new RuleIndex(rules), update('order.completed'))
+        .map((request) => request.ruleId)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'e', 'f']);
+  });
+});
+
+describe('cooldown and re-entry', () => {
+  const fired = (at: string, messageId = 'msg_old'): RuleState => ({ firedCount: 1, lastFiredAt: at, lastMessageId: messageId });
+
+  it('admits a person the rule never messaged', () => {
+    expect(admit(rule({}), undefined, 'msg_new', now)).toEqual({ kind: 'admit' });
+  });
+
+  it('holds back a second message inside the cooldown, and lets it through after', () => {
+    const daily = rule({ cooldown: '24h' });
+    expect(admit(daily, fired('2026-11-21T12:00:01.000Z'), 'msg_new', now)).toEqual({ kind: 'refuse', reason: 'cooldown' });
+    expect(admit(daily, fired('2026-11-21T12:00:00.000Z'), 'msg_new', now)).toEqual({ kind: 'admit' });
+  });
+
+  it('messages a person once, ever, when re-entry is "once"', () => {
+    expect(admit(rule({ reentry: 'once' }), fired('2020-01-01T00:00:00.000Z'), 'msg_new', now)).toEqual({ kind: 'refuse', reason: 'once' });
+  });
+
+  it('treats the same trigger again as a repeat, not a new message, even inside the cooldown', () => {
+    expect(admit(rule({ cooldown: '7d', reentry: 'once' }), fired(now.toISOString(), 'msg_same'), 'msg_same', now)).toEqual({ kind: 'repeat' });
+  });
+
+  it('counts what the rule sent', () => {
+    expect(stateAfter(stateAfter(undefined, 'm1', now), 'm2', now)).toEqual({ firedCount: 2, lastFiredAt: now.toISOString(), lastMessageId: 'm2' });
+  });
+
+  it('reads durations as marketers write them', () => {
+    expect([durationMillis('30m'), durationMillis('24h'), durationMillis('7d'), durationMillis('2w')]).toEqual([
+      1_800_000, 86_400_000, 604_800_000, 1_209_600_000,
+    ]);
+    expect(
+      Rule.safeParse({ id: 'x', name: 'X', trigger: { type: 'event', event: { source: ['a'] } }, channel: 'email', template: 't', cooldown: '1 day' }).success,
+    ).toBe(false);
   });
 });
 
@@ -102,7 +193,7 @@ describe('rule files with problems', () => {
     if (result.ok) return;
     expect(result.problems).toEqual([
       { file: 'a-broken.json', path: '', message: expect.stringContaining('not valid JSON') },
-      { file: 'b-bad-operator.json', path: 'trigger.event', message: expect.stringMatching(/detail\.x\[0\].*unknown operator "nope"/) },
+      { file: 'b-bad-operator.json', path: 'trigger.event.detail.x[0]', message: expect.stringContaining('unknown operator "nope"') },
       { file: 'c-wrong-type.json', path: 'enabled', message: expect.any(String) },
     ]);
     expect(() => loadRules(dir)).toThrow(/a-broken\.json/);

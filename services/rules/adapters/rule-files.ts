@@ -38,7 +38,7 @@ export function readRuleFiles(directory: string): RuleFilesResult {
       continue;
     }
     seen.set(parsed.data.id, file);
-    rules.push({ ...compileRule(parsed.data), file });
+    rules.push(compileRule(parsed.data, file));
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rules };
 }
