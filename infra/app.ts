@@ -1,8 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { assertProjectValid } from '../cli/validate-project.js';
 import { projectRoot } from './constructs/service-function.js';
 import { NudgeStack } from './nudge-stack.js';
-import { assertProjectValid } from './validate-project.js';
 
 // Broken rules or templates stop the synth here, with file and path, before anything ships.
 assertProjectValid(projectRoot);

@@ -1,0 +1,93 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
+import { Profile } from '../shared/events/profile.js';
+import { ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
+import { formatReport, simulate } from './simulate.js';
+import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
+import { projectProblems } from './validate-project.js';
+
+const defaultProject = resolve(import.meta.dirname, '..');
+
+const program = new Command()
+  .name('nudge')
+  .description('Nudge, event-driven trigger marketing: tools for the people who write rules and run Nudge.')
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+program
+  .command('test-pattern')
+  .description(
+    'Test an EventBridge event pattern against an event, like the TestEventPattern API. Prints true (exit 0) or false (exit 1), or why the pattern is invalid (exit 2).',
+  )
+  .requiredOption('--pattern <file>', 'JSON file with the event pattern')
+  .requiredOption('--event <file>', 'JSON file with the event')
+  .action((options: { pattern: string; event: string }) => {
+    const { output, exitCode } = testPatternCommand(options.pattern, options.event);
+    console.log(output);
+    process.exitCode = exitCode;
+  });
+
+const rules = program.command('rules').description('Check and try the rules in rules/ before they are deployed.');
+
+rules
+  .command('validate')
+  .description(
+    'Check every rule and template: schema, duplicate ids, missing or broken templates, template variables nothing can supply, patterns that can never match. Exit 1 on any problem.',
+  )
+  .option('--project <dir>', 'the Nudge project (holds rules/ and templates/)', defaultProject)
+  .action((options: { project: string }) => {
+    const problems = projectProblems(options.project);
+    if (problems.length === 0) {
+      const result = readRuleFiles(join(options.project, 'rules'));
+      console.log(`All ${result.ok ? result.rules.length : 0} rules and their templates are valid.`);
+      return;
+    }
+    console.error(`${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`);
+    process.exitCode = 1;
+  });
+
+rules
+  .command('simulate')
+  .description(
+    'Replay canonical events (one JSON object a line, as on the bus; the local runtime records them in .local/bus.ndjson) through the real rule code on a virtual clock, and print who would have been messaged and when. Nothing is sent.',
+  )
+  .requiredOption('--events <file>', 'events, one JSON object a line')
+  .option('--profiles <file>', 'JSON array of profiles to start from (otherwise built from the events)')
+  .option('--project <dir>', 'the Nudge project (holds rules/)', defaultProject)
+  .option('--json', 'print the report as JSON')
+  .action((options: { events: string; profiles?: string; project: string; json?: boolean }) => {
+    const ruleFiles = readRuleFiles(join(options.project, 'rules'));
+    if (!ruleFiles.ok) throw new UsageError(`The rules have problems; run nudge rules validate:\n${formatProblems(ruleFiles.problems)}`);
+    if (!existsSync(options.events)) throw new UsageError(`Cannot read the events file ${options.events}`);
+    let seeds: Profile[] = [];
+    if (options.profiles !== undefined) {
+      const parsed = z.array(Profile).safeParse(readJsonFile(options.profiles, 'profiles'));
+      if (!parsed.success) {
+        const [issue] = parsed.error.issues;
+        throw new UsageError(`The profiles file ${options.profiles} is invalid at [${issue?.path.join('.')}]: ${issue?.message}`);
+      }
+      seeds = parsed.data;
+    }
+    const report = simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), seeds);
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, ruleFiles.rules));
+  });
+
+rules
+  .command('schema')
+  .description(`Write the JSON Schema of rule files to ${ruleSchemaPath} (editors use it through "$schema").`)
+  .option('--project <dir>', 'the Nudge project', defaultProject)
+  .action((options: { project: string }) => {
+    writeFileSync(join(options.project, ruleSchemaPath), ruleSchemaText());
+    console.log(`Wrote ${ruleSchemaPath}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+}

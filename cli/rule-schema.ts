@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { Rule } from '../services/rules/core/rule.js';
+
+/** The JSON Schema of a rule file, generated from the zod schema so editors complete and check rules. */
+export function ruleJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(Rule, { io: 'input', unrepresentable: 'any' }),
+    $id: 'nudge-rule.schema.json',
+    title: 'Nudge rule',
+    description: 'A marketing rule: when it fires, who qualifies, and what is sent. See the README, "Rules and templates".',
+  };
+}
+
+export const ruleSchemaPath = 'schema/rule.schema.json';
+
+export function ruleSchemaText(): string {
+  return `${JSON.stringify(ruleJsonSchema(), null, 2)}\n`;
+}
