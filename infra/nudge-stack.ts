@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -10,9 +11,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { loadRules } from '../services/rules/adapters/rule-files.js';
 import { tableDefinition } from '../shared/table.js';
-import { busName, type Consumer, subscriptions } from '../shared/topology.js';
-import { ServiceFunction } from './constructs/service-function.js';
+import { busName, type Consumer, subscriptionsFor } from '../shared/topology.js';
+import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
 export interface NudgeStackProps extends StackProps {
   /** The From address of every email, on an identity verified in SES ("Shop <hello@shop.com>"). */
@@ -150,7 +152,9 @@ export class NudgeStack extends Stack {
       }),
     );
 
-    for (const subscription of subscriptions) {
+    // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
+    const rules = loadRules(join(projectRoot, 'rules')).map(({ rule }) => rule);
+    for (const subscription of subscriptionsFor(rules)) {
       const { fn, dlq } = consumers[subscription.consumer];
       new events.Rule(this, subscription.id, {
         eventBus: bus,

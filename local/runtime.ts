@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { busName, subscriptions } from '../shared/topology.js';
+import { loadRules } from '../services/rules/adapters/rule-files.js';
+import { busName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
@@ -103,6 +104,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       rules: () => Promise.reject(new Error('not loaded')),
       dispatch: () => Promise.reject(new Error('not loaded')),
     };
+    const subscriptions = subscriptionsFor(loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule));
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log });
     const awsEndpoint = createAwsEndpoint(bus, { [webhookSecretsId]: ensureLocalSecrets(dataDir) }, localRegion);
     const awsPort = await listen(awsEndpoint, options.awsPort);

@@ -6,8 +6,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { projectProblems } from '../../cli/validate-project.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
+import { loadRules } from '../../services/rules/adapters/rule-files.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated } from '../../shared/events/index.js';
-import { busName, subscriptions } from '../../shared/topology.js';
+import { busName, subscriptionsFor } from '../../shared/topology.js';
 import { projectDir } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.
@@ -34,14 +35,14 @@ describe('AWS stack', () => {
     });
   });
 
-  it('builds one bus rule per subscription, with the pattern taken from the event contracts', () => {
+  it('builds one bus rule per subscription, with the pattern taken from the event contracts and the rules pushed down', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: busName });
-    template.resourceCountIs('AWS::Events::Rule', subscriptions.length);
+    template.resourceCountIs('AWS::Events::Rule', subscriptionsFor(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule)).length);
     const patterns = Object.values(resources('AWS::Events::Rule')).map((rule) => rule.Properties.EventPattern);
     expect(patterns).toEqual(
       expect.arrayContaining([
         { source: ['nudge.intake'], 'detail-type': expect.arrayContaining([OrderCompleted.detailType]) },
-        { source: [ProfileUpdated.source], 'detail-type': [ProfileUpdated.detailType] },
+        { source: [ProfileUpdated.source], 'detail-type': [ProfileUpdated.detailType], detail: { trigger: { 'detail-type': ['order.completed'] } } },
         { source: [MessageRequested.source], 'detail-type': [MessageRequested.detailType] },
       ]),
     );
@@ -140,7 +141,7 @@ describe('what cdk synth refuses to deploy', () => {
     cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
     writeFileSync(
       join(copy, 'rules', 'welcome.json'),
-      JSON.stringify({ id: 'welcome', name: 'W', trigger: { type: 'event', event: { source: ['a'] } }, channel: 'email', template: 'welcome' }),
+      JSON.stringify({ id: 'welcome', name: 'W', trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } }, channel: 'email', template: 'welcome' }),
     );
     expect(projectProblems(copy)).toEqual([{ file: 'welcome.json', path: 'template', message: expect.stringContaining('templates/welcome.liquid') }]);
     writeFileSync(join(copy, 'rules', 'broken.json'), '{');
