@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { childPath } from './paths.js';
 
 /**
  * EventBridge's event-pattern language, compiled once into plain tests.
@@ -14,7 +15,8 @@ export type Test =
   | { readonly kind: 'prefix'; readonly value: string; readonly ignoreCase: boolean }
   | { readonly kind: 'suffix'; readonly value: string; readonly ignoreCase: boolean }
   | { readonly kind: 'equals-ignore-case'; readonly value: string }
-  | { readonly kind: 'wildcard'; readonly regex: RegExp }
+  /** `literalPrefix`/`literalSuffix`: the text before the first and after the last `*`, for indexing. */
+  | { readonly kind: 'wildcard'; readonly regex: RegExp; readonly literalPrefix: string; readonly literalSuffix: string }
   | { readonly kind: 'numeric'; readonly bounds: readonly NumericBound[] }
   | { readonly kind: 'cidr'; readonly range: BlockList; readonly family: 'ipv4' | 'ipv6' }
   | { readonly kind: 'exists'; readonly value: boolean }
@@ -76,7 +78,7 @@ function compileObject(object: Record<string, unknown>, prefix: readonly string[
     if (key === '$or') {
       fieldBranches = compileOr(value, prefix, at);
     } else if (Array.isArray(value)) {
-      fieldBranches = [[{ path: at.join('.'), tests: compileLeaf(value, at) }]];
+      fieldBranches = [[{ path: at.reduce(childPath, ''), tests: compileLeaf(value, at) }]];
     } else if (isPlainObject(value)) {
       if (Object.keys(value).length === 0) throw new InvalidPattern(jsonPath(at), 'an object in a pattern must have at least one field');
       fieldBranches = compileObject(value, at);
@@ -152,25 +154,30 @@ function compileWildcard(operand: unknown, at: string): Test {
   const value = requireString(operand, at, '"wildcard" must be a string');
   let source = '';
   let stars = 0;
+  /** Literal text between the stars, unescaped. */
+  const literals: string[] = [''];
   for (let index = 0; index < value.length; index++) {
     const char = value[index] as string;
     if (char === '\\') {
       const next = value[index + 1];
       if (next !== '*' && next !== '\\') throw new InvalidPattern(at, `invalid escape at position ${index + 1}: only \\* and \\\\ may be escaped`);
       source += escapeRegex(next);
+      literals[literals.length - 1] += next;
       index++;
     } else if (char === '*') {
       if (value[index + 1] === '*') throw new InvalidPattern(at, `consecutive wildcard characters at position ${index + 1}`);
       stars++;
       source += '[\\s\\S]*';
+      literals.push('');
     } else {
       source += escapeRegex(char);
+      literals[literals.length - 1] += char;
     }
   }
   if (stars > maxWildcardStars) {
     throw new InvalidPattern(at, `rule is too complex: at most ${maxWildcardStars} wildcard characters per value`);
   }
-  return { kind: 'wildcard', regex: new RegExp(`^${source}$`, 'u') };
+  return { kind: 'wildcard', regex: new RegExp(`^${source}$`, 'u'), literalPrefix: literals[0] ?? '', literalSuffix: literals.at(-1) ?? '' };
 }
 
 function compileNumeric(operand: unknown, at: string): Test {

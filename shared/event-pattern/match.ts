@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { type CompiledPattern, type Condition, compilePattern, type PatternError, type Test } from './compile.js';
+import { childPath } from './paths.js';
 
 /** A leaf value of the event and, for values inside arrays, which element of which array it sits in. */
 export interface Leaf {
@@ -16,18 +17,22 @@ const noTrail: readonly number[] = [];
 /**
  * Flattens nested objects into dotted paths ("detail.state.status"), as EventBridge does, so a
  * key with a dot in the event and a nested key in the pattern meet (and the other way round).
+ * With `wanted` (see wantedPaths), parts of the event that no pattern refers to are skipped.
  */
-export function flattenEvent(event: unknown): FlatEvent {
+export function flattenEvent(event: unknown, wanted?: ReadonlySet<string>): FlatEvent {
   const leaves = new Map<string, Leaf[]>();
   let nextArrayId = 0;
   const walk = (value: unknown, path: string, trail: readonly number[]): void => {
-    if (Array.isArray(value)) {
-      const arrayId = nextArrayId++;
-      value.forEach((item, index) => {
-        walk(item, path, [...trail, arrayId, index]);
-      });
-    } else if (typeof value === 'object' && value !== null) {
-      for (const [key, child] of Object.entries(value)) walk(child, path === '' ? key : `${path}.${key}`, trail);
+    if (typeof value === 'object' && value !== null) {
+      if (Array.isArray(value)) {
+        const arrayId = nextArrayId++;
+        for (let index = 0; index < value.length; index++) walk(value[index], path, trail.length === 0 ? [arrayId, index] : [...trail, arrayId, index]);
+      } else {
+        for (const key in value) {
+          const child = childPath(path, key);
+          if (wanted === undefined || wanted.has(child)) walk((value as Record<string, unknown>)[key], child, trail);
+        }
+      }
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
       const list = leaves.get(path);
       const leaf = { value, trail };
@@ -37,6 +42,23 @@ export function flattenEvent(event: unknown): FlatEvent {
   };
   walk(event, '', noTrail);
   return leaves;
+}
+
+/** Every path the patterns test and every prefix of one: what flattenEvent must keep for them. */
+export function wantedPaths(patterns: readonly CompiledPattern[]): Set<string> {
+  const wanted = new Set<string>();
+  for (const pattern of patterns) {
+    for (const branch of pattern.branches) {
+      for (const condition of branch) {
+        let prefix = '';
+        for (const segment of condition.path.split('.')) {
+          prefix = childPath(prefix, segment);
+          wanted.add(prefix);
+        }
+      }
+    }
+  }
+  return wanted;
 }
 
 export function testValue(test: Test, value: Leaf['value']): boolean {
@@ -79,15 +101,12 @@ function compareNumber(value: number, operator: string, bound: number): boolean 
   }
 }
 
-const absentAllowed = Symbol('absent-allowed');
-
-/** Leaves that satisfy the condition, `absentAllowed` if its absence does, or undefined if it fails. */
-function satisfyingLeaves(condition: Condition, leaves: readonly Leaf[] | undefined): readonly Leaf[] | typeof absentAllowed | undefined {
-  if (leaves === undefined || leaves.length === 0) {
-    return condition.tests.some((test) => test.kind === 'exists' && !test.value) ? absentAllowed : undefined;
+function leafSatisfies(condition: Condition, value: Leaf['value']): boolean {
+  const tests = condition.tests;
+  for (let index = 0; index < tests.length; index++) {
+    if (testValue(tests[index] as Test, value)) return true;
   }
-  const hits = leaves.filter((leaf) => condition.tests.some((test) => testValue(test, leaf.value)));
-  return hits.length > 0 ? hits : undefined;
+  return false;
 }
 
 /** Two leaves can be matched together unless they sit in different elements of the same array. */
@@ -101,14 +120,33 @@ function consistent(a: Leaf, b: Leaf): boolean {
 }
 
 function branchMatches(branch: readonly Condition[], event: FlatEvent): boolean {
-  const choices: (readonly Leaf[])[] = [];
-  for (const condition of branch) {
-    const hits = satisfyingLeaves(condition, event.get(condition.path));
-    if (hits === undefined) return false;
-    if (hits !== absentAllowed && !hits.some((leaf) => leaf.trail.length === 0)) choices.push(hits);
+  // Conditions met outside any array are consistent with everything. Only when two or more
+  // conditions are met solely inside arrays must one element be picked for each, jointly.
+  let arrayOnly: Condition[] | undefined;
+  for (let c = 0; c < branch.length; c++) {
+    const condition = branch[c] as Condition;
+    const leaves = event.get(condition.path);
+    if (leaves === undefined || leaves.length === 0) {
+      if (condition.tests.some((test) => test.kind === 'exists' && !test.value)) continue;
+      return false;
+    }
+    let hit = false;
+    let hitOutsideArrays = false;
+    for (let l = 0; l < leaves.length; l++) {
+      const leaf = leaves[l] as Leaf;
+      if (leafSatisfies(condition, leaf.value)) {
+        hit = true;
+        if (leaf.trail.length === 0) {
+          hitOutsideArrays = true;
+          break;
+        }
+      }
+    }
+    if (!hit) return false;
+    if (!hitOutsideArrays) (arrayOnly ??= []).push(condition);
   }
-  // Conditions met outside any array are consistent with everything; only array leaves need a joint pick.
-  if (choices.length <= 1) return true;
+  if (arrayOnly === undefined || arrayOnly.length < 2) return true;
+  const choices = arrayOnly.map((condition) => (event.get(condition.path) ?? []).filter((leaf) => leafSatisfies(condition, leaf.value)));
   const picked: Leaf[] = [];
   const pick = (index: number): boolean => {
     const options = choices[index];
@@ -126,7 +164,11 @@ function branchMatches(branch: readonly Condition[], event: FlatEvent): boolean 
 }
 
 export function matchesFlat(pattern: CompiledPattern, event: FlatEvent): boolean {
-  return pattern.branches.some((branch) => branchMatches(branch, event));
+  const branches = pattern.branches;
+  for (let index = 0; index < branches.length; index++) {
+    if (branchMatches(branches[index] as readonly Condition[], event)) return true;
+  }
+  return false;
 }
 
 export function matches(pattern: CompiledPattern, event: unknown): boolean {

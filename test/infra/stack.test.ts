@@ -141,7 +141,13 @@ describe('what cdk synth refuses to deploy', () => {
     cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
     writeFileSync(
       join(copy, 'rules', 'welcome.json'),
-      JSON.stringify({ id: 'welcome', name: 'W', trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } }, channel: 'email', template: 'welcome' }),
+      JSON.stringify({
+        id: 'welcome',
+        name: 'W',
+        trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
+        channel: 'email',
+        template: 'welcome',
+      }),
     );
     expect(projectProblems(copy)).toEqual([{ file: 'welcome.json', path: 'template', message: expect.stringContaining('templates/welcome.liquid') }]);
     writeFileSync(join(copy, 'rules', 'broken.json'), '{');

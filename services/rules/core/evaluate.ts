@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { flattenEvent, matches } from '../../../shared/event-pattern/index.js';
+import { matches } from '../../../shared/event-pattern/index.js';
 import type { MessageRequested } from '../../../shared/events/message-requested.js';
 import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
 import type { CompiledRule } from './rule.js';
@@ -47,7 +47,7 @@ function isActive(rule: CompiledRule, now: Date): boolean {
 /** Enabled, active rules whose event pattern matches the trigger and whose conditions hold on the profile. */
 export function firingRules(index: RuleIndex, update: ProfileUpdated, now: Date): CompiledRule[] {
   return index
-    .matching(flattenEvent(update.trigger))
+    .matching(index.flatten(update.trigger))
     .filter((rule) => isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, update.profile)));
 }
 

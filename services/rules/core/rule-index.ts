@@ -1,91 +1,220 @@
-import type { Condition } from '../../../shared/event-pattern/compile.js';
-import { type FlatEvent, matchesFlat } from '../../../shared/event-pattern/index.js';
+import type { Condition, Test } from '../../../shared/event-pattern/compile.js';
+import { type FlatEvent, flattenEvent, matchesFlat, wantedPaths } from '../../../shared/event-pattern/index.js';
 import type { CompiledRule } from './rule.js';
 
 type ExactValue = string | number | boolean | null;
 
-/** Values of a condition that only tests exact values, or undefined if it tests anything else. */
-function exactValues(condition: Condition): ExactValue[] | undefined {
+/** How a pattern branch is looked up: the one condition of it that the index can answer. */
+type Key =
+  | { readonly kind: 'exact'; readonly path: string; readonly values: readonly ExactValue[] }
+  | { readonly kind: 'lower'; readonly path: string; readonly values: readonly string[] }
+  | { readonly kind: 'prefix' | 'suffix'; readonly path: string; readonly ignoreCase: boolean; readonly values: readonly string[] };
+
+interface Entry {
+  readonly rule: CompiledRule;
+  /** The look-up that last proposed this rule, so one look-up proposes it once. */
+  stamp: number;
+}
+
+/** Strings by length, so a value's prefixes (or suffixes) of every indexed length are found with one map look-up each. */
+type ByAffix = Map<number, Map<string, Entry[]>>;
+
+interface Bucket {
+  readonly exact: Map<string, Map<ExactValue, Entry[]>>;
+  readonly lower: Map<string, Map<string, Entry[]>>;
+  readonly prefix: Map<string, { readonly ignoreCase: boolean; readonly path: string; readonly byLength: ByAffix }>;
+  readonly suffix: Map<string, { readonly ignoreCase: boolean; readonly path: string; readonly byLength: ByAffix }>;
+  /** Branches with nothing to index on: always checked. */
+  readonly scanned: Entry[];
+  /** The maps above as arrays, built once: arrays iterate faster than maps on the hot path. */
+  exactList: [string, Map<ExactValue, Entry[]>][];
+  lowerList: [string, Map<string, Entry[]>][];
+  affixList: { kind: 'prefix' | 'suffix'; path: string; ignoreCase: boolean; lengths: [number, Map<string, Entry[]>][] }[];
+}
+
+const newBucket = (): Bucket => ({
+  exact: new Map(),
+  lower: new Map(),
+  prefix: new Map(),
+  suffix: new Map(),
+  scanned: [],
+  exactList: [],
+  lowerList: [],
+  affixList: [],
+});
+
+function freeze(bucket: Bucket): void {
+  bucket.exactList = [...bucket.exact];
+  bucket.lowerList = [...bucket.lower];
+  bucket.affixList = (['prefix', 'suffix'] as const).flatMap((kind) =>
+    [...bucket[kind].values()].map((affix) => ({ kind, path: affix.path, ignoreCase: affix.ignoreCase, lengths: [...affix.byLength] })),
+  );
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+function exactValues(tests: readonly Test[]): ExactValue[] | undefined {
   const values: ExactValue[] = [];
-  for (const test of condition.tests) {
+  for (const test of tests) {
     if (test.kind !== 'string' && test.kind !== 'number' && test.kind !== 'literal') return undefined;
     values.push(test.value);
   }
   return values;
 }
 
-const valueKey = (value: ExactValue): string => `${typeof value}:${String(value)}`;
-
-interface Bucket {
-  /** path → exact value → rules that need that value there. */
-  readonly byField: Map<string, Map<string, CompiledRule[]>>;
-  /** Rules with no exact field to index on: always checked. */
-  readonly scanned: CompiledRule[];
+/** The key a condition offers, if every one of its alternatives can be looked up the same way. */
+function keyOf(condition: Condition): Key | undefined {
+  const { path, tests } = condition;
+  const exact = exactValues(tests);
+  if (exact) return { kind: 'exact', path, values: exact };
+  if (tests.every((test) => test.kind === 'equals-ignore-case')) return { kind: 'lower', path, values: tests.map((test) => (test as { value: string }).value) };
+  for (const kind of ['prefix', 'suffix'] as const) {
+    const affixes = tests.map((test) => {
+      if (test.kind === kind && test.value !== '') return { value: test.value, ignoreCase: test.ignoreCase };
+      if (test.kind === 'wildcard') {
+        const literal = kind === 'prefix' ? test.literalPrefix : test.literalSuffix;
+        return literal === '' ? undefined : { value: literal, ignoreCase: false };
+      }
+      return undefined;
+    });
+    const ignoreCase = affixes[0]?.ignoreCase;
+    if (affixes.every((affix) => affix !== undefined && affix.ignoreCase === ignoreCase)) {
+      return { kind, path, ignoreCase: ignoreCase ?? false, values: affixes.map((affix) => (affix as { value: string }).value) };
+    }
+  }
+  return undefined;
 }
 
-const newBucket = (): Bucket => ({ byField: new Map(), scanned: [] });
+const keyTexts = (key: Key): string[] => key.values.map((value) => `${key.kind}\u0000${key.path}\u0000${typeof value}:${String(value)}`);
 
 /**
  * Finds the rules an event could fire, so cost grows with those rules, not with all rules.
- * Rules are bucketed by the detail-types their pattern requires, then indexed on their most
- * selective exact-value field (the field whose values are rarest among the rules); the index only
- * proposes candidates, and each candidate is still matched in full.
+ * Each branch of a rule's pattern is bucketed by the detail-types it requires, then filed under
+ * its most selective condition that a map can answer: an exact value, a lower-cased value, or a
+ * prefix or suffix (a wildcard's literal start or end counts). The index only proposes
+ * candidates; each is still matched in full.
  */
 export class RuleIndex {
   private readonly byType = new Map<string, Bucket>();
   private readonly anyType = newBucket();
+  private epoch = 0;
+  /** The parts of an event that some rule looks at; the rest is not flattened. */
+  private readonly wanted: ReadonlySet<string>;
 
   constructor(readonly rules: readonly CompiledRule[]) {
     const enabled = rules.filter(({ rule }) => rule.enabled);
-    const fieldPopularity = this.countFieldValues(enabled);
+    this.wanted = wantedPaths([...enabled.map((rule) => rule.eventPattern), { branches: [[{ path: 'detail-type', tests: [] }]] }]);
+    const popularity = new Map<string, number>();
     for (const rule of enabled) {
-      const branches = rule.eventPattern.branches;
-      const typeConditions = branches.map((branch) => branch.find((condition) => condition.path === 'detail-type'));
-      const typeValues = typeConditions.every((condition) => condition !== undefined)
-        ? typeConditions.map((condition) => exactValues(condition as Condition))
-        : undefined;
-      const types = typeValues?.every((values) => values !== undefined) ? new Set(typeValues.flat().map(String)) : undefined;
-      const buckets = types === undefined ? [this.anyType] : [...types].map((type) => this.bucketFor(type));
-      const key = branches.length === 1 ? this.selectiveField(branches[0] ?? [], fieldPopularity) : undefined;
-      for (const bucket of buckets) {
-        if (key === undefined) {
-          bucket.scanned.push(rule);
-          continue;
+      for (const branch of rule.eventPattern.branches) {
+        for (const condition of branch) {
+          const key = keyOf(condition);
+          if (key) for (const text of keyTexts(key)) popularity.set(text, (popularity.get(text) ?? 0) + 1);
         }
-        const byValue = bucket.byField.get(key.path) ?? new Map<string, CompiledRule[]>();
-        bucket.byField.set(key.path, byValue);
-        for (const value of key.values) {
-          const list = byValue.get(valueKey(value)) ?? [];
-          list.push(rule);
-          byValue.set(valueKey(value), list);
+      }
+    }
+    for (const rule of enabled) {
+      const entry: Entry = { rule, stamp: 0 };
+      for (const branch of rule.eventPattern.branches) {
+        const typeCondition = branch.find((condition) => condition.path === 'detail-type');
+        const types = typeCondition ? exactValues(typeCondition.tests) : undefined;
+        const buckets = types === undefined ? [this.anyType] : types.map((type) => this.bucketFor(String(type)));
+        const key = this.selectiveKey(branch, popularity);
+        for (const bucket of buckets) this.file(bucket, key, entry);
+      }
+    }
+    for (const bucket of [...this.byType.values(), this.anyType]) freeze(bucket);
+  }
+
+  /** Flattens an event for `matching`, keeping only what the rules look at. */
+  flatten(event: unknown): FlatEvent {
+    return flattenEvent(event, this.wanted);
+  }
+
+  /** Rules whose event pattern matches the flattened trigger event (flattened by `flatten`). */
+  matching(event: FlatEvent): CompiledRule[] {
+    const stamp = ++this.epoch;
+    const found: CompiledRule[] = [];
+    const types = event.get('detail-type');
+    if (types !== undefined) {
+      for (const leaf of types) {
+        const bucket = this.byType.get(String(leaf.value));
+        if (bucket) this.visit(bucket, event, stamp, found);
+      }
+    }
+    this.visit(this.anyType, event, stamp, found);
+    return found;
+  }
+
+  private visit(bucket: Bucket, event: FlatEvent, stamp: number, found: CompiledRule[]): void {
+    this.consider(bucket.scanned, event, stamp, found);
+    for (const [path, byValue] of bucket.exactList) {
+      const leaves = event.get(path);
+      if (leaves !== undefined) for (const leaf of leaves) this.consider(byValue.get(leaf.value), event, stamp, found);
+    }
+    for (const [path, byValue] of bucket.lowerList) {
+      const leaves = event.get(path);
+      if (leaves !== undefined)
+        for (const leaf of leaves) if (typeof leaf.value === 'string') this.consider(byValue.get(leaf.value.toLowerCase()), event, stamp, found);
+    }
+    for (const affix of bucket.affixList) {
+      const leaves = event.get(affix.path);
+      if (leaves === undefined) continue;
+      for (const leaf of leaves) {
+        if (typeof leaf.value !== 'string') continue;
+        const value = affix.ignoreCase ? leaf.value.toLowerCase() : leaf.value;
+        for (const [length, byText] of affix.lengths) {
+          if (value.length >= length)
+            this.consider(byText.get(affix.kind === 'prefix' ? value.slice(0, length) : value.slice(value.length - length)), event, stamp, found);
         }
       }
     }
   }
 
-  /** Rules whose event pattern matches the flattened trigger event. */
-  matching(event: FlatEvent): CompiledRule[] {
-    const found: CompiledRule[] = [];
-    const seen = new Set<CompiledRule>();
-    const consider = (rule: CompiledRule) => {
-      if (seen.has(rule)) return;
-      seen.add(rule);
-      if (matchesFlat(rule.eventPattern, event)) found.push(rule);
-    };
-    const visit = (bucket: Bucket) => {
-      for (const rule of bucket.scanned) consider(rule);
-      for (const [path, byValue] of bucket.byField) {
-        for (const leaf of event.get(path) ?? []) {
-          for (const rule of byValue.get(valueKey(leaf.value)) ?? []) consider(rule);
+  private consider(entries: readonly Entry[] | undefined, event: FlatEvent, stamp: number, found: CompiledRule[]): void {
+    if (entries === undefined) return;
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index] as Entry;
+      if (entry.stamp === stamp) continue;
+      entry.stamp = stamp;
+      if (matchesFlat(entry.rule.eventPattern, event)) found.push(entry.rule);
+    }
+  }
+
+  private file(bucket: Bucket, key: Key | undefined, entry: Entry): void {
+    if (key === undefined) {
+      if (!bucket.scanned.includes(entry)) bucket.scanned.push(entry);
+      return;
+    }
+    switch (key.kind) {
+      case 'exact': {
+        const byValue = bucket.exact.get(key.path) ?? new Map<ExactValue, Entry[]>();
+        bucket.exact.set(key.path, byValue);
+        for (const value of key.values) push(byValue, value, entry);
+        return;
+      }
+      case 'lower': {
+        const byValue = bucket.lower.get(key.path) ?? new Map<string, Entry[]>();
+        bucket.lower.set(key.path, byValue);
+        for (const value of key.values) push(byValue, value, entry);
+        return;
+      }
+      default: {
+        const affixes = bucket[key.kind];
+        const id = `${key.path}\u0000${key.ignoreCase}`;
+        const affix = affixes.get(id) ?? { path: key.path, ignoreCase: key.ignoreCase, byLength: new Map() };
+        affixes.set(id, affix);
+        for (const value of key.values) {
+          const byText = affix.byLength.get(value.length) ?? new Map<string, Entry[]>();
+          affix.byLength.set(value.length, byText);
+          push(byText, value, entry);
         }
       }
-    };
-    for (const leaf of event.get('detail-type') ?? []) {
-      const bucket = this.byType.get(String(leaf.value));
-      if (bucket) visit(bucket);
     }
-    visit(this.anyType);
-    return found;
   }
 
   private bucketFor(type: string): Bucket {
@@ -94,32 +223,17 @@ export class RuleIndex {
     return bucket;
   }
 
-  /** How many rules ask for each (path, value): the index key should be a value few rules share. */
-  private countFieldValues(rules: readonly CompiledRule[]): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const rule of rules) {
-      for (const branch of rule.eventPattern.branches) {
-        for (const condition of branch) {
-          for (const value of exactValues(condition) ?? []) {
-            const key = `${condition.path}\u0000${valueKey(value)}`;
-            counts.set(key, (counts.get(key) ?? 0) + 1);
-          }
-        }
-      }
-    }
-    return counts;
-  }
-
-  private selectiveField(branch: readonly Condition[], popularity: Map<string, number>): { path: string; values: ExactValue[] } | undefined {
-    let best: { path: string; values: ExactValue[]; cost: number } | undefined;
+  /** The condition whose values the fewest branches share; exact values win ties. */
+  private selectiveKey(branch: readonly Condition[], popularity: Map<string, number>): Key | undefined {
+    let best: { key: Key; cost: number } | undefined;
     for (const condition of branch) {
       if (condition.path === 'detail-type') continue;
-      const values = exactValues(condition);
-      if (values === undefined) continue;
-      const cost = values.reduce<number>((sum, value) => sum + (popularity.get(`${condition.path}\u0000${valueKey(value)}`) ?? 0), 0);
-      if (best === undefined || cost < best.cost) best = { path: condition.path, values, cost };
+      const key = keyOf(condition);
+      if (key === undefined) continue;
+      const cost = keyTexts(key).reduce<number>((sum, text) => sum + (popularity.get(text) ?? 0), 0) + (key.kind === 'exact' ? 0 : 0.5);
+      if (best === undefined || cost < best.cost) best = { key, cost };
     }
-    return best;
+    return best?.key;
   }
 }
 
