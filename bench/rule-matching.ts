@@ -144,9 +144,13 @@ export function generateRules(count: number, seed = 2): CompiledRule[] {
     if (index < broad) {
       event = { 'detail-type': [type], detail: { properties: { checkoutId: [{ exists: true }], items: { quantity: [{ numeric: ['>=', between(2, 4)] }] } } } };
     } else {
-      let roll = next() * totalWeight;
-      const kind = specific.find(([weight]) => (roll -= weight) < 0) ?? specific[0];
-      event = kind ? kind[1](type) : {};
+      const roll = next() * totalWeight;
+      let cumulative = 0;
+      const kind = specific.find(([weight]) => {
+        cumulative += weight;
+        return roll < cumulative;
+      });
+      event = (kind ?? specific[0])?.[1](type) ?? {};
     }
     return compileRule(Rule.parse({ id: `r${index}`, name: `Rule ${index}`, trigger: { type: 'event', event }, channel: 'email', template: 't' }));
   });

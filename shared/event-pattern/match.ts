@@ -143,7 +143,10 @@ function branchMatches(branch: readonly Condition[], event: FlatEvent): boolean 
       }
     }
     if (!hit) return false;
-    if (!hitOutsideArrays) (arrayOnly ??= []).push(condition);
+    if (!hitOutsideArrays) {
+      arrayOnly ??= [];
+      arrayOnly.push(condition);
+    }
   }
   if (arrayOnly === undefined || arrayOnly.length < 2) return true;
   const choices = arrayOnly.map((condition) => (event.get(condition.path) ?? []).filter((leaf) => leafSatisfies(condition, leaf.value)));
