@@ -5,7 +5,12 @@ import { projectRoot } from './constructs/service-function.js';
 import { NudgeStack } from './nudge-stack.js';
 
 // Broken rules or templates stop the synth here, with file and path, before anything ships.
-assertProjectValid(projectRoot);
+try {
+  assertProjectValid(projectRoot);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 
 const app = new App();
 const senderAddress: string = app.node.tryGetContext('senderAddress') ?? process.env.NUDGE_SENDER_ADDRESS ?? 'Nudge <hello@example.com>';
