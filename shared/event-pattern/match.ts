@@ -119,7 +119,8 @@ function consistent(a: Leaf, b: Leaf): boolean {
   return true;
 }
 
-function branchMatches(branch: readonly Condition[], event: FlatEvent): boolean {
+/** Whether every condition of one pattern branch holds, array elements taken consistently. */
+export function branchMatches(branch: readonly Condition[], event: FlatEvent): boolean {
   // Conditions met outside any array are consistent with everything. Only when two or more
   // conditions are met solely inside arrays must one element be picked for each, jointly.
   let arrayOnly: Condition[] | undefined;

@@ -1,19 +1,34 @@
 import type { Condition, Test } from '../../../shared/event-pattern/compile.js';
-import { type FlatEvent, flattenEvent, matchesFlat, wantedPaths } from '../../../shared/event-pattern/index.js';
+import { branchMatches, type FlatEvent, flattenEvent, matchesFlat, wantedPaths } from '../../../shared/event-pattern/index.js';
 import type { CompiledRule } from './rule.js';
 
 type ExactValue = string | number | boolean | null;
 
 /** How a pattern branch is looked up: the one condition of it that the index can answer. */
-type Key =
+/** `answers`: a hit in the map proves the condition holds (not so for a wildcard's literal end). */
+type Key = { readonly condition: Condition; readonly answers: boolean } & (
   | { readonly kind: 'exact'; readonly path: string; readonly values: readonly ExactValue[] }
   | { readonly kind: 'lower'; readonly path: string; readonly values: readonly string[] }
-  | { readonly kind: 'prefix' | 'suffix'; readonly path: string; readonly ignoreCase: boolean; readonly values: readonly string[] };
+  | { readonly kind: 'prefix' | 'suffix'; readonly path: string; readonly ignoreCase: boolean; readonly values: readonly string[] }
+);
 
-interface Entry {
+/** One look-up's verdict on a rule, shared by the entries of its branches. */
+interface RuleMark {
   readonly rule: CompiledRule;
-  /** The look-up that last proposed this rule, so one look-up proposes it once. */
-  stamp: number;
+  /** The look-up that found this rule, so it is reported once. */
+  found: number;
+}
+
+/** One branch of a rule's pattern, filed under one bucket and key. */
+interface Entry {
+  readonly mark: RuleMark;
+  /**
+   * What is left to check once the index proposed the branch: the branch without its detail-type
+   * (the bucket answered it), or nothing when the index key was the only other condition.
+   */
+  readonly verify: readonly Condition[];
+  /** The look-up that last checked this branch, so one look-up checks it once. */
+  checked: number;
 }
 
 /** Strings by length, so a value's prefixes (or suffixes) of every indexed length are found with one map look-up each. */
@@ -70,8 +85,9 @@ function exactValues(tests: readonly Test[]): ExactValue[] | undefined {
 function keyOf(condition: Condition): Key | undefined {
   const { path, tests } = condition;
   const exact = exactValues(tests);
-  if (exact) return { kind: 'exact', path, values: exact };
-  if (tests.every((test) => test.kind === 'equals-ignore-case')) return { kind: 'lower', path, values: tests.map((test) => (test as { value: string }).value) };
+  if (exact) return { condition, answers: true, kind: 'exact', path, values: exact };
+  if (tests.every((test) => test.kind === 'equals-ignore-case'))
+    return { condition, answers: true, kind: 'lower', path, values: tests.map((test) => (test as { value: string }).value) };
   for (const kind of ['prefix', 'suffix'] as const) {
     const affixes = tests.map((test) => {
       if (test.kind === kind && test.value !== '') return { value: test.value, ignoreCase: test.ignoreCase };
@@ -83,7 +99,14 @@ function keyOf(condition: Condition): Key | undefined {
     });
     const ignoreCase = affixes[0]?.ignoreCase;
     if (affixes.every((affix) => affix !== undefined && affix.ignoreCase === ignoreCase)) {
-      return { kind, path, ignoreCase: ignoreCase ?? false, values: affixes.map((affix) => (affix as { value: string }).value) };
+      return {
+        condition,
+        answers: tests.every((test) => test.kind === kind),
+        kind,
+        path,
+        ignoreCase: ignoreCase ?? false,
+        values: affixes.map((affix) => (affix as { value: string }).value),
+      };
     }
   }
   return undefined;
@@ -118,13 +141,16 @@ export class RuleIndex {
       }
     }
     for (const rule of enabled) {
-      const entry: Entry = { rule, stamp: 0 };
+      const mark: RuleMark = { rule, found: 0 };
       for (const branch of rule.eventPattern.branches) {
         const typeCondition = branch.find((condition) => condition.path === 'detail-type');
         const types = typeCondition ? exactValues(typeCondition.tests) : undefined;
         const buckets = types === undefined ? [this.anyType] : types.map((type) => this.bucketFor(String(type)));
         const key = this.selectiveKey(branch, popularity);
-        for (const bucket of buckets) this.file(bucket, key, entry);
+        const rest = types === undefined ? branch : branch.filter((condition) => condition !== typeCondition);
+        // A key that is the only condition left was answered by the look-up itself.
+        const verify = key?.answers && rest.length === 1 && rest[0] === key.condition ? [] : rest;
+        for (const bucket of buckets) this.file(bucket, key, { mark, verify, checked: 0 });
       }
     }
     for (const bucket of [...this.byType.values(), this.anyType]) freeze(bucket);
@@ -179,9 +205,12 @@ export class RuleIndex {
     if (entries === undefined) return;
     for (let index = 0; index < entries.length; index++) {
       const entry = entries[index] as Entry;
-      if (entry.stamp === stamp) continue;
-      entry.stamp = stamp;
-      if (matchesFlat(entry.rule.eventPattern, event)) found.push(entry.rule);
+      if (entry.checked === stamp || entry.mark.found === stamp) continue;
+      entry.checked = stamp;
+      if (entry.verify.length === 0 || branchMatches(entry.verify, event)) {
+        entry.mark.found = stamp;
+        found.push(entry.mark.rule);
+      }
     }
   }
 
