@@ -2,7 +2,7 @@ import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '../
 import { decide, firingRules, type RuleState, stateAfter } from '../services/rules/core/evaluate.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import { RuleIndex } from '../services/rules/core/rule-index.js';
-import { customerEvents } from '../shared/events/index.js';
+import { customerEvents, findContract } from '../shared/events/index.js';
 import type { Profile } from '../shared/events/profile.js';
 import type { ProfileUpdated } from '../shared/events/profile-updated.js';
 
@@ -71,15 +71,16 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, seedPro
       report.skipped.push({ line: lineNumber, reason: `not JSON: ${(error as Error).message}` });
       return;
     }
-    const contract = customerEvents.find((candidate) => candidate.source === line.source && candidate.detailType === line['detail-type']);
+    const contract = findContract(customerEvents, line.source, line['detail-type']);
     if (contract === undefined) {
       report.skipped.push({ line: lineNumber, reason: `not a customer event: ${String(line.source)} ${String(line['detail-type'])}` });
       return;
     }
+    const detailType = String(line['detail-type']);
     const parsed = contract.schema.safeParse(line.detail);
     if (!parsed.success) {
       const [issue] = parsed.error.issues;
-      report.skipped.push({ line: lineNumber, reason: `invalid ${contract.detailType} at detail.${issue?.path.join('.')}: ${issue?.message}` });
+      report.skipped.push({ line: lineNumber, reason: `invalid ${detailType} at detail.${issue?.path.join('.')}: ${issue?.message}` });
       return;
     }
     const detail = parsed.data;
@@ -98,13 +99,13 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, seedPro
     }
     applied.add(`${profileId}|${detail.eventId}`);
     const before = profiles.get(profileId);
-    const { profile, changed } = applyEvent(before ?? emptyProfile(profileId, detail.occurredAt), { detailType: contract.detailType, detail });
+    const { profile, changed } = applyEvent(before ?? emptyProfile(profileId, detail.occurredAt), { detailType, detail });
     profiles.set(profileId, profile);
     const update: ProfileUpdated = {
       profileId,
       changed: before === undefined ? changedFields(undefined, profile) : [...changed],
       profile,
-      trigger: { source: contract.source, 'detail-type': contract.detailType, detail },
+      trigger: { source: contract.source, 'detail-type': detailType, detail },
     };
     const ruleStates = states.get(profileId) ?? new Map<string, RuleState>();
     states.set(profileId, ruleStates);
@@ -120,7 +121,7 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, seedPro
           profileId,
           email: profile.email,
           messageId: decision.request.messageId,
-          trigger: `${contract.detailType} ${detail.eventId}`,
+          trigger: `${detailType} ${detail.eventId}`,
         });
       }
     }

@@ -6,7 +6,7 @@ import { parseTemplate } from '../services/dispatch/core/template.js';
 import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import type { Condition } from '../shared/event-pattern/compile.js';
-import { customerEvents } from '../shared/events/index.js';
+import { covers, customerEvents } from '../shared/events/index.js';
 import { Profile } from '../shared/events/profile.js';
 
 export type Problem = RuleFileProblem;
@@ -15,9 +15,18 @@ type JsonSchema = Record<string, unknown>;
 type Segment = string | number;
 
 /** What a rule's event pattern and template may refer to: each customer event's detail, and the profile. */
-const detailSchemas = new Map<string, JsonSchema>(
+const detailSchemaByContract = new Map<string, JsonSchema>(
   customerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
 );
+/** The detail schema of a detail-type, including the members of a family (`custom.Song Played`). */
+const detailSchemas = {
+  get: (type: string) => {
+    const contract = customerEvents.find((candidate) => covers(candidate, type));
+    return contract === undefined ? undefined : detailSchemaByContract.get(contract.detailType);
+  },
+  has: (type: string) => customerEvents.some((candidate) => covers(candidate, type)),
+  keys: () => detailSchemaByContract.keys(),
+};
 const profileSchema = z.toJSONSchema(Profile) as JsonSchema;
 const eventSource = customerEvents[0]?.source ?? 'nudge.intake';
 /** What a rule's event pattern sees: the customer event as profiles passed it on (see profile.updated). */

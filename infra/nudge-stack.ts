@@ -12,7 +12,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
-import { tableDefinition } from '../shared/table.js';
+import { deliveryKeyPrefix, tableDefinition } from '../shared/table.js';
 import { busName, type Consumer, subscriptionsFor } from '../shared/topology.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
@@ -92,7 +92,7 @@ export class NudgeStack extends Stack {
       service: 'intake',
       description: 'Verifies platform webhooks and puts canonical customer events on the bus',
       timeout: Duration.seconds(10),
-      environment: { ...common, WEBHOOK_SECRETS_ID: webhookSecrets.secretName },
+      environment: { ...common, WEBHOOK_SECRETS_ID: webhookSecrets.secretName, TABLE_NAME: table.tableName },
     });
     const consumers: Record<Consumer, { fn: ServiceFunction; dlq: sqs.Queue }> = {
       profiles: (() => {
@@ -138,6 +138,14 @@ export class NudgeStack extends Stack {
     };
 
     bus.grantPutEventsTo(intake.role);
+    // Intake keeps only its delivery records in the table, and may touch nothing else there.
+    intake.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${deliveryKeyPrefix}*`] } },
+      }),
+    );
     webhookSecrets.grantRead(intake.role);
     table.grantReadWriteData(consumers.profiles.fn.role);
     table.grantReadWriteData(consumers.rules.fn.role);

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
 import { busName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
@@ -39,8 +40,21 @@ export interface LocalRuntime {
 export const localRegion = 'us-east-1';
 export const localTableName = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
-/** Development signing secret for every shop; replace it in .local/webhook-secrets.json. */
+/** Development signing secret for every Shopify shop; replace it in .local/webhook-secrets.json. */
 export const localShopifySecret = 'nudge-local-shopify-secret';
+
+/**
+ * Development secrets for every source, written to .local/webhook-secrets.json on first start
+ * (the same shape as the Secrets Manager secret in AWS; see the README, "Sources").
+ */
+export const localWebhookSecrets: WebhookSecrets = {
+  shopify: { '*': localShopifySecret },
+  woocommerce: { '*': 'nudge-local-woocommerce-secret' },
+  bigcommerce: { '*': 'nudge-local-bigcommerce-secret' },
+  stripe: { '*': 'whsec_nudge_local_stripe_secret' },
+  segment: { 'nudge-local-write-key': 'local-segment-source' },
+  app: { 'nudge-local-app': 'nudge-local-app-secret' },
+};
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -66,10 +80,15 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
 }
 
-/** Creates the local secrets file with development defaults the first time. */
+/**
+ * Creates the local secrets file with development defaults the first time, and adds the defaults
+ * of sources it does not mention yet (a file from an older Nudge); what a user set is kept.
+ */
 function ensureLocalSecrets(dataDir: string): string {
   const file = join(dataDir, 'webhook-secrets.json');
-  if (!existsSync(file)) writeFileSync(file, `${JSON.stringify({ shopify: { '*': localShopifySecret } }, null, 2)}\n`);
+  const current = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const merged = { ...localWebhookSecrets, ...current };
+  if (Object.keys(merged).length !== Object.keys(current).length) writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
   return file;
 }
 

@@ -24,3 +24,27 @@ function fromScaled(value: bigint, scale: number): string {
   const fraction = digits.slice(digits.length - scale);
   return `${negative ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
 }
+
+/** ISO 4217 currencies whose minor unit is not a hundredth (Stripe sends amounts in minor units). */
+const minorUnitDigits: Readonly<Record<string, number>> = Object.fromEntries([
+  ...['BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF'].map((code) => [code, 0]),
+  ...['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'].map((code) => [code, 3]),
+]);
+
+/** An amount in minor units (1999 cents) as a decimal string in major units ("19.99"). */
+export function fromMinorUnits(minor: number | bigint, currency: string): string | undefined {
+  if (typeof minor === 'number' && !Number.isSafeInteger(minor)) return undefined;
+  return fromScaled(BigInt(minor), minorUnitDigits[currency.toUpperCase()] ?? 2);
+}
+
+/**
+ * A JSON number as an exact decimal string: 27.5 → "27.5". JavaScript prints the shortest text that
+ * reads back as the same double, which is the text the sender wrote for any price with up to 15
+ * significant digits. Exponents (1e21) and non-finite values are not money.
+ */
+export function decimalFromNumber(value: unknown): string | undefined {
+  if (typeof value === 'string') return /^-?\d+(\.\d+)?$/.test(value.trim()) ? value.trim() : undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const text = String(value);
+  return /^-?\d+(\.\d+)?$/.test(text) ? text : undefined;
+}

@@ -14,7 +14,7 @@ export interface ItemKey {
   readonly sk: string;
 }
 
-export type IdentityKind = 'email' | 'phone' | 'customer' | 'user' | 'anonymous';
+export type IdentityKind = 'email' | 'phone' | 'customer' | 'user' | 'anonymous' | 'cart' | 'order';
 
 export const keys = {
   profile: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'PROFILE' }),
@@ -22,9 +22,20 @@ export const keys = {
   alias: (kind: IdentityKind, value: string): ItemKey => ({ pk: `ALIAS#${kind}#${value}`, sk: 'ALIAS' }),
   /** Marks a customer event as applied to a profile, so a redelivery never counts twice. */
   appliedEvent: (profileId: string, eventId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `APPLIED#${eventId}` }),
+  /** A platform delivery intake has seen, so a retried or duplicated webhook is published once. */
+  delivery: (deliveryId: string): ItemKey => ({ pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
   /** What one rule last did for one person: for cooldown and re-entry. */
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
 } as const;
+
+/** Key prefix of delivery records: intake's table access is limited to it. */
+export const deliveryKeyPrefix = 'DELIVERY#';
+
+/** How long delivery records are kept: longer than any platform retries (BigCommerce ~48 h, Stripe 3 days). */
+export const deliveryRetentionSeconds = 7 * 24 * 3600;
+
+/** How long intake owns a delivery it is publishing; a crashed owner's claim lapses after this. */
+export const deliveryLeaseSeconds = 30;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;

@@ -29,7 +29,9 @@ export const maxEventPatternLength = 2048;
 
 const on = (...contracts: readonly Events.Contract[]) => {
   const sources = [...new Set(contracts.map((contract) => contract.source))];
-  return { source: sources, 'detail-type': contracts.map((contract) => contract.detailType) };
+  // A family of detail-types (custom.*) is matched by its prefix.
+  const detailTypes = contracts.map((contract) => (contract.detailType.endsWith('*') ? { prefix: contract.detailType.slice(0, -1) } : contract.detailType));
+  return { source: sources, 'detail-type': detailTypes };
 };
 
 /**
@@ -68,8 +70,9 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
     {
       id: 'CustomerEventsToProfiles',
       consumer: 'profiles',
-      description: 'Canonical customer events from intake update the profile',
-      pattern: on(...Events.customerEvents),
+      description: 'Canonical customer events from intake update the profile (thin ones wait for enrichment)',
+      // A thin event (BigCommerce ids only) names no person yet; its enriched copy does.
+      pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: [{ exists: false }] } },
     },
     ...ruleFeedPatterns(rules).map((pattern, index) => ({
       id: index === 0 ? 'ProfileUpdatesToRules' : `ProfileUpdatesToRules${index + 1}`,

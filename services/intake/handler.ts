@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
@@ -8,15 +9,19 @@ import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
-import { errorReply, type Reply, receiveWebhook } from './core/webhook.js';
+import { errorReply, type Reply } from './core/request.js';
+import { receiveWebhook } from './core/webhook.js';
+import { DeliveryLedger } from './adapters/delivery-ledger.js';
+import { PublishFailed, publishOnce } from './receive.js';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1) }));
+const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3) }));
 const logger = createLogger('intake');
 const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
 const secrets = new WebhookSecretStore(new SecretsManagerClient({}), config.WEBHOOK_SECRETS_ID);
+const ledger = new DeliveryLedger(new DynamoDBClient({}), config.TABLE_NAME);
 
 function toResponse(reply: Reply): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
+  return { statusCode: reply.status, headers: { 'content-type': 'application/json', ...reply.headers }, body: JSON.stringify(reply.body) };
 }
 
 async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
@@ -25,17 +30,27 @@ async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const request = { method: event.requestContext.http.method, path: event.rawPath, headers, body };
   const decision = receiveWebhook(request, await secrets.current(now), now);
-  if (decision.publish) {
-    try {
-      await publisher.publish(decision.publish.contract, decision.publish.detail);
-    } catch (error) {
-      // A 5xx makes the platform retry, so an accepted webhook is never silently lost.
-      logger.error('Could not publish an accepted webhook', { error: error as Error, path: request.path });
-      return toResponse(errorReply(503, 'publish-failed', 'The event could not be recorded; please retry'));
+  try {
+    const reply = await publishOnce(decision, ledger, publisher, () => new Date());
+    if (reply.status >= 400) logger.warn('Event refused', { path: request.path, reply: reply.body });
+    return toResponse(reply);
+  } catch (error) {
+    const cause = error instanceof PublishFailed ? error.reason : error;
+    // Senders back off on 429 and retry any 5xx, so an accepted event is never silently lost.
+    if (isThrottling(cause)) {
+      logger.warn('Throttled while recording an event', { error: cause as Error, path: request.path });
+      return toResponse({ ...errorReply(429, 'throttled', 'Too many events right now; please retry shortly'), headers: { 'retry-after': '1' } });
     }
+    if (!(error instanceof PublishFailed)) throw error;
+    logger.error('Could not publish an accepted event', { error: cause as Error, path: request.path });
+    return toResponse(errorReply(503, 'publish-failed', 'The event could not be recorded; please retry'));
   }
-  if (decision.reply.status >= 400) logger.warn('Webhook refused', { path: request.path, reply: decision.reply.body });
-  return toResponse(decision.reply);
+}
+
+/** DynamoDB and EventBridge throttling: the sender should slow down, not give up. */
+function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
 }
 
 /** Anything unexpected becomes a JSON 500 that leaks no internals. */

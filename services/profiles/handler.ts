@@ -17,8 +17,8 @@ const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_N
 const store = new ProfileStore(new DynamoDBClient({}), config.TABLE_NAME);
 
 async function onCustomerEvent(event: unknown): Promise<void> {
-  const { contract, detail } = parseBusEvent(event, ...Events.customerEvents);
-  const customerEvent = { detailType: contract.detailType, detail };
+  const { contract, detailType, detail } = parseBusEvent(event, ...Events.customerEvents);
+  const customerEvent = { detailType, detail };
   const outcome = await updateProfile(store, customerEvent, new Date());
   if (outcome.kind === 'duplicate' && outcome.published) {
     logger.info('Duplicate event ignored', { eventId: detail.eventId, profileId: outcome.profile.profileId });
@@ -28,7 +28,7 @@ async function onCustomerEvent(event: unknown): Promise<void> {
     profileId: outcome.profile.profileId,
     changed: [...outcome.changed],
     profile: outcome.profile,
-    trigger: { source: contract.source, 'detail-type': contract.detailType, detail },
+    trigger: { source: contract.source, 'detail-type': detailType, detail },
   });
   await store.markPublished(outcome.profile.profileId, detail.eventId);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidEventError } from '../../shared/events/bus-event.js';
 import type { Profile } from '../../shared/events/profile.js';
 import type { ProfileStore } from './adapters/profile-store.js';
-import { applyEvent, type CustomerEvent, changedFields, emptyProfile, primaryIdentityKey } from './core/apply-event.js';
+import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText } from './core/apply-event.js';
 
 export type UpdateOutcome =
   | { readonly kind: 'applied'; readonly profile: Profile; readonly changed: readonly string[] }
@@ -14,10 +14,13 @@ const maxAttempts = 8;
 
 /** Finds or creates the profile for an event and applies the event once, whatever the concurrency. */
 export async function updateProfile(store: ProfileStore, event: CustomerEvent, now: Date, newProfileId: () => string = randomUUID): Promise<UpdateOutcome> {
-  const key = primaryIdentityKey(event.detail.identity);
-  if (key === undefined) throw new InvalidEventError(`Event ${event.detail.eventId} has no usable identity key`);
+  const keys = identityKeys(event.detail.identity);
+  if (keys.length === 0) throw new InvalidEventError(`Event ${event.detail.eventId} has no usable identity key`);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const existingId = await store.findProfileId(key);
+    const known = await store.findProfileIds(keys);
+    // The most trustworthy key that is already known decides the profile; merging two known
+    // profiles comes with identity resolution.
+    const existingId = keys.map((key) => known.get(identityKeyText(key))).find((id) => id !== undefined);
     const stored = existingId === undefined ? undefined : await store.load(existingId);
     const before = stored?.profile ?? emptyProfile(existingId ?? newProfileId(), event.detail.occurredAt);
     const { profile, changed } = applyEvent(before, event);
@@ -25,7 +28,7 @@ export async function updateProfile(store: ProfileStore, event: CustomerEvent, n
     const outcome = await store.save({
       profile,
       expectedVersion: stored?.version,
-      newAlias: existingId === undefined ? key : undefined,
+      newAliases: keys.filter((key) => !known.has(identityKeyText(key))),
       eventId: event.detail.eventId,
       changed: reportedChanges,
       now,

@@ -5,6 +5,8 @@ import type { Contract } from '../events/index.js';
 export interface Publication<C extends Contract = Contract> {
   readonly contract: C;
   readonly detail: z.input<C['schema']>;
+  /** The concrete detail-type, for a contract that names a family (custom.*). */
+  readonly detailType?: string;
 }
 
 export class PublishError extends Error {
@@ -29,10 +31,10 @@ export class BusPublisher {
   }
 
   async publishAll(publications: readonly Publication[]): Promise<void> {
-    const entries: PutEventsRequestEntry[] = publications.map(({ contract, detail }) => ({
+    const entries: PutEventsRequestEntry[] = publications.map(({ contract, detail, detailType }) => ({
       EventBusName: this.busName,
       Source: contract.source,
-      DetailType: contract.detailType,
+      DetailType: detailType ?? contract.detailType,
       Detail: JSON.stringify(contract.schema.parse(detail)),
     }));
     for (let start = 0; start < entries.length; start += maxEntriesPerCall) {

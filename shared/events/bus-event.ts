@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Contract } from './index.js';
+import { type Contract, findContract } from './index.js';
 
 /** The envelope EventBridge wraps every detail in when it invokes a target. */
 export const EventBridgeEnvelope = z.object({
@@ -27,13 +27,13 @@ export class InvalidEventError extends Error {
 export function parseBusEvent<C extends Contract>(
   event: unknown,
   ...contracts: readonly C[]
-): { contract: C; detail: z.output<C['schema']>; envelope: EventBridgeEnvelope } {
+): { contract: C; detailType: string; detail: z.output<C['schema']>; envelope: EventBridgeEnvelope } {
   const envelope = EventBridgeEnvelope.safeParse(event);
   if (!envelope.success) throw new InvalidEventError(`Not an EventBridge event: ${z.prettifyError(envelope.error)}`);
   const { source, 'detail-type': detailType } = envelope.data;
-  const contract = contracts.find((candidate) => candidate.source === source && candidate.detailType === detailType);
+  const contract = findContract(contracts, source, detailType);
   if (contract === undefined) throw new InvalidEventError(`Unexpected event ${source} / ${detailType}`);
   const detail = contract.schema.safeParse(envelope.data.detail);
   if (!detail.success) throw new InvalidEventError(`Invalid ${detailType} detail: ${z.prettifyError(detail.error)}`);
-  return { contract, detail: detail.data as z.output<C['schema']>, envelope: envelope.data };
+  return { contract, detailType, detail: detail.data as z.output<C['schema']>, envelope: envelope.data };
 }

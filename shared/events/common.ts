@@ -23,9 +23,13 @@ export const Identity = z
     customerId: z.string().min(1).optional(),
     userId: z.string().min(1).optional(),
     anonymousId: z.string().min(1).optional(),
+    /** `<platform>:<cart id>`: the person whose cart this is (carts often arrive before any address). */
+    cartRef: z.string().min(1).optional(),
+    /** `<platform>:<order id>`: the person who placed this order (refunds name only the order). */
+    orderRef: z.string().min(1).optional(),
   })
   .refine((identity) => Object.values(identity).some((value) => value !== undefined), {
-    message: 'at least one identity key (email, phone, customerId, userId, anonymousId) is required',
+    message: 'at least one identity key (email, phone, customerId, userId, anonymousId, cartRef, orderRef) is required',
   });
 export type Identity = z.infer<typeof Identity>;
 
@@ -42,8 +46,22 @@ export const Traits = z.object({
   firstName: z.string().optional(),
   lastName: z.string().optional(),
   locale: z.string().optional(),
+  /** IANA time zone, such as "Europe/Berlin". */
+  timeZone: z.string().optional(),
+  country: z.string().optional(),
+  city: z.string().optional(),
+  birthday: z.iso.date().optional(),
 });
 export type Traits = z.infer<typeof Traits>;
+
+/**
+ * Set when the platform's payload was thin (BigCommerce sends ids only): which resource to fetch
+ * from the platform's API to fill the event in. See the README, "Enrichment".
+ */
+export const Enrichment = z.object({
+  resource: z.enum(['order', 'cart', 'customer']),
+  id: z.string().min(1),
+});
 
 /** The fields every canonical customer event carries, whatever its detail-type. */
 export const CanonicalEventBase = z.object({
@@ -53,7 +71,20 @@ export const CanonicalEventBase = z.object({
   origin: Origin,
   identity: Identity,
   traits: Traits.default({}),
+  needsEnrichment: Enrichment.optional(),
 });
+
+/** A product in an order, cart or checkout. */
+export const LineItem = z.object({
+  productId: z.string().optional(),
+  variantId: z.string().optional(),
+  sku: z.string().optional(),
+  name: z.string(),
+  quantity: z.number().int().nonnegative(),
+  price: Money.optional(),
+  category: z.string().optional(),
+});
+export type LineItem = z.infer<typeof LineItem>;
 
 export const Channel = z.enum(['email']);
 export type Channel = z.infer<typeof Channel>;

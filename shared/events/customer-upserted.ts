@@ -6,7 +6,8 @@ export const detailType = 'customer.upserted';
 
 export const schema = CanonicalEventBase.extend({
   properties: z.object({
-    customerId: z.string().min(1),
+    /** The platform's customer id; absent for a Segment identify or alias, which name users by their keys only. */
+    customerId: z.string().min(1).optional(),
     createdAt: z.iso.datetime({ offset: false }).optional(),
   }),
 });

@@ -1,28 +1,103 @@
 import type { z } from 'zod';
+import * as CartUpdated from './cart-updated.js';
+import * as CheckoutStarted from './checkout-started.js';
+import * as ConsentChanged from './consent-changed.js';
+import * as CustomEvent from './custom-event.js';
 import * as CustomerUpserted from './customer-upserted.js';
+import * as LocationReported from './location-reported.js';
 import * as MessageFailed from './message-failed.js';
 import * as MessageRequested from './message-requested.js';
 import * as MessageSent from './message-sent.js';
 import * as MessageSuppressed from './message-suppressed.js';
+import * as OrderCancelled from './order-cancelled.js';
 import * as OrderCompleted from './order-completed.js';
+import * as OrderRefunded from './order-refunded.js';
+import * as PageViewed from './page-viewed.js';
+import * as ProductViewed from './product-viewed.js';
 import * as ProfileUpdated from './profile-updated.js';
+import * as ReferralCompleted from './referral-completed.js';
+import * as ReviewSubmitted from './review-submitted.js';
+import * as StoreVisited from './store-visited.js';
 
 /** An event contract: where it comes from, what it is called, and the schema of its detail. */
 export interface Contract<S extends z.ZodType = z.ZodType> {
   readonly source: string;
+  /** The detail-type; one ending in `*` names a family (`custom.*` covers `custom.Song Played`). */
   readonly detailType: string;
   readonly schema: S;
 }
 
-export { CustomerUpserted, MessageFailed, MessageRequested, MessageSent, MessageSuppressed, OrderCompleted, ProfileUpdated };
+export {
+  CartUpdated,
+  CheckoutStarted,
+  ConsentChanged,
+  CustomerUpserted,
+  CustomEvent,
+  LocationReported,
+  MessageFailed,
+  MessageRequested,
+  MessageSent,
+  MessageSuppressed,
+  OrderCancelled,
+  OrderCompleted,
+  OrderRefunded,
+  PageViewed,
+  ProductViewed,
+  ProfileUpdated,
+  ReferralCompleted,
+  ReviewSubmitted,
+  StoreVisited,
+};
 
 /** Canonical customer events: what intake publishes and profiles consumes. */
-export type CustomerEventContract = typeof OrderCompleted | typeof CustomerUpserted;
-export const customerEvents: readonly CustomerEventContract[] = [OrderCompleted, CustomerUpserted];
+export type CustomerEventContract =
+  | typeof CustomerUpserted
+  | typeof ConsentChanged
+  | typeof ProductViewed
+  | typeof CartUpdated
+  | typeof CheckoutStarted
+  | typeof OrderCompleted
+  | typeof OrderCancelled
+  | typeof OrderRefunded
+  | typeof LocationReported
+  | typeof StoreVisited
+  | typeof PageViewed
+  | typeof ReviewSubmitted
+  | typeof ReferralCompleted
+  | typeof CustomEvent;
+export const customerEvents: readonly CustomerEventContract[] = [
+  CustomerUpserted,
+  ConsentChanged,
+  ProductViewed,
+  CartUpdated,
+  CheckoutStarted,
+  OrderCompleted,
+  OrderCancelled,
+  OrderRefunded,
+  LocationReported,
+  StoreVisited,
+  PageViewed,
+  ReviewSubmitted,
+  ReferralCompleted,
+  CustomEvent,
+];
 
 /** Every event on the bus, for the catalogue in the README and for tests. */
 export const catalogue: readonly Contract[] = [...customerEvents, ProfileUpdated, MessageRequested, MessageSent, MessageSuppressed, MessageFailed];
 
+/** Whether a contract covers a detail-type: the same name, or a name of its family. */
+export function covers(contract: Contract, detailType: string): boolean {
+  if (!contract.detailType.endsWith('*')) return contract.detailType === detailType;
+  const prefix = contract.detailType.slice(0, -1);
+  return detailType.length > prefix.length && detailType.startsWith(prefix);
+}
+
+/** The contract, among these, of an event with this source and detail-type. */
+export function findContract<C extends Contract>(contracts: readonly C[], source: unknown, detailType: unknown): C | undefined {
+  if (typeof source !== 'string' || typeof detailType !== 'string') return undefined;
+  return contracts.find((contract) => contract.source === source && covers(contract, detailType));
+}
+
 export function contractFor(source: string, detailType: string): Contract | undefined {
-  return catalogue.find((contract) => contract.source === source && contract.detailType === detailType);
+  return findContract(catalogue, source, detailType);
 }

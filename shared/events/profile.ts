@@ -11,6 +11,7 @@ export const Profile = z.object({
   firstName: z.string().optional(),
   lastName: z.string().optional(),
   locale: z.string().optional(),
+  timeZone: z.string().optional(),
   orderCount: z.number().int().nonnegative(),
   /** Lifetime revenue per currency, as exact decimals. */
   revenue: z.record(z.string(), DecimalString),

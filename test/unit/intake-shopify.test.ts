@@ -2,6 +2,7 @@ import { signShopifyHmac, verifyShopifyHmac } from '../../services/intake/core/s
 import { maxBodyBytes, receiveWebhook, type WebhookRequest } from '../../services/intake/core/webhook.js';
 import type { OrderCompleted } from '../../shared/events/order-completed.js';
 import { fixtureBytes, fixtureJson } from '../support/fixtures.js';
+import { published } from '../support/intake.js';
 
 const secret = 'shop-secret';
 const secrets = { shopify: { '*': secret } };
@@ -49,11 +50,12 @@ describe('Shopify orders/create webhook', () => {
   it('becomes an order.completed event with exact ids, money and the customer', () => {
     const decision = receiveWebhook(shopifyRequest(orderBytes), secrets, now);
     expect(decision.reply).toMatchObject({ status: 200, body: { accepted: true } });
-    expect(decision.publish?.contract.detailType).toBe('order.completed');
-    const detail = decision.publish?.detail as OrderCompleted;
+    const [event] = published(decision);
+    expect(event?.detailType).toBe('order.completed');
+    const detail = event?.detail as unknown as OrderCompleted;
     // 820982911946154508 does not survive JSON.parse as a number; the id must still be exact.
     expect(detail.properties.orderId).toBe('820982911946154508');
-    expect(detail.identity).toEqual({ email: 'jon@example.com', customerId: 'shopify:115310627314723954' });
+    expect(detail.identity).toEqual({ email: 'jon@example.com', customerId: 'shopify:115310627314723954', orderRef: 'shopify:820982911946154508' });
     expect(detail.traits).toMatchObject({ firstName: 'John', lastName: 'Smith', locale: 'en' });
     expect(detail.properties.total).toEqual({ amount: '404.95', currency: 'USD' });
     expect(detail.properties.items).toHaveLength(5);
@@ -62,18 +64,30 @@ describe('Shopify orders/create webhook', () => {
     expect(detail.origin).toEqual({ platform: 'shopify', shop: 'demo.myshopify.com', topic: 'orders/create' });
   });
 
-  it('gives a retried delivery the same event id, and another delivery another', () => {
-    const first = receiveWebhook(shopifyRequest(orderBytes), secrets, now).reply.body.eventId;
-    const retry = receiveWebhook(shopifyRequest(orderBytes), secrets, new Date(now.getTime() + 60_000)).reply.body.eventId;
-    const other = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-webhook-id': 'another' }), secrets, now).reply.body.eventId;
-    expect(retry).toBe(first);
-    expect(other).not.toBe(first);
+  it('gives a retried delivery the same event id and delivery id, and another order another event id', () => {
+    const first = receiveWebhook(shopifyRequest(orderBytes), secrets, now);
+    const retry = receiveWebhook(shopifyRequest(orderBytes), secrets, new Date(now.getTime() + 60_000));
+    const order = fixtureJson('webhooks/shopify/shopify-orders-create.json');
+    order.admin_graphql_api_id = 'gid://shopify/Order/1';
+    const other = receiveWebhook(shopifyRequest(JSON.stringify(order), { 'x-shopify-webhook-id': 'another' }), secrets, now);
+    expect(retry.reply.body.eventIds).toEqual(first.reply.body.eventIds);
+    expect(retry.deliveries[0]?.id).toBe(first.deliveries[0]?.id);
+    expect(other.reply.body.eventIds).not.toEqual(first.reply.body.eventIds);
   });
 
-  it('prefers Shopify’s event id, shared by every subscription that gets the event', () => {
+  it('deduplicates on Shopify’s event id, shared by every subscription that gets the event', () => {
     const viaOne = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-event-id': 'e1', 'x-shopify-webhook-id': 'w1' }), secrets, now);
     const viaTwo = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-event-id': 'e1', 'x-shopify-webhook-id': 'w2' }), secrets, now);
-    expect(viaOne.reply.body.eventId).toBe(viaTwo.reply.body.eventId);
+    expect(viaOne.deliveries[0]?.id).toBe('shopify:demo.myshopify.com:e1');
+    expect(viaTwo.deliveries[0]?.id).toBe(viaOne.deliveries[0]?.id);
+  });
+
+  it('counts an order once whether it arrives as orders/create, orders/paid or orders/updated', () => {
+    const ids = ['orders/create', 'orders/paid', 'orders/updated'].map((topic) => {
+      const body = fixtureBytes(`webhooks/shopify/shopify-${topic.replace('/', '-')}.json`);
+      return published(receiveWebhook(shopifyRequest(body, { 'x-shopify-topic': topic, 'x-shopify-webhook-id': topic }), secrets, now))[0]?.detail.eventId;
+    });
+    expect(new Set(ids).size).toBe(1);
   });
 
   it('accepts the lower-case, un-prefixed header names of newer deliveries', () => {
@@ -93,11 +107,11 @@ describe('Shopify orders/create webhook', () => {
 describe('Shopify webhook bad input', () => {
   it('answers 401 with a JSON code for a bad or missing signature, and publishes nothing', () => {
     const bad = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-hmac-sha256': 'AAAA' }), secrets, now);
-    expect(bad).toEqual({ reply: { status: 401, body: { code: 'invalid-signature', message: expect.any(String) } } });
+    expect(bad).toEqual({ reply: { status: 401, body: { code: 'invalid-signature', message: expect.any(String) } }, deliveries: [] });
     const { 'x-shopify-hmac-sha256': _, ...unsigned } = shopifyRequest(orderBytes).headers;
     const missing = receiveWebhook({ ...shopifyRequest(orderBytes), headers: unsigned }, secrets, now);
     expect(missing.reply.status).toBe(401);
-    expect(missing.publish).toBeUndefined();
+    expect(missing.deliveries).toEqual([]);
   });
 
   it('answers 401 when no secret is configured for the shop', () => {
@@ -107,20 +121,20 @@ describe('Shopify webhook bad input', () => {
   it('answers 400 malformed-json for a signed body that is not JSON', () => {
     const decision = receiveWebhook(shopifyRequest('{"id": 1,'), secrets, now);
     expect(decision.reply).toMatchObject({ status: 400, body: { code: 'malformed-json' } });
-    expect(decision.publish).toBeUndefined();
+    expect(decision.deliveries).toEqual([]);
   });
 
   it('answers 400 naming the field when an order lacks what Nudge needs', () => {
     const order = fixtureJson('webhooks/shopify/shopify-orders-create.json');
-    delete order.total_price;
+    delete order.currency;
     const decision = receiveWebhook(shopifyRequest(JSON.stringify(order)), secrets, now);
-    expect(decision.reply).toMatchObject({ status: 400, body: { code: 'invalid-payload', field: 'total_price' } });
+    expect(decision.reply).toMatchObject({ status: 400, body: { code: 'invalid-payload', field: 'currency' } });
   });
 
   it('acknowledges a topic it does not handle with 200 ignored, so Shopify stops retrying', () => {
     const decision = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-topic': 'products/create' }), secrets, now);
     expect(decision.reply).toMatchObject({ status: 200, body: { ignored: true } });
-    expect(decision.publish).toBeUndefined();
+    expect(decision.deliveries).toEqual([]);
   });
 
   it('answers 413 for a body over 1 MB, before looking at it', () => {
@@ -131,5 +145,64 @@ describe('Shopify webhook bad input', () => {
   it('answers 404 and 405 for unknown paths and methods', () => {
     expect(receiveWebhook({ ...shopifyRequest(orderBytes), path: '/webhooks/nope' }, secrets, now).reply.status).toBe(404);
     expect(receiveWebhook({ ...shopifyRequest(orderBytes), method: 'GET' }, secrets, now).reply.status).toBe(405);
+  });
+});
+
+describe('Shopify topics', () => {
+  const receive = (topic: string, file: string) => {
+    const body = fixtureBytes(`webhooks/shopify/${file}`);
+    return receiveWebhook(shopifyRequest(body, { 'x-shopify-topic': topic }), secrets, now);
+  };
+
+  it.each([
+    ['orders/create', 'shopify-orders-create.json', 'order.completed'],
+    ['orders/paid', 'shopify-orders-paid.json', 'order.completed'],
+    ['orders/updated', 'shopify-orders-updated.json', 'order.completed'],
+    ['orders/cancelled', 'shopify-orders-cancelled.json', 'order.cancelled'],
+    ['checkouts/create', 'shopify-checkouts-create.json', 'checkout.started'],
+    ['checkouts/update', 'shopify-checkouts-update.json', 'checkout.started'],
+    ['carts/create', 'shopify-carts-create.json', 'cart.updated'],
+    ['carts/update', 'shopify-carts-update.json', 'cart.updated'],
+    ['customers/create', 'shopify-customers-create.json', 'customer.upserted'],
+    ['customers/update', 'shopify-customers-update.json', 'customer.upserted'],
+    ['customers_email_marketing_consent/update', 'shopify-customers_email_marketing_consent-update.json', 'consent.changed'],
+  ])('%s (the published example) becomes %s', (topic, file, detailType) => {
+    const decision = receive(topic, file);
+    expect(decision.reply.status).toBe(200);
+    const events = published(decision);
+    expect(events.map((event) => event.detailType)).toEqual([detailType]);
+    expect(events[0]?.detail).toMatchObject({ origin: { platform: 'shopify', shop: 'demo.myshopify.com', topic }, receivedAt: now.toISOString() });
+  });
+
+  it('a checkout names the person, the cart and where to finish it', () => {
+    const [event] = published(receive('checkouts/create', 'shopify-checkouts-create.json'));
+    expect(event?.detail).toMatchObject({
+      identity: { email: 'example@email.com', customerId: 'shopify:603851970716743426', cartRef: 'shopify:eeafa272cebfd4b22385bc4b645e762c' },
+      properties: { checkoutId: '123123123', total: { amount: '421.88', currency: 'USD' } },
+    });
+  });
+
+  it('a cart names no one yet, only the cart its checkout will name', () => {
+    const [event] = published(receive('carts/create', 'shopify-carts-create.json'));
+    expect(event?.detail.identity).toEqual({ cartRef: 'shopify:exampleCartId' });
+  });
+
+  it('a refund names the order, which leads to the person who placed it', () => {
+    const refund = { id: 509562969, order_id: 450789469, created_at: '2026-11-20T10:00:00-05:00', transactions: [{ amount: '41.94', currency: 'USD', kind: 'refund' }] };
+    const [event] = published(receiveWebhook(shopifyRequest(JSON.stringify(refund), { 'x-shopify-topic': 'refunds/create' }), secrets, now));
+    expect(event).toMatchObject({
+      detailType: 'order.refunded',
+      detail: { identity: { orderRef: 'shopify:450789469' }, occurredAt: '2026-11-20T15:00:00.000Z', properties: { orderId: '450789469', amount: { amount: '41.94', currency: 'USD' } } },
+    });
+  });
+
+  it('an SMS consent change without a state is acknowledged and ignored', () => {
+    const decision = receive('customers/marketing_consent/update', 'shopify-customers_marketing_consent-update.json');
+    expect(decision.reply).toMatchObject({ status: 200, body: { ignored: true } });
+    const consent = fixtureJson('webhooks/shopify/shopify-customers_marketing_consent-update.json');
+    consent.phone = '+1 613 555 0123';
+    consent.sms_marketing_consent = { state: 'subscribed', opt_in_level: 'single_opt_in', consent_updated_at: '2026-11-01T10:00:00Z' };
+    const [event] = published(receiveWebhook(shopifyRequest(JSON.stringify(consent), { 'x-shopify-topic': 'customers/marketing_consent/update' }), secrets, now));
+    expect(event?.detail).toMatchObject({ identity: { phone: '+16135550123' }, properties: { channel: 'sms', state: 'subscribed' }, occurredAt: '2026-11-01T10:00:00.000Z' });
   });
 });

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { WebhookSecrets } from '../core/webhook.js';
+import { WebhookSecrets } from '../core/platforms/common.js';
 
 /** Secrets change rarely; re-read now and then so a rotated secret is picked up without a deploy. */
 const cacheMillis = 5 * 60 * 1000;

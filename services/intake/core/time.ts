@@ -1,5 +1,20 @@
-/** Any timestamp a platform sends, as ISO 8601 UTC with milliseconds ("2022-01-01T00:00:00.000Z"). */
-export function toUtcInstant(value: string | Date): string | undefined {
-  const date = value instanceof Date ? value : new Date(value);
+/**
+ * Any timestamp a platform sends, as ISO 8601 UTC with milliseconds. Accepts ISO strings with
+ * offsets, Unix seconds, and the loose dates some senders use ("2015-2-02T00:30:08.276Z").
+ */
+export function toUtcInstant(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  if (typeof value === 'number') return Number.isFinite(value) ? new Date(value * 1000).toISOString() : undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const loose = value.trim().match(/^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i);
+  if (loose) {
+    const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone] = loose;
+    const pad = (part: string) => part.padStart(2, '0');
+    const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+    const iso = `${year}-${pad(month as string)}-${pad(day as string)}T${pad(hour)}:${minute}:${pad(second)}${fraction.slice(0, 4)}${offset}`;
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  }
+  const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

@@ -2,7 +2,7 @@ import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/clie
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../../../shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
-import type { IdentityKey } from '../core/apply-event.js';
+import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
 
 export interface StoredProfile {
   readonly profile: Profile;
@@ -13,8 +13,8 @@ export interface SaveRequest {
   readonly profile: Profile;
   /** The version that was read; undefined when the profile is new. */
   readonly expectedVersion: number | undefined;
-  /** Created with the profile, atomically, so two first events for one person make one profile. */
-  readonly newAlias: IdentityKey | undefined;
+  /** Identity keys seen for the first time: written with the profile, atomically, so two first events for one person make one profile. */
+  readonly newAliases: readonly IdentityKey[];
   readonly eventId: string;
   /** Kept on the applied-event marker, so a redelivery can finish an unpublished update. */
   readonly changed: readonly string[];
@@ -39,9 +39,18 @@ export class ProfileStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async findProfileId(key: IdentityKey): Promise<string | undefined> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }));
-    return result.Item?.profileId as string | undefined;
+  /** The profile each identity key already points to (keys never seen are absent). */
+  async findProfileIds(identity: readonly IdentityKey[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    // An event has a handful of keys; consistent single reads keep this simple and exact.
+    const results = await Promise.all(
+      identity.map((key) => this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }))),
+    );
+    identity.forEach((key, index) => {
+      const profileId = results[index]?.Item?.profileId;
+      if (typeof profileId === 'string') found.set(identityKeyText(key), profileId);
+    });
+    return found;
   }
 
   async load(profileId: string): Promise<StoredProfile | undefined> {
@@ -57,7 +66,7 @@ export class ProfileStore {
 
   /** Writes the profile and the applied-event marker together, or neither. */
   async save(request: SaveRequest): Promise<SaveOutcome> {
-    const { profile, expectedVersion, newAlias, eventId, changed, now } = request;
+    const { profile, expectedVersion, newAliases, eventId, changed, now } = request;
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
         Put: {
@@ -76,11 +85,11 @@ export class ProfileStore {
         },
       },
     ];
-    if (newAlias) {
+    for (const alias of newAliases) {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.alias(newAlias.kind, newAlias.value), profileId: profile.profileId, createdAt: now.toISOString() },
+          Item: { ...keys.alias(alias.kind, alias.value), profileId: profile.profileId, createdAt: now.toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });

@@ -21,15 +21,24 @@ export interface IdentityKey {
   readonly value: string;
 }
 
-/** The key a profile is found by, most trustworthy first. Merging profiles on other keys comes with identity resolution. */
-export function primaryIdentityKey(identity: Identity): IdentityKey | undefined {
-  if (identity.email) return { kind: 'email', value: identity.email.trim().toLowerCase() };
-  if (identity.customerId) return { kind: 'customer', value: identity.customerId };
-  if (identity.phone) return { kind: 'phone', value: identity.phone };
-  if (identity.userId) return { kind: 'user', value: identity.userId };
-  if (identity.anonymousId) return { kind: 'anonymous', value: identity.anonymousId };
-  return undefined;
+/** Every identity key of an event, most trustworthy first: a profile is found by the first one it has. */
+export function identityKeys(identity: Identity): IdentityKey[] {
+  const keys: IdentityKey[] = [];
+  if (identity.email) keys.push({ kind: 'email', value: identity.email.trim().toLowerCase() });
+  if (identity.customerId) keys.push({ kind: 'customer', value: identity.customerId });
+  if (identity.phone) keys.push({ kind: 'phone', value: identity.phone });
+  if (identity.userId) keys.push({ kind: 'user', value: identity.userId });
+  if (identity.anonymousId) keys.push({ kind: 'anonymous', value: identity.anonymousId });
+  if (identity.cartRef) keys.push({ kind: 'cart', value: identity.cartRef });
+  if (identity.orderRef) keys.push({ kind: 'order', value: identity.orderRef });
+  return keys;
 }
+
+export function primaryIdentityKey(identity: Identity): IdentityKey | undefined {
+  return identityKeys(identity)[0];
+}
+
+export const identityKeyText = (key: IdentityKey) => `${key.kind}#${key.value}`;
 
 export function emptyProfile(profileId: string, firstSeenAt: string): Profile {
   return { profileId, orderCount: 0, revenue: {}, firstSeenAt, lastSeenAt: firstSeenAt, traitsAt: {} };
@@ -56,7 +65,7 @@ export function applyEvent(before: Profile, event: CustomerEvent): Applied {
     lastSeenAt: later(before.lastSeenAt, occurredAt),
     traitsAt: { ...before.traitsAt },
   };
-  const setTrait = (name: 'email' | 'firstName' | 'lastName' | 'locale', value: string | undefined) => {
+  const setTrait = (name: 'email' | 'firstName' | 'lastName' | 'locale' | 'timeZone', value: string | undefined) => {
     const setAt = profile.traitsAt[name];
     if (value === undefined || (setAt !== undefined && setAt > occurredAt)) return;
     profile = { ...profile, [name]: value, traitsAt: { ...profile.traitsAt, [name]: occurredAt } };
@@ -65,13 +74,15 @@ export function applyEvent(before: Profile, event: CustomerEvent): Applied {
   setTrait('firstName', traits.firstName);
   setTrait('lastName', traits.lastName);
   setTrait('locale', traits.locale);
+  setTrait('timeZone', traits.timeZone);
 
   if (event.detailType === 'order.completed') {
     const { total } = (event.detail as OrderCompleted).properties;
     profile = {
       ...profile,
       orderCount: profile.orderCount + 1,
-      revenue: { ...profile.revenue, [total.currency]: addDecimal(profile.revenue[total.currency] ?? '0', total.amount) },
+      // An order awaiting enrichment has no total yet; it counts, and its revenue comes with enrichment.
+      revenue: total ? { ...profile.revenue, [total.currency]: addDecimal(profile.revenue[total.currency] ?? '0', total.amount) } : profile.revenue,
       firstOrderAt: earlier(profile.firstOrderAt, occurredAt),
       lastOrderAt: later(profile.lastOrderAt, occurredAt),
     };

@@ -1,0 +1,68 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
+
+export type Claim = 'claimed' | 'duplicate' | 'in-progress';
+
+/**
+ * Which platform deliveries intake has published. A delivery is claimed before its events are
+ * published and marked done after, so a retry or a concurrent duplicate publishes nothing, and a
+ * delivery whose publishing failed (or whose owner crashed) can be claimed again.
+ */
+export class DeliveryLedger {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client);
+  }
+
+  async claim(deliveryId: string, now: Date): Promise<Claim> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.delivery(deliveryId), state: 'pending', leaseUntil: nowSeconds + deliveryLeaseSeconds, expiresAt: expiresAt(now, deliveryRetentionSeconds) },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :pending AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': nowSeconds },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error.Item?.state?.S === 'published' ? 'duplicate' : 'in-progress';
+    }
+  }
+
+  async complete(deliveryId: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(deliveryId),
+        UpdateExpression: 'SET #state = :published REMOVE leaseUntil',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':published': 'published' },
+      }),
+    );
+  }
+
+  /** Gives a claim back after publishing failed, so the platform's retry can claim it at once. */
+  async release(deliveryId: string): Promise<void> {
+    await this.documents.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(deliveryId),
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':pending': 'pending' },
+      }),
+    ).catch((error) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Publication } from '../../../../shared/adapters/bus-publisher.js';
+import type { CustomerEventContract } from '../../../../shared/events/index.js';
+import { accept, type Decision, ignore, refuse } from '../request.js';
+
+/** Signing secrets and keys per platform; per shop or store where the platform has several, with "*" as the default. */
+export const WebhookSecrets = z.object({
+  shopify: z.record(z.string(), z.string().min(1)).optional(),
+  woocommerce: z.record(z.string(), z.string().min(1)).optional(),
+  bigcommerce: z.record(z.string(), z.string().min(1)).optional(),
+  stripe: z.record(z.string(), z.string().min(1)).optional(),
+  /** Segment write keys, each naming the source it stands for: {"<write key>": "my-shop"}. */
+  segment: z.record(z.string(), z.string().min(1)).optional(),
+  /** Shop apps and in-store beacons: {"<app id>": "<signing secret>"}. */
+  app: z.record(z.string(), z.string().min(1)).optional(),
+});
+export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
+
+export function secretFor(perShop: Record<string, string> | undefined, shop: string | undefined): string | undefined {
+  return (shop === undefined ? undefined : perShop?.[shop]) ?? perShop?.['*'];
+}
+
+/**
+ * The canonical id of an event: a hash of the platform, the shop and the platform's own ids, so
+ * the same delivery (or the same fact told twice) always yields the same id.
+ */
+export function canonicalEventId(platform: string, shop: string, id: string): string {
+  return `ev_${createHash('sha256').update(`${platform}|${shop}|${id}`).digest('hex').slice(0, 32)}`;
+}
+
+export interface Issue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+export type Normalised =
+  | { readonly kind: 'events'; readonly publications: readonly Publication[] }
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly issues: readonly Issue[] };
+
+/** Checks a canonical event against its contract; a platform payload that cannot make one is invalid. */
+export function checked(contract: CustomerEventContract, detail: unknown, detailType?: string): Normalised {
+  const result = contract.schema.safeParse(detail);
+  const name = detailType ?? contract.detailType;
+  if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
+  return { kind: 'events', publications: [{ contract, detail: result.data, ...(detailType === undefined ? {} : { detailType }) }] };
+}
+
+/** A platform payload that does not have the shape Nudge reads: the zod issues, as values. */
+export const invalid = (issues: readonly Issue[]): Normalised => ({ kind: 'invalid', issues });
+
+/** The first issue, as the field it is about and a message naming it. */
+export function describeIssue(issues: readonly Issue[]): { field: string; message: string } {
+  const [issue] = issues;
+  const field = issue?.path.map(String).join('.') ?? '';
+  return { field, message: `${field || 'body'}: ${issue?.message ?? 'invalid'}` };
+}
+
+export function combine(results: readonly Normalised[]): Normalised {
+  const invalid = results.find((result) => result.kind === 'invalid');
+  if (invalid) return invalid;
+  const publications = results.flatMap((result) => (result.kind === 'events' ? result.publications : []));
+  if (publications.length > 0) return { kind: 'events', publications };
+  return results[0] ?? { kind: 'ignored', reason: 'nothing to record' };
+}
+
+/** Turns a normalised delivery into the answer: accepted with its events, ignored, or a 400 naming the field. */
+export function decideNormalised(normalised: Normalised, deliveryId: string | undefined): Decision {
+  switch (normalised.kind) {
+    case 'ignored':
+      return ignore(normalised.reason);
+    case 'invalid': {
+      const { field, message } = describeIssue(normalised.issues);
+      return refuse(400, 'invalid-payload', message, { field });
+    }
+    case 'events':
+      return accept([{ id: deliveryId, publications: normalised.publications }]);
+  }
+}

@@ -1,0 +1,352 @@
+import { z } from 'zod';
+import type { LineItem, Money, Traits } from '../../../../shared/events/common.js';
+import * as Events from '../../../../shared/events/index.js';
+import { identityOf, idString } from '../identity.js';
+import { parseJson } from '../json.js';
+import { type Decision, refuse, type WebhookRequest } from '../request.js';
+import { verifyBodyHmac } from '../signatures.js';
+import { toUtcInstant } from '../time.js';
+import { canonicalEventId, checked, decideNormalised, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+
+/** Shopify sends `X-Shopify-Topic`; its newer deliveries use `shopify-topic`. Accept both. */
+function header(request: WebhookRequest, name: string): string | undefined {
+  return request.headers[`x-shopify-${name}`] ?? request.headers[`shopify-${name}`];
+}
+
+const Id = z.union([z.number(), z.string()]);
+const Amount = z.union([z.string(), z.number()]).nullish();
+
+const Customer = z
+  .object({
+    id: Id.nullish(),
+    admin_graphql_api_id: z.string().nullish(),
+    email: z.string().nullish(),
+    phone: z.string().nullish(),
+    first_name: z.string().nullish(),
+    last_name: z.string().nullish(),
+    updated_at: z.string().nullish(),
+    created_at: z.string().nullish(),
+    default_address: z.object({ country_code: z.string().nullish(), city: z.string().nullish() }).nullish(),
+  })
+  .passthrough();
+
+const ShopifyLineItem = z
+  .object({
+    product_id: Id.nullish(),
+    variant_id: Id.nullish(),
+    sku: z.string().nullish(),
+    name: z.string().nullish(),
+    title: z.string().nullish(),
+    quantity: z.number(),
+    price: Amount,
+  })
+  .passthrough();
+
+const Address = z.object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() }).nullish();
+
+const Order = z
+  .object({
+    id: Id,
+    admin_graphql_api_id: z.string().nullish(),
+    name: z.string().nullish(),
+    email: z.string().nullish(),
+    contact_email: z.string().nullish(),
+    phone: z.string().nullish(),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    total_price: Amount,
+    subtotal_price: Amount,
+    total_discounts: Amount,
+    created_at: z.string(),
+    processed_at: z.string().nullish(),
+    cancelled_at: z.string().nullish(),
+    cancel_reason: z.string().nullish(),
+    checkout_token: z.string().nullish(),
+    cart_token: z.string().nullish(),
+    buyer_accepts_marketing: z.boolean().nullish(),
+    customer_locale: z.string().nullish(),
+    customer: Customer.nullish(),
+    billing_address: Address,
+    line_items: z.array(ShopifyLineItem),
+  })
+  .passthrough();
+
+const Checkout = z
+  .object({
+    token: z.string(),
+    cart_token: z.string().nullish(),
+    email: z.string().nullish(),
+    phone: z.string().nullish(),
+    currency: z.string().regex(/^[A-Z]{3}$/).nullish(),
+    presentment_currency: z.string().nullish(),
+    total_price: Amount,
+    created_at: z.string(),
+    updated_at: z.string().nullish(),
+    abandoned_checkout_url: z.string().nullish(),
+    buyer_accepts_marketing: z.boolean().nullish(),
+    customer_locale: z.string().nullish(),
+    customer: Customer.nullish(),
+    billing_address: Address,
+    line_items: z.array(ShopifyLineItem),
+  })
+  .passthrough();
+
+const Cart = z.object({ token: z.string(), updated_at: z.string().nullish(), created_at: z.string().nullish(), line_items: z.array(ShopifyLineItem) }).passthrough();
+
+const Refund = z
+  .object({
+    id: Id,
+    order_id: Id,
+    created_at: z.string().nullish(),
+    processed_at: z.string().nullish(),
+    transactions: z.array(z.object({ amount: Amount, currency: z.string().nullish(), kind: z.string().nullish() }).passthrough()).nullish(),
+  })
+  .passthrough();
+
+const EmailConsent = z.object({
+  customer_id: Id,
+  email_address: z.string().nullish(),
+  email_marketing_consent: z.object({ state: z.string().nullish(), opt_in_level: z.string().nullish(), consent_updated_at: z.string().nullish() }).nullish(),
+});
+
+const SmsConsent = z.object({
+  id: Id,
+  phone: z.string().nullish(),
+  sms_marketing_consent: z.object({ state: z.string().nullish(), opt_in_level: z.string().nullish(), consent_updated_at: z.string().nullish() }).nullish(),
+});
+
+/** Shopify's numeric ids lose precision in some senders; `admin_graphql_api_id` carries them exactly. */
+function exactId(id: unknown, gid: string | null | undefined): string | undefined {
+  return gid?.match(/\/(\d+)$/)?.[1] ?? idString(id);
+}
+
+const money = (amount: unknown, currency: string | null | undefined): Money | undefined =>
+  amount === null || amount === undefined || currency === null || currency === undefined || !/^-?\d+(\.\d+)?$/.test(String(amount))
+    ? undefined
+    : { amount: String(amount), currency };
+
+function lineItems(items: z.infer<typeof ShopifyLineItem>[], currency: string | null | undefined): LineItem[] {
+  return items.map((item) => ({
+    productId: idString(item.product_id ?? undefined),
+    variantId: idString(item.variant_id ?? undefined),
+    sku: item.sku ?? undefined,
+    name: item.name ?? item.title ?? '',
+    quantity: item.quantity,
+    price: money(item.price, currency),
+  }));
+}
+
+function customerKeys(customer: z.infer<typeof Customer> | null | undefined) {
+  const id = customer ? exactId(customer.id, customer.admin_graphql_api_id) : undefined;
+  return { customerId: id === undefined ? undefined : `shopify:${id}` };
+}
+
+function traitsOf(customer: z.infer<typeof Customer> | null | undefined, billing: z.infer<typeof Address>, locale: string | null | undefined): Traits {
+  return {
+    firstName: customer?.first_name ?? billing?.first_name ?? undefined,
+    lastName: customer?.last_name ?? billing?.last_name ?? undefined,
+    locale: locale ?? undefined,
+    country: billing?.country_code ?? customer?.default_address?.country_code ?? undefined,
+    city: billing?.city ?? customer?.default_address?.city ?? undefined,
+  };
+}
+
+const consentStates: Record<string, 'subscribed' | 'unsubscribed' | 'not-subscribed'> = {
+  subscribed: 'subscribed',
+  unsubscribed: 'unsubscribed',
+  not_subscribed: 'not-subscribed',
+  pending: 'not-subscribed',
+  redacted: 'unsubscribed',
+  invalid: 'unsubscribed',
+};
+
+interface Delivery {
+  readonly shop: string;
+  readonly topic: string;
+  readonly triggeredAt: string | undefined;
+  readonly receivedAt: string;
+}
+
+function base(delivery: Delivery, id: string, occurredAt: string | undefined) {
+  return {
+    eventId: canonicalEventId('shopify', delivery.shop, id),
+    occurredAt: occurredAt ?? delivery.triggeredAt ?? delivery.receivedAt,
+    receivedAt: delivery.receivedAt,
+    origin: { platform: 'shopify' as const, shop: delivery.shop, topic: delivery.topic },
+  };
+}
+
+function normalise(delivery: Delivery, payload: unknown): Normalised {
+  const { topic } = delivery;
+  switch (topic) {
+    case 'orders/create':
+    case 'orders/paid':
+    case 'orders/updated':
+    case 'orders/cancelled': {
+      const order = Order.safeParse(payload);
+      if (!order.success) return { kind: 'invalid', issues: order.error.issues };
+      const o = order.data;
+      const orderId = exactId(o.id, o.admin_graphql_api_id) as string;
+      const identity = {
+        ...identityOf({ email: o.email ?? o.contact_email ?? o.customer?.email, phone: o.phone ?? o.customer?.phone, ...customerKeys(o.customer) }),
+        orderRef: `shopify:${orderId}`,
+        ...(o.cart_token ? { cartRef: `shopify:${o.cart_token}` } : {}),
+      };
+      const traits = traitsOf(o.customer, o.billing_address, o.customer_locale);
+      if (topic === 'orders/cancelled') {
+        return checked(Events.OrderCancelled, {
+          ...base(delivery, `order.cancelled|${orderId}`, toUtcInstant(o.cancelled_at)),
+          identity,
+          traits,
+          properties: { orderId, orderNumber: o.name ?? undefined, reason: o.cancel_reason ?? undefined, total: money(o.total_price, o.currency) },
+        });
+      }
+      // Create, paid and updated describe one order: one event id per order, so it counts once.
+      return checked(Events.OrderCompleted, {
+        ...base(delivery, `order.completed|${orderId}`, toUtcInstant(o.processed_at ?? o.created_at)),
+        identity,
+        traits,
+        properties: {
+          orderId,
+          orderNumber: o.name ?? undefined,
+          total: money(o.total_price, o.currency),
+          subtotal: money(o.subtotal_price, o.currency),
+          discount: money(o.total_discounts, o.currency),
+          items: lineItems(o.line_items, o.currency),
+          checkoutId: o.checkout_token ?? undefined,
+          cartId: o.cart_token ?? undefined,
+          acceptsMarketing: o.buyer_accepts_marketing ?? undefined,
+        },
+      });
+    }
+    case 'refunds/create': {
+      const refund = Refund.safeParse(payload);
+      if (!refund.success) return { kind: 'invalid', issues: refund.error.issues };
+      const r = refund.data;
+      const refunds = (r.transactions ?? []).filter((transaction) => transaction.kind === 'refund');
+      const currency = refunds[0]?.currency;
+      const amount = refunds.reduce((sum, transaction) => sum + Math.round(Number(transaction.amount ?? 0) * 100), 0);
+      const orderId = idString(r.order_id) as string;
+      return checked(Events.OrderRefunded, {
+        ...base(delivery, `order.refunded|${idString(r.id)}`, toUtcInstant(r.processed_at ?? r.created_at)),
+        // A refund names only its order; the order's alias leads to the person who placed it.
+        identity: { orderRef: `shopify:${orderId}` },
+        traits: {},
+        properties: { orderId, refundId: idString(r.id), amount: refunds.length > 0 ? money((amount / 100).toFixed(2), currency) : undefined },
+      });
+    }
+    case 'checkouts/create':
+    case 'checkouts/update': {
+      const checkout = Checkout.safeParse(payload);
+      if (!checkout.success) return { kind: 'invalid', issues: checkout.error.issues };
+      const c = checkout.data;
+      const currency = c.currency ?? c.presentment_currency;
+      const version = topic === 'checkouts/create' ? 'created' : (c.updated_at ?? 'updated');
+      return checked(Events.CheckoutStarted, {
+        ...base(delivery, `checkout.started|${c.token}|${version}`, toUtcInstant(topic === 'checkouts/create' ? c.created_at : (c.updated_at ?? c.created_at))),
+        identity: {
+          ...identityOf({ email: c.email ?? c.customer?.email, phone: c.phone ?? c.customer?.phone, ...customerKeys(c.customer) }),
+          ...(c.cart_token ? { cartRef: `shopify:${c.cart_token}` } : {}),
+        },
+        traits: traitsOf(c.customer, c.billing_address, c.customer_locale),
+        properties: {
+          checkoutId: c.token,
+          cartId: c.cart_token ?? undefined,
+          total: money(c.total_price, currency),
+          items: lineItems(c.line_items, currency),
+          recoveryUrl: c.abandoned_checkout_url ?? undefined,
+          acceptsMarketing: c.buyer_accepts_marketing ?? undefined,
+        },
+      });
+    }
+    case 'carts/create':
+    case 'carts/update': {
+      const cart = Cart.safeParse(payload);
+      if (!cart.success) return { kind: 'invalid', issues: cart.error.issues };
+      const c = cart.data;
+      return checked(Events.CartUpdated, {
+        ...base(delivery, `cart.updated|${c.token}|${c.updated_at ?? c.created_at ?? ''}`, toUtcInstant(c.updated_at ?? c.created_at)),
+        // A cart names no one yet; its checkout (with the same cart token) names the person.
+        identity: { cartRef: `shopify:${c.token}` },
+        traits: {},
+        properties: { cartId: c.token, items: lineItems(c.line_items, undefined) },
+      });
+    }
+    case 'customers/create':
+    case 'customers/update': {
+      const customer = Customer.safeParse(payload);
+      if (!customer.success) return { kind: 'invalid', issues: customer.error.issues };
+      const c = customer.data;
+      const { customerId } = customerKeys(c);
+      if (customerId === undefined) return { kind: 'invalid', issues: [{ path: ['id'], message: 'a customer needs an id' }] };
+      return checked(Events.CustomerUpserted, {
+        ...base(delivery, `customer.upserted|${customerId}|${c.updated_at ?? c.created_at ?? ''}`, toUtcInstant(c.updated_at ?? c.created_at)),
+        identity: identityOf({ email: c.email, phone: c.phone, customerId }),
+        traits: traitsOf(c, undefined, undefined),
+        properties: { customerId, createdAt: toUtcInstant(c.created_at) },
+      });
+    }
+    case 'customers_email_marketing_consent/update': {
+      const consent = EmailConsent.safeParse(payload);
+      if (!consent.success) return { kind: 'invalid', issues: consent.error.issues };
+      const c = consent.data;
+      const state = consentStates[c.email_marketing_consent?.state ?? ''];
+      if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no email consent state' };
+      const customerId = `shopify:${idString(c.customer_id)}`;
+      return checked(Events.ConsentChanged, {
+        ...base(delivery, `consent.changed|email|${customerId}|${c.email_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`, toUtcInstant(c.email_marketing_consent?.consent_updated_at)),
+        identity: identityOf({ email: c.email_address, customerId }),
+        traits: {},
+        properties: { channel: 'email', state, optInLevel: c.email_marketing_consent?.opt_in_level ?? undefined },
+      });
+    }
+    case 'customers/marketing_consent/update': {
+      const consent = SmsConsent.safeParse(payload);
+      if (!consent.success) return { kind: 'invalid', issues: consent.error.issues };
+      const c = consent.data;
+      const state = consentStates[c.sms_marketing_consent?.state ?? ''];
+      if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no SMS consent state' };
+      const customerId = `shopify:${idString(c.id)}`;
+      return checked(Events.ConsentChanged, {
+        ...base(delivery, `consent.changed|sms|${customerId}|${c.sms_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`, toUtcInstant(c.sms_marketing_consent?.consent_updated_at)),
+        identity: identityOf({ phone: c.phone, customerId }),
+        traits: {},
+        properties: { channel: 'sms', state, optInLevel: c.sms_marketing_consent?.opt_in_level ?? undefined },
+      });
+    }
+    default:
+      return { kind: 'ignored', reason: `topic ${topic} is not used by Nudge` };
+  }
+}
+
+export const shopifyTopics = [
+  'orders/create',
+  'orders/paid',
+  'orders/updated',
+  'orders/cancelled',
+  'refunds/create',
+  'checkouts/create',
+  'checkouts/update',
+  'carts/create',
+  'carts/update',
+  'customers/create',
+  'customers/update',
+  'customers/marketing_consent/update',
+  'customers_email_marketing_consent/update',
+] as const;
+
+export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+  const shop = header(request, 'shop-domain');
+  const secret = secretFor(secrets.shopify, shop);
+  if (secret === undefined) return refuse(401, 'unknown-shop', `No Shopify signing secret is configured for shop ${shop ?? '(none)'}`);
+  if (!verifyBodyHmac(request.body, header(request, 'hmac-sha256'), secret)) {
+    return refuse(401, 'invalid-signature', 'The X-Shopify-Hmac-Sha256 signature does not match the body');
+  }
+  const topic = header(request, 'topic');
+  if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-Shopify-Topic and X-Shopify-Shop-Domain are required');
+  const json = parseJson(request.body);
+  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  const delivery: Delivery = { shop, topic, triggeredAt: toUtcInstant(header(request, 'triggered-at')), receivedAt: now.toISOString() };
+  // Shopify's event id is shared by every subscription that gets one event; the webhook id by every retry.
+  const deliveryId = header(request, 'event-id') ?? header(request, 'webhook-id');
+  return decideNormalised(normalise(delivery, json.value), deliveryId === undefined ? undefined : `shopify:${shop}:${deliveryId}`);
+}

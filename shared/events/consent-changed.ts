@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { CanonicalEventBase } from './common.js';
+
+export const source = 'nudge.intake';
+export const detailType = 'consent.changed';
+
+export const ConsentState = z.enum(['subscribed', 'unsubscribed', 'not-subscribed']);
+
+/** A person's permission to be contacted on one channel changed, according to a platform. */
+export const schema = CanonicalEventBase.extend({
+  properties: z.object({
+    channel: z.enum(['email', 'sms', 'push']),
+    state: ConsentState,
+    /** How the permission was given, as the platform says ("single_opt_in", "confirmed_opt_in", …). */
+    optInLevel: z.string().optional(),
+  }),
+});
+export type ConsentChanged = z.infer<typeof schema>;

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { CanonicalEventBase, Money } from './common.js';
+
+export const source = 'nudge.intake';
+export const detailType = 'product.viewed';
+
+export const schema = CanonicalEventBase.extend({
+  properties: z.object({
+    productId: z.string().min(1),
+    variantId: z.string().optional(),
+    sku: z.string().optional(),
+    name: z.string().optional(),
+    category: z.string().optional(),
+    price: Money.optional(),
+    url: z.string().optional(),
+  }),
+});
+export type ProductViewed = z.infer<typeof schema>;
