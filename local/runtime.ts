@@ -56,7 +56,8 @@ export const localWebhookSecrets: WebhookSecrets = {
   app: { 'nudge-local-app': 'nudge-local-app-secret' },
 };
 
-async function freePort(): Promise<number> {
+/** A port that was free a moment ago, on the loopback address. */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);

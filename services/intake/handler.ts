@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
+import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply, type Reply } from './core/request.js';
 import { receiveWebhook } from './core/webhook.js';
-import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { PublishFailed, publishOnce } from './receive.js';
 
 const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3) }));

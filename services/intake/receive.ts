@@ -24,7 +24,10 @@ async function claimWaiting(ledger: DeliveryLedger, id: string, now: () => Date)
 export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => Date): Promise<Reply> {
   if (decision.deliveries.length === 0) return decision.reply;
   const claims = await Promise.all(
-    decision.deliveries.map(async (delivery) => ({ delivery, claim: delivery.id === undefined ? ('claimed' as const) : await claimWaiting(ledger, delivery.id, now) })),
+    decision.deliveries.map(async (delivery) => ({
+      delivery,
+      claim: delivery.id === undefined ? ('claimed' as const) : await claimWaiting(ledger, delivery.id, now),
+    })),
   );
   const claimed: Delivery[] = claims.filter(({ claim }) => claim === 'claimed').map(({ delivery }) => delivery);
   const duplicates = claims.filter(({ claim }) => claim === 'duplicate').length;

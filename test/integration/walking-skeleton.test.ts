@@ -52,7 +52,7 @@ describe('walking skeleton on the local runtime', () => {
   it('turns a signed Shopify order into a personalised thank-you email', async () => {
     const response = await postShopify(runtime, order);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: true, eventId: expect.stringMatching(/^ev_/) });
+    expect(await response.json()).toEqual({ accepted: true, eventIds: [expect.stringMatching(/^ev_/)] });
     await runtime.idle();
 
     const emails = await inbox(runtime);

@@ -1,6 +1,6 @@
-import type { Publication } from '../../shared/adapters/bus-publisher.js';
-import { signBodyHmac, signStandardWebhook, signStripe } from '../../services/intake/core/signatures.js';
 import type { Decision, WebhookRequest } from '../../services/intake/core/request.js';
+import { signBodyHmac, signStandardWebhook, signStripe } from '../../services/intake/core/signatures.js';
+import type { Publication } from '../../shared/adapters/bus-publisher.js';
 
 /** Every event a decision would publish, with its concrete detail-type. */
 export function published(decision: Decision): { detailType: string; detail: Record<string, unknown> & { eventId: string } }[] {
@@ -59,12 +59,23 @@ export const signed = {
       method: 'POST',
       path: '/webhooks/bigcommerce',
       body: bytes,
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(unix(at)), 'webhook-signature': signStandardWebhook(id, unix(at), bytes, secret), ...headers },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(unix(at)),
+        'webhook-signature': signStandardWebhook(id, unix(at), bytes, secret),
+        ...headers,
+      },
     };
   },
   stripe(body: Buffer | string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
     const bytes = bytesOf(body);
-    return { method: 'POST', path: '/webhooks/stripe', body: bytes, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signStripe(unix(at), bytes, secret), ...headers } };
+    return {
+      method: 'POST',
+      path: '/webhooks/stripe',
+      body: bytes,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signStripe(unix(at), bytes, secret), ...headers },
+    };
   },
   segment(path: string, body: unknown, writeKey: string, headers: Record<string, string> = {}): WebhookRequest {
     return {
@@ -74,8 +85,14 @@ export const signed = {
       headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`, ...headers },
     };
   },
-  app(body: unknown, app: string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
-    const bytes = Buffer.from(JSON.stringify(body));
-    return { method: 'POST', path: '/events/app', body: bytes, headers: { 'content-type': 'application/json', 'x-nudge-app': app, 'x-nudge-signature': signStripe(unix(at), bytes, secret), ...headers } };
+  /** `body` is sent as it is; pass JSON text. */
+  app(body: Buffer | string, app: string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
+    const bytes = bytesOf(body);
+    return {
+      method: 'POST',
+      path: '/events/app',
+      body: bytes,
+      headers: { 'content-type': 'application/json', 'x-nudge-app': app, 'x-nudge-signature': signStripe(unix(at), bytes, secret), ...headers },
+    };
   },
 };

@@ -12,6 +12,8 @@ export interface TestRuntime extends LocalRuntime {
 
 /** The whole local system on free ports, DynamoDB in memory, data in a temporary folder. */
 export async function startTestRuntime(): Promise<TestRuntime> {
+  // Refused requests are logged as warnings; tests send many on purpose.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const dataDir = mkdtempSync(join(tmpdir(), 'nudge-test-'));
   const runtime = await startLocalRuntime({
     httpPort: 0,

@@ -1,6 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signatureToleranceSeconds, signBodyHmac, signStandardWebhook, signStripe, verifyBodyHmac, verifyStandardWebhook, verifyStripeSignature } from '../../services/intake/core/signatures.js';
+import {
+  signatureToleranceSeconds,
+  signBodyHmac,
+  signStandardWebhook,
+  signStripe,
+  verifyBodyHmac,
+  verifyStandardWebhook,
+  verifyStripeSignature,
+} from '../../services/intake/core/signatures.js';
 import { toUtcInstant } from '../../services/intake/core/time.js';
 import { receiveWebhook } from '../../services/intake/core/webhook.js';
 import * as Events from '../../shared/events/index.js';
@@ -27,13 +35,21 @@ function expectValid(events: ReturnType<typeof published>) {
 
 describe('signing test vectors from the fixtures', () => {
   it('WooCommerce: base64 HMAC-SHA256 of the raw body', () => {
-    const { test_vector_computed_locally: vector } = fixtureJson<{ test_vector_computed_locally: Record<string, string> }>('webhooks/woocommerce/woocommerce-headers-example.json');
+    const { test_vector_computed_locally: vector } = fixtureJson<{ test_vector_computed_locally: Record<string, string> }>(
+      'webhooks/woocommerce/woocommerce-headers-example.json',
+    );
     expect(verifyBodyHmac(Buffer.from(vector.raw_body as string), vector['expected_X-WC-Webhook-Signature'], vector.secret as string)).toBe(true);
   });
 
   it('BigCommerce: the Standard Webhooks vector, and nothing after 300 s', () => {
-    const { test_vector_standard_webhooks: vector } = fixtureJson<{ test_vector_standard_webhooks: Record<string, string | number> }>('webhooks/bigcommerce/bigcommerce-headers-example.json');
-    const headers = { id: String(vector['webhook-id']), timestamp: String(vector['webhook-timestamp']), signature: String(vector['expected_webhook-signature']) };
+    const { test_vector_standard_webhooks: vector } = fixtureJson<{ test_vector_standard_webhooks: Record<string, string | number> }>(
+      'webhooks/bigcommerce/bigcommerce-headers-example.json',
+    );
+    const headers = {
+      id: String(vector['webhook-id']),
+      timestamp: String(vector['webhook-timestamp']),
+      signature: String(vector['expected_webhook-signature']),
+    };
     const sentAt = new Date(Number(vector['webhook-timestamp']) * 1000);
     expect(verifyStandardWebhook(headers, Buffer.from(String(vector.raw_body)), String(vector.secret), sentAt)).toBe('valid');
     expect(signStandardWebhook(headers.id, Number(headers.timestamp), String(vector.raw_body), String(vector.secret))).toBe(headers.signature);
@@ -72,7 +88,11 @@ describe('WooCommerce', () => {
         origin: { platform: 'woocommerce', shop: 'shop.example.com', topic: 'order.created' },
         identity: { email: 'john.doe@example.com', orderRef: 'woocommerce:shop.example.com:727' },
         traits: { firstName: 'John', lastName: 'Doe', country: 'US', city: 'San Francisco' },
-        properties: { orderId: '727', total: { amount: '29.35', currency: 'USD' }, items: [{ productId: '93', name: 'Woo Single #1', quantity: 2, price: { amount: '3', currency: 'USD' } }, expect.anything()] },
+        properties: {
+          orderId: '727',
+          total: { amount: '29.35', currency: 'USD' },
+          items: [{ productId: '93', name: 'Woo Single #1', quantity: 2, price: { amount: '3', currency: 'USD' } }, expect.anything()],
+        },
       },
     });
   });
@@ -98,30 +118,44 @@ describe('WooCommerce', () => {
   it('customer.created becomes customer.upserted keyed by the store and the customer id', () => {
     const events = published(receive('woocommerce-customer.created.json', 'customer.created'));
     expectValid(events);
-    expect(events[0]).toMatchObject({ detailType: 'customer.upserted', detail: { identity: { email: 'john.doe@example.com', customerId: 'woocommerce:shop.example.com:25' } } });
+    expect(events[0]).toMatchObject({
+      detailType: 'customer.upserted',
+      detail: { identity: { email: 'john.doe@example.com', customerId: 'woocommerce:shop.example.com:25' } },
+    });
   });
 
   it('order.deleted names the order only', () => {
     const [event] = published(receiveWebhook(signed.woocommerce('{"id":727}', 'woo-secret', 'order.deleted'), secrets, now));
-    expect(event).toMatchObject({ detailType: 'order.cancelled', detail: { identity: { orderRef: 'woocommerce:shop.example.com:727' }, properties: { reason: 'deleted' } } });
+    expect(event).toMatchObject({
+      detailType: 'order.cancelled',
+      detail: { identity: { orderRef: 'woocommerce:shop.example.com:727' }, properties: { reason: 'deleted' } },
+    });
   });
 
   it('answers the unsigned creation ping with 200 and publishes nothing', () => {
-    const ping = { method: 'POST', path: '/webhooks/woocommerce', body: Buffer.from('webhook_id=142'), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const ping = {
+      method: 'POST',
+      path: '/webhooks/woocommerce',
+      body: Buffer.from('webhook_id=142'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    };
     const decision = receiveWebhook(ping, secrets, now);
     expect(decision.reply.status).toBe(200);
     expect(decision.deliveries).toEqual([]);
   });
 
   it('refuses a wrong signature with 401, and deduplicates on the delivery id', () => {
-    expect(receive('woocommerce-order.created.json', 'order.created', { 'x-wc-webhook-signature': signBodyHmac('other', 'woo-secret') }).reply.status).toBe(401);
+    expect(receive('woocommerce-order.created.json', 'order.created', { 'x-wc-webhook-signature': signBodyHmac('other', 'woo-secret') }).reply.status).toBe(
+      401,
+    );
     expect(receive('woocommerce-order.created.json', 'order.created').deliveries[0]?.id).toBe('woocommerce:shop.example.com:delivery-order.created');
   });
 });
 
 describe('BigCommerce', () => {
   const files = readdirSync(join(fixturesDir, 'webhooks/bigcommerce')).filter((file) => !file.includes('headers'));
-  const receive = (file: string, at = now) => receiveWebhook(signed.bigcommerce(fixtureBytes(`webhooks/bigcommerce/${file}`), 'bc-client-secret', at), secrets, now);
+  const receive = (file: string, at = now) =>
+    receiveWebhook(signed.bigcommerce(fixtureBytes(`webhooks/bigcommerce/${file}`), 'bc-client-secret', at), secrets, now);
 
   it.each(files)('%s is verified and answered 200', (file) => {
     const decision = receive(file);
@@ -132,11 +166,23 @@ describe('BigCommerce', () => {
   it('publishes thin events marked for enrichment, with the ids BigCommerce sent', () => {
     expect(published(receive('bigcommerce-store-order-created.json'))[0]).toMatchObject({
       detailType: 'order.completed',
-      detail: { occurredAt: '2019-06-25T16:15:35.000Z', needsEnrichment: { resource: 'order', id: '250' }, identity: { orderRef: 'bigcommerce:{store_hash}:250' } },
+      detail: {
+        occurredAt: '2019-06-25T16:15:35.000Z',
+        needsEnrichment: { resource: 'order', id: '250' },
+        identity: { orderRef: 'bigcommerce:{store_hash}:250' },
+      },
     });
-    expect(published(receive('bigcommerce-store-cart-abandoned.json'))[0]).toMatchObject({ detailType: 'cart.updated', detail: { properties: { abandoned: true }, needsEnrichment: { resource: 'cart' } } });
-    expect(published(receive('bigcommerce-store-cart-converted.json'))[0]).toMatchObject({ detail: { properties: { converted: true }, identity: { orderRef: 'bigcommerce:{store_hash}:252' } } });
-    expect(published(receive('bigcommerce-store-customer-created.json'))[0]).toMatchObject({ detailType: 'customer.upserted', detail: { identity: { customerId: 'bigcommerce:{store_hash}:32' } } });
+    expect(published(receive('bigcommerce-store-cart-abandoned.json'))[0]).toMatchObject({
+      detailType: 'cart.updated',
+      detail: { properties: { abandoned: true }, needsEnrichment: { resource: 'cart' } },
+    });
+    expect(published(receive('bigcommerce-store-cart-converted.json'))[0]).toMatchObject({
+      detail: { properties: { converted: true }, identity: { orderRef: 'bigcommerce:{store_hash}:252' } },
+    });
+    expect(published(receive('bigcommerce-store-customer-created.json'))[0]).toMatchObject({
+      detailType: 'customer.upserted',
+      detail: { identity: { customerId: 'bigcommerce:{store_hash}:32' } },
+    });
   });
 
   it('deduplicates on the payload hash, which every retry of a callback shares', () => {
@@ -161,7 +207,11 @@ describe('Stripe', () => {
       detail: {
         occurredAt: '2022-03-10T15:51:45.000Z',
         identity: { email: 'ktruong008@gmail.com', customerId: 'stripe:cus_LIP5IRhcFCA5PK', orderRef: 'stripe:pi_3KboGzJ01yyFZ0ZA0ezqQmJw' },
-        properties: { orderId: 'pi_3KboGzJ01yyFZ0ZA0ezqQmJw', total: { amount: '5.00', currency: 'USD' }, checkoutId: 'cs_test_a11PduYxe7O1AfeDFU2WAyjw2FEv2PLG58ttdtieZr8hx6cJzkULYUiLoQ' },
+        properties: {
+          orderId: 'pi_3KboGzJ01yyFZ0ZA0ezqQmJw',
+          total: { amount: '5.00', currency: 'USD' },
+          checkoutId: 'cs_test_a11PduYxe7O1AfeDFU2WAyjw2FEv2PLG58ttdtieZr8hx6cJzkULYUiLoQ',
+        },
       },
     });
   });
@@ -169,7 +219,12 @@ describe('Stripe', () => {
   it('the signed raw body of the fixture verifies through the endpoint', () => {
     const example = fixtureJson<{ test_vector_computed_locally: Record<string, string | number> }>('webhooks/stripe/stripe-signature-example.json');
     const vector = example.test_vector_computed_locally;
-    const request = { method: 'POST', path: '/webhooks/stripe', body: fixtureBytes('webhooks/stripe/stripe-signature-example.rawbody.txt'), headers: { 'stripe-signature': String(vector['expected_Stripe-Signature']) } };
+    const request = {
+      method: 'POST',
+      path: '/webhooks/stripe',
+      body: fixtureBytes('webhooks/stripe/stripe-signature-example.rawbody.txt'),
+      headers: { 'stripe-signature': String(vector['expected_Stripe-Signature']) },
+    };
     const decision = receiveWebhook(request, { stripe: { '*': String(vector.secret) } }, new Date(Number(vector.t) * 1000));
     expect(decision.reply.status).toBe(200);
     expect(decision.deliveries[0]?.id).toBe('stripe:default:evt_1KboHJJ01yyFZ0ZA2BcnaacN');
@@ -182,18 +237,32 @@ describe('Stripe', () => {
       type: 'charge.refunded',
       created: 1700000000,
       data: {
-        object: { id: 'ch_1', object: 'charge', amount: 500, amount_refunded: 300, currency: 'jpy', payment_intent: 'pi_3KboGzJ01yyFZ0ZA0ezqQmJw', receipt_email: 'ktruong008@gmail.com', refunds: { data: [{ id: 're_2', amount: 200 }] } },
+        object: {
+          id: 'ch_1',
+          object: 'charge',
+          amount: 500,
+          amount_refunded: 300,
+          currency: 'jpy',
+          payment_intent: 'pi_3KboGzJ01yyFZ0ZA0ezqQmJw',
+          receipt_email: 'ktruong008@gmail.com',
+          refunds: { data: [{ id: 're_2', amount: 200 }] },
+        },
         previous_attributes: { amount_refunded: 100 },
       },
     };
     const [refund] = published(receiveWebhook(signed.stripe(JSON.stringify(event), 'whsec_test_secret', now), secrets, now));
-    expect(refund).toMatchObject({ detailType: 'order.refunded', detail: { identity: { orderRef: 'stripe:pi_3KboGzJ01yyFZ0ZA0ezqQmJw' }, properties: { refundId: 're_2', amount: { amount: '200', currency: 'JPY' } } } });
+    expect(refund).toMatchObject({
+      detailType: 'order.refunded',
+      detail: { identity: { orderRef: 'stripe:pi_3KboGzJ01yyFZ0ZA0ezqQmJw' }, properties: { refundId: 're_2', amount: { amount: '200', currency: 'JPY' } } },
+    });
   });
 
   it('ignores event types Nudge does not use, and refuses replayed or forged deliveries', () => {
     const plan = fixtureBytes('webhooks/stripe/stripe-event-envelope-fixture.json');
     expect(receiveWebhook(signed.stripe(plan, 'whsec_test_secret', now), secrets, now).reply.body).toMatchObject({ ignored: true });
-    expect(receiveWebhook(signed.stripe(session, 'whsec_test_secret', new Date(now.getTime() - 600_000)), secrets, now).reply.body.code).toBe('stale-signature');
+    expect(receiveWebhook(signed.stripe(session, 'whsec_test_secret', new Date(now.getTime() - 600_000)), secrets, now).reply.body.code).toBe(
+      'stale-signature',
+    );
     expect(receiveWebhook(signed.stripe(session, 'whsec_wrong', now), secrets, now).reply.body.code).toBe('invalid-signature');
   });
 });
@@ -226,67 +295,124 @@ describe('Segment HTTP Tracking API', () => {
     ['segment-track-product-list-viewed.json', 'custom.Product List Viewed'],
   ];
   it.each(ecommerce)('%s becomes %s', (file, detailType) => {
-    const message = { ...JSON.parse(readFileSync(join(segmentDir, file), 'utf8')), anonymousId: 'anon-1', messageId: `m-${file}`, timestamp: '2026-11-20T09:00:00.000Z' };
+    const message = {
+      ...JSON.parse(readFileSync(join(segmentDir, file), 'utf8')),
+      anonymousId: 'anon-1',
+      messageId: `m-${file}`,
+      timestamp: '2026-11-20T09:00:00.000Z',
+    };
     const events = published(receiveWebhook(signed.segment('/v1/track', message, 'write-key-1'), secrets, now));
     expectValid(events);
     expect(events.map((event) => event.detailType)).toEqual([detailType]);
-    expect(events[0]?.detail).toMatchObject({ origin: { platform: 'segment', shop: 'web-shop' }, identity: { anonymousId: 'anon-1' }, occurredAt: '2026-11-20T09:00:00.000Z' });
+    expect(events[0]?.detail).toMatchObject({
+      origin: { platform: 'segment', shop: 'web-shop' },
+      identity: { anonymousId: 'anon-1' },
+      occurredAt: '2026-11-20T09:00:00.000Z',
+    });
   });
 
   it('Order Completed keeps decimal money and the products', () => {
     const message = { ...JSON.parse(readFileSync(join(segmentDir, 'segment-track-order-completed.json'), 'utf8')), userId: 'u-1', messageId: 'm-1' };
     const [event] = published(receiveWebhook(signed.segment('/v1/track', message, 'write-key-1'), secrets, now));
-    expect(event?.detail).toMatchObject({ properties: { orderId: '50314b8e9bcf000000000000', total: { amount: '27.5', currency: 'USD' }, items: [{ sku: '45790-32', quantity: 1, price: { amount: '19', currency: 'USD' } }, { quantity: 2 }] } });
+    expect(event?.detail).toMatchObject({
+      properties: {
+        orderId: '50314b8e9bcf000000000000',
+        total: { amount: '27.5', currency: 'USD' },
+        items: [{ sku: '45790-32', quantity: 1, price: { amount: '19', currency: 'USD' } }, { quantity: 2 }],
+      },
+    });
   });
 
   it('parses the non-ISO timestamps of Segment’s own batch example', () => {
     expect(toUtcInstant('2015-2-02T00:30:08.276Z')).toBe('2015-02-02T00:30:08.276Z');
     const example = fixtureJson<{ body: unknown }>('webhooks/segment/segment-http-batch.json');
     const events = published(receiveWebhook(signed.segment('/v1/batch', example.body, 'write-key-1'), secrets, now));
-    expect(events.map((event) => event.detail.occurredAt)).toEqual(['2012-12-02T00:30:08.276Z', '2012-12-02T00:30:12.984Z', '2015-02-02T00:30:08.276Z', '2015-02-02T00:30:12.984Z']);
+    expect(events.map((event) => event.detail.occurredAt)).toEqual([
+      '2012-12-02T00:30:08.276Z',
+      '2012-12-02T00:30:12.984Z',
+      '2015-02-02T00:30:08.276Z',
+      '2015-02-02T00:30:12.984Z',
+    ]);
     expect(events.map((event) => event.detailType)).toEqual(['customer.upserted', 'custom.Song Played', 'customer.upserted', 'custom.Song Played']);
   });
 
   it('alias links the previous anonymous id to the user', () => {
-    const [event] = published(receiveWebhook(signed.segment('/v1/alias', { previousId: 'anon-9', userId: 'user-9', messageId: 'a-1' }, 'write-key-1'), secrets, now));
+    const [event] = published(
+      receiveWebhook(signed.segment('/v1/alias', { previousId: 'anon-9', userId: 'user-9', messageId: 'a-1' }, 'write-key-1'), secrets, now),
+    );
     expect(event?.detail.identity).toEqual({ userId: 'user-9', anonymousId: 'anon-9' });
   });
 
   it('deduplicates per messageId, also inside a batch', () => {
-    const batch = { batch: [{ type: 'track', event: 'A', userId: 'u', messageId: 'x-1' }, { type: 'track', event: 'B', userId: 'u', messageId: 'x-2' }] };
+    const batch = {
+      batch: [
+        { type: 'track', event: 'A', userId: 'u', messageId: 'x-1' },
+        { type: 'track', event: 'B', userId: 'u', messageId: 'x-2' },
+      ],
+    };
     const decision = receiveWebhook(signed.segment('/v1/batch', batch, 'write-key-1'), secrets, now);
     expect(decision.deliveries.map((delivery) => delivery.id)).toEqual(['segment:web-shop:x-1', 'segment:web-shop:x-2']);
   });
 
   it('accepts the good messages of a batch and names the bad ones; refuses a batch of only bad ones', () => {
-    const batch = { batch: [{ type: 'track', event: 'A', userId: 'u', messageId: 'x-1' }, { type: 'track', event: 'B', messageId: 'x-2' }] };
-    expect(receiveWebhook(signed.segment('/v1/batch', batch, 'write-key-1'), secrets, now).reply).toMatchObject({ status: 200, body: { rejected: [{ index: 1, field: 'userId' }] } });
-    expect(receiveWebhook(signed.segment('/v1/batch', { batch: [{ type: 'track', event: 'B' }] }, 'write-key-1'), secrets, now).reply).toMatchObject({ status: 400, body: { code: 'invalid-payload' } });
+    const batch = {
+      batch: [
+        { type: 'track', event: 'A', userId: 'u', messageId: 'x-1' },
+        { type: 'track', event: 'B', messageId: 'x-2' },
+      ],
+    };
+    expect(receiveWebhook(signed.segment('/v1/batch', batch, 'write-key-1'), secrets, now).reply).toMatchObject({
+      status: 200,
+      body: { rejected: [{ index: 1, field: 'userId' }] },
+    });
+    expect(receiveWebhook(signed.segment('/v1/batch', { batch: [{ type: 'track', event: 'B' }] }, 'write-key-1'), secrets, now).reply).toMatchObject({
+      status: 400,
+      body: { code: 'invalid-payload' },
+    });
   });
 
   it('refuses an unknown or missing write key with 401', () => {
-    expect(receiveWebhook(signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'nope'), secrets, now).reply).toMatchObject({ status: 401, body: { code: 'invalid-write-key' } });
+    expect(receiveWebhook(signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'nope'), secrets, now).reply).toMatchObject({
+      status: 401,
+      body: { code: 'invalid-write-key' },
+    });
     const { authorization: _, ...headers } = signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'x').headers;
-    expect(receiveWebhook({ ...signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'x'), headers }, secrets, now).reply.body.code).toBe('missing-write-key');
+    expect(receiveWebhook({ ...signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'x'), headers }, secrets, now).reply.body.code).toBe(
+      'missing-write-key',
+    );
   });
 });
 
 describe('app location and store visits', () => {
   it('location.reported and store.visited, single or batched, signed like Stripe', () => {
-    const location = { type: 'location.reported', messageId: 'loc-1', userId: 'user-1', timestamp: '2026-11-22T11:59:00Z', latitude: 52.52, longitude: 13.405, accuracy: 12 };
+    const location = {
+      type: 'location.reported',
+      messageId: 'loc-1',
+      userId: 'user-1',
+      timestamp: '2026-11-22T11:59:00Z',
+      latitude: 52.52,
+      longitude: 13.405,
+      accuracy: 12,
+    };
     const visit = { type: 'store.visited', messageId: 'visit-1', anonymousId: 'anon-1', storeId: 'berlin-mitte' };
-    const single = published(receiveWebhook(signed.app(location, 'shop-app', 'app-secret', now), secrets, now));
-    expect(single[0]).toMatchObject({ detailType: 'location.reported', detail: { properties: { latitude: 52.52, longitude: 13.405, accuracyMeters: 12 }, origin: { platform: 'app', shop: 'shop-app' } } });
-    const batch = published(receiveWebhook(signed.app({ batch: [location, visit] }, 'shop-app', 'app-secret', now), secrets, now));
+    const single = published(receiveWebhook(signed.app(JSON.stringify(location), 'shop-app', 'app-secret', now), secrets, now));
+    expect(single[0]).toMatchObject({
+      detailType: 'location.reported',
+      detail: { properties: { latitude: 52.52, longitude: 13.405, accuracyMeters: 12 }, origin: { platform: 'app', shop: 'shop-app' } },
+    });
+    const batch = published(receiveWebhook(signed.app(JSON.stringify({ batch: [location, visit] }), 'shop-app', 'app-secret', now), secrets, now));
     expectValid(batch);
     expect(batch.map((event) => event.detailType)).toEqual(['location.reported', 'store.visited']);
   });
 
   it('refuses a latitude out of range with 400 naming the field, and a wrong signature with 401', () => {
     const bad = { type: 'location.reported', messageId: 'loc-2', userId: 'u', latitude: 91, longitude: 0 };
-    expect(receiveWebhook(signed.app(bad, 'shop-app', 'app-secret', now), secrets, now).reply).toMatchObject({ status: 400, body: { code: 'invalid-payload', field: 'latitude' } });
-    expect(receiveWebhook(signed.app(bad, 'shop-app', 'wrong', now), secrets, now).reply.status).toBe(401);
-    expect(receiveWebhook(signed.app(bad, 'other-app', 'app-secret', now), secrets, now).reply.body.code).toBe('unknown-app');
+    expect(receiveWebhook(signed.app(JSON.stringify(bad), 'shop-app', 'app-secret', now), secrets, now).reply).toMatchObject({
+      status: 400,
+      body: { code: 'invalid-payload', field: 'latitude' },
+    });
+    expect(receiveWebhook(signed.app(JSON.stringify(bad), 'shop-app', 'wrong', now), secrets, now).reply.status).toBe(401);
+    expect(receiveWebhook(signed.app(JSON.stringify(bad), 'other-app', 'app-secret', now), secrets, now).reply.body.code).toBe('unknown-app');
   });
 });
 

@@ -188,11 +188,20 @@ describe('Shopify topics', () => {
   });
 
   it('a refund names the order, which leads to the person who placed it', () => {
-    const refund = { id: 509562969, order_id: 450789469, created_at: '2026-11-20T10:00:00-05:00', transactions: [{ amount: '41.94', currency: 'USD', kind: 'refund' }] };
+    const refund = {
+      id: 509562969,
+      order_id: 450789469,
+      created_at: '2026-11-20T10:00:00-05:00',
+      transactions: [{ amount: '41.94', currency: 'USD', kind: 'refund' }],
+    };
     const [event] = published(receiveWebhook(shopifyRequest(JSON.stringify(refund), { 'x-shopify-topic': 'refunds/create' }), secrets, now));
     expect(event).toMatchObject({
       detailType: 'order.refunded',
-      detail: { identity: { orderRef: 'shopify:450789469' }, occurredAt: '2026-11-20T15:00:00.000Z', properties: { orderId: '450789469', amount: { amount: '41.94', currency: 'USD' } } },
+      detail: {
+        identity: { orderRef: 'shopify:450789469' },
+        occurredAt: '2026-11-20T15:00:00.000Z',
+        properties: { orderId: '450789469', amount: { amount: '41.94', currency: 'USD' } },
+      },
     });
   });
 
@@ -202,7 +211,13 @@ describe('Shopify topics', () => {
     const consent = fixtureJson('webhooks/shopify/shopify-customers_marketing_consent-update.json');
     consent.phone = '+1 613 555 0123';
     consent.sms_marketing_consent = { state: 'subscribed', opt_in_level: 'single_opt_in', consent_updated_at: '2026-11-01T10:00:00Z' };
-    const [event] = published(receiveWebhook(shopifyRequest(JSON.stringify(consent), { 'x-shopify-topic': 'customers/marketing_consent/update' }), secrets, now));
-    expect(event?.detail).toMatchObject({ identity: { phone: '+16135550123' }, properties: { channel: 'sms', state: 'subscribed' }, occurredAt: '2026-11-01T10:00:00.000Z' });
+    const [event] = published(
+      receiveWebhook(shopifyRequest(JSON.stringify(consent), { 'x-shopify-topic': 'customers/marketing_consent/update' }), secrets, now),
+    );
+    expect(event?.detail).toMatchObject({
+      identity: { phone: '+16135550123' },
+      properties: { channel: 'sms', state: 'subscribed' },
+      occurredAt: '2026-11-01T10:00:00.000Z',
+    });
   });
 });

@@ -25,7 +25,12 @@ export class DeliveryLedger {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.delivery(deliveryId), state: 'pending', leaseUntil: nowSeconds + deliveryLeaseSeconds, expiresAt: expiresAt(now, deliveryRetentionSeconds) },
+          Item: {
+            ...keys.delivery(deliveryId),
+            state: 'pending',
+            leaseUntil: nowSeconds + deliveryLeaseSeconds,
+            expiresAt: expiresAt(now, deliveryRetentionSeconds),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR (#state = :pending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':pending': 'pending', ':now': nowSeconds },
@@ -53,16 +58,18 @@ export class DeliveryLedger {
 
   /** Gives a claim back after publishing failed, so the platform's retry can claim it at once. */
   async release(deliveryId: string): Promise<void> {
-    await this.documents.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keys.delivery(deliveryId),
-        ConditionExpression: '#state = :pending',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':pending': 'pending' },
-      }),
-    ).catch((error) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.documents
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.delivery(deliveryId),
+          ConditionExpression: '#state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 }

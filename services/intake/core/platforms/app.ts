@@ -42,7 +42,8 @@ export function normaliseAppEvent(raw: unknown, app: string, receivedAt: Date): 
   if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
   const event = parsed.data;
   const identity = identityOf({ email: event.email, userId: event.userId, anonymousId: event.anonymousId });
-  if (Object.keys(identity).length === 0) return { kind: 'invalid', issues: [{ path: ['userId'], message: 'userId, anonymousId or a valid email is required' }] };
+  if (Object.keys(identity).length === 0)
+    return { kind: 'invalid', issues: [{ path: ['userId'], message: 'userId, anonymousId or a valid email is required' }] };
   const occurredAt = event.timestamp === undefined ? receivedAt.toISOString() : toUtcInstant(event.timestamp);
   if (occurredAt === undefined) return { kind: 'invalid', issues: [{ path: ['timestamp'], message: 'not a timestamp' }] };
   const base = {
@@ -60,9 +61,11 @@ export function normaliseAppEvent(raw: unknown, app: string, receivedAt: Date): 
 export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
   const app = headerOf(request, 'x-nudge-app');
   const secret = app === undefined ? undefined : secrets.app?.[app];
-  if (app === undefined || secret === undefined) return refuse(401, 'unknown-app', `No signing secret is configured for app ${app ?? '(no X-Nudge-App header)'}`);
+  if (app === undefined || secret === undefined)
+    return refuse(401, 'unknown-app', `No signing secret is configured for app ${app ?? '(no X-Nudge-App header)'}`);
   const verdict = verifyAppSignature(headerOf(request, 'x-nudge-signature'), request.body, secret, now);
-  if (verdict === 'invalid') return refuse(401, 'invalid-signature', 'X-Nudge-Signature does not match the body (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)');
+  if (verdict === 'invalid')
+    return refuse(401, 'invalid-signature', 'X-Nudge-Signature does not match the body (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)');
   if (verdict === 'stale') return refuse(401, 'stale-signature', `The X-Nudge-Signature timestamp is more than ${signatureToleranceSeconds} s away from now`);
   const json = parseJson(request.body);
   if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);

@@ -68,16 +68,31 @@ function normalise(callback: Callback, store: string, receivedAt: string): Norma
   if (scope === 'store/order/statusUpdated') {
     const status = data.status?.new_status_id;
     if (status === orderStatus.cancelled) {
-      return checked(Events.OrderCancelled, { ...byHash, identity: { orderRef: key(id) }, needsEnrichment: { resource: 'order', id }, properties: { orderId: id } });
+      return checked(Events.OrderCancelled, {
+        ...byHash,
+        identity: { orderRef: key(id) },
+        needsEnrichment: { resource: 'order', id },
+        properties: { orderId: id },
+      });
     }
     if (status === orderStatus.refunded || status === orderStatus.partiallyRefunded) {
-      return checked(Events.OrderRefunded, { ...byHash, identity: { orderRef: key(id) }, needsEnrichment: { resource: 'order', id }, properties: { orderId: id } });
+      return checked(Events.OrderRefunded, {
+        ...byHash,
+        identity: { orderRef: key(id) },
+        needsEnrichment: { resource: 'order', id },
+        properties: { orderId: id },
+      });
     }
     return { kind: 'ignored', reason: `order status ${status ?? '(none)'} is not used by Nudge` };
   }
   if (scope === 'store/order/refund/created') {
     const refundId = idString(data.refund?.refund_id ?? undefined);
-    return checked(Events.OrderRefunded, { ...byHash, identity: { orderRef: key(id) }, needsEnrichment: { resource: 'order', id }, properties: { orderId: id, refundId } });
+    return checked(Events.OrderRefunded, {
+      ...byHash,
+      identity: { orderRef: key(id) },
+      needsEnrichment: { resource: 'order', id },
+      properties: { orderId: id, refundId },
+    });
   }
   if (scope.startsWith('store/cart/')) {
     if (scope === 'store/cart/deleted') return { kind: 'ignored', reason: 'a deleted cart is not used by Nudge' };
@@ -126,7 +141,8 @@ export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecr
   };
   const verdict = verifyStandardWebhook(headers, request.body, secret, now);
   if (verdict === 'invalid') return refuse(401, 'invalid-signature', 'The webhook-signature does not match webhook-id, webhook-timestamp and the body');
-  if (verdict === 'stale') return refuse(401, 'stale-signature', `webhook-timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`);
+  if (verdict === 'stale')
+    return refuse(401, 'stale-signature', `webhook-timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`);
   if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
   const callback = Callback.safeParse(json.value);
   if (!callback.success) return decideNormalised(invalid(callback.error.issues), undefined);

@@ -39,7 +39,8 @@ const Message = z
 type Message = z.infer<typeof Message>;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
-const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 function moneyOf(value: unknown, currency: string): Money | undefined {
   const amount = decimalFromNumber(value);
@@ -47,7 +48,12 @@ function moneyOf(value: unknown, currency: string): Money | undefined {
 }
 
 /** Segment's spec: `currency` is ISO 4217 and defaults to USD. */
-const currencyOf = (properties: Record<string, unknown>) => (str(properties.currency)?.toUpperCase().match(/^[A-Z]{3}$/) ? (str(properties.currency) as string).toUpperCase() : 'USD');
+const currencyOf = (properties: Record<string, unknown>) =>
+  str(properties.currency)
+    ?.toUpperCase()
+    .match(/^[A-Z]{3}$/)
+    ? (str(properties.currency) as string).toUpperCase()
+    : 'USD';
 
 function lineItem(product: Record<string, unknown>, currency: string): LineItem {
   const quantity = Number(product.quantity ?? 1);
@@ -108,9 +114,15 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
   const userId = idString(message.userId);
   const anonymousId = idString(message.type === 'alias' ? message.previousId : message.anonymousId);
   if (userId === undefined && anonymousId === undefined) {
-    return invalid([{ path: [message.type === 'alias' ? 'previousId' : 'userId'], message: message.type === 'alias' ? 'alias needs userId and previousId' : 'userId or anonymousId is required' }]);
+    return invalid([
+      {
+        path: [message.type === 'alias' ? 'previousId' : 'userId'],
+        message: message.type === 'alias' ? 'alias needs userId and previousId' : 'userId or anonymousId is required',
+      },
+    ]);
   }
-  if (message.type === 'alias' && (userId === undefined || anonymousId === undefined)) return invalid([{ path: ['userId'], message: 'alias needs userId and previousId' }]);
+  if (message.type === 'alias' && (userId === undefined || anonymousId === undefined))
+    return invalid([{ path: ['userId'], message: 'alias needs userId and previousId' }]);
   const receivedAt = source.receivedAt.toISOString();
   const occurredAt = toUtcInstant(message.timestamp ?? message.originalTimestamp ?? message.sentAt);
   if (occurredAt === undefined && (message.timestamp ?? message.originalTimestamp ?? message.sentAt) != null) {
@@ -138,7 +150,15 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
       const page = { ...record(record(message.context).page), ...properties };
       return checked(Events.PageViewed, {
         ...base(),
-        properties: { kind: message.type, name: str(message.name) ?? str(page.name), category: str(message.category), url: str(page.url), path: str(page.path), title: str(page.title), referrer: str(page.referrer) },
+        properties: {
+          kind: message.type,
+          name: str(message.name) ?? str(page.name),
+          category: str(message.category),
+          url: str(page.url),
+          path: str(page.path),
+          title: str(page.title),
+          referrer: str(page.referrer),
+        },
       });
     }
     case 'track':
@@ -153,7 +173,15 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
       if (productId === undefined) return invalid([{ path: ['properties', 'product_id'], message: 'Product Viewed needs product_id or sku' }]);
       return checked(Events.ProductViewed, {
         ...base(),
-        properties: { productId, variantId: str(properties.variant), sku: idString(properties.sku), name: str(properties.name), category: str(properties.category), price: moneyOf(properties.price, currency), url: str(properties.url) },
+        properties: {
+          productId,
+          variantId: str(properties.variant),
+          sku: idString(properties.sku),
+          name: str(properties.name),
+          category: str(properties.category),
+          price: moneyOf(properties.price, currency),
+          url: str(properties.url),
+        },
       });
     }
     case 'Product Added':
@@ -167,7 +195,11 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
     case 'Checkout Started':
       return checked(Events.CheckoutStarted, {
         ...base(),
-        properties: { checkoutId: idString(properties.checkout_id) ?? orderId ?? messageId, total: moneyOf(properties.total ?? properties.value ?? properties.revenue, currency), items: productsOf(properties, currency) },
+        properties: {
+          checkoutId: idString(properties.checkout_id) ?? orderId ?? messageId,
+          total: moneyOf(properties.total ?? properties.value ?? properties.revenue, currency),
+          items: productsOf(properties, currency),
+        },
       });
     case 'Order Completed':
     case 'Order Updated': {
@@ -193,17 +225,29 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
       if (name === 'Order Cancelled') {
         return checked(Events.OrderCancelled, { ...base(), identity: identityWithOrder, properties: { orderId, total: moneyOf(properties.total, currency) } });
       }
-      return checked(Events.OrderRefunded, { ...base(), identity: identityWithOrder, properties: { orderId, amount: moneyOf(properties.total ?? properties.revenue, currency) } });
+      return checked(Events.OrderRefunded, {
+        ...base(),
+        identity: identityWithOrder,
+        properties: { orderId, amount: moneyOf(properties.total ?? properties.revenue, currency) },
+      });
     }
     case 'Product Reviewed': {
       const rating = Number(properties.rating);
       return checked(Events.ReviewSubmitted, {
         ...base(),
-        properties: { productId: idString(properties.product_id), reviewId: idString(properties.review_id), rating: Number.isFinite(rating) ? rating : undefined, body: str(properties.review_body) },
+        properties: {
+          productId: idString(properties.product_id),
+          reviewId: idString(properties.review_id),
+          rating: Number.isFinite(rating) ? rating : undefined,
+          body: str(properties.review_body),
+        },
       });
     }
     case 'Referral Completed':
-      return checked(Events.ReferralCompleted, { ...base(), properties: { referralId: idString(properties.referral_id), referredCustomer: str(properties.referred_email) ?? idString(properties.referred_user_id) } });
+      return checked(Events.ReferralCompleted, {
+        ...base(),
+        properties: { referralId: idString(properties.referral_id), referredCustomer: str(properties.referred_email) ?? idString(properties.referred_user_id) },
+      });
     default: {
       const customName = name.slice(0, Events.CustomEvent.maxNameLength);
       return checked(Events.CustomEvent, { ...base(), properties: { name: customName, values: properties } }, Events.CustomEvent.detailTypeFor(customName));
@@ -228,7 +272,11 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
   const writeKey = basicAuthUser(headerOf(request, 'authorization')) ?? bodyWriteKey;
   const shop = writeKey === undefined ? undefined : secrets.segment?.[writeKey];
   if (shop === undefined) {
-    return refuse(401, writeKey === undefined ? 'missing-write-key' : 'invalid-write-key', 'Send a known Segment write key as Authorization: Basic base64(writeKey + ":")');
+    return refuse(
+      401,
+      writeKey === undefined ? 'missing-write-key' : 'invalid-write-key',
+      'Send a known Segment write key as Authorization: Basic base64(writeKey + ":")',
+    );
   }
   if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
   const body = record(json.value);
@@ -243,7 +291,9 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
     return refuse(400, 'batch-too-large', `A batch may hold at most ${maxBatchMessages} messages; this one has ${body.batch.length}`);
   } else {
     // Batch-level context applies to every message that has none of its own.
-    messages = body.batch.map((message) => (body.context !== undefined && record(message).context === undefined ? { ...record(message), context: body.context } : message));
+    messages = body.batch.map((message) =>
+      body.context !== undefined && record(message).context === undefined ? { ...record(message), context: body.context } : message,
+    );
   }
 
   const source: SegmentSource = { shop, receivedAt: now };

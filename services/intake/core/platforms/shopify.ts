@@ -42,7 +42,9 @@ const ShopifyLineItem = z
   })
   .passthrough();
 
-const Address = z.object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() }).nullish();
+const Address = z
+  .object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() })
+  .nullish();
 
 const Order = z
   .object({
@@ -76,7 +78,10 @@ const Checkout = z
     cart_token: z.string().nullish(),
     email: z.string().nullish(),
     phone: z.string().nullish(),
-    currency: z.string().regex(/^[A-Z]{3}$/).nullish(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .nullish(),
     presentment_currency: z.string().nullish(),
     total_price: Amount,
     created_at: z.string(),
@@ -90,7 +95,9 @@ const Checkout = z
   })
   .passthrough();
 
-const Cart = z.object({ token: z.string(), updated_at: z.string().nullish(), created_at: z.string().nullish(), line_items: z.array(ShopifyLineItem) }).passthrough();
+const Cart = z
+  .object({ token: z.string(), updated_at: z.string().nullish(), created_at: z.string().nullish(), line_items: z.array(ShopifyLineItem) })
+  .passthrough();
 
 const Refund = z
   .object({
@@ -293,7 +300,11 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no email consent state' };
       const customerId = `shopify:${idString(c.customer_id)}`;
       return checked(Events.ConsentChanged, {
-        ...base(delivery, `consent.changed|email|${customerId}|${c.email_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`, toUtcInstant(c.email_marketing_consent?.consent_updated_at)),
+        ...base(
+          delivery,
+          `consent.changed|email|${customerId}|${c.email_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`,
+          toUtcInstant(c.email_marketing_consent?.consent_updated_at),
+        ),
         identity: identityOf({ email: c.email_address, customerId }),
         traits: {},
         properties: { channel: 'email', state, optInLevel: c.email_marketing_consent?.opt_in_level ?? undefined },
@@ -307,7 +318,11 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no SMS consent state' };
       const customerId = `shopify:${idString(c.id)}`;
       return checked(Events.ConsentChanged, {
-        ...base(delivery, `consent.changed|sms|${customerId}|${c.sms_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`, toUtcInstant(c.sms_marketing_consent?.consent_updated_at)),
+        ...base(
+          delivery,
+          `consent.changed|sms|${customerId}|${c.sms_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`,
+          toUtcInstant(c.sms_marketing_consent?.consent_updated_at),
+        ),
         identity: identityOf({ phone: c.phone, customerId }),
         traits: {},
         properties: { channel: 'sms', state, optInLevel: c.sms_marketing_consent?.opt_in_level ?? undefined },

@@ -46,7 +46,10 @@ const Charge = z
     payment_intent: z.string().nullish(),
     receipt_email: z.string().nullish(),
     billing_details: z.object({ email: z.string().nullish(), phone: z.string().nullish() }).passthrough().nullish(),
-    refunds: z.object({ data: z.array(z.object({ id: z.string(), amount: z.number().int() }).passthrough()) }).passthrough().nullish(),
+    refunds: z
+      .object({ data: z.array(z.object({ id: z.string(), amount: z.number().int() }).passthrough()) })
+      .passthrough()
+      .nullish(),
   })
   .passthrough();
 
@@ -102,7 +105,11 @@ function normalise(event: StripeEvent, shop: string, receivedAt: string): Normal
       });
     }
     case 'checkout.session.async_payment_succeeded':
-      return normalise({ ...event, type: 'checkout.session.completed', data: { ...event.data, object: { ...event.data.object, payment_status: 'paid' } } }, shop, receivedAt);
+      return normalise(
+        { ...event, type: 'checkout.session.completed', data: { ...event.data, object: { ...event.data.object, payment_status: 'paid' } } },
+        shop,
+        receivedAt,
+      );
     case 'charge.refunded': {
       const parsed = Charge.safeParse(event.data.object);
       if (!parsed.success) return invalid(parsed.error.issues.map((issue) => ({ ...issue, path: ['data', 'object', ...issue.path] })));
@@ -143,7 +150,12 @@ export function receiveStripe(request: WebhookRequest, secrets: WebhookSecrets, 
   if (secret === undefined) return refuse(401, 'unknown-shop', `No Stripe endpoint secret is configured for account ${shop ?? '(default)'}`);
   const verdict = verifyStripeSignature(headerOf(request, 'stripe-signature'), request.body, secret, now);
   if (verdict === 'invalid') return refuse(401, 'invalid-signature', 'No v1 signature in Stripe-Signature matches the body');
-  if (verdict === 'stale') return refuse(401, 'stale-signature', `The Stripe-Signature timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`);
+  if (verdict === 'stale')
+    return refuse(
+      401,
+      'stale-signature',
+      `The Stripe-Signature timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`,
+    );
   if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
   const event = StripeEvent.safeParse(json.value);
   if (!event.success) return decideNormalised(invalid(event.error.issues), undefined);

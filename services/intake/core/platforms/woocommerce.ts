@@ -135,7 +135,11 @@ function normaliseOrder(delivery: Delivery, payload: unknown): Normalised {
   const customer = idString(order.customer_id);
   const identity = {
     // customer_id 0 is a guest checkout.
-    ...identityOf({ email: order.billing?.email, phone: order.billing?.phone, customerId: customer && customer !== '0' ? storeKey(delivery, customer) : undefined }),
+    ...identityOf({
+      email: order.billing?.email,
+      phone: order.billing?.phone,
+      customerId: customer && customer !== '0' ? storeKey(delivery, customer) : undefined,
+    }),
     orderRef: storeKey(delivery, orderId),
   };
   const traits = traitsOf(order.billing);
@@ -191,7 +195,11 @@ function normaliseCustomer(delivery: Delivery, payload: unknown): Normalised {
   const customer = parsed.data;
   const customerId = storeKey(delivery, idString(customer.id) as string);
   return checked(Events.CustomerUpserted, {
-    ...base(delivery, `customer.upserted|${customerId}|${customer.date_modified_gmt ?? customer.date_created_gmt ?? ''}`, toUtcInstant(customer.date_modified_gmt ?? customer.date_created_gmt)),
+    ...base(
+      delivery,
+      `customer.upserted|${customerId}|${customer.date_modified_gmt ?? customer.date_created_gmt ?? ''}`,
+      toUtcInstant(customer.date_modified_gmt ?? customer.date_created_gmt),
+    ),
     identity: identityOf({ email: customer.email ?? customer.billing?.email, phone: customer.billing?.phone, customerId }),
     traits: traitsOf(customer.billing, customer),
     properties: { customerId, createdAt: toUtcInstant(customer.date_created_gmt) },
