@@ -182,20 +182,24 @@ export class NudgeStack extends Stack {
       throttle: { rateLimit: 200, burstLimit: 400 },
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
     });
-    const webhookRoute = api.addRoutes({
-      path: '/webhooks/{platform}',
-      methods: [apigw.HttpMethod.POST],
-      integration: new integrations.HttpLambdaIntegration('IntakeIntegration', intake.function),
-    });
-    for (const route of webhookRoute) {
+    const intakeIntegration = new integrations.HttpLambdaIntegration('IntakeIntegration', intake.function);
+    // Platform webhooks, the Segment HTTP Tracking API (/v1/track, /v1/batch, …) and signed app events.
+    const intakeRoutes = ['/webhooks/{platform}', '/v1/{call}', '/events/app'].flatMap((path) =>
+      api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration: intakeIntegration }),
+    );
+    for (const route of intakeRoutes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'Webhooks are called by e-commerce platforms that cannot sign AWS requests; each one is authenticated by its platform HMAC signature in the intake function.',
+          'Called by e-commerce platforms, Segment libraries and shop apps that cannot sign AWS requests; each request is authenticated in the intake function by its platform HMAC signature, Segment write key or app signature.',
       });
     }
 
     new CfnOutput(this, 'WebhookUrl', { value: `${api.apiEndpoint}/webhooks/shopify`, description: 'Point Shopify webhooks here' });
+    new CfnOutput(this, 'IntakeUrl', {
+      value: api.apiEndpoint,
+      description: 'Base URL: /webhooks/{shopify,woocommerce,bigcommerce,stripe}, the Segment API under /v1/, and /events/app',
+    });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'WebhookSecretsName', { value: webhookSecrets.secretName, description: 'Put the platform signing secrets here' });

@@ -41,7 +41,12 @@ describe('AWS stack', () => {
     const patterns = Object.values(resources('AWS::Events::Rule')).map((rule) => rule.Properties.EventPattern);
     expect(patterns).toEqual(
       expect.arrayContaining([
-        { source: ['nudge.intake'], 'detail-type': expect.arrayContaining([OrderCompleted.detailType]) },
+        {
+          source: ['nudge.intake'],
+          'detail-type': expect.arrayContaining([OrderCompleted.detailType, { prefix: 'custom.' }]),
+          // Thin events wait for enrichment instead of reaching profiles.
+          detail: { needsEnrichment: [{ exists: false }] },
+        },
         { source: [ProfileUpdated.source], 'detail-type': [ProfileUpdated.detailType], detail: { trigger: { 'detail-type': ['order.completed'] } } },
         { source: [MessageRequested.source], 'detail-type': [MessageRequested.detailType] },
       ]),
@@ -72,7 +77,7 @@ describe('AWS stack', () => {
     });
   });
 
-  it('scopes grants: only profiles and rules (its cooldown state) touch the table, every service puts only on the Nudge bus, SES only for the identity', () => {
+  it('scopes grants: profiles and rules use the table, intake only its delivery records, every service puts only on the Nudge bus, SES only for the identity', () => {
     const policies = Object.values(resources('AWS::IAM::Policy'));
     const statementsOf = (service: string) => {
       const roleId = resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.Role['Fn::GetAtt'][0];
@@ -85,7 +90,16 @@ describe('AWS stack', () => {
     for (const service of ['intake', 'profiles', 'rules', 'dispatch']) {
       const statements = statementsOf(service);
       const touchesTable = statements.some((statement) => JSON.stringify(statement.Resource).includes(tableId as string));
-      expect([service, touchesTable]).toEqual([service, service === 'profiles' || service === 'rules']);
+      expect([service, touchesTable]).toEqual([service, service !== 'dispatch']);
+      if (service === 'intake') {
+        const tableStatements = statements.filter((statement) => JSON.stringify(statement.Resource).includes(tableId as string));
+        expect(tableStatements).toEqual([
+          expect.objectContaining({
+            Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+          }),
+        ]);
+      }
       const putEvents = statements.filter((statement) => [statement.Action].flat().includes('events:PutEvents'));
       expect(putEvents).toHaveLength(1);
       expect(JSON.stringify(putEvents[0]?.Resource)).toContain(busId);
@@ -96,7 +110,7 @@ describe('AWS stack', () => {
   });
 
   it('exposes the webhook endpoint on an HTTP API with throttling and access logs, and outputs its URL', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{platform}' });
+    for (const routeKey of ['POST /webhooks/{platform}', 'POST /v1/{call}', 'POST /events/app']) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
