@@ -19,17 +19,15 @@ const Callback = z.object({
   producer: z.string().nullish(),
   hash: z.string().min(1),
   created_at: z.number(),
-  data: z
-    .object({
-      type: z.string().nullish(),
-      id: Id,
-      cartId: Id.nullish(),
-      orderId: Id.nullish(),
-      status: z.object({ previous_status_id: z.number().nullish(), new_status_id: z.number() }).nullish(),
-      refund: z.object({ refund_id: Id.nullish() }).passthrough().nullish(),
-      address: z.object({ customer_id: Id.nullish() }).passthrough().nullish(),
-    })
-    .passthrough(),
+  data: z.object({
+    type: z.string().nullish(),
+    id: Id,
+    cartId: Id.nullish(),
+    orderId: Id.nullish(),
+    status: z.object({ previous_status_id: z.number().nullish(), new_status_id: z.number() }).nullish(),
+    refund: z.object({ refund_id: Id.nullish() }).nullish(),
+    address: z.object({ customer_id: Id.nullish() }).nullish(),
+  }),
 });
 type Callback = z.infer<typeof Callback>;
 

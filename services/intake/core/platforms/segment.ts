@@ -18,24 +18,22 @@ const Text = z.string().nullish();
 const Loose = z.record(z.string(), z.unknown());
 
 /** One Segment message, as its HTTP Tracking API takes it; every field but the type is optional there. */
-const Message = z
-  .object({
-    type: z.enum(['track', 'identify', 'page', 'screen', 'alias', 'group']),
-    messageId: z.union([z.string(), z.number()]).nullish(),
-    userId: z.union([z.string(), z.number()]).nullish(),
-    anonymousId: z.union([z.string(), z.number()]).nullish(),
-    previousId: z.union([z.string(), z.number()]).nullish(),
-    event: Text,
-    name: Text,
-    category: Text,
-    timestamp: Text,
-    originalTimestamp: Text,
-    sentAt: Text,
-    traits: Loose.nullish(),
-    properties: Loose.nullish(),
-    context: Loose.nullish(),
-  })
-  .passthrough();
+const Message = z.object({
+  type: z.enum(['track', 'identify', 'page', 'screen', 'alias', 'group']),
+  messageId: z.union([z.string(), z.number()]).nullish(),
+  userId: z.union([z.string(), z.number()]).nullish(),
+  anonymousId: z.union([z.string(), z.number()]).nullish(),
+  previousId: z.union([z.string(), z.number()]).nullish(),
+  event: Text,
+  name: Text,
+  category: Text,
+  timestamp: Text,
+  originalTimestamp: Text,
+  sentAt: Text,
+  traits: Loose.nullish(),
+  properties: Loose.nullish(),
+  context: Loose.nullish(),
+});
 type Message = z.infer<typeof Message>;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);

@@ -16,98 +16,86 @@ function header(request: WebhookRequest, name: string): string | undefined {
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
 
-const Customer = z
-  .object({
-    id: Id.nullish(),
-    admin_graphql_api_id: z.string().nullish(),
-    email: z.string().nullish(),
-    phone: z.string().nullish(),
-    first_name: z.string().nullish(),
-    last_name: z.string().nullish(),
-    updated_at: z.string().nullish(),
-    created_at: z.string().nullish(),
-    default_address: z.object({ country_code: z.string().nullish(), city: z.string().nullish() }).nullish(),
-  })
-  .passthrough();
+const Customer = z.object({
+  id: Id.nullish(),
+  admin_graphql_api_id: z.string().nullish(),
+  email: z.string().nullish(),
+  phone: z.string().nullish(),
+  first_name: z.string().nullish(),
+  last_name: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  created_at: z.string().nullish(),
+  default_address: z.object({ country_code: z.string().nullish(), city: z.string().nullish() }).nullish(),
+});
 
-const ShopifyLineItem = z
-  .object({
-    product_id: Id.nullish(),
-    variant_id: Id.nullish(),
-    sku: z.string().nullish(),
-    name: z.string().nullish(),
-    title: z.string().nullish(),
-    quantity: z.number(),
-    price: Amount,
-  })
-  .passthrough();
+const ShopifyLineItem = z.object({
+  product_id: Id.nullish(),
+  variant_id: Id.nullish(),
+  sku: z.string().nullish(),
+  name: z.string().nullish(),
+  title: z.string().nullish(),
+  quantity: z.number(),
+  price: Amount,
+});
 
 const Address = z
   .object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() })
   .nullish();
 
-const Order = z
-  .object({
-    id: Id,
-    admin_graphql_api_id: z.string().nullish(),
-    name: z.string().nullish(),
-    email: z.string().nullish(),
-    contact_email: z.string().nullish(),
-    phone: z.string().nullish(),
-    currency: z.string().regex(/^[A-Z]{3}$/),
-    total_price: Amount,
-    subtotal_price: Amount,
-    total_discounts: Amount,
-    created_at: z.string(),
-    processed_at: z.string().nullish(),
-    cancelled_at: z.string().nullish(),
-    cancel_reason: z.string().nullish(),
-    checkout_token: z.string().nullish(),
-    cart_token: z.string().nullish(),
-    buyer_accepts_marketing: z.boolean().nullish(),
-    customer_locale: z.string().nullish(),
-    customer: Customer.nullish(),
-    billing_address: Address,
-    line_items: z.array(ShopifyLineItem),
-  })
-  .passthrough();
+const Order = z.object({
+  id: Id,
+  admin_graphql_api_id: z.string().nullish(),
+  name: z.string().nullish(),
+  email: z.string().nullish(),
+  contact_email: z.string().nullish(),
+  phone: z.string().nullish(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  total_price: Amount,
+  subtotal_price: Amount,
+  total_discounts: Amount,
+  created_at: z.string(),
+  processed_at: z.string().nullish(),
+  cancelled_at: z.string().nullish(),
+  cancel_reason: z.string().nullish(),
+  checkout_token: z.string().nullish(),
+  cart_token: z.string().nullish(),
+  buyer_accepts_marketing: z.boolean().nullish(),
+  customer_locale: z.string().nullish(),
+  customer: Customer.nullish(),
+  billing_address: Address,
+  line_items: z.array(ShopifyLineItem),
+});
 
-const Checkout = z
-  .object({
-    token: z.string(),
-    cart_token: z.string().nullish(),
-    email: z.string().nullish(),
-    phone: z.string().nullish(),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/)
-      .nullish(),
-    presentment_currency: z.string().nullish(),
-    total_price: Amount,
-    created_at: z.string(),
-    updated_at: z.string().nullish(),
-    abandoned_checkout_url: z.string().nullish(),
-    buyer_accepts_marketing: z.boolean().nullish(),
-    customer_locale: z.string().nullish(),
-    customer: Customer.nullish(),
-    billing_address: Address,
-    line_items: z.array(ShopifyLineItem),
-  })
-  .passthrough();
+const Checkout = z.object({
+  token: z.string(),
+  cart_token: z.string().nullish(),
+  email: z.string().nullish(),
+  phone: z.string().nullish(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullish(),
+  presentment_currency: z.string().nullish(),
+  total_price: Amount,
+  created_at: z.string(),
+  updated_at: z.string().nullish(),
+  abandoned_checkout_url: z.string().nullish(),
+  buyer_accepts_marketing: z.boolean().nullish(),
+  customer_locale: z.string().nullish(),
+  customer: Customer.nullish(),
+  billing_address: Address,
+  line_items: z.array(ShopifyLineItem),
+});
 
-const Cart = z
-  .object({ token: z.string(), updated_at: z.string().nullish(), created_at: z.string().nullish(), line_items: z.array(ShopifyLineItem) })
-  .passthrough();
+const Cart = z.object({ token: z.string(), updated_at: z.string().nullish(), created_at: z.string().nullish(), line_items: z.array(ShopifyLineItem) });
 
-const Refund = z
-  .object({
-    id: Id,
-    order_id: Id,
-    created_at: z.string().nullish(),
-    processed_at: z.string().nullish(),
-    transactions: z.array(z.object({ amount: Amount, currency: z.string().nullish(), kind: z.string().nullish() }).passthrough()).nullish(),
-  })
-  .passthrough();
+const Refund = z.object({
+  id: Id,
+  order_id: Id,
+  created_at: z.string().nullish(),
+  processed_at: z.string().nullish(),
+  transactions: z.array(z.object({ amount: Amount, currency: z.string().nullish(), kind: z.string().nullish() })).nullish(),
+});
 
 const EmailConsent = z.object({
   customer_id: Id,

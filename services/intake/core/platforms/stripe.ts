@@ -8,50 +8,44 @@ import { signatureToleranceSeconds, verifyStripeSignature } from '../signatures.
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, decideNormalised, invalid, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
-const StripeEvent = z
-  .object({
-    id: z.string().min(1),
-    type: z.string().min(1),
-    created: z.number(),
-    /** Set on events from connected accounts (Stripe Connect). */
-    account: z.string().nullish(),
-    data: z.object({ object: z.record(z.string(), z.unknown()), previous_attributes: z.record(z.string(), z.unknown()).nullish() }),
-  })
-  .passthrough();
+const StripeEvent = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number(),
+  /** Set on events from connected accounts (Stripe Connect). */
+  account: z.string().nullish(),
+  data: z.object({ object: z.record(z.string(), z.unknown()), previous_attributes: z.record(z.string(), z.unknown()).nullish() }),
+});
 type StripeEvent = z.infer<typeof StripeEvent>;
 
-const CheckoutSession = z
-  .object({
-    id: z.string().min(1),
-    amount_total: z.number().int().nullish(),
-    amount_subtotal: z.number().int().nullish(),
-    currency: z.string().nullish(),
-    customer: z.string().nullish(),
-    customer_email: z.string().nullish(),
-    customer_details: z.object({ email: z.string().nullish(), phone: z.string().nullish(), name: z.string().nullish() }).passthrough().nullish(),
-    client_reference_id: z.string().nullish(),
-    payment_intent: z.string().nullish(),
-    payment_status: z.string().nullish(),
-    locale: z.string().nullish(),
-    total_details: z.object({ amount_discount: z.number().int().nullish() }).passthrough().nullish(),
-  })
-  .passthrough();
+const CheckoutSession = z.object({
+  id: z.string().min(1),
+  amount_total: z.number().int().nullish(),
+  amount_subtotal: z.number().int().nullish(),
+  currency: z.string().nullish(),
+  customer: z.string().nullish(),
+  customer_email: z.string().nullish(),
+  customer_details: z.object({ email: z.string().nullish(), phone: z.string().nullish(), name: z.string().nullish() }).nullish(),
+  client_reference_id: z.string().nullish(),
+  payment_intent: z.string().nullish(),
+  payment_status: z.string().nullish(),
+  locale: z.string().nullish(),
+  total_details: z.object({ amount_discount: z.number().int().nullish() }).nullish(),
+});
 
-const Charge = z
-  .object({
-    id: z.string().min(1),
-    amount_refunded: z.number().int(),
-    currency: z.string(),
-    customer: z.string().nullish(),
-    payment_intent: z.string().nullish(),
-    receipt_email: z.string().nullish(),
-    billing_details: z.object({ email: z.string().nullish(), phone: z.string().nullish() }).passthrough().nullish(),
-    refunds: z
-      .object({ data: z.array(z.object({ id: z.string(), amount: z.number().int() }).passthrough()) })
-      .passthrough()
-      .nullish(),
-  })
-  .passthrough();
+const Charge = z.object({
+  id: z.string().min(1),
+  amount_refunded: z.number().int(),
+  currency: z.string(),
+  customer: z.string().nullish(),
+  payment_intent: z.string().nullish(),
+  receipt_email: z.string().nullish(),
+  billing_details: z.object({ email: z.string().nullish(), phone: z.string().nullish() }).nullish(),
+  refunds: z
+    .object({ data: z.array(z.object({ id: z.string(), amount: z.number().int() })) })
+
+    .nullish(),
+});
 
 const money = (minor: number | null | undefined, currency: string) => {
   const amount = minor === null || minor === undefined ? undefined : fromMinorUnits(minor, currency);

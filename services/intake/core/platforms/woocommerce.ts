@@ -21,53 +21,47 @@ const Billing = z
     country: z.string().nullish(),
     city: z.string().nullish(),
   })
-  .passthrough()
+
   .nullish();
 
-const WooLineItem = z
-  .object({
-    product_id: Id.nullish(),
-    variation_id: Id.nullish(),
-    sku: z.string().nullish(),
-    name: z.string().nullish(),
-    quantity: z.number(),
-    price: Amount,
-  })
-  .passthrough();
+const WooLineItem = z.object({
+  product_id: Id.nullish(),
+  variation_id: Id.nullish(),
+  sku: z.string().nullish(),
+  name: z.string().nullish(),
+  quantity: z.number(),
+  price: Amount,
+});
 
 /** A WooCommerce webhook body is the REST API v3 resource itself. */
-const Order = z
-  .object({
-    id: Id,
-    number: z.string().nullish(),
-    status: z.string(),
-    currency: z.string().regex(/^[A-Z]{3}$/),
-    total: Amount,
-    discount_total: Amount,
-    customer_id: Id.nullish(),
-    date_created_gmt: z.string().nullish(),
-    date_modified_gmt: z.string().nullish(),
-    date_paid_gmt: z.string().nullish(),
-    cart_hash: z.string().nullish(),
-    billing: Billing,
-    line_items: z.array(WooLineItem).default([]),
-    refunds: z.array(z.object({ id: Id, total: Amount }).passthrough()).nullish(),
-  })
-  .passthrough();
+const Order = z.object({
+  id: Id,
+  number: z.string().nullish(),
+  status: z.string(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  total: Amount,
+  discount_total: Amount,
+  customer_id: Id.nullish(),
+  date_created_gmt: z.string().nullish(),
+  date_modified_gmt: z.string().nullish(),
+  date_paid_gmt: z.string().nullish(),
+  cart_hash: z.string().nullish(),
+  billing: Billing,
+  line_items: z.array(WooLineItem).default([]),
+  refunds: z.array(z.object({ id: Id, total: Amount })).nullish(),
+});
 
-const Customer = z
-  .object({
-    id: Id,
-    email: z.string().nullish(),
-    first_name: z.string().nullish(),
-    last_name: z.string().nullish(),
-    date_created_gmt: z.string().nullish(),
-    date_modified_gmt: z.string().nullish(),
-    billing: Billing,
-  })
-  .passthrough();
+const Customer = z.object({
+  id: Id,
+  email: z.string().nullish(),
+  first_name: z.string().nullish(),
+  last_name: z.string().nullish(),
+  date_created_gmt: z.string().nullish(),
+  date_modified_gmt: z.string().nullish(),
+  billing: Billing,
+});
 
-const Deleted = z.object({ id: Id }).passthrough();
+const Deleted = z.object({ id: Id });
 
 /** Order statuses in which the shopper has placed the order (on-hold: awaiting a bank transfer). */
 const placedStatuses = new Set(['processing', 'completed', 'on-hold']);
