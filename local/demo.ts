@@ -11,7 +11,13 @@ const inboxUrl = process.env.NUDGE_INBOX_URL ?? `http://localhost:${process.env.
 const secretsFile = resolve(process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local'), 'webhook-secrets.json');
 const secret: string = existsSync(secretsFile) ? (JSON.parse(readFileSync(secretsFile, 'utf8')).shopify?.['*'] ?? localShopifySecret) : localShopifySecret;
 
-const body = readFileSync(resolve(projectDir, 'test/fixtures/webhooks/shopify/shopify-orders-create.json'));
+// Shopify's published example, as a new order each run: the same order twice is one order (and one email).
+const orderId = `${Date.now()}${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+const body = Buffer.from(
+  readFileSync(resolve(projectDir, 'test/fixtures/webhooks/shopify/shopify-orders-create.json'), 'utf8')
+    .replace('gid://shopify/Order/820982911946154508', `gid://shopify/Order/${orderId}`)
+    .replace('"name": "#9999"', `"name": "#${orderId.slice(-4)}"`),
+);
 const startedAt = Math.floor(Date.now() / 1000);
 let response: Response;
 try {

@@ -18,7 +18,8 @@ const runtime = await startLocalRuntime({
 const localhost = (url: string) => url.replace('127.0.0.1', 'localhost');
 console.log(`
 Nudge is running locally.
-  Webhooks   ${localhost(runtime.httpUrl)}/webhooks/shopify   (Shopify signing secret: "${localShopifySecret}", in .local/webhook-secrets.json)
+  Intake     ${localhost(runtime.httpUrl)}/webhooks/{shopify,woocommerce,bigcommerce,stripe}, /v1/batch (Segment), /events/app
+             (development secrets in .local/webhook-secrets.json; Shopify's is "${localShopifySecret}")
   Inbox      ${localhost(runtime.inboxUrl)}                     (every email sent, as SES would have sent it)
   AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge and Secrets Manager)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in .local/dynamodb)
