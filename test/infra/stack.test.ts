@@ -110,7 +110,8 @@ describe('AWS stack', () => {
   });
 
   it('exposes the webhook endpoint on an HTTP API with throttling and access logs, and outputs its URL', () => {
-    for (const routeKey of ['POST /webhooks/{platform}', 'POST /v1/{call}', 'POST /events/app']) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+    for (const routeKey of ['POST /webhooks/{platform}', 'POST /v1/{call}', 'POST /events/app'])
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },

@@ -280,20 +280,30 @@ describe('Segment HTTP Tracking API', () => {
     expectValid(published(decision));
   });
 
-  const ecommerce: [string, string][] = [
-    ['segment-track-product-viewed.json', 'product.viewed'],
-    ['segment-track-product-added.json', 'cart.updated'],
-    ['segment-track-product-removed.json', 'cart.updated'],
-    ['segment-track-cart-viewed.json', 'cart.updated'],
-    ['segment-track-checkout-started.json', 'checkout.started'],
-    ['segment-track-order-completed.json', 'order.completed'],
-    ['segment-track-order-updated.json', 'order.completed'],
-    ['segment-track-order-cancelled.json', 'order.cancelled'],
-    ['segment-track-order-refunded.json', 'order.refunded'],
-    ['segment-track-product-reviewed.json', 'review.submitted'],
-    ['segment-track-coupon-entered.json', 'custom.Coupon Entered'],
-    ['segment-track-product-list-viewed.json', 'custom.Product List Viewed'],
-  ];
+  /** Segment's e-commerce names that have a canonical event; every other name becomes custom.<name>. */
+  const canonical: Record<string, string> = {
+    'Product Viewed': 'product.viewed',
+    'Product Added': 'cart.updated',
+    'Product Removed': 'cart.updated',
+    'Cart Viewed': 'cart.updated',
+    'Checkout Started': 'checkout.started',
+    'Order Completed': 'order.completed',
+    'Order Updated': 'order.completed',
+    'Order Cancelled': 'order.cancelled',
+    'Order Refunded': 'order.refunded',
+    'Product Reviewed': 'review.submitted',
+  };
+  const ecommerce = readdirSync(segmentDir)
+    .filter((file) => file.startsWith('segment-track-'))
+    .map((file) => {
+      const event = JSON.parse(readFileSync(join(segmentDir, file), 'utf8')).event as string;
+      return [file, canonical[event] ?? `custom.${event}`] as const;
+    });
+
+  it('has an e-commerce fixture for every canonical mapping', () => {
+    for (const detailType of Object.values(canonical)) expect(ecommerce.map(([, type]) => type)).toContain(detailType);
+  });
+
   it.each(ecommerce)('%s becomes %s', (file, detailType) => {
     const message = {
       ...JSON.parse(readFileSync(join(segmentDir, file), 'utf8')),
