@@ -154,6 +154,28 @@ const consentStates: Record<string, 'subscribed' | 'unsubscribed' | 'not-subscri
   invalid: 'unsubscribed',
 };
 
+type ShopifyConsent = { state?: string | null; opt_in_level?: string | null; consent_updated_at?: string | null } | null | undefined;
+
+/** Shopify's email and SMS consent webhooks: one consent.changed for the channel, or nothing without a state. */
+function consentChanged(
+  delivery: Delivery,
+  channel: 'email' | 'sms',
+  id: string,
+  contact: { email?: unknown; phone?: unknown },
+  consent: ShopifyConsent,
+): Normalised {
+  const state = consentStates[consent?.state ?? ''];
+  if (state === undefined) return { kind: 'ignored', reason: `the payload carries no ${channel} consent state` };
+  const customerId = `shopify:${id}`;
+  const decidedAt = consent?.consent_updated_at;
+  return checked(Events.ConsentChanged, {
+    ...base(delivery, `consent.changed|${channel}|${customerId}|${decidedAt ?? delivery.triggeredAt ?? state}`, toUtcInstant(decidedAt)),
+    identity: identityOf({ ...contact, customerId }),
+    traits: {},
+    properties: { channel, state, optInLevel: consent?.opt_in_level ?? undefined },
+  });
+}
+
 interface Delivery {
   readonly shop: string;
   readonly topic: string;
@@ -284,37 +306,13 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       const consent = EmailConsent.safeParse(payload);
       if (!consent.success) return { kind: 'invalid', issues: consent.error.issues };
       const c = consent.data;
-      const state = consentStates[c.email_marketing_consent?.state ?? ''];
-      if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no email consent state' };
-      const customerId = `shopify:${idString(c.customer_id)}`;
-      return checked(Events.ConsentChanged, {
-        ...base(
-          delivery,
-          `consent.changed|email|${customerId}|${c.email_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`,
-          toUtcInstant(c.email_marketing_consent?.consent_updated_at),
-        ),
-        identity: identityOf({ email: c.email_address, customerId }),
-        traits: {},
-        properties: { channel: 'email', state, optInLevel: c.email_marketing_consent?.opt_in_level ?? undefined },
-      });
+      return consentChanged(delivery, 'email', idString(c.customer_id) as string, { email: c.email_address }, c.email_marketing_consent);
     }
     case 'customers/marketing_consent/update': {
       const consent = SmsConsent.safeParse(payload);
       if (!consent.success) return { kind: 'invalid', issues: consent.error.issues };
       const c = consent.data;
-      const state = consentStates[c.sms_marketing_consent?.state ?? ''];
-      if (state === undefined) return { kind: 'ignored', reason: 'the payload carries no SMS consent state' };
-      const customerId = `shopify:${idString(c.id)}`;
-      return checked(Events.ConsentChanged, {
-        ...base(
-          delivery,
-          `consent.changed|sms|${customerId}|${c.sms_marketing_consent?.consent_updated_at ?? delivery.triggeredAt ?? state}`,
-          toUtcInstant(c.sms_marketing_consent?.consent_updated_at),
-        ),
-        identity: identityOf({ phone: c.phone, customerId }),
-        traits: {},
-        properties: { channel: 'sms', state, optInLevel: c.sms_marketing_consent?.opt_in_level ?? undefined },
-      });
+      return consentChanged(delivery, 'sms', idString(c.id) as string, { phone: c.phone }, c.sms_marketing_consent);
     }
     default:
       return { kind: 'ignored', reason: `topic ${topic} is not used by Nudge` };
