@@ -71,6 +71,8 @@ export const CanonicalEventBase = z.object({
   origin: Origin,
   identity: Identity,
   traits: Traits.default({}),
+  /** Where the event was made: the shopper's browser or app, for the preferred device. */
+  context: z.object({ userAgent: z.string().optional(), ip: z.string().optional() }).optional(),
   needsEnrichment: Enrichment.optional(),
 });
 

@@ -1,3 +1,4 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Identity } from '../../../shared/events/common.js';
 
 export function normaliseEmail(email: unknown): string | undefined {
@@ -7,11 +8,15 @@ export function normaliseEmail(email: unknown): string | undefined {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(trimmed) ? trimmed : undefined;
 }
 
-/** E.164 when the number already is one (after removing spacing); other formats are dropped, not guessed. */
-export function normalisePhone(phone: unknown): string | undefined {
-  if (typeof phone !== 'string') return undefined;
-  const compact = phone.replace(/[\s().-]/g, '');
-  return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
+/**
+ * A phone number in E.164 ("+14155552671"). A national number ("(415) 555-2671") is read in the
+ * country the platform gives with it; a number that is not valid there is dropped, not guessed.
+ */
+export function normalisePhone(phone: unknown, country?: string): string | undefined {
+  if (typeof phone !== 'string' || phone.trim() === '') return undefined;
+  const region = country && /^[A-Z]{2}$/i.test(country) ? (country.toUpperCase() as CountryCode) : undefined;
+  const parsed = parsePhoneNumberFromString(phone, region);
+  return parsed?.isValid() ? parsed.number : undefined;
 }
 
 export function idString(value: unknown): string | undefined {
@@ -21,10 +26,10 @@ export function idString(value: unknown): string | undefined {
 }
 
 /** The identity keys of a person, without the ones that are missing or invalid. */
-export function identityOf(keys: { email?: unknown; phone?: unknown; customerId?: string; userId?: unknown; anonymousId?: unknown }): Identity {
+export function identityOf(keys: { email?: unknown; phone?: unknown; country?: string | null; customerId?: string; userId?: unknown; anonymousId?: unknown }): Identity {
   const identity: Identity = {};
   const email = normaliseEmail(keys.email);
-  const phone = normalisePhone(keys.phone);
+  const phone = normalisePhone(keys.phone, keys.country ?? undefined);
   const userId = idString(keys.userId);
   const anonymousId = idString(keys.anonymousId);
   if (email) identity.email = email;

@@ -91,6 +91,13 @@ function traitsOf(message: Message): { traits: Traits; email: unknown; phone: un
   };
 }
 
+function contextOf(message: Message) {
+  const context = record(message.context);
+  const userAgent = str(context.userAgent);
+  const ip = str(context.ip);
+  return userAgent || ip ? { userAgent, ip } : undefined;
+}
+
 export interface SegmentSource {
   /** The source name the write key stands for: the `shop` of every event from it. */
   readonly shop: string;
@@ -137,6 +144,7 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
     origin: { platform: 'segment' as const, shop: source.shop, topic },
     identity,
     traits,
+    context: contextOf(message),
   });
 
   switch (message.type) {

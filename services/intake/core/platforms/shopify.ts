@@ -63,6 +63,7 @@ const Order = z.object({
   customer_locale: z.string().nullish(),
   customer: Customer.nullish(),
   billing_address: Address,
+  client_details: z.object({ user_agent: z.string().nullish(), browser_ip: z.string().nullish() }).nullish(),
   line_items: z.array(ShopifyLineItem),
 });
 
@@ -222,6 +223,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
         ...base(delivery, `order.completed|${orderId}`, toUtcInstant(o.processed_at ?? o.created_at)),
         identity,
         traits,
+        context: o.client_details?.user_agent ? { userAgent: o.client_details.user_agent, ip: o.client_details.browser_ip ?? undefined } : undefined,
         properties: {
           orderId,
           orderNumber: o.name ?? undefined,

@@ -194,7 +194,7 @@ function normaliseCustomer(delivery: Delivery, payload: unknown): Normalised {
       `customer.upserted|${customerId}|${customer.date_modified_gmt ?? customer.date_created_gmt ?? ''}`,
       toUtcInstant(customer.date_modified_gmt ?? customer.date_created_gmt),
     ),
-    identity: identityOf({ email: customer.email ?? customer.billing?.email, phone: customer.billing?.phone, customerId }),
+    identity: identityOf({ email: customer.email ?? customer.billing?.email, phone: customer.billing?.phone, country: customer.billing?.country, customerId }),
     traits: traitsOf(customer.billing, customer),
     properties: { customerId, createdAt: toUtcInstant(customer.date_created_gmt) },
   });
