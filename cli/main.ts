@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
 import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
 import { ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
@@ -71,7 +72,7 @@ rules
       }
       seeds = parsed.data;
     }
-    const report = simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), seeds);
+    const report = simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), projectProfileConfig(options.project), seeds);
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, ruleFiles.rules));
   });
 

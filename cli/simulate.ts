@@ -1,4 +1,6 @@
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '../services/profiles/core/apply-event.js';
+import type { ProfileConfig } from '../services/profiles/core/config.js';
+import { segmentChanges } from '../services/profiles/core/derive.js';
 import { decide, firingRules, type RuleState, stateAfter } from '../services/rules/core/evaluate.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import { RuleIndex } from '../services/rules/core/rule-index.js';
@@ -44,7 +46,7 @@ interface Line {
  * `.local/bus.ndjson`) through the real profile and rule code, on a virtual clock that follows the
  * events, and reports who would have been messaged and when. Nothing is sent or stored.
  */
-export function simulate(rules: readonly CompiledRule[], ndjson: string, seedProfiles: readonly Profile[] = []): SimulationReport {
+export function simulate(rules: readonly CompiledRule[], ndjson: string, config: ProfileConfig, seedProfiles: readonly Profile[] = []): SimulationReport {
   const index = new RuleIndex(rules);
   const profiles = new Map<string, Profile>(seedProfiles.map((profile) => [profile.profileId, profile]));
   const profileIdByKey = new Map<string, string>(
@@ -99,11 +101,12 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, seedPro
     }
     applied.add(`${profileId}|${detail.eventId}`);
     const before = profiles.get(profileId);
-    const { profile, changed } = applyEvent(before ?? emptyProfile(profileId, detail.occurredAt), { detailType, detail });
+    const { profile, changed } = applyEvent(before ?? emptyProfile(profileId, detail.occurredAt), { detailType, detail }, config);
     profiles.set(profileId, profile);
     const update: ProfileUpdated = {
       profileId,
       changed: before === undefined ? changedFields(undefined, profile) : [...changed],
+      segments: segmentChanges(before, profile),
       profile,
       trigger: { source: contract.source, 'detail-type': detailType, detail },
     };

@@ -101,7 +101,8 @@ export class NudgeStack extends Stack {
           service: 'profiles',
           description: 'Keeps one profile per customer and announces what changed',
           timeout: Duration.seconds(30),
-          environment: { ...common, TABLE_NAME: table.tableName },
+          environment: { ...common, TABLE_NAME: table.tableName, CONFIG_DIR: 'config' },
+          assetFolders: ['config'],
           deadLetterQueue: dlq,
         });
         return { fn, dlq };

@@ -143,6 +143,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       TABLE_NAME: localTableName,
       WEBHOOK_SECRETS_ID: webhookSecretsId,
       RULES_DIR: join(options.projectDir, 'rules'),
+      CONFIG_DIR: join(options.projectDir, 'config'),
       TEMPLATES_DIR: join(options.projectDir, 'templates'),
       SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -20,13 +20,25 @@ export const keys = {
   profile: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'PROFILE' }),
   /** An identity key (normalised email, `shopify:123` …) pointing at the profile it belongs to. */
   alias: (kind: IdentityKind, value: string): ItemKey => ({ pk: `ALIAS#${kind}#${value}`, sk: 'ALIAS' }),
-  /** Marks a customer event as applied to a profile, so a redelivery never counts twice. */
-  appliedEvent: (profileId: string, eventId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `APPLIED#${eventId}` }),
+  /** The reverse of an alias, in the profile's partition, so export and erase find every key of a person. */
+  identity: (profileId: string, kind: IdentityKind, value: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `IDENTITY#${kind}#${value}` }),
+  /** One of the person's recent events, for sequence rules: a ring of slots, so the count is bounded. */
+  history: (profileId: string, slot: number): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `HISTORY#${String(slot).padStart(3, '0')}` }),
+  /**
+   * Marks a customer event as applied, so a redelivery never counts twice. Its own partition, not
+   * the profile's: after a merge the event must still be found, whichever profile it went to.
+   */
+  appliedEvent: (eventId: string): ItemKey => ({ pk: `EVENT#${eventId}`, sk: 'APPLIED' }),
+  /** An address that must never be mailed again (erased, and later: bounced, complained), by its hash. */
+  suppression: (kind: 'email' | 'phone', valueHash: string): ItemKey => ({ pk: `SUPPRESSION#${kind}#${valueHash}`, sk: 'SUPPRESSION' }),
   /** A platform delivery intake has seen, so a retried or duplicated webhook is published once. */
   delivery: (deliveryId: string): ItemKey => ({ pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
   /** What one rule last did for one person: for cooldown and re-entry. */
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
 } as const;
+
+/** Every item of a profile shares this partition key (profile, identities, history, rule state). */
+export const profilePartition = (profileId: string) => `PROFILE#${profileId}`;
 
 /** Key prefix of delivery records: intake's table access is limited to it. */
 export const deliveryKeyPrefix = 'DELIVERY#';

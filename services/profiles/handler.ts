@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -8,29 +9,39 @@ import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
+import { loadProfileConfig } from './adapters/profile-config-file.js';
 import { ProfileStore } from './adapters/profile-store.js';
 import { updateProfile } from './update-profile.js';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3) }));
+const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3), CONFIG_DIR: z.string().min(1).default('config') }));
 const logger = createLogger('profiles');
 const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
 const store = new ProfileStore(new DynamoDBClient({}), config.TABLE_NAME);
+const profileConfig = loadProfileConfig(join(config.CONFIG_DIR, 'profiles.json'));
 
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail } = parseBusEvent(event, ...Events.customerEvents);
-  const customerEvent = { detailType, detail };
-  const outcome = await updateProfile(store, customerEvent, new Date());
-  if (outcome.kind === 'duplicate' && outcome.published) {
-    logger.info('Duplicate event ignored', { eventId: detail.eventId, profileId: outcome.profile.profileId });
+  const outcome = await updateProfile(store, { detailType, detail }, profileConfig, new Date());
+  if (outcome.kind === 'unattached') {
+    logger.info('Event names no known person; nothing to update', { eventId: detail.eventId, detailType });
     return;
   }
+  if (outcome.kind === 'duplicate' && (outcome.published || outcome.profile === undefined)) {
+    logger.info('Duplicate event ignored', { eventId: detail.eventId });
+    return;
+  }
+  const profile = outcome.profile as NonNullable<typeof outcome.profile>;
+  if (outcome.kind === 'applied' && outcome.merged.length > 0) {
+    await publisher.publish(Events.ProfileMerged, { profileId: profile.profileId, mergedProfileIds: [...outcome.merged], eventId: detail.eventId });
+  }
   await publisher.publish(Events.ProfileUpdated, {
-    profileId: outcome.profile.profileId,
+    profileId: profile.profileId,
     changed: [...outcome.changed],
-    profile: outcome.profile,
+    segments: outcome.kind === 'applied' ? { entered: [...outcome.segments.entered], left: [...outcome.segments.left] } : { entered: [], left: [] },
+    profile,
     trigger: { source: contract.source, 'detail-type': detailType, detail },
   });
-  await store.markPublished(outcome.profile.profileId, detail.eventId);
+  await store.markPublished(detail.eventId);
 }
 
 export const handler = middy(onCustomerEvent).use(injectLambdaContext(logger));

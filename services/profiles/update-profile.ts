@@ -1,42 +1,100 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidEventError } from '../../shared/events/bus-event.js';
 import type { Profile } from '../../shared/events/profile.js';
-import type { ProfileStore } from './adapters/profile-store.js';
-import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText } from './core/apply-event.js';
+import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profile-store.js';
+import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
+import type { ProfileConfig } from './core/config.js';
+import { segmentChanges } from './core/derive.js';
+import { mergeProfiles, survivorOf } from './core/merge.js';
 
 export type UpdateOutcome =
-  | { readonly kind: 'applied'; readonly profile: Profile; readonly changed: readonly string[] }
+  | {
+      readonly kind: 'applied';
+      readonly profile: Profile;
+      readonly changed: readonly string[];
+      readonly segments: { readonly entered: readonly string[]; readonly left: readonly string[] };
+      /** Profiles this event showed to be the same person, now merged into `profile`. */
+      readonly merged: readonly string[];
+    }
   /** Seen before; `published` says whether its profile.updated already went out. */
-  | { readonly kind: 'duplicate'; readonly profile: Profile; readonly changed: readonly string[]; readonly published: boolean };
+  | { readonly kind: 'duplicate'; readonly profile: Profile | undefined; readonly changed: readonly string[]; readonly published: boolean }
+  /** The event names only a cart or an order nobody is known by (a refund of an order from before Nudge): nothing to update. */
+  | { readonly kind: 'unattached' };
 
 /** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
-const maxAttempts = 8;
+const maxAttempts = 12;
 
-/** Finds or creates the profile for an event and applies the event once, whatever the concurrency. */
-export async function updateProfile(store: ProfileStore, event: CustomerEvent, now: Date, newProfileId: () => string = randomUUID): Promise<UpdateOutcome> {
+/** The ids in an event's properties that tie steps of a sequence together. */
+const correlationFields = ['orderId', 'checkoutId', 'cartId', 'productId', 'storeId'] as const;
+
+function historyEntry(event: CustomerEvent): HistoryEntry {
+  const refs: Record<string, string> = {};
+  for (const field of correlationFields) {
+    const value = event.detail.properties[field];
+    if (typeof value === 'string') refs[field] = value;
+  }
+  return { detailType: event.detailType, eventId: event.detail.eventId, occurredAt: event.detail.occurredAt, refs };
+}
+
+/**
+ * Finds the person an event is about and applies the event once, whatever the concurrency. When
+ * the event's keys lead to two profiles (an anonymous browser who now checks out with an email),
+ * the two are merged in the same transaction that applies the event.
+ */
+export async function updateProfile(
+  store: ProfileStore,
+  event: CustomerEvent,
+  config: ProfileConfig,
+  now: Date,
+  newProfileId: () => string = randomUUID,
+): Promise<UpdateOutcome> {
   const keys = identityKeys(event.detail.identity);
   if (keys.length === 0) throw new InvalidEventError(`Event ${event.detail.eventId} has no usable identity key`);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const known = await store.findProfileIds(keys);
-    // The most trustworthy key that is already known decides the profile; merging two known
-    // profiles comes with identity resolution.
-    const existingId = keys.map((key) => known.get(identityKeyText(key))).find((id) => id !== undefined);
-    const stored = existingId === undefined ? undefined : await store.load(existingId);
-    const before = stored?.profile ?? emptyProfile(existingId ?? newProfileId(), event.detail.occurredAt);
-    const { profile, changed } = applyEvent(before, event);
-    const reportedChanges = stored === undefined ? changedFields(undefined, profile) : changed;
+    // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.
+    const found = new Map<string, { stored: StoredProfile; profile: Profile; rank: number }>();
+    for (const [rank, key] of keys.entries()) {
+      const id = known.get(identityKeyText(key));
+      if (id === undefined) continue;
+      const stored = await store.resolve(id);
+      if (stored === undefined || found.has(stored.profile.profileId)) continue;
+      found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
+    }
+    if (found.size === 0 && keys.every(isReference)) {
+      if (await store.appliedMarker(event.detail.eventId)) return { kind: 'duplicate', profile: undefined, changed: [], published: true };
+      return { kind: 'unattached' };
+    }
+    const candidates = [...found.values()];
+    const [first, ...others] = candidates.sort((a, b) => (survivorOf(a, b)[0] === a ? -1 : 1));
+    const stored = first?.stored;
+    let before = stored?.profile ?? emptyProfile(newProfileId(), event.detail.occurredAt);
+    for (const other of others) before = mergeProfiles(before, other.profile, config);
+    const { profile } = applyEvent(before, event, config);
+    const changed = changedFields(stored?.profile, profile);
+    const absorbed = others.map((other) => ({ profileId: other.profile.profileId, version: other.stored.version }));
+    const allAbsorbed = [...new Set([...(stored?.absorbed ?? []), ...others.flatMap((other) => [other.profile.profileId, ...other.stored.absorbed])])];
     const outcome = await store.save({
       profile,
       expectedVersion: stored?.version,
+      absorbed,
+      allAbsorbed,
       newAliases: keys.filter((key) => !known.has(identityKeyText(key))),
       eventId: event.detail.eventId,
-      changed: reportedChanges,
+      changed,
+      history: {
+        entry: historyEntry(event),
+        seq: stored?.historySeq ?? 0,
+        slots: config.history.maxEvents,
+        retentionSeconds: config.history.maxAgeDays * 24 * 3600,
+      },
       now,
     });
-    if (outcome === 'saved') return { kind: 'applied', profile, changed: reportedChanges };
+    if (outcome === 'saved')
+      return { kind: 'applied', profile, changed, segments: segmentChanges(stored?.profile, profile), merged: absorbed.map((merged) => merged.profileId) };
     if (outcome === 'duplicate') {
-      const marker = await store.appliedMarker(before.profileId, event.detail.eventId);
-      return { kind: 'duplicate', profile: before, changed: marker?.changed ?? [], published: marker?.published ?? true };
+      const marker = await store.appliedMarker(event.detail.eventId);
+      return { kind: 'duplicate', profile: stored?.profile, changed: marker?.changed ?? [], published: marker?.published ?? true };
     }
   }
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);

@@ -14,6 +14,7 @@ import * as OrderCompleted from './order-completed.js';
 import * as OrderRefunded from './order-refunded.js';
 import * as PageViewed from './page-viewed.js';
 import * as ProductViewed from './product-viewed.js';
+import * as ProfileMerged from './profile-merged.js';
 import * as ProfileUpdated from './profile-updated.js';
 import * as ReferralCompleted from './referral-completed.js';
 import * as ReviewSubmitted from './review-submitted.js';
@@ -43,6 +44,7 @@ export {
   OrderRefunded,
   PageViewed,
   ProductViewed,
+  ProfileMerged,
   ProfileUpdated,
   ReferralCompleted,
   ReviewSubmitted,
@@ -83,7 +85,15 @@ export const customerEvents: readonly CustomerEventContract[] = [
 ];
 
 /** Every event on the bus, for the catalogue in the README and for tests. */
-export const catalogue: readonly Contract[] = [...customerEvents, ProfileUpdated, MessageRequested, MessageSent, MessageSuppressed, MessageFailed];
+export const catalogue: readonly Contract[] = [
+  ...customerEvents,
+  ProfileUpdated,
+  ProfileMerged,
+  MessageRequested,
+  MessageSent,
+  MessageSuppressed,
+  MessageFailed,
+];
 
 /** Whether a contract covers a detail-type: the same name, or a name of its family. */
 export function covers(contract: Contract, detailType: string): boolean {

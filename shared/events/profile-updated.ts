@@ -12,6 +12,8 @@ export const detailType = 'profile.updated';
 export const schema = z.object({
   profileId: z.string().min(1),
   changed: z.array(z.string()),
+  /** Segments (`rfm:champions`, `tier:gold`, `engagement:high`) the person entered or left with this event. */
+  segments: z.object({ entered: z.array(z.string()), left: z.array(z.string()) }).default({ entered: [], left: [] }),
   profile: Profile,
   trigger: z.object({
     source: z.string(),

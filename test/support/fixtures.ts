@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectProfileConfig } from '../../services/profiles/adapters/profile-config-file.js';
 
 export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 export const projectDir = join(import.meta.dirname, '..', '..');
@@ -13,3 +14,6 @@ export function fixtureBytes(relativePath: string): Buffer {
 export function fixtureJson<T = Record<string, unknown>>(relativePath: string): T {
   return JSON.parse(fixtureBytes(relativePath).toString('utf8')) as T;
 }
+
+/** The project's own config/profiles.json, as the services load it. */
+export const profileConfig = projectProfileConfig(projectDir);

@@ -1,5 +1,6 @@
 import { applyEvent, type CustomerEvent, emptyProfile, primaryIdentityKey } from '../../services/profiles/core/apply-event.js';
 import { addDecimal } from '../../shared/money.js';
+import { profileConfig } from '../support/fixtures.js';
 
 function order(eventId: string, occurredAt: string, amount: string, traits: CustomerEvent['detail']['traits'] = {}): CustomerEvent {
   return {
@@ -15,13 +16,14 @@ function order(eventId: string, occurredAt: string, amount: string, traits: Cust
 }
 
 const applyAll = (events: readonly CustomerEvent[]) =>
-  events.reduce((profile, event) => applyEvent(profile, event).profile, emptyProfile('p1', events[0]?.detail.occurredAt ?? ''));
+  events.reduce((profile, event) => applyEvent(profile, event, profileConfig).profile, emptyProfile('p1', events[0]?.detail.occurredAt ?? ''));
 
 describe('profile from orders', () => {
   it('counts the order, adds the revenue exactly and records the customer', () => {
     const { profile, changed } = applyEvent(
       emptyProfile('p1', '2026-01-01T00:00:00.000Z'),
       order('o1', '2026-01-01T00:00:00.000Z', '0.10', { firstName: 'Jon' }),
+      profileConfig,
     );
     expect(profile).toMatchObject({ email: 'jon@example.com', firstName: 'Jon', orderCount: 1, revenue: { USD: '0.10' } });
     expect(profile.lastOrderAt).toBe('2026-01-01T00:00:00.000Z');
@@ -48,7 +50,7 @@ describe('profile from orders', () => {
 
   it('does not let a late, older event overwrite a newer name', () => {
     const newer = applyAll([order('b', '2026-03-01T00:00:00.000Z', '1.00', { firstName: 'Jon' })]);
-    const { profile, changed } = applyEvent(newer, order('a', '2026-01-01T00:00:00.000Z', '1.00', { firstName: 'Jonathan' }));
+    const { profile, changed } = applyEvent(newer, order('a', '2026-01-01T00:00:00.000Z', '1.00', { firstName: 'Jonathan' }), profileConfig);
     expect(profile.firstName).toBe('Jon');
     expect(changed).not.toContain('firstName');
     expect(profile.lastOrderAt).toBe('2026-03-01T00:00:00.000Z');

@@ -14,6 +14,7 @@ function update(detailType: string, eventId = 'ev_1', profile: Partial<ProfileUp
   return {
     profileId: 'p1',
     changed: ['orderCount'],
+    segments: { entered: [], left: [] },
     profile: {
       profileId: 'p1',
       email: 'jon@example.com',

@@ -1,5 +1,6 @@
 import { formatReport, simulate } from '../../cli/simulate.js';
 import { compileRule, Rule } from '../../services/rules/core/rule.js';
+import { profileConfig } from '../support/fixtures.js';
 
 const thankYou = compileRule(
   Rule.parse({ id: 'thank-you', name: 'Thanks', trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } }, channel: 'email', template: 't' }),
@@ -48,7 +49,7 @@ describe('rules simulator', () => {
   ].join('\n');
 
   it('shows who each rule would have messaged and when, with cooldowns and duplicates applied', () => {
-    const report = simulate([thankYou, vipDaily], stream);
+    const report = simulate([thankYou, vipDaily], stream, profileConfig);
     expect(report.messages.map((message) => [message.ruleId, message.email, message.at])).toEqual([
       ['thank-you', 'ann@example.com', '2026-11-01T10:00:00.000Z'],
       ['thank-you', 'ann@example.com', '2026-11-01T12:00:00.000Z'],
@@ -73,12 +74,12 @@ describe('rules simulator', () => {
       lastSeenAt: '2020-01-01T00:00:00.000Z',
       traitsAt: {},
     };
-    const report = simulate([vipDaily], orderLine('e1', 'ann@example.com', '2026-11-01T10:00:00.000Z'), [seeded]);
+    const report = simulate([vipDaily], orderLine('e1', 'ann@example.com', '2026-11-01T10:00:00.000Z'), profileConfig, [seeded]);
     expect(report.messages).toEqual([expect.objectContaining({ ruleId: 'vip', profileId: 'p-ann' })]);
   });
 
   it('prints a report per rule and names unreadable lines', () => {
-    const text = formatReport(simulate([thankYou, vipDaily], stream), [thankYou, vipDaily]);
+    const text = formatReport(simulate([thankYou, vipDaily], stream, profileConfig), [thankYou, vipDaily]);
     expect(text).toContain('thank-you (Thanks): 5 messages');
     expect(text).toContain('vip (VIP note): 2 messages, 1 held back');
     expect(text).toMatch(/line 8: not JSON/);

@@ -26,7 +26,14 @@ export function idString(value: unknown): string | undefined {
 }
 
 /** The identity keys of a person, without the ones that are missing or invalid. */
-export function identityOf(keys: { email?: unknown; phone?: unknown; country?: string | null; customerId?: string; userId?: unknown; anonymousId?: unknown }): Identity {
+export function identityOf(keys: {
+  email?: unknown;
+  phone?: unknown;
+  country?: string | null;
+  customerId?: string;
+  userId?: unknown;
+  anonymousId?: unknown;
+}): Identity {
   const identity: Identity = {};
   const email = normaliseEmail(keys.email);
   const phone = normalisePhone(keys.phone, keys.country ?? undefined);

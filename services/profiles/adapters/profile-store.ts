@@ -1,23 +1,45 @@
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type ConsumedCapacity, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../../../shared/events/profile.js';
-import { appliedEventRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
+import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '../../../shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
 
+/** A profile as stored: the profile, its version (optimistic locking) and the profiles merged into it. */
 export interface StoredProfile {
   readonly profile: Profile;
   readonly version: number;
+  /** Ids of profiles merged into this one; their partitions still hold their history. */
+  readonly absorbed: readonly string[];
+  readonly historySeq: number;
+}
+
+/** What a profile item is: a live profile, or the tombstone of one merged into another. */
+export type ProfileItem =
+  | { readonly kind: 'live'; readonly stored: StoredProfile }
+  | { readonly kind: 'merged'; readonly into: string; readonly version: number };
+
+/** One recent event, as sequence rules will read it: what, when, and the ids that correlate steps. */
+export interface HistoryEntry {
+  readonly detailType: string;
+  readonly eventId: string;
+  readonly occurredAt: string;
+  readonly refs: Readonly<Record<string, string>>;
 }
 
 export interface SaveRequest {
   readonly profile: Profile;
   /** The version that was read; undefined when the profile is new. */
   readonly expectedVersion: number | undefined;
+  /** Profiles merged into this one by this event: each becomes a tombstone, if its version is still the one read. */
+  readonly absorbed: readonly { readonly profileId: string; readonly version: number }[];
+  /** All profiles merged into this one so far (including `absorbed`). */
+  readonly allAbsorbed: readonly string[];
   /** Identity keys seen for the first time: written with the profile, atomically, so two first events for one person make one profile. */
   readonly newAliases: readonly IdentityKey[];
   readonly eventId: string;
   /** Kept on the applied-event marker, so a redelivery can finish an unpublished update. */
   readonly changed: readonly string[];
+  readonly history: { readonly entry: HistoryEntry; readonly seq: number; readonly slots: number; readonly retentionSeconds: number };
   readonly now: Date;
 }
 
@@ -28,9 +50,29 @@ export interface AppliedMarker {
   readonly changed: readonly string[];
 }
 
-/** Profiles, their identity aliases and applied-event markers in the one table. */
+/** DynamoDB capacity units consumed, as DynamoDB reports them (ReturnConsumedCapacity). */
+export class CapacityMeter {
+  read = 0;
+  write = 0;
+
+  add(consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined): void {
+    for (const entry of [consumed ?? []].flat()) {
+      this.read += entry.ReadCapacityUnits ?? 0;
+      this.write += entry.WriteCapacityUnits ?? 0;
+      // Some emulators report only the total; count it as writes when no split is given.
+      if (entry.ReadCapacityUnits === undefined && entry.WriteCapacityUnits === undefined) this.write += entry.CapacityUnits ?? 0;
+    }
+  }
+}
+
+/**
+ * Profiles, their identity aliases and applied-event markers in the one table. Every write that
+ * must agree with another goes in one transaction with conditions, so concurrent and duplicate
+ * deliveries are safe.
+ */
 export class ProfileStore {
   private readonly documents: DynamoDBDocumentClient;
+  readonly capacity = new CapacityMeter();
 
   constructor(
     client: DynamoDBClient,
@@ -39,39 +81,85 @@ export class ProfileStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
+    this.capacity.add(result.ConsumedCapacity);
+    return result.Item;
+  }
+
   /** The profile each identity key already points to (keys never seen are absent). */
   async findProfileIds(identity: readonly IdentityKey[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     // An event has a handful of keys; consistent single reads keep this simple and exact.
-    const results = await Promise.all(
-      identity.map((key) => this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }))),
-    );
+    const items = await Promise.all(identity.map((key) => this.get(keys.alias(key.kind, key.value))));
     identity.forEach((key, index) => {
-      const profileId = results[index]?.Item?.profileId;
+      const profileId = items[index]?.profileId;
       if (typeof profileId === 'string') found.set(identityKeyText(key), profileId);
     });
     return found;
   }
 
-  async load(profileId: string): Promise<StoredProfile | undefined> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.profile(profileId), ConsistentRead: true }));
-    if (!result.Item) return undefined;
-    return { profile: Profile.parse(result.Item.profile), version: result.Item.version as number };
+  async loadItem(profileId: string): Promise<ProfileItem | undefined> {
+    const item = await this.get(keys.profile(profileId));
+    if (item === undefined) return undefined;
+    const version = item.version as number;
+    if (typeof item.mergedInto === 'string') return { kind: 'merged', into: item.mergedInto, version };
+    return {
+      kind: 'live',
+      stored: {
+        profile: Profile.parse(item.profile),
+        version,
+        absorbed: (item.absorbed as string[] | undefined) ?? [],
+        historySeq: (item.historySeq as number | undefined) ?? 0,
+      },
+    };
   }
 
-  async appliedMarker(profileId: string, eventId: string): Promise<AppliedMarker | undefined> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.appliedEvent(profileId, eventId), ConsistentRead: true }));
-    return result.Item ? { published: result.Item.published === true, changed: (result.Item.changed as string[] | undefined) ?? [] } : undefined;
+  /** The live profile an id leads to, following merges (a merged profile names its survivor). */
+  async resolve(profileId: string): Promise<StoredProfile | undefined> {
+    let id = profileId;
+    for (let hop = 0; hop < 10; hop++) {
+      const item = await this.loadItem(id);
+      if (item === undefined) return undefined;
+      if (item.kind === 'live') return item.stored;
+      id = item.into;
+    }
+    throw new Error(`Profile ${profileId} leads through more than 10 merges`);
   }
 
-  /** Writes the profile and the applied-event marker together, or neither. */
+  async appliedMarker(eventId: string): Promise<AppliedMarker | undefined> {
+    const item = await this.get(keys.appliedEvent(eventId));
+    return item ? { published: item.published === true, changed: (item.changed as string[] | undefined) ?? [] } : undefined;
+  }
+
+  /** Writes the profile, the tombstones of merged profiles, new aliases, the history slot and the applied-event marker together, or none of them. */
   async save(request: SaveRequest): Promise<SaveOutcome> {
-    const { profile, expectedVersion, newAliases, eventId, changed, now } = request;
+    const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, changed, history, now } = request;
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.profile(profile.profileId), profile, version: (expectedVersion ?? 0) + 1, updatedAt: now.toISOString() },
+          Item: {
+            ...keys.appliedEvent(eventId),
+            profileId: profile.profileId,
+            published: false,
+            changed,
+            expiresAt: expiresAt(now, appliedEventRetentionSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.profile(profile.profileId),
+            profile,
+            version: (expectedVersion ?? 0) + 1,
+            absorbed: allAbsorbed.length > 0 ? [...allAbsorbed] : undefined,
+            historySeq: history.seq + 1,
+            updatedAt: now.toISOString(),
+          },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
@@ -80,11 +168,24 @@ export class ProfileStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.appliedEvent(profile.profileId, eventId), published: false, changed, expiresAt: expiresAt(now, appliedEventRetentionSeconds) },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: {
+            ...keys.history(profile.profileId, history.seq % history.slots),
+            ...history.entry,
+            expiresAt: expiresAt(new Date(history.entry.occurredAt), history.retentionSeconds),
+          },
         },
       },
     ];
+    for (const merged of absorbed) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.profile(merged.profileId), mergedInto: profile.profileId, version: merged.version + 1, mergedAt: now.toISOString() },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': merged.version },
+        },
+      });
+    }
     for (const alias of newAliases) {
       items.push({
         Put: {
@@ -93,27 +194,31 @@ export class ProfileStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
+      items.push({ Put: { TableName: this.tableName, Item: { ...keys.identity(profile.profileId, alias.kind, alias.value), createdAt: now.toISOString() } } });
     }
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      const result = await this.documents.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
+      this.capacity.add(result.ConsumedCapacity);
       return 'saved';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
-      if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
       if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) return 'conflict';
       throw error;
     }
   }
 
-  async markPublished(profileId: string, eventId: string): Promise<void> {
-    await this.documents.send(
+  async markPublished(eventId: string): Promise<void> {
+    const result = await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.appliedEvent(profileId, eventId),
+        Key: keys.appliedEvent(eventId),
         UpdateExpression: 'SET published = :true',
         ExpressionAttributeValues: { ':true': true },
+        ReturnConsumedCapacity: 'TOTAL',
       }),
     );
+    this.capacity.add(result.ConsumedCapacity);
   }
 }

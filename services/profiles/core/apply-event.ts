@@ -1,8 +1,11 @@
-import type { Identity, Traits } from '../../../shared/events/common.js';
-import type { OrderCompleted } from '../../../shared/events/order-completed.js';
-import type { Profile } from '../../../shared/events/profile.js';
+import tzLookup from '@photostructure/tz-lookup';
+import type { Identity, Money, Traits } from '../../../shared/events/common.js';
+import type { ConsentChannel, ConsentDecision, Profile } from '../../../shared/events/profile.js';
 import { addDecimal } from '../../../shared/money.js';
 import type { IdentityKind } from '../../../shared/table.js';
+import type { ProfileConfig } from './config.js';
+import { derive } from './derive.js';
+import { deviceOf } from './device.js';
 
 /** A canonical customer event as profiles receives it. */
 export interface CustomerEvent {
@@ -12,6 +15,8 @@ export interface CustomerEvent {
     readonly occurredAt: string;
     readonly identity: Identity;
     readonly traits: Traits;
+    readonly context?: { readonly userAgent?: string | undefined } | undefined;
+    readonly origin?: { readonly platform: string; readonly topic: string } | undefined;
     readonly properties: Record<string, unknown>;
   };
 }
@@ -34,11 +39,27 @@ export function identityKeys(identity: Identity): IdentityKey[] {
   return keys;
 }
 
+/** Cart and order references find a person but never make one: a refund alone names nobody. */
+export const isReference = (key: IdentityKey) => key.kind === 'cart' || key.kind === 'order';
+
 export function primaryIdentityKey(identity: Identity): IdentityKey | undefined {
   return identityKeys(identity)[0];
 }
 
 export const identityKeyText = (key: IdentityKey) => `${key.kind}#${key.value}`;
+
+const kinds: readonly IdentityKind[] = ['email', 'phone', 'customer', 'user', 'anonymous', 'cart', 'order'];
+
+/** Reads a key as people type it: `email:ada@example.com`, `customer:shopify:42`, or a bare email address. */
+export function parseIdentityKey(text: string): IdentityKey | undefined {
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon) as IdentityKind;
+  if (colon > 0 && kinds.includes(kind) && text.length > colon + 1) {
+    const value = text.slice(colon + 1);
+    return { kind, value: kind === 'email' ? value.trim().toLowerCase() : value };
+  }
+  return text.includes('@') ? { kind: 'email', value: text.trim().toLowerCase() } : undefined;
+}
 
 export function emptyProfile(profileId: string, firstSeenAt: string): Profile {
   return { profileId, orderCount: 0, revenue: {}, firstSeenAt, lastSeenAt: firstSeenAt, traitsAt: {} };
@@ -50,44 +71,198 @@ export interface Applied {
   readonly changed: readonly string[];
 }
 
-const earlier = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
-const later = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
+export const earlier = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
+export const later = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
+
+/** Of two dated values, the newer; on a tie, the one already held (so replays change nothing). */
+export function newer<T extends { at: string } | { updatedAt: string }>(held: T | undefined, candidate: T | undefined): T | undefined {
+  if (candidate === undefined) return held;
+  if (held === undefined) return candidate;
+  const at = (value: T) => ('at' in value ? value.at : value.updatedAt);
+  return at(candidate) > at(held) ? candidate : held;
+}
+
+const consentStrength = { unsubscribed: 2, subscribed: 1, 'not-subscribed': 0 } as const;
+
+/**
+ * The most recent decision wins, whatever order they arrive in; of two at the same instant the
+ * unsubscribe wins. So an unsubscribe is never undone by an older event arriving late.
+ */
+export function decideConsent(held: ConsentDecision | undefined, candidate: ConsentDecision): ConsentDecision {
+  if (held === undefined || candidate.at > held.at) return candidate;
+  if (candidate.at === held.at && consentStrength[candidate.state] > consentStrength[held.state]) return candidate;
+  return held;
+}
+
+const subtract = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : `-${amount}`);
+
+function addRevenue(revenue: Record<string, string>, money: Money | undefined, sign: 1 | -1): Record<string, string> {
+  if (money === undefined) return revenue;
+  return { ...revenue, [money.currency]: addDecimal(revenue[money.currency] ?? '0', sign === 1 ? money.amount : subtract(money.amount)) };
+}
+
+/** Loyalty points an amount earns: whole points per unit of the loyalty currency. */
+function pointsFor(money: Money | undefined, config: ProfileConfig): number {
+  if (money === undefined || money.currency !== config.loyalty.currency) return 0;
+  return Math.floor(Number(money.amount) * config.loyalty.pointsPerUnit);
+}
+
+interface Properties {
+  total?: Money;
+  amount?: Money;
+  acceptsMarketing?: boolean;
+  cartId?: string;
+  checkoutId?: string;
+  items?: unknown[];
+  recoveryUrl?: string;
+  converted?: boolean;
+  productId?: string;
+  name?: string;
+  latitude?: number;
+  longitude?: number;
+  accuracyMeters?: number;
+  storeId?: string;
+  channel?: ConsentChannel;
+  state?: ConsentDecision['state'];
+}
 
 /**
  * Applies one event to a profile. Results depend on `occurredAt`, not on arrival: a late, older
- * event never overwrites a trait set by a newer one, and counters are commutative.
+ * event never overwrites a trait set by a newer one, counters only add, and dated facts (last
+ * product viewed, open cart, consent) keep the newest.
  */
-export function applyEvent(before: Profile, event: CustomerEvent): Applied {
+export function applyEvent(before: Profile, event: CustomerEvent, config: ProfileConfig): Applied {
   const { occurredAt, identity, traits } = event.detail;
+  const properties = event.detail.properties as Properties;
+  const source = event.detail.origin ? `${event.detail.origin.platform}:${event.detail.origin.topic}` : event.detailType;
   let profile: Profile = {
     ...before,
     firstSeenAt: earlier(before.firstSeenAt, occurredAt),
     lastSeenAt: later(before.lastSeenAt, occurredAt),
     traitsAt: { ...before.traitsAt },
   };
-  const setTrait = (name: 'email' | 'firstName' | 'lastName' | 'locale' | 'timeZone', value: string | undefined) => {
+  const setTrait = (name: 'email' | 'phone' | 'firstName' | 'lastName' | 'locale' | 'country' | 'city' | 'birthday', value: string | undefined) => {
     const setAt = profile.traitsAt[name];
     if (value === undefined || (setAt !== undefined && setAt > occurredAt)) return;
     profile = { ...profile, [name]: value, traitsAt: { ...profile.traitsAt, [name]: occurredAt } };
   };
   setTrait('email', identity.email?.trim().toLowerCase());
+  setTrait('phone', identity.phone);
   setTrait('firstName', traits.firstName);
   setTrait('lastName', traits.lastName);
   setTrait('locale', traits.locale);
-  setTrait('timeZone', traits.timeZone);
+  setTrait('country', traits.country);
+  setTrait('city', traits.city);
+  setTrait('birthday', traits.birthday);
+  if (traits.timeZone) profile = withTimeZone(profile, traits.timeZone, 'platform', occurredAt);
 
-  if (event.detailType === 'order.completed') {
-    const { total } = (event.detail as OrderCompleted).properties;
-    profile = {
-      ...profile,
-      orderCount: profile.orderCount + 1,
-      // An order awaiting enrichment has no total yet; it counts, and its revenue comes with enrichment.
-      revenue: total ? { ...profile.revenue, [total.currency]: addDecimal(profile.revenue[total.currency] ?? '0', total.amount) } : profile.revenue,
-      firstOrderAt: earlier(profile.firstOrderAt, occurredAt),
-      lastOrderAt: later(profile.lastOrderAt, occurredAt),
-    };
+  const consent = (channel: ConsentChannel, state: ConsentDecision['state']) => {
+    const decided = decideConsent(profile.consent?.[channel], { state, at: occurredAt, source });
+    profile = { ...profile, consent: { ...profile.consent, [channel]: decided } };
+  };
+  // Ticking "email me" at checkout is a decision to subscribe; leaving it empty decides nothing.
+  if (properties.acceptsMarketing === true) consent('email', 'subscribed');
+
+  const points = (earned: number) => {
+    const loyalty = profile.loyalty ?? { points: 0, tier: '' };
+    profile = { ...profile, loyalty: { ...loyalty, points: loyalty.points + earned } };
+  };
+
+  switch (event.detailType) {
+    case 'order.completed':
+      profile = {
+        ...profile,
+        orderCount: profile.orderCount + 1,
+        // An order awaiting enrichment has no total yet; it counts, and its revenue comes with enrichment.
+        revenue: addRevenue(profile.revenue, properties.total, 1),
+        firstOrderAt: earlier(profile.firstOrderAt, occurredAt),
+        lastOrderAt: later(profile.lastOrderAt, occurredAt),
+      };
+      points(pointsFor(properties.total, config));
+      break;
+    case 'order.cancelled':
+      profile = { ...profile, cancelledCount: (profile.cancelledCount ?? 0) + 1, revenue: addRevenue(profile.revenue, properties.total, -1) };
+      points(-pointsFor(properties.total, config));
+      break;
+    case 'order.refunded':
+      profile = { ...profile, revenue: addRevenue(profile.revenue, properties.amount, -1) };
+      points(-pointsFor(properties.amount, config));
+      break;
+    case 'checkout.started':
+    case 'cart.updated': {
+      const cart = {
+        cartId: properties.cartId,
+        checkoutId: properties.checkoutId,
+        itemCount: properties.items?.length ?? 0,
+        total: properties.total,
+        recoveryUrl: properties.recoveryUrl,
+        updatedAt: occurredAt,
+      };
+      const held = profile.openCart;
+      const sameCart = held !== undefined && ((cart.cartId && cart.cartId === held.cartId) || (cart.checkoutId && cart.checkoutId === held.checkoutId));
+      // A checkout of the cart keeps what it already knew (the checkout's recovery link, the cart id).
+      const merged = sameCart && held ? { ...held, ...Object.fromEntries(Object.entries(cart).filter(([, value]) => value !== undefined)) } : cart;
+      if (properties.converted) {
+        if (sameCart) profile = { ...profile, openCart: undefined };
+      } else if (held === undefined || occurredAt >= held.updatedAt) {
+        profile = { ...profile, openCart: merged as NonNullable<Profile['openCart']> };
+      }
+      break;
+    }
+    case 'product.viewed':
+      if (properties.productId)
+        profile = {
+          ...profile,
+          lastProductViewed: newer(profile.lastProductViewed, { productId: properties.productId, name: properties.name, at: occurredAt }),
+        };
+      break;
+    case 'location.reported':
+      if (properties.latitude !== undefined && properties.longitude !== undefined) {
+        const location = { latitude: properties.latitude, longitude: properties.longitude, accuracyMeters: properties.accuracyMeters, at: occurredAt };
+        profile = { ...profile, lastLocation: newer(profile.lastLocation, location) };
+        if (profile.lastLocation === location && profile.timeZoneSource !== 'platform') {
+          profile = withTimeZone(profile, tzLookup(location.latitude, location.longitude), 'location', occurredAt);
+        }
+      }
+      break;
+    case 'store.visited':
+      if (properties.storeId) profile = { ...profile, lastStoreVisit: newer(profile.lastStoreVisit, { storeId: properties.storeId, at: occurredAt }) };
+      break;
+    case 'consent.changed':
+      if (properties.channel && properties.state) consent(properties.channel, properties.state);
+      break;
+    case 'review.submitted':
+      profile = { ...profile, reviewCount: (profile.reviewCount ?? 0) + 1 };
+      points(config.loyalty.pointsPerReview);
+      break;
+    case 'referral.completed':
+      profile = { ...profile, referralCount: (profile.referralCount ?? 0) + 1 };
+      points(config.loyalty.pointsPerReferral);
+      break;
   }
-  return { profile, changed: changedFields(before, profile) };
+  // An order placed after the cart was last touched closes it, whichever arrived first.
+  if (profile.openCart && profile.lastOrderAt && profile.lastOrderAt >= profile.openCart.updatedAt) profile = { ...profile, openCart: undefined };
+
+  profile = { ...profile, activeDays: addActiveDay(profile.activeDays, occurredAt.slice(0, 10)) };
+  const device = deviceOf(event.detail.context?.userAgent);
+  if (device) profile = { ...profile, devices: { ...profile.devices, [device]: (profile.devices?.[device] ?? 0) + 1 } };
+
+  const derived = derive(profile, config);
+  return { profile: derived, changed: changedFields(before, derived) };
+}
+
+/** A platform's time zone beats one inferred from a location; within each kind, the newer wins. */
+function withTimeZone(profile: Profile, timeZone: string, source: 'platform' | 'location', at: string): Profile {
+  const setAt = profile.traitsAt.timeZone;
+  if (source === 'location' && profile.timeZoneSource === 'platform') return profile;
+  if (source === profile.timeZoneSource && setAt !== undefined && setAt > at) return profile;
+  return { ...profile, timeZone, timeZoneSource: source, traitsAt: { ...profile.traitsAt, timeZone: at } };
+}
+
+/** Keeps the 30 most recent distinct days with activity, oldest first. */
+export function addActiveDay(days: readonly string[] | undefined, day: string): string[] {
+  const all = [...new Set([...(days ?? []), day])].sort();
+  return all.slice(-30);
 }
 
 export function changedFields(before: Profile | undefined, after: Profile): string[] {

@@ -3,9 +3,11 @@ import { z } from 'zod';
 const Score = z.number().int().min(1).max(5);
 const ScoreRange = z.tuple([Score, Score]);
 /** Four ascending thresholds: reaching the first gives score 2, the fourth gives 5. */
-const Thresholds = z.tuple([z.number(), z.number(), z.number(), z.number()]).refine((values) => values.every((value, index) => index === 0 || value >= (values[index - 1] as number)), {
-  message: 'thresholds must be in ascending order',
-});
+const Thresholds = z
+  .tuple([z.number(), z.number(), z.number(), z.number()])
+  .refine((values) => values.every((value, index) => index === 0 || value >= (values[index - 1] as number)), {
+    message: 'thresholds must be in ascending order',
+  });
 
 /** What marketers tune about profiles: RFM scoring and segments, loyalty, history. `config/profiles.json`. */
 export const ProfileConfig = z.object({
