@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { localRegion, localTableName } from '../local/runtime.js';
 import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
+import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js';
+import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
 import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
 import { ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
@@ -84,6 +88,68 @@ rules
     writeFileSync(join(options.project, ruleSchemaPath), ruleSchemaText());
     console.log(`Wrote ${ruleSchemaPath}`);
   });
+
+const profile = program
+  .command('profile')
+  .description('Data-subject requests: everything Nudge holds on a person, or erase it. Runs against the local runtime unless --aws.');
+
+interface TableOptions {
+  table: string;
+  endpoint?: string;
+  aws?: boolean;
+}
+const tableOptions = (command: Command) =>
+  command
+    .option('--table <name>', 'the DynamoDB table (in AWS: the TableName stack output)', process.env.NUDGE_TABLE_NAME ?? localTableName)
+    .option('--endpoint <url>', 'DynamoDB endpoint', `http://localhost:${process.env.NUDGE_DYNAMODB_PORT ?? 8000}`)
+    .option('--aws', 'use AWS with the usual credentials and region instead of the local runtime');
+
+function privacyFor(options: TableOptions): ProfilePrivacy {
+  const client = options.aws
+    ? new DynamoDBClient({})
+    : new DynamoDBClient({ endpoint: options.endpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return new ProfilePrivacy(client, options.table);
+}
+
+function keyFrom(text: string) {
+  const key = parseIdentityKey(text);
+  if (key === undefined)
+    throw new UsageError(
+      `"${text}" is not a key: use kind:value (email, phone, customer, user, anonymous), such as email:ada@example.com, or an email address`,
+    );
+  return key;
+}
+
+tableOptions(
+  profile
+    .command('export')
+    .description('Write everything Nudge holds on the person with this key as JSON (profile, merged profiles, identities, recent events, rule state).')
+    .argument('<key>', 'email:ada@example.com, phone:+4915112345678, customer:shopify:42, user:…, anonymous:… or an email address')
+    .option('--out <file>', 'write to this file instead of standard output'),
+).action(async (text: string, options: TableOptions & { out?: string }) => {
+  const exported = await privacyFor(options).export(keyFrom(text), new Date());
+  if (exported === undefined) throw new UsageError(`No profile has the key ${text}`);
+  const json = `${JSON.stringify(exported, null, 2)}\n`;
+  if (options.out) {
+    writeFileSync(options.out, json);
+    console.log(`Wrote ${options.out}`);
+  } else process.stdout.write(json);
+});
+
+tableOptions(
+  profile
+    .command('erase')
+    .description(
+      'Delete the person with this key: profiles, aliases, history, rule state. Leaves only a suppression entry (a hash of each address) so they are never mailed again.',
+    )
+    .argument('<key>', 'as for export'),
+).action(async (text: string, options: TableOptions) => {
+  const erased = await privacyFor(options).erase(keyFrom(text), new Date());
+  if (erased === undefined) throw new UsageError(`No profile has the key ${text}`);
+  console.log(
+    `Erased profile ${erased.profileId}: ${erased.deletedItems} items deleted; suppression entries kept for: ${erased.suppressed.join(', ') || 'none'}.`,
+  );
+});
 
 try {
   await program.parseAsync(process.argv);

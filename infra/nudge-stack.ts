@@ -148,6 +148,16 @@ export class NudgeStack extends Stack {
       }),
     );
     webhookSecrets.grantRead(intake.role);
+
+    // Data-subject requests (export, erase), authorised by IAM: whoever may invoke this function.
+    const profilesAdmin = new ServiceFunction(this, 'ProfilesAdmin', {
+      service: 'profiles',
+      entry: 'admin.ts',
+      description: 'Exports or erases everything Nudge holds on one person (invoke with {"action", "key"})',
+      timeout: Duration.minutes(5),
+      environment: { TABLE_NAME: table.tableName },
+    });
+    table.grantReadWriteData(profilesAdmin.role);
     table.grantReadWriteData(consumers.profiles.fn.role);
     table.grantReadWriteData(consumers.rules.fn.role);
     for (const { fn } of Object.values(consumers)) bus.grantPutEventsTo(fn.role);
@@ -203,6 +213,7 @@ export class NudgeStack extends Stack {
     });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'ProfilesAdminFunction', { value: profilesAdmin.function.functionName, description: 'Invoke for data-subject export and erasure' });
     new CfnOutput(this, 'WebhookSecretsName', { value: webhookSecrets.secretName, description: 'Put the platform signing secrets here' });
   }
 }

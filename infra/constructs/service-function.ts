@@ -12,6 +12,8 @@ export const projectRoot = join(import.meta.dirname, '..', '..');
 export interface ServiceFunctionProps {
   /** The folder under services/, such as "profiles". */
   readonly service: string;
+  /** The entry file in that folder; `handler.ts` unless the service has a second function. */
+  readonly entry?: string;
   readonly description: string;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
@@ -36,7 +38,7 @@ export class ServiceFunction extends Construct {
     logGroup.grantWrite(this.role);
     const folders = props.assetFolders ?? [];
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: join(projectRoot, 'services', props.service, 'handler.ts'),
+      entry: join(projectRoot, 'services', props.service, props.entry ?? 'handler.ts'),
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -49,7 +51,7 @@ export class ServiceFunction extends Construct {
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.service,
+        POWERTOOLS_SERVICE_NAME: props.entry ? `${props.service}-${props.entry.replace(/\.ts$/, '')}` : props.service,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,

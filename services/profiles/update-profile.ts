@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidEventError } from '../../shared/events/bus-event.js';
 import type { Profile } from '../../shared/events/profile.js';
 import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profile-store.js';
@@ -96,6 +97,8 @@ export async function updateProfile(
       const marker = await store.appliedMarker(event.detail.eventId);
       return { kind: 'duplicate', profile: stored?.profile, changed: marker?.changed ?? [], published: marker?.published ?? true };
     }
+    // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
+    await sleep(Math.random() * 10 * attempt);
   }
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);
 }

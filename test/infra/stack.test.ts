@@ -25,8 +25,13 @@ const functionIdFor = (service: string) => {
 };
 
 describe('AWS stack', () => {
-  it('has the four services as arm64 Node.js 24 functions with their configuration', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 4);
+  it('has the four services and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 5);
+    expect(functionIdFor('profiles-admin')).toBeDefined();
+    template.hasOutput('ProfilesAdminFunction', {});
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'profiles', CONFIG_DIR: 'config' }) },
+    });
     for (const service of ['intake', 'profiles', 'rules', 'dispatch']) expect(functionIdFor(service)).toBeDefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {

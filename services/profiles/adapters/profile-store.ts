@@ -141,7 +141,6 @@ export class ProfileStore {
           TableName: this.tableName,
           Item: {
             ...keys.appliedEvent(eventId),
-            profileId: profile.profileId,
             published: false,
             changed,
             expiresAt: expiresAt(now, appliedEventRetentionSeconds),

@@ -1,0 +1,141 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Profile } from '../../../shared/events/profile.js';
+import { addressHash } from '../../../shared/suppression.js';
+import { type IdentityKind, type ItemKey, keys, profilePartition } from '../../../shared/table.js';
+import type { IdentityKey } from '../core/apply-event.js';
+import { ProfileStore } from './profile-store.js';
+
+/** Everything Nudge holds on one person, as `nudge profile export` writes it. */
+export interface ProfileExport {
+  readonly exportedAt: string;
+  readonly profileId: string;
+  readonly profile: Profile;
+  /** Profiles found to be the same person and merged into this one. */
+  readonly mergedProfileIds: readonly string[];
+  readonly identities: readonly { readonly kind: string; readonly value: string }[];
+  readonly history: readonly Record<string, unknown>[];
+  readonly ruleStates: readonly Record<string, unknown>[];
+}
+
+export interface Erasure {
+  readonly profileId: string;
+  readonly deletedItems: number;
+  /** Suppression entries left behind, by kind (the addresses themselves are not kept). */
+  readonly suppressed: readonly string[];
+}
+
+const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
+
+/** Export and erasure of one person: what `nudge profile export|erase` and the admin function run. */
+export class ProfilePrivacy {
+  private readonly documents: DynamoDBDocumentClient;
+  private readonly store: ProfileStore;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.store = new ProfileStore(client, tableName);
+  }
+
+  /** The live profile a key leads to, and every partition that holds the person's data. */
+  private async locate(key: IdentityKey): Promise<{ profile: Profile; partitions: string[] } | undefined> {
+    const alias = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }));
+    const profileId = alias.Item?.profileId;
+    if (typeof profileId !== 'string') return undefined;
+    const stored = await this.store.resolve(profileId);
+    if (stored === undefined) return undefined;
+    return { profile: stored.profile, partitions: [stored.profile.profileId, ...stored.absorbed] };
+  }
+
+  private async partitionItems(profileId: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': profilePartition(profileId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  private async collect(key: IdentityKey) {
+    const located = await this.locate(key);
+    if (located === undefined) return undefined;
+    const items = (await Promise.all(located.partitions.map((id) => this.partitionItems(id)))).flat();
+    const identities = items
+      .filter((item) => String(item.sk).startsWith('IDENTITY#'))
+      .map((item) => {
+        const [, kind = '', ...value] = String(item.sk).split('#');
+        return { kind, value: value.join('#') };
+      });
+    return { ...located, items, identities };
+  }
+
+  async export(key: IdentityKey, now: Date): Promise<ProfileExport | undefined> {
+    const found = await this.collect(key);
+    if (found === undefined) return undefined;
+    const { profile, partitions, items, identities } = found;
+    return {
+      exportedAt: now.toISOString(),
+      profileId: profile.profileId,
+      profile,
+      mergedProfileIds: partitions.slice(1),
+      identities,
+      history: items
+        .filter((item) => String(item.sk).startsWith('HISTORY#'))
+        .map(strip)
+        .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt))),
+      ruleStates: items
+        .filter((item) => String(item.sk).startsWith('RULE#'))
+        .map((item) => ({ ruleId: String(item.sk).slice('RULE#'.length), ...strip(item) })),
+    };
+  }
+
+  /**
+   * Deletes the person: profiles (merged ones too), aliases, history, rule state. What is left is
+   * one suppression entry per address, holding its hash, so the address is never mailed again.
+   */
+  async erase(key: IdentityKey, now: Date): Promise<Erasure | undefined> {
+    const found = await this.collect(key);
+    if (found === undefined) return undefined;
+    const { profile, items, identities } = found;
+    const addresses = new Map<string, { kind: 'email' | 'phone'; value: string }>();
+    for (const identity of identities)
+      if (identity.kind === 'email' || identity.kind === 'phone')
+        addresses.set(`${identity.kind}:${identity.value}`, identity as { kind: 'email' | 'phone'; value: string });
+    if (profile.email) addresses.set(`email:${profile.email}`, { kind: 'email', value: profile.email });
+    if (profile.phone) addresses.set(`phone:${profile.phone}`, { kind: 'phone', value: profile.phone });
+    // Suppress first: if the erasure stops half-way, the address is already safe from mail.
+    for (const { kind, value } of addresses.values()) {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.suppression(kind, addressHash(kind, value)), kind, reason: 'erased', at: now.toISOString() },
+        }),
+      );
+    }
+    const doomed: ItemKey[] = [
+      ...items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+      ...identities.map((identity) => keys.alias(identity.kind as IdentityKind, identity.value)),
+    ];
+    for (let start = 0; start < doomed.length; start += 25) {
+      let requests = doomed.slice(start, start + 25).map((key) => ({ DeleteRequest: { Key: key } }));
+      while (requests.length > 0) {
+        const result = await this.documents.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+    return { profileId: profile.profileId, deletedItems: doomed.length, suppressed: [...addresses.values()].map((address) => address.kind) };
+  }
+}

@@ -1,0 +1,38 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { loadConfig } from '../../shared/config.js';
+import { createLogger } from '../../shared/logger.js';
+import { ProfilePrivacy } from './adapters/profile-privacy.js';
+import { parseIdentityKey } from './core/apply-event.js';
+
+const config = loadConfig(z.object({ TABLE_NAME: z.string().min(3) }));
+const logger = createLogger('profiles-admin');
+const privacy = new ProfilePrivacy(new DynamoDBClient({}), config.TABLE_NAME);
+
+/** `aws lambda invoke --function-name <ProfilesAdminFunction> --payload '{"action":"export","key":"email:ada@example.com"}'`. */
+const Request = z.object({ action: z.enum(['export', 'erase']), key: z.string().min(1) });
+
+export type AdminReply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
+
+/** Data-subject requests in AWS, authorised by IAM (who may invoke this function). */
+async function administer(input: unknown): Promise<AdminReply> {
+  const request = Request.safeParse(input);
+  if (!request.success) return { ok: false, code: 'invalid-request', message: 'Send {"action": "export" | "erase", "key": "email:ada@example.com"}' };
+  const key = parseIdentityKey(request.data.key);
+  if (key === undefined)
+    return {
+      ok: false,
+      code: 'invalid-key',
+      message: `"${request.data.key}" is not a key; use kind:value (email, phone, customer, user, anonymous) or an email address`,
+    };
+  const now = new Date();
+  const result = request.data.action === 'export' ? await privacy.export(key, now) : await privacy.erase(key, now);
+  if (result === undefined) return { ok: false, code: 'not-found', message: `No profile has the key ${request.data.key}` };
+  // Logged without the data: who was erased is the requester's record, not the log's.
+  logger.info('Data-subject request done', { action: request.data.action });
+  return { ok: true, result };
+}
+
+export const handler = middy(administer).use(injectLambdaContext(logger));

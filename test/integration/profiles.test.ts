@@ -1,0 +1,207 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { localTableName, localWebhookSecrets } from '../../local/runtime.js';
+import type { WebhookRequest } from '../../services/intake/core/request.js';
+import { ProfilePrivacy } from '../../services/profiles/adapters/profile-privacy.js';
+import { ProfileStore } from '../../services/profiles/adapters/profile-store.js';
+import type { Profile } from '../../shared/events/profile.js';
+import { keys } from '../../shared/table.js';
+import { fixtureJson } from '../support/fixtures.js';
+import { signed } from '../support/intake.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
+
+describe('profiles on the local runtime', () => {
+  let runtime: TestRuntime;
+  let client: DynamoDBClient;
+  let documents: DynamoDBDocumentClient;
+  let store: ProfileStore;
+
+  const post = async (request: WebhookRequest) => {
+    const response = await fetch(`${runtime.httpUrl}${request.path}`, {
+      method: 'POST',
+      headers: request.headers as Record<string, string>,
+      body: request.body,
+    });
+    expect(response.status).toBe(200);
+    return response.json();
+  };
+  const track = (message: Record<string, unknown>) => post(signed.segment('/v1/track', message, writeKey));
+  const profileBy = async (kind: 'email' | 'anonymous' | 'user', value: string): Promise<Profile | undefined> => {
+    const alias = await documents.send(new GetCommand({ TableName: localTableName, Key: keys.alias(kind, value) }));
+    return alias.Item ? (await store.resolve(alias.Item.profileId as string))?.profile : undefined;
+  };
+  const scanAll = async () => (await documents.send(new ScanCommand({ TableName: localTableName }))).Items ?? [];
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+    client = new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    documents = DynamoDBDocumentClient.from(client);
+    store = new ProfileStore(client, localTableName);
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  it('merges anonymous browsing into the known customer at checkout, with the browsing history', async () => {
+    const email = 'grace@example.com';
+    await track({
+      userId: 'grace-1',
+      event: 'Order Completed',
+      messageId: 'g-order',
+      timestamp: '2026-10-01T10:00:00Z',
+      context: { traits: { email } },
+      properties: { order_id: 'g-1', total: 120 },
+    });
+    await runtime.idle();
+    for (const [index, product] of ['red-dress', 'red-dress', 'blue-scarf'].entries()) {
+      await track({
+        anonymousId: 'browser-g',
+        event: 'Product Viewed',
+        messageId: `g-view-${index}`,
+        timestamp: `2026-11-0${index + 1}T10:00:00Z`,
+        properties: { product_id: product },
+      });
+    }
+    await runtime.idle();
+    const anonymous = await profileBy('anonymous', 'browser-g');
+    const known = await profileBy('email', email);
+    expect(anonymous?.profileId).not.toBe(known?.profileId);
+
+    // The checkout carries both keys: the browser and the email.
+    await track({
+      anonymousId: 'browser-g',
+      event: 'Checkout Started',
+      messageId: 'g-checkout',
+      timestamp: '2026-11-05T10:00:00Z',
+      context: { traits: { email } },
+      properties: { checkout_id: 'co-g', total: 80 },
+    });
+    await runtime.idle();
+
+    const merged = await profileBy('anonymous', 'browser-g');
+    expect(merged?.profileId).toBe((await profileBy('email', email))?.profileId);
+    expect(merged).toMatchObject({
+      email,
+      orderCount: 1,
+      revenue: { USD: '120' },
+      lastProductViewed: { productId: 'blue-scarf' },
+      openCart: { checkoutId: 'co-g' },
+    });
+    const mergedEvents = runtime.busLog().filter((event) => event['detail-type'] === 'profile.merged');
+    expect(mergedEvents.map((event) => event.detail)).toEqual([
+      { profileId: merged?.profileId, mergedProfileIds: [anonymous?.profileId], eventId: expect.any(String) },
+    ]);
+
+    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, new Date());
+    expect(exported?.history.map((entry) => entry.detailType)).toEqual([
+      'order.completed',
+      'product.viewed',
+      'product.viewed',
+      'product.viewed',
+      'checkout.started',
+    ]);
+    expect(exported?.identities).toEqual(
+      expect.arrayContaining([
+        { kind: 'email', value: email },
+        { kind: 'anonymous', value: 'browser-g' },
+        { kind: 'user', value: 'grace-1' },
+      ]),
+    );
+  });
+
+  it('keeps one profile for one email reported by two stores', async () => {
+    const order = fixtureJson('webhooks/woocommerce/woocommerce-order.created.json');
+    const billing = { ...(order.billing as Record<string, unknown>), email: 'two.stores@example.com' };
+    await post(
+      signed.woocommerce(JSON.stringify({ ...order, billing }), localWebhookSecrets.woocommerce?.['*'] as string, 'order.created', {
+        'x-wc-webhook-delivery-id': 'ts-1',
+      }),
+    );
+    await post(
+      signed.woocommerce(JSON.stringify({ ...order, id: 728, billing }), localWebhookSecrets.woocommerce?.['*'] as string, 'order.created', {
+        'x-wc-webhook-source': 'https://second-store.example.com/',
+        'x-wc-webhook-delivery-id': 'ts-2',
+      }),
+    );
+    await runtime.idle();
+    const profile = await profileBy('email', 'two.stores@example.com');
+    expect(profile).toMatchObject({ orderCount: 2, revenue: { USD: '58.70' } });
+  });
+
+  it('counts 50 concurrent orders for one customer exactly', async () => {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        track({
+          userId: 'busy-1',
+          event: 'Order Completed',
+          messageId: `busy-${index}`,
+          context: { traits: { email: 'busy@example.com' } },
+          properties: { order_id: `busy-${index}`, total: 1.1 },
+        }),
+      ),
+    );
+    await runtime.idle();
+    expect(await profileBy('email', 'busy@example.com')).toMatchObject({ orderCount: 50, revenue: { USD: '55.0' }, loyalty: { points: 50 } });
+    expect(
+      runtime.busLog().filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.profile as Profile).email === 'busy@example.com'),
+    ).toHaveLength(50);
+  });
+
+  it('exports a person, then erases everything but a suppression entry', async () => {
+    const email = 'erase.me@example.com';
+    await track({
+      userId: 'erase-1',
+      event: 'Order Completed',
+      messageId: 'erase-order',
+      context: { traits: { email, phone: '+4915112345678' } },
+      properties: { order_id: 'erase-o', total: 5 },
+    });
+    await track({ anonymousId: 'erase-browser', event: 'Product Viewed', messageId: 'erase-view', properties: { product_id: 'p' } });
+    await track({ anonymousId: 'erase-browser', userId: 'erase-1', event: 'Checkout Started', messageId: 'erase-checkout', properties: { checkout_id: 'c' } });
+    await runtime.idle();
+    const privacy = new ProfilePrivacy(client, localTableName);
+    const exported = await privacy.export({ kind: 'email', value: email }, new Date());
+    expect(exported).toMatchObject({ profile: { email, phone: '+4915112345678', orderCount: 1 }, mergedProfileIds: [expect.any(String)] });
+    const ids = [exported?.profileId, ...(exported?.mergedProfileIds ?? [])] as string[];
+
+    const erasure = await privacy.erase({ kind: 'email', value: email }, new Date());
+    expect(erasure).toMatchObject({ profileId: exported?.profileId, suppressed: ['email', 'phone'] });
+    const remaining = (await scanAll()).filter((item) => {
+      const text = JSON.stringify(item);
+      return ids.some((id) => text.includes(id)) || /erase\.me|erase-1|erase-browser|4915112345678/.test(text);
+    });
+    expect(remaining).toEqual([]);
+    const suppressions = (await scanAll()).filter((item) => String(item.pk).startsWith('SUPPRESSION#'));
+    expect(suppressions).toHaveLength(2);
+    expect(await privacy.export({ kind: 'email', value: email }, new Date())).toBeUndefined();
+  });
+
+  it('sends an event with no usable identity to the dead-letter queue with the reason, and makes no profile', async () => {
+    const before = (await scanAll()).filter((item) => item.sk === 'PROFILE').length;
+    const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+    const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const detail = {
+      eventId: 'ev_nobody',
+      occurredAt: '2026-11-01T00:00:00.000Z',
+      receivedAt: '2026-11-01T00:00:00.000Z',
+      origin: { platform: 'app', shop: 's', topic: 't' },
+      identity: {},
+      traits: {},
+      properties: { storeId: 'x' },
+    };
+    await bus.send(
+      new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: 'nudge.intake', DetailType: 'store.visited', Detail: JSON.stringify(detail) }] }),
+    );
+    await runtime.idle();
+    const { readFileSync } = await import('node:fs');
+    const dead = readFileSync(`${runtime.dataDir}/dlq/profiles.ndjson`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(dead.at(-1)).toMatchObject({ error: expect.stringContaining('at least one identity key'), event: { detail: { eventId: 'ev_nobody' } } });
+    expect((await scanAll()).filter((item) => item.sk === 'PROFILE')).toHaveLength(before);
+  }, 30_000);
+});
