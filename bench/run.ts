@@ -1,4 +1,5 @@
 import { measureIntake } from './intake.js';
+import { measureProfileCapacity } from './profile-capacity.js';
 import { measureRuleMatching } from './rule-matching.js';
 
 /** `npm run bench`: prints figures and, beside each, the baseline measured in the same run. */
@@ -26,4 +27,13 @@ for (const row of measureIntake()) {
   console.log(
     `${row.source.padEnd(38)} ${String(row.bytes).padStart(6)}  ${format(row.eventsPerSecond).padStart(13)}   ${format(row.baselineEventsPerSecond).padStart(13)}   ${(row.eventsPerSecond / row.baselineEventsPerSecond).toFixed(2).padStart(15)}`,
   );
+}
+
+console.log('\nProfiles: DynamoDB capacity units per customer event, as DynamoDB Local reports them (ReturnConsumedCapacity),');
+console.log('including the alias look-ups, the transaction (profile, history slot, applied marker, new keys) and marking it published.\n');
+console.log("Reported: what DynamoDB Local returned. Billed: the same calls priced by DynamoDB's rules (transactions count twice).\n");
+console.log('step                                                       reported RCU/WCU   billed RCU/WCU   profile bytes');
+for (const row of await measureProfileCapacity()) {
+  const pair = (read: number, write: number) => `${read} / ${write}`.padStart(16);
+  console.log(`${row.step.padEnd(58)} ${pair(row.read, row.write)}   ${pair(row.billedRead, row.billedWrite)}   ${String(row.profileBytes).padStart(13)}`);
 }

@@ -50,17 +50,36 @@ export interface AppliedMarker {
   readonly changed: readonly string[];
 }
 
+/** Close to DynamoDB's item size: attribute names and values as JSON text. */
+const itemBytes = (item: unknown) => (item === undefined ? 0 : Buffer.byteLength(JSON.stringify(item)));
+
 /** DynamoDB capacity units consumed, as DynamoDB reports them (ReturnConsumedCapacity). */
 export class CapacityMeter {
   read = 0;
   write = 0;
+  /** What DynamoDB on AWS bills for the same calls, by its published rules (DynamoDB Local under-reports transactions). */
+  billedRead = 0;
+  billedWrite = 0;
 
-  add(consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined): void {
+  /** A strongly consistent read: 1 RCU per 4 KB started, at least 1, found or not. */
+  billRead(item: unknown): void {
+    this.billedRead += Math.max(1, Math.ceil(itemBytes(item) / 4096));
+  }
+
+  /** A write: 1 WCU per KB started; in a transaction, twice that. */
+  billWrite(item: unknown, transactional: boolean): void {
+    this.billedWrite += (transactional ? 2 : 1) * Math.max(1, Math.ceil(itemBytes(item) / 1024));
+  }
+
+  /** `kind` says what a total without a read/write split was (GetItem reports only a total). */
+  add(consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined, kind: 'read' | 'write'): void {
     for (const entry of [consumed ?? []].flat()) {
-      this.read += entry.ReadCapacityUnits ?? 0;
-      this.write += entry.WriteCapacityUnits ?? 0;
-      // Some emulators report only the total; count it as writes when no split is given.
-      if (entry.ReadCapacityUnits === undefined && entry.WriteCapacityUnits === undefined) this.write += entry.CapacityUnits ?? 0;
+      if (entry.ReadCapacityUnits === undefined && entry.WriteCapacityUnits === undefined) {
+        this[kind] += entry.CapacityUnits ?? 0;
+      } else {
+        this.read += entry.ReadCapacityUnits ?? 0;
+        this.write += entry.WriteCapacityUnits ?? 0;
+      }
     }
   }
 }
@@ -83,7 +102,8 @@ export class ProfileStore {
 
   private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
     const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
-    this.capacity.add(result.ConsumedCapacity);
+    this.capacity.add(result.ConsumedCapacity, 'read');
+    this.capacity.billRead(result.Item);
     return result.Item;
   }
 
@@ -197,7 +217,8 @@ export class ProfileStore {
     }
     try {
       const result = await this.documents.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
-      this.capacity.add(result.ConsumedCapacity);
+      this.capacity.add(result.ConsumedCapacity, 'write');
+      for (const item of items) this.capacity.billWrite(item.Put?.Item, true);
       return 'saved';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -218,6 +239,7 @@ export class ProfileStore {
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    this.capacity.add(result.ConsumedCapacity);
+    this.capacity.add(result.ConsumedCapacity, 'write');
+    this.capacity.billWrite({ ...keys.appliedEvent(eventId), published: true }, false);
   }
 }

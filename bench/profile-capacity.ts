@@ -1,0 +1,85 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { freePort } from '../local/runtime.js';
+import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
+import { ProfileStore } from '../services/profiles/adapters/profile-store.js';
+import type { CustomerEvent } from '../services/profiles/core/apply-event.js';
+import { updateProfile } from '../services/profiles/update-profile.js';
+
+export interface CapacityFigure {
+  readonly step: string;
+  readonly read: number;
+  readonly write: number;
+  /** The same calls priced by DynamoDB's published rules: what AWS bills. */
+  readonly billedRead: number;
+  readonly billedWrite: number;
+  /** The profile item's size as DynamoDB bills it (1 WCU per KB written). */
+  readonly profileBytes: number;
+}
+
+const identity = { email: 'ada@example.com', customerId: 'shopify:7001' };
+const items = [
+  { productId: '632910392', sku: 'IPOD2008PINK', name: 'IPod Nano - 8GB', quantity: 1, price: { amount: '199.00', currency: 'USD' } },
+  { productId: '632910393', sku: 'CASE-RED', name: 'Leather case', quantity: 2, price: { amount: '24.99', currency: 'USD' } },
+];
+
+/** A customer's usual path, each step as profiles applies it: capacity units DynamoDB reports (ReturnConsumedCapacity). */
+const journey: readonly [string, string, Record<string, unknown>, Partial<CustomerEvent['detail']>][] = [
+  ['product.viewed (new person, anonymous)', 'product.viewed', { productId: '632910392' }, { identity: { anonymousId: 'browser-1' } }],
+  ['product.viewed (known person)', 'product.viewed', { productId: '632910393' }, { identity: { anonymousId: 'browser-1' } }],
+  [
+    'checkout.started (merges the browser into the customer)',
+    'checkout.started',
+    { checkoutId: 'c1', cartId: 'k1', items },
+    { identity: { ...identity, anonymousId: 'browser-1' } },
+  ],
+  [
+    'order.completed (first order, new order key)',
+    'order.completed',
+    { orderId: '9001', total: { amount: '248.98', currency: 'USD' }, items },
+    { identity: { ...identity, orderRef: 'shopify:9001' } },
+  ],
+  [
+    'order.completed (repeat customer)',
+    'order.completed',
+    { orderId: '9002', total: { amount: '49.98', currency: 'USD' }, items },
+    { identity: { ...identity, orderRef: 'shopify:9002' } },
+  ],
+  ['consent.changed', 'consent.changed', { channel: 'email', state: 'subscribed' }, { identity }],
+];
+
+/** Runs one customer's journey through the real profiles code on DynamoDB Local and reads what each step consumed. */
+export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
+  const dynamo = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
+  try {
+    await ensureTable(dynamo.endpoint, 'nudge-bench');
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+    const store = new ProfileStore(client, 'nudge-bench');
+    const config = projectProfileConfig(`${import.meta.dirname}/..`);
+    const figures: CapacityFigure[] = [];
+    for (const [index, [step, detailType, properties, extra]] of journey.entries()) {
+      const occurredAt = new Date(Date.UTC(2026, 10, 1, 10, index)).toISOString();
+      const event: CustomerEvent = {
+        detailType,
+        detail: { eventId: `bench-${index}`, occurredAt, identity: {}, traits: { firstName: 'Ada' }, properties, ...extra },
+      };
+      const { read, write, billedRead, billedWrite } = store.capacity;
+      const outcome = await updateProfile(store, event, config, new Date());
+      await store.markPublished(event.detail.eventId);
+      const profileBytes = outcome.kind === 'applied' ? Buffer.byteLength(JSON.stringify(outcome.profile)) : 0;
+      const after = store.capacity;
+      figures.push({
+        step,
+        read: after.read - read,
+        write: after.write - write,
+        billedRead: after.billedRead - billedRead,
+        billedWrite: after.billedWrite - billedWrite,
+        profileBytes,
+      });
+    }
+    client.destroy();
+    return figures;
+  } finally {
+    await dynamo.stop();
+  }
+}
