@@ -55,9 +55,12 @@ export async function updateProfile(
     const known = await store.findProfileIds(keys);
     // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.
     const found = new Map<string, { stored: StoredProfile; profile: Profile; rank: number }>();
+    const resolved = new Set<string>();
     for (const [rank, key] of keys.entries()) {
       const id = known.get(identityKeyText(key));
-      if (id === undefined) continue;
+      // Several keys usually lead to the same profile: read it once.
+      if (id === undefined || resolved.has(id)) continue;
+      resolved.add(id);
       const stored = await store.resolve(id);
       if (stored === undefined || found.has(stored.profile.profileId)) continue;
       found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
