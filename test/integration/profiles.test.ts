@@ -6,6 +6,7 @@ import { ProfilePrivacy } from '../../services/profiles/adapters/profile-privacy
 import { ProfileStore } from '../../services/profiles/adapters/profile-store.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
+import { nudge } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -177,6 +178,28 @@ describe('profiles on the local runtime', () => {
     const suppressions = (await scanAll()).filter((item) => String(item.pk).startsWith('SUPPRESSION#'));
     expect(suppressions).toHaveLength(2);
     expect(await privacy.export({ kind: 'email', value: email }, new Date())).toBeUndefined();
+  });
+
+  it('exports and erases from the command line, and says so when the key is unknown or malformed', async () => {
+    await track({
+      userId: 'cli-1',
+      event: 'Product Viewed',
+      messageId: 'cli-view',
+      context: { traits: { email: 'cli@example.com' } },
+      properties: { product_id: 'p' },
+    });
+    await runtime.idle();
+    const target = ['--endpoint', runtime.dynamoDbUrl, '--table', localTableName];
+    const exported = nudge('profile', 'export', 'cli@example.com', ...target);
+    expect(exported.status).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ profile: { email: 'cli@example.com', lastProductViewed: { productId: 'p' } } });
+    const erased = nudge('profile', 'erase', 'user:cli-1', ...target);
+    expect(erased).toMatchObject({ status: 0, stdout: expect.stringContaining('suppression entries kept for: email') });
+    expect(nudge('profile', 'export', 'cli@example.com', ...target)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('No profile has the key cli@example.com'),
+    });
+    expect(nudge('profile', 'erase', 'not-a-key', ...target)).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a key') });
   });
 
   it('sends an event with no usable identity to the dead-letter queue with the reason, and makes no profile', async () => {
