@@ -113,6 +113,40 @@ describe('profiles on the local runtime', () => {
     );
   });
 
+  it('merges safely when several browsers of one person check out at the same time', async () => {
+    const email = 'many.browsers@example.com';
+    await track({
+      userId: 'mb-1',
+      event: 'Order Completed',
+      messageId: 'mb-order',
+      context: { traits: { email } },
+      properties: { order_id: 'mb-o', total: 10 },
+    });
+    for (let index = 0; index < 5; index++) {
+      await track({ anonymousId: `mb-browser-${index}`, event: 'Product Viewed', messageId: `mb-view-${index}`, properties: { product_id: `mb-p${index}` } });
+    }
+    await runtime.idle();
+    await Promise.all(
+      Array.from({ length: 5 }, (_, index) =>
+        track({
+          anonymousId: `mb-browser-${index}`,
+          event: 'Checkout Started',
+          messageId: `mb-checkout-${index}`,
+          context: { traits: { email } },
+          properties: { checkout_id: `mb-c${index}` },
+        }),
+      ),
+    );
+    await runtime.idle();
+    const survivor = await profileBy('email', email);
+    for (let index = 0; index < 5; index++) expect((await profileBy('anonymous', `mb-browser-${index}`))?.profileId).toBe(survivor?.profileId);
+    expect(survivor).toMatchObject({ orderCount: 1, revenue: { USD: '10' } });
+    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, new Date());
+    expect(exported?.mergedProfileIds).toHaveLength(5);
+    expect(exported?.history.filter((entry) => entry.detailType === 'product.viewed')).toHaveLength(5);
+    expect(exported?.history.filter((entry) => entry.detailType === 'checkout.started')).toHaveLength(5);
+  });
+
   it('keeps one profile for one email reported by two stores', async () => {
     const order = fixtureJson('webhooks/woocommerce/woocommerce-order.created.json');
     const billing = { ...(order.billing as Record<string, unknown>), email: 'two.stores@example.com' };
