@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Publication } from '../../../../shared/adapters/bus-publisher.js';
+import type { Money } from '../../../../shared/events/common.js';
 import type { CustomerEventContract } from '../../../../shared/events/index.js';
+import { decimalFromNumber } from '../../../../shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
 
 /** Signing secrets and keys per platform; per shop or store where the platform has several, with "*" as the default. */
@@ -16,6 +18,12 @@ export const WebhookSecrets = z.object({
   app: z.record(z.string(), z.string().min(1)).optional(),
 });
 export type WebhookSecrets = z.infer<typeof WebhookSecrets>;
+
+/** A platform amount (a decimal string or a JSON number) as canonical money, or nothing if it is not one. */
+export function moneyOf(amount: unknown, currency: string | null | undefined): Money | undefined {
+  const decimal = decimalFromNumber(amount);
+  return decimal === undefined || !currency ? undefined : { amount: decimal, currency };
+}
 
 export function secretFor(perShop: Record<string, string> | undefined, shop: string | undefined): string | undefined {
   return (shop === undefined ? undefined : perShop?.[shop]) ?? perShop?.['*'];

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { LineItem, Money, Traits } from '../../../../shared/events/common.js';
 import * as Events from '../../../../shared/events/index.js';
-import { decimalFromNumber } from '../../../../shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';
 import { basicAuthUser } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, describeIssue, invalid, type Normalised, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, describeIssue, invalid, moneyOf, type Normalised, type WebhookSecrets } from './common.js';
 
 /** Segment's own limits: 32 KB a message, 2,500 messages a batch. */
 export const maxMessageBytes = 32 * 1024;
@@ -39,11 +38,6 @@ type Message = z.infer<typeof Message>;
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
 const record = (value: unknown): Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-
-function moneyOf(value: unknown, currency: string): Money | undefined {
-  const amount = decimalFromNumber(value);
-  return amount === undefined ? undefined : { amount, currency };
-}
 
 /** Segment's spec: `currency` is ISO 4217 and defaults to USD. */
 const currencyOf = (properties: Record<string, unknown>) =>

@@ -6,7 +6,7 @@ import { parseJson } from '../json.js';
 import { type Decision, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, decideNormalised, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 /** Shopify sends `X-Shopify-Topic`; its newer deliveries use `shopify-topic`. Accept both. */
 function header(request: WebhookRequest, name: string): string | undefined {
@@ -115,11 +115,6 @@ function exactId(id: unknown, gid: string | null | undefined): string | undefine
   return gid?.match(/\/(\d+)$/)?.[1] ?? idString(id);
 }
 
-const money = (amount: unknown, currency: string | null | undefined): Money | undefined =>
-  amount === null || amount === undefined || currency === null || currency === undefined || !/^-?\d+(\.\d+)?$/.test(String(amount))
-    ? undefined
-    : { amount: String(amount), currency };
-
 function lineItems(items: z.infer<typeof ShopifyLineItem>[], currency: string | null | undefined): LineItem[] {
   return items.map((item) => ({
     productId: idString(item.product_id ?? undefined),
@@ -127,7 +122,7 @@ function lineItems(items: z.infer<typeof ShopifyLineItem>[], currency: string | 
     sku: item.sku ?? undefined,
     name: item.name ?? item.title ?? '',
     quantity: item.quantity,
-    price: money(item.price, currency),
+    price: moneyOf(item.price, currency),
   }));
 }
 
@@ -215,7 +210,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
           ...base(delivery, `order.cancelled|${orderId}`, toUtcInstant(o.cancelled_at)),
           identity,
           traits,
-          properties: { orderId, orderNumber: o.name ?? undefined, reason: o.cancel_reason ?? undefined, total: money(o.total_price, o.currency) },
+          properties: { orderId, orderNumber: o.name ?? undefined, reason: o.cancel_reason ?? undefined, total: moneyOf(o.total_price, o.currency) },
         });
       }
       // Create, paid and updated describe one order: one event id per order, so it counts once.
@@ -227,9 +222,9 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
         properties: {
           orderId,
           orderNumber: o.name ?? undefined,
-          total: money(o.total_price, o.currency),
-          subtotal: money(o.subtotal_price, o.currency),
-          discount: money(o.total_discounts, o.currency),
+          total: moneyOf(o.total_price, o.currency),
+          subtotal: moneyOf(o.subtotal_price, o.currency),
+          discount: moneyOf(o.total_discounts, o.currency),
           items: lineItems(o.line_items, o.currency),
           checkoutId: o.checkout_token ?? undefined,
           cartId: o.cart_token ?? undefined,
@@ -250,7 +245,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
         // A refund names only its order; the order's alias leads to the person who placed it.
         identity: { orderRef: `shopify:${orderId}` },
         traits: {},
-        properties: { orderId, refundId: idString(r.id), amount: refunds.length > 0 ? money((amount / 100).toFixed(2), currency) : undefined },
+        properties: { orderId, refundId: idString(r.id), amount: refunds.length > 0 ? moneyOf((amount / 100).toFixed(2), currency) : undefined },
       });
     }
     case 'checkouts/create':
@@ -270,7 +265,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
         properties: {
           checkoutId: c.token,
           cartId: c.cart_token ?? undefined,
-          total: money(c.total_price, currency),
+          total: moneyOf(c.total_price, currency),
           items: lineItems(c.line_items, currency),
           recoveryUrl: c.abandoned_checkout_url ?? undefined,
           acceptsMarketing: c.buyer_accepts_marketing ?? undefined,

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import type { LineItem, Money, Traits } from '../../../../shared/events/common.js';
 import * as Events from '../../../../shared/events/index.js';
-import { decimalFromNumber } from '../../../../shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, decideNormalised, invalid, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
@@ -72,9 +71,10 @@ interface Delivery {
   readonly receivedAt: string;
 }
 
+/** WooCommerce writes refunded and cancelled totals as negative amounts; events carry the amount. */
 const money = (amount: unknown, currency: string): Money | undefined => {
-  const decimal = decimalFromNumber(amount);
-  return decimal === undefined ? undefined : { amount: decimal.replace(/^-/, ''), currency };
+  const value = moneyOf(amount, currency);
+  return value && { ...value, amount: value.amount.replace(/^-/, '') };
 };
 
 function base(delivery: Delivery, id: string, occurredAt: string | undefined) {
