@@ -55,6 +55,7 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
     await ensureTable(dynamo.endpoint, 'nudge-bench');
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
     const store = new ProfileStore(client, 'nudge-bench');
+    store.capacity.estimateBilling = true;
     const config = projectProfileConfig(`${import.meta.dirname}/..`);
     const figures: CapacityFigure[] = [];
     for (const [index, [step, detailType, properties, extra]] of journey.entries()) {

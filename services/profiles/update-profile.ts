@@ -6,7 +6,7 @@ import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profi
 import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
 import type { ProfileConfig } from './core/config.js';
 import { segmentChanges } from './core/derive.js';
-import { mergeProfiles, survivorOf } from './core/merge.js';
+import { bySurvival, mergeProfiles } from './core/merge.js';
 
 export type UpdateOutcome =
   | {
@@ -70,7 +70,7 @@ export async function updateProfile(
       return { kind: 'unattached' };
     }
     const candidates = [...found.values()];
-    const [first, ...others] = candidates.sort((a, b) => (survivorOf(a, b)[0] === a ? -1 : 1));
+    const [first, ...others] = candidates.sort(bySurvival);
     const stored = first?.stored;
     let before = stored?.profile ?? emptyProfile(newProfileId(), event.detail.occurredAt);
     for (const other of others) before = mergeProfiles(before, other.profile, config);

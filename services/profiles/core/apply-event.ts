@@ -82,6 +82,10 @@ export function newer<T extends { at: string } | { updatedAt: string }>(held: T 
   return at(candidate) > at(held) ? candidate : held;
 }
 
+/** The plain traits: each holds the value with the newest `traitsAt`. */
+export const traitNames = ['email', 'phone', 'firstName', 'lastName', 'locale', 'country', 'city', 'birthday'] as const;
+export type TraitName = (typeof traitNames)[number];
+
 const consentStrength = { unsubscribed: 2, subscribed: 1, 'not-subscribed': 0 } as const;
 
 /**
@@ -141,7 +145,7 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
     lastSeenAt: later(before.lastSeenAt, occurredAt),
     traitsAt: { ...before.traitsAt },
   };
-  const setTrait = (name: 'email' | 'phone' | 'firstName' | 'lastName' | 'locale' | 'country' | 'city' | 'birthday', value: string | undefined) => {
+  const setTrait = (name: TraitName, value: string | undefined) => {
     const setAt = profile.traitsAt[name];
     if (value === undefined || (setAt !== undefined && setAt > occurredAt)) return;
     profile = { ...profile, [name]: value, traitsAt: { ...profile.traitsAt, [name]: occurredAt } };

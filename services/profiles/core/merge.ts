@@ -1,11 +1,8 @@
 import type { ConsentChannel, Profile } from '../../../shared/events/profile.js';
 import { addDecimal } from '../../../shared/money.js';
-import { addActiveDay, decideConsent, earlier, later, newer } from './apply-event.js';
+import { addActiveDay, decideConsent, earlier, later, newer, traitNames } from './apply-event.js';
 import type { ProfileConfig } from './config.js';
 import { derive } from './derive.js';
-
-type TraitName = 'email' | 'phone' | 'firstName' | 'lastName' | 'locale' | 'country' | 'city' | 'birthday';
-const traitNames: readonly TraitName[] = ['email', 'phone', 'firstName', 'lastName', 'locale', 'country', 'city', 'birthday'];
 
 const sum = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
 
@@ -82,8 +79,7 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, config: Prof
   return derive(merged, config);
 }
 
-/** Which of two profiles survives a merge: the one found by the more trustworthy key, else the older. */
-export function survivorOf<T extends { profile: Profile; rank: number }>(a: T, b: T): [T, T] {
-  if (a.rank !== b.rank) return a.rank < b.rank ? [a, b] : [b, a];
-  return a.profile.firstSeenAt <= b.profile.firstSeenAt ? [a, b] : [b, a];
+/** Orders profiles for a merge, survivor first: found by the more trustworthy key, else the older. */
+export function bySurvival(a: { profile: Profile; rank: number }, b: { profile: Profile; rank: number }): number {
+  return a.rank - b.rank || a.profile.firstSeenAt.localeCompare(b.profile.firstSeenAt);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { LineItem, Money, Traits } from '../../../../shared/events/common.js';
+import type { LineItem, Traits } from '../../../../shared/events/common.js';
 import * as Events from '../../../../shared/events/index.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
