@@ -7,12 +7,14 @@ const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
 console.log(`Nudge benchmarks: Node ${process.version}, one core, ${new Date().toISOString()}\n`);
 console.log('Rule matching: canonical e-commerce events against rules of mixed operators, events per second.');
-console.log('Baseline: the same rules tested one by one (no index), in the same run.\n');
+console.log('Baseline: the same rules tested one by one (no index), in the same run.');
+console.log('Events are matched while in the CPU cache, as in the service (right after parsing); "out of cache" cycles');
+console.log('through 5,000 pre-built events instead, which mostly measures memory latency.\n');
 const figures = measureRuleMatching([100, 1000, 10000]);
-console.log('rules    indexed ev/s   every-rule ev/s   speed-up   matches/event');
+console.log('rules    indexed ev/s   out of cache   every-rule ev/s   speed-up   matches/event');
 for (const row of figures) {
   console.log(
-    `${String(row.rules).padEnd(8)} ${format(row.indexedPerSecond).padStart(13)}   ${format(row.scanPerSecond).padStart(15)}   ${(row.indexedPerSecond / row.scanPerSecond).toFixed(1).padStart(7)}x   ${row.matchesPerEvent.toFixed(2).padStart(13)}`,
+    `${String(row.rules).padEnd(8)} ${format(row.indexedPerSecond).padStart(13)}   ${format(row.indexedOutOfCachePerSecond).padStart(12)}   ${format(row.scanPerSecond).padStart(15)}   ${(row.indexedPerSecond / row.scanPerSecond).toFixed(1).padStart(7)}x   ${row.matchesPerEvent.toFixed(2).padStart(13)}`,
   );
 }
 const at = (rules: number) => figures.find((row) => row.rules === rules)?.indexedPerSecond ?? Number.NaN;

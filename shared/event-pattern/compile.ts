@@ -18,7 +18,8 @@ export type Test =
   /** `literalPrefix`/`literalSuffix`: the text before the first and after the last `*`, for indexing. */
   | { readonly kind: 'wildcard'; readonly regex: RegExp; readonly literalPrefix: string; readonly literalSuffix: string }
   | { readonly kind: 'numeric'; readonly bounds: readonly NumericBound[] }
-  | { readonly kind: 'cidr'; readonly range: BlockList; readonly family: 'ipv4' | 'ipv6' }
+  /** `text`: the range as written, so equal conditions can be recognised. */
+  | { readonly kind: 'cidr'; readonly range: BlockList; readonly family: 'ipv4' | 'ipv6'; readonly text: string }
   | { readonly kind: 'exists'; readonly value: boolean }
   | { readonly kind: 'anything-but'; readonly excluded: readonly Test[] };
 
@@ -218,7 +219,7 @@ function compileCidr(operand: unknown, at: string): Test {
   if (mask > (family === 'ipv4' ? 32 : 128)) throw new InvalidPattern(at, `malformed CIDR "${value}": prefix length out of range`);
   const range = new BlockList();
   range.addSubnet(address, mask, family);
-  return { kind: 'cidr', range, family };
+  return { kind: 'cidr', range, family, text: value };
 }
 
 function compileAnythingBut(operand: unknown, at: string): Test[] {

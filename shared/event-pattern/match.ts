@@ -101,8 +101,8 @@ function compareNumber(value: number, operator: string, bound: number): boolean 
   }
 }
 
-function leafSatisfies(condition: Condition, value: Leaf['value']): boolean {
-  const tests = condition.tests;
+/** Whether a value passes any of a condition's alternatives. */
+export function satisfiesAny(tests: readonly Test[], value: Leaf['value']): boolean {
   for (let index = 0; index < tests.length; index++) {
     if (testValue(tests[index] as Test, value)) return true;
   }
@@ -110,13 +110,34 @@ function leafSatisfies(condition: Condition, value: Leaf['value']): boolean {
 }
 
 /** Two leaves can be matched together unless they sit in different elements of the same array. */
-function consistent(a: Leaf, b: Leaf): boolean {
-  for (let i = 0; i < a.trail.length; i += 2) {
-    for (let j = 0; j < b.trail.length; j += 2) {
-      if (a.trail[i] === b.trail[j] && a.trail[i + 1] !== b.trail[j + 1]) return false;
+export function consistentTrails(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i += 2) {
+    for (let j = 0; j < b.length; j += 2) {
+      if (a[i] === b[j] && a[i + 1] !== b[j + 1]) return false;
     }
   }
   return true;
+}
+
+/**
+ * Whether one leaf can be picked for each condition (given as the trails of the leaves that
+ * satisfy it) so that no two picks sit in different elements of the same array.
+ */
+export function someConsistentChoice(choices: readonly (readonly (readonly number[])[])[]): boolean {
+  const picked: (readonly number[])[] = [];
+  const pick = (index: number): boolean => {
+    const options = choices[index];
+    if (options === undefined) return true;
+    for (const trail of options) {
+      if (picked.every((other) => consistentTrails(trail, other))) {
+        picked.push(trail);
+        if (pick(index + 1)) return true;
+        picked.pop();
+      }
+    }
+    return false;
+  };
+  return pick(0);
 }
 
 /** Whether every condition of one pattern branch holds, array elements taken consistently. */
@@ -135,7 +156,7 @@ export function branchMatches(branch: readonly Condition[], event: FlatEvent): b
     let hitOutsideArrays = false;
     for (let l = 0; l < leaves.length; l++) {
       const leaf = leaves[l] as Leaf;
-      if (leafSatisfies(condition, leaf.value)) {
+      if (satisfiesAny(condition.tests, leaf.value)) {
         hit = true;
         if (leaf.trail.length === 0) {
           hitOutsideArrays = true;
@@ -150,21 +171,9 @@ export function branchMatches(branch: readonly Condition[], event: FlatEvent): b
     }
   }
   if (arrayOnly === undefined || arrayOnly.length < 2) return true;
-  const choices = arrayOnly.map((condition) => (event.get(condition.path) ?? []).filter((leaf) => leafSatisfies(condition, leaf.value)));
-  const picked: Leaf[] = [];
-  const pick = (index: number): boolean => {
-    const options = choices[index];
-    if (options === undefined) return true;
-    for (const leaf of options) {
-      if (picked.every((other) => consistent(leaf, other))) {
-        picked.push(leaf);
-        if (pick(index + 1)) return true;
-        picked.pop();
-      }
-    }
-    return false;
-  };
-  return pick(0);
+  return someConsistentChoice(
+    arrayOnly.map((condition) => (event.get(condition.path) ?? []).filter((leaf) => satisfiesAny(condition.tests, leaf.value)).map((leaf) => leaf.trail)),
+  );
 }
 
 export function matchesFlat(pattern: CompiledPattern, event: FlatEvent): boolean {

@@ -1,6 +1,7 @@
 import { generateEvents, generateRules } from '../../bench/rule-matching.js';
 import { matchingByScan, RuleIndex } from '../../services/rules/core/rule-index.js';
 import { compilePattern, flattenEvent, matches, testEventPattern } from '../../shared/event-pattern/index.js';
+import { PatternSet } from '../../shared/event-pattern/pattern-set.js';
 
 /** An order as it is on the bus: nested objects and an array of items. */
 const order = {
@@ -118,7 +119,7 @@ describe('the rule index', () => {
     const index = new RuleIndex(rules);
     for (const event of generateEvents(300, 9)) {
       const viaIndex = index
-        .matching(index.flatten(event))
+        .matching(event)
         .map(({ rule }) => rule.id)
         .sort();
       const viaScan = matchingByScan(rules, flattenEvent(event))
@@ -132,5 +133,94 @@ describe('the rule index', () => {
     const pattern = compilePattern({ detail: { properties: { items: { category: ['furniture'] } } } });
     if (!pattern.ok) throw new Error(pattern.error.message);
     expect(matches(pattern.pattern, order)).toBe(true);
+  });
+});
+
+describe('the indexed pattern set', () => {
+  const setOf = (...patterns: object[]) =>
+    new PatternSet(
+      patterns.map((pattern, index) => {
+        const compiled = compilePattern(pattern);
+        if (!compiled.ok) throw new Error(compiled.error.message);
+        return { pattern: compiled.pattern, value: index };
+      }),
+    );
+
+  it('reads dotted keys of the event as nested keys', () => {
+    const set = setOf({ detail: { state: { status: ['running'] } } });
+    expect(set.match({ detail: { 'state.status': 'running' } })).toEqual([0]);
+    expect(set.match({ 'detail.state': { status: 'running' } })).toEqual([0]);
+    expect(set.match({ detail: { state: { status: 'stopped' } } })).toEqual([]);
+  });
+
+  it('reads only the event’s own fields, never what every object inherits', () => {
+    const set = setOf({ detail: { constructor: [{ exists: true }] }, 'detail-type': ['a'] }, { detail: { toString: [{ exists: false }] } });
+    expect(set.match({ 'detail-type': 'a', detail: {} })).toEqual([1]);
+    expect(set.match({ 'detail-type': 'a', detail: { constructor: 'x', toString: 'y' } })).toEqual([0]);
+  });
+
+  it('matches conditions on one array element jointly, and forgets the previous event', () => {
+    const set = setOf({ 'detail-type': ['order'], detail: { items: { sku: [{ prefix: 'A' }], quantity: [{ numeric: ['>=', 2] }] } } });
+    const order = (items: object[]) => ({ 'detail-type': 'order', detail: { items } });
+    expect(
+      set.match(
+        order([
+          { sku: 'A1', quantity: 1 },
+          { sku: 'B1', quantity: 3 },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      set.match(
+        order([
+          { sku: 'B1', quantity: 1 },
+          { sku: 'A1', quantity: 3 },
+        ]),
+      ),
+    ).toEqual([0]);
+    expect(set.match(order([{ sku: 'A1' }]))).toEqual([]);
+    expect(set.match({ 'detail-type': 'order', detail: { items: { sku: 'A2', quantity: 2 } } })).toEqual([0]);
+  });
+
+  it('keeps the element of the looked-up value when other conditions are met in the same array', () => {
+    const set = setOf({ 'detail-type': ['order'], detail: { items: { productId: ['p1'], quantity: [{ numeric: ['>=', 2] }] } } });
+    const order = (items: object[]) => ({ 'detail-type': 'order', detail: { items } });
+    expect(
+      set.match(
+        order([
+          { productId: 'p1', quantity: 1 },
+          { productId: 'p2', quantity: 5 },
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      set.match(
+        order([
+          { productId: 'p2', quantity: 1 },
+          { productId: 'p1', quantity: 5 },
+        ]),
+      ),
+    ).toEqual([0]);
+  });
+
+  it('reports every one of several patterns with the same conditions', () => {
+    const set = setOf(
+      { 'detail-type': ['a'], detail: { shop: ['s'] } },
+      { detail: { shop: ['s'] }, 'detail-type': ['a'] },
+      { 'detail-type': ['a', 'b'], detail: { shop: ['s'] } },
+    );
+    expect(set.match({ 'detail-type': 'a', detail: { shop: 's' } })).toEqual([0, 1, 2]);
+    expect(set.match({ 'detail-type': 'b', detail: { shop: 's' } })).toEqual([2]);
+  });
+
+  it('reports a pattern once however many of its branches and values match', () => {
+    const set = setOf({ $or: [{ detail: { tag: ['x', 'y'] } }, { detail: { tag: [{ prefix: 'x' }] } }] });
+    expect(set.match({ detail: { tag: ['x', 'y', 'xx'] } })).toEqual([0]);
+  });
+
+  it('files a pattern with a non-text detail-type where it is still found', () => {
+    const set = setOf({ 'detail-type': [5] });
+    expect(set.match({ 'detail-type': 5 })).toEqual([0]);
+    expect(set.match({ 'detail-type': '5' })).toEqual([]);
   });
 });

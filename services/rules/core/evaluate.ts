@@ -46,9 +46,7 @@ function isActive(rule: CompiledRule, now: Date): boolean {
 
 /** Enabled, active rules whose event pattern matches the trigger and whose conditions hold on the profile. */
 export function firingRules(index: RuleIndex, update: ProfileUpdated, now: Date): CompiledRule[] {
-  return index
-    .matching(index.flatten(update.trigger))
-    .filter((rule) => isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, update.profile)));
+  return index.matching(update.trigger).filter((rule) => isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, update.profile)));
 }
 
 export function messageRequest(rule: CompiledRule, update: ProfileUpdated, now: Date): MessageRequested {
