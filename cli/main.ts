@@ -9,7 +9,7 @@ import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
 import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
-import { ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
+import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
 import { projectProblems } from './validate-project.js';
@@ -82,11 +82,12 @@ rules
 
 rules
   .command('schema')
-  .description(`Write the JSON Schema of rule files to ${ruleSchemaPath} (editors use it through "$schema").`)
+  .description(`Write the JSON Schemas of rule files and geofences to ${ruleSchemaPath} and ${geofencesSchemaPath} (editors use them through "$schema").`)
   .option('--project <dir>', 'the Nudge project', defaultProject)
   .action((options: { project: string }) => {
     writeFileSync(join(options.project, ruleSchemaPath), ruleSchemaText());
-    console.log(`Wrote ${ruleSchemaPath}`);
+    writeFileSync(join(options.project, geofencesSchemaPath), geofencesSchemaText());
+    console.log(`Wrote ${ruleSchemaPath} and ${geofencesSchemaPath}`);
   });
 
 const profile = program

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GeofencesFile } from '../services/rules/core/geofence.js';
 import { Rule } from '../services/rules/core/rule.js';
 
 /** The JSON Schema of a rule file, generated from the zod schema so editors complete and check rules. */
@@ -15,4 +16,17 @@ export const ruleSchemaPath = 'schema/rule.schema.json';
 
 export function ruleSchemaText(): string {
   return `${JSON.stringify(ruleJsonSchema(), null, 2)}\n`;
+}
+
+export const geofencesSchemaPath = 'schema/geofences.schema.json';
+
+/** The JSON Schema of rules/geofences.json. */
+export function geofencesSchemaText(): string {
+  const schema = {
+    ...z.toJSONSchema(GeofencesFile, { io: 'input', unrepresentable: 'any' }),
+    $id: 'nudge-geofences.schema.json',
+    title: 'Nudge geofences',
+    description: 'Places that place rules watch: circles or polygons, with a hysteresis band. See the README, "Time, place and sequence".',
+  };
+  return `${JSON.stringify(schema, null, 2)}\n`;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseTemplate } from '../services/dispatch/core/template.js';
 import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
-import type { Condition } from '../shared/event-pattern/compile.js';
+import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
 import { covers, customerEvents } from '../shared/events/index.js';
 import { Profile } from '../shared/events/profile.js';
 
@@ -62,9 +62,13 @@ function typesOf(branch: readonly Condition[]): string[] {
 const onlyAbsence = (condition: Condition) => condition.tests.every((test) => test.kind === 'exists' && !test.value);
 
 function eventPatternProblems(rule: CompiledRule, file: string): Problem[] {
+  return rule.triggerPatterns.flatMap(({ path, pattern }) => patternProblems(pattern, path, file));
+}
+
+function patternProblems(pattern: CompiledPattern, patternPath: string, file: string): Problem[] {
   const problems: Problem[] = [];
-  const at = (path: string) => `trigger.event.${path}`;
-  for (const branch of rule.eventPattern.branches) {
+  const at = (path: string) => `${patternPath}.${path}`;
+  for (const branch of pattern.branches) {
     const types = typesOf(branch);
     for (const type of types) {
       if (!detailSchemas.has(type)) {
@@ -100,7 +104,7 @@ function conditionProblems(rule: CompiledRule, file: string): Problem[] {
 const variableReader = new Liquid();
 
 function templateVariableProblems(rule: CompiledRule, file: string, source: string): Problem[] {
-  const types = [...new Set(rule.eventPattern.branches.flatMap(typesOf))].filter((type) => detailSchemas.has(type));
+  const types = [...new Set(rule.triggerPatterns.flatMap(({ pattern }) => pattern.branches.flatMap(typesOf)))].filter((type) => detailSchemas.has(type));
   const problems: Problem[] = [];
   for (const segments of variableReader.globalVariableSegmentsSync(variableReader.parse(source))) {
     const [root, ...rest] = segments as Segment[];

@@ -7,13 +7,15 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
+import * as TimerFired from '../shared/events/timer-fired.js';
 import { deliveryKeyPrefix, tableDefinition } from '../shared/table.js';
-import { busName, type Consumer, subscriptionsFor } from '../shared/topology.js';
+import { busName, type Consumer, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
 export interface NudgeStackProps extends StackProps {
@@ -87,6 +89,33 @@ export class NudgeStack extends Stack {
       });
     };
 
+    // Timers: EventBridge Scheduler puts `timer.fired` on the bus with this role; runs it cannot
+    // deliver after its retries go to the timers' dead-letter queue.
+    const scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', { name: scheduleGroupName });
+    const timerDeadLetters = deadLetterQueue('Timers');
+    Validations.of(timerDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the Scheduler timers (their DeadLetterConfig), which cdk-nag cannot see on CloudFormation schedules.',
+    });
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      description: 'Lets EventBridge Scheduler put Nudge timers on the Nudge bus',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroupName}/*` }) },
+        },
+      }),
+    });
+    bus.grantPutEventsTo(schedulerRole);
+    timerDeadLetters.grantSendMessages(schedulerRole);
+    const timerTarget = {
+      arn: bus.eventBusArn,
+      roleArn: schedulerRole.roleArn,
+      eventBridgeParameters: { source: TimerFired.source, detailType: TimerFired.detailType },
+      retryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 24 * 3600 },
+      deadLetterConfig: { arn: timerDeadLetters.queueArn },
+    };
+
     const common = { EVENT_BUS_NAME: bus.eventBusName };
     const intake = new ServiceFunction(this, 'Intake', {
       service: 'intake',
@@ -113,7 +142,15 @@ export class NudgeStack extends Stack {
           service: 'rules',
           description: 'Evaluates the marketers’ rules and requests messages',
           timeout: Duration.seconds(30),
-          environment: { ...common, TABLE_NAME: table.tableName, RULES_DIR: 'rules' },
+          environment: {
+            ...common,
+            TABLE_NAME: table.tableName,
+            RULES_DIR: 'rules',
+            EVENT_BUS_ARN: bus.eventBusArn,
+            SCHEDULE_GROUP: scheduleGroupName,
+            SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
+            TIMER_DLQ_ARN: timerDeadLetters.queueArn,
+          },
           assetFolders: ['rules'],
           deadLetterQueue: dlq,
         });
@@ -171,8 +208,42 @@ export class NudgeStack extends Stack {
       }),
     );
 
+    // The rules service sets and deletes one-time timers in Nudge's schedule group only.
+    consumers.rules.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+        resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroupName}/*` })],
+      }),
+    );
+    consumers.rules.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+
+    // On the policy itself: the check reports the policy resource, not the role.
+    Validations.of(consumers.rules.fn.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/nudge/*]',
+      reason: 'Timer names are derived at run time from the rule, person and instance; the wildcard is limited to Nudge’s own schedule group.',
+    });
+
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
     const rules = loadRules(join(projectRoot, 'rules')).map(({ rule }) => rule);
+    // Each recurring rule is one schedule in its time zone; Scheduler fills in each run's time.
+    for (const recurring of recurringSchedules(rules)) {
+      const schedule = new scheduler.CfnSchedule(this, `Schedule-${recurring.ruleId}`, {
+        name: recurring.name,
+        groupName: scheduleGroupName,
+        description: `Recurring rule ${recurring.ruleId}`,
+        scheduleExpression: recurring.expression,
+        scheduleExpressionTimezone: recurring.timeZone,
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: { ...timerTarget, input: recurring.input },
+      });
+      schedule.addResourceDependency(scheduleGroup);
+    }
     for (const subscription of subscriptionsFor(rules)) {
       const { fn, dlq } = consumers[subscription.consumer];
       new events.Rule(this, subscription.id, {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalEventBus, PutEventsEntry } from './event-bus.js';
+import type { LocalScheduler } from './scheduler.js';
 
 /** Secrets Manager ids this endpoint serves, each read from a JSON file on every request. */
 export type LocalSecrets = Readonly<Record<string, string>>;
@@ -13,9 +14,10 @@ function awsError(status: number, type: string, message: string) {
 
 /**
  * The slice of the AWS JSON 1.1 protocol the services use (EventBridge PutEvents and Secrets
- * Manager GetSecretValue), so the real SDK clients work unchanged through AWS_ENDPOINT_URL_*.
+ * Manager GetSecretValue) and EventBridge Scheduler's REST API, so the real SDK clients work
+ * unchanged through AWS_ENDPOINT_URL_*.
  */
-export function createAwsEndpoint(bus: LocalEventBus, secrets: LocalSecrets, region: string): Server {
+export function createAwsEndpoint(bus: LocalEventBus, secrets: LocalSecrets, region: string, scheduler: LocalScheduler): Server {
   const operations: Record<string, Operation> = {
     'AWSEvents.PutEvents': (input) => {
       const entries = input.Entries;
@@ -49,6 +51,11 @@ export function createAwsEndpoint(bus: LocalEventBus, secrets: LocalSecrets, reg
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      // EventBridge Scheduler speaks REST: its requests are told apart by path.
+      if (request.url?.startsWith('/schedules/')) {
+        scheduler.handle(request, Buffer.concat(chunks).toString('utf8'), response);
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
       const operation = operations[target];
       let reply: ReturnType<Operation>;

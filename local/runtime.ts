@@ -5,12 +5,14 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
-import { busName, subscriptionsFor } from '../shared/topology.js';
+import * as TimerFired from '../shared/events/timer-fired.js';
+import { busName, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
 import { createHttpGateway } from './http-gateway.js';
 import type { LambdaHandler } from './lambda-context.js';
+import { LocalClock, LocalScheduler } from './scheduler.js';
 
 export interface LocalRuntimeOptions {
   /** Ports; 0 picks a free one. */
@@ -32,6 +34,9 @@ export interface LocalRuntime {
   readonly awsUrl: string;
   readonly dynamoDbUrl: string;
   readonly bus: LocalEventBus;
+  readonly scheduler: LocalScheduler;
+  /** Moves the local clock forward, fires the timers now due and waits until their effects settle. */
+  advanceClock(millis: number): Promise<void>;
   /** Resolves when every event put so far has been handled (or dead-lettered). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -124,9 +129,36 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       rules: () => Promise.reject(new Error('not loaded')),
       dispatch: () => Promise.reject(new Error('not loaded')),
     };
-    const subscriptions = subscriptionsFor(loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule));
+    const ruleFiles = loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule);
+    const subscriptions = subscriptionsFor(ruleFiles);
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log });
-    const awsEndpoint = createAwsEndpoint(bus, { [webhookSecretsId]: ensureLocalSecrets(dataDir) }, localRegion);
+    const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), new LocalClock(), (entry) => bus.putEvents([entry]), options.log);
+    // The recurring rules' schedules, as the stack creates them in AWS.
+    const recurring = recurringSchedules(ruleFiles);
+    for (const schedule of recurring) {
+      scheduler.put({
+        name: schedule.name,
+        group: scheduleGroupName,
+        expression: schedule.expression,
+        timeZone: schedule.timeZone,
+        busName,
+        source: TimerFired.source,
+        detailType: TimerFired.detailType,
+        input: schedule.input,
+        deleteAfterCompletion: false,
+      });
+    }
+    scheduler.prune(
+      scheduleGroupName,
+      new Set([
+        ...recurring.map((schedule) => schedule.name),
+        ...scheduler
+          .list()
+          .filter((schedule) => !schedule.name.startsWith('rule-'))
+          .map((schedule) => schedule.name),
+      ]),
+    );
+    const awsEndpoint = createAwsEndpoint(bus, { [webhookSecretsId]: ensureLocalSecrets(dataDir) }, localRegion, scheduler);
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
@@ -139,7 +171,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${inboxPort}`,
+      AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
       EVENT_BUS_NAME: busName,
+      EVENT_BUS_ARN: `arn:aws:events:${localRegion}:000000000000:event-bus/${busName}`,
+      SCHEDULE_GROUP: scheduleGroupName,
+      SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/nudge-local-scheduler',
+      TIMER_DLQ_ARN: `arn:aws:sqs:${localRegion}:000000000000:nudge-local-timers-dlq`,
       TABLE_NAME: localTableName,
       WEBHOOK_SECRETS_ID: webhookSecretsId,
       RULES_DIR: join(options.projectDir, 'rules'),
@@ -161,12 +198,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const httpPort = await listen(gateway, options.httpPort);
     started.push(() => close(gateway));
 
+    scheduler.start();
+    started.push(async () => scheduler.stop());
     return {
       httpUrl: `http://127.0.0.1:${httpPort}`,
       inboxUrl: `http://127.0.0.1:${inboxPort}`,
       awsUrl,
       dynamoDbUrl: dynamo.endpoint,
       bus,
+      scheduler,
+      advanceClock: async (millis: number) => {
+        scheduler.clock.advance(millis);
+        await scheduler.fireDue();
+        await bus.idle();
+        // Handling a timer can set another that is already due (the next step of a series).
+        await scheduler.fireDue();
+        await bus.idle();
+      },
       idle: () => bus.idle(),
       stop: async () => {
         await bus.idle();

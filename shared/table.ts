@@ -35,6 +35,8 @@ export const keys = {
   delivery: (deliveryId: string): ItemKey => ({ pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
   /** What one rule last did for one person: for cooldown and re-entry. */
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
+  /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
+  triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
 } as const;
 
 /** Every item of a profile shares this partition key (profile, identities, history, rule state). */
@@ -51,6 +53,9 @@ export const deliveryLeaseSeconds = 30;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;
+
+/** How long trigger state outlives its last change: longer than any window a rule may wait (a year's birthday). */
+export const triggerStateRetentionSeconds = 400 * 24 * 3600;
 
 export function expiresAt(now: Date, seconds: number): number {
   return Math.floor(now.getTime() / 1000) + seconds;

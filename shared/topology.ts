@@ -16,12 +16,57 @@ export interface Subscription {
   readonly pattern: Record<string, unknown>;
 }
 
+type Pattern = Record<string, unknown>;
+
 /** What push-down needs of a rule (the rule file's own fields). */
 export interface RuleFilter {
   readonly id: string;
   readonly enabled: boolean;
-  readonly trigger: { readonly event: Record<string, unknown> };
-  readonly conditions?: Record<string, unknown>;
+  readonly trigger: {
+    readonly type: string;
+    readonly event?: Pattern;
+    readonly steps?: readonly { readonly event: Pattern }[];
+    readonly absent?: { readonly event: Pattern };
+    readonly after?: { readonly event: Pattern };
+    readonly date?: string;
+    readonly on?: string;
+    readonly stores?: readonly string[];
+    readonly cron?: string;
+    readonly timeZone?: string;
+  };
+  readonly conditions?: Pattern;
+  readonly sendWindow?: unknown;
+}
+
+/** The pattern of a store visit, as the shop app reports it (a `place` trigger with `on: visit`). */
+export function storeVisitPattern(stores: readonly string[] | undefined): Pattern {
+  return { 'detail-type': ['store.visited'], ...(stores ? { detail: { properties: { storeId: [...stores] } } } : {}) };
+}
+
+/**
+ * The profile updates a rule needs to see, as alternatives of the feed pattern. Event triggers
+ * push their conditions down too; the others keep state and check conditions when a message
+ * falls due, so they need every update that could move them on, whoever the person is then.
+ */
+export function feedAlternatives(rule: RuleFilter): Pattern[] {
+  const { trigger } = rule;
+  const onTrigger = (event: Pattern): Pattern => ({ detail: { trigger: event } });
+  switch (trigger.type) {
+    case 'event':
+      return trigger.event ? [{ detail: { trigger: trigger.event, ...(rule.conditions ? { profile: rule.conditions } : {}) } }] : [];
+    case 'sequence':
+      return [...(trigger.steps ?? []).map((step) => onTrigger(step.event)), ...(trigger.absent ? [onTrigger(trigger.absent.event)] : [])];
+    case 'time':
+      if (trigger.after) return [onTrigger(trigger.after.event)];
+      // A date trigger plans the next date when the date or the person's time zone changes.
+      if (trigger.date) return [{ detail: { changed: [trigger.date, 'timeZone'] } }];
+      return [];
+    case 'place':
+      if (trigger.on === 'visit') return [{ detail: { trigger: storeVisitPattern(trigger.stores), ...(rule.conditions ? { profile: rule.conditions } : {}) } }];
+      return [onTrigger({ 'detail-type': ['location.reported'] })];
+    default:
+      return [];
+  }
 }
 
 /** EventBridge's default limit on one event pattern, in characters (it can be raised to 4096). */
@@ -42,11 +87,11 @@ const on = (...contracts: readonly Events.Contract[]) => {
  */
 export function ruleFeedPatterns(rules: readonly RuleFilter[]): Record<string, unknown>[] {
   const base = on(Events.ProfileUpdated);
-  const alternatives = [
+  const alternatives: Pattern[] = [
     ...new Map(
       rules
         .filter((rule) => rule.enabled)
-        .map((rule) => ({ detail: { trigger: rule.trigger.event, ...(rule.conditions ? { profile: rule.conditions } : {}) } }))
+        .flatMap(feedAlternatives)
         .map((alternative) => [JSON.stringify(alternative), alternative] as const),
     ).values(),
   ];
@@ -80,6 +125,17 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       description: 'Profile updates that some rule wants, with the profile after the event, are evaluated against the rules',
       pattern,
     })),
+    // Only rules that wait need timers: every kind but a plain event rule, and any rule with a send window.
+    ...(rules.some((rule) => rule.enabled && (rule.trigger.type !== 'event' || rule.sendWindow !== undefined))
+      ? [
+          {
+            id: 'TimersToRules',
+            consumer: 'rules' as const,
+            description: 'Due timers (sequence deadlines, delays, dwell, dates, send windows, recurring schedules) are decided by the rules service',
+            pattern: on(Events.TimerFired),
+          },
+        ]
+      : []),
     {
       id: 'MessageRequestsToDispatch',
       consumer: 'dispatch',
@@ -87,4 +143,34 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       pattern: on(Events.MessageRequested),
     },
   ];
+}
+
+/** The EventBridge Scheduler group of Nudge's timers (one-time) and recurring rules. */
+export const scheduleGroupName = 'nudge';
+
+/** What a recurring rule becomes: one schedule that puts `timer.fired` on the bus at each run. */
+export interface RecurringSchedule {
+  /** Stable: the rule's id, so a changed rule updates its schedule. */
+  readonly name: string;
+  readonly ruleId: string;
+  readonly expression: string;
+  readonly timeZone: string;
+  /** The detail of `timer.fired`, with Scheduler's own run time filled in at each run. */
+  readonly input: string;
+}
+
+export function recurringSchedules(rules: readonly RuleFilter[]): RecurringSchedule[] {
+  return rules.flatMap((rule) => {
+    const trigger = rule.trigger;
+    if (!rule.enabled || trigger.type !== 'time' || trigger.cron === undefined) return [];
+    return [
+      {
+        name: `rule-${rule.id}`,
+        ruleId: rule.id,
+        expression: trigger.cron,
+        timeZone: trigger.timeZone ?? 'UTC',
+        input: JSON.stringify({ kind: 'recurring', ruleId: rule.id, dueAt: '<aws.scheduler.scheduled-time>' }),
+      },
+    ];
+  });
 }

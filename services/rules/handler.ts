@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
@@ -8,24 +9,62 @@ import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
-import { loadRules } from './adapters/rule-files.js';
+import { DynamoProfileSource } from './adapters/profile-source.js';
+import { loadGeofences, loadRules } from './adapters/rule-files.js';
 import { RuleStateStore } from './adapters/rule-state-store.js';
+import { SchedulerTimers } from './adapters/scheduler-timers.js';
+import { DynamoTriggerStateStore } from './adapters/trigger-state-store.js';
 import { RuleIndex } from './core/rule-index.js';
-import { evaluateUpdate } from './evaluate-update.js';
+import { type Evaluation, evaluateTimer, evaluateUpdate } from './evaluate-update.js';
+import { TriggerEngine } from './triggers.js';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3), RULES_DIR: z.string().min(1) }));
+const config = loadConfig(
+  z.object({
+    EVENT_BUS_NAME: z.string().min(1),
+    EVENT_BUS_ARN: z.string().min(1),
+    TABLE_NAME: z.string().min(3),
+    RULES_DIR: z.string().min(1),
+    SCHEDULE_GROUP: z.string().min(1),
+    SCHEDULER_ROLE_ARN: z.string().min(1),
+    TIMER_DLQ_ARN: z.string().min(1),
+  }),
+);
 const logger = createLogger('rules');
+const dynamo = new DynamoDBClient({});
 const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
-const states = new RuleStateStore(new DynamoDBClient({}), config.TABLE_NAME);
-const index = new RuleIndex(loadRules(config.RULES_DIR));
+const states = new RuleStateStore(dynamo, config.TABLE_NAME);
+const rules = loadRules(config.RULES_DIR);
+const index = new RuleIndex(rules);
+const engine = new TriggerEngine(rules, {
+  states: new DynamoTriggerStateStore(dynamo, config.TABLE_NAME),
+  timers: new SchedulerTimers(new SchedulerClient({}), {
+    groupName: config.SCHEDULE_GROUP,
+    eventBusArn: config.EVENT_BUS_ARN,
+    roleArn: config.SCHEDULER_ROLE_ARN,
+    deadLetterQueueArn: config.TIMER_DLQ_ARN,
+  }),
+  profiles: new DynamoProfileSource(dynamo, config.TABLE_NAME),
+  geofences: loadGeofences(config.RULES_DIR),
+});
 
-async function onProfileUpdated(event: unknown): Promise<void> {
-  const { detail } = parseBusEvent(event, Events.ProfileUpdated);
-  const { requests, refused } = await evaluateUpdate(index, states, detail, new Date());
-  if (refused.length > 0) logger.info('Rules held back', { profileId: detail.profileId, refused });
-  if (requests.length === 0) return;
-  logger.info('Rules fired', { profileId: detail.profileId, rules: requests.map((request) => request.ruleId) });
-  await publisher.publishAll(requests.map((request) => ({ contract: Events.MessageRequested, detail: request })));
+async function publish(evaluation: Omit<Evaluation, 'deferred'>, context: Record<string, unknown>): Promise<void> {
+  if (evaluation.refused.length > 0) logger.info('Rules held back', { ...context, refused: evaluation.refused });
+  if (evaluation.requests.length === 0) return;
+  logger.info('Rules fired', { ...context, rules: [...new Set(evaluation.requests.map((request) => request.ruleId))], messages: evaluation.requests.length });
+  await publisher.publishAll(evaluation.requests.map((request) => ({ contract: Events.MessageRequested, detail: request })));
 }
 
-export const handler = middy(onProfileUpdated).use(injectLambdaContext(logger));
+/** Profile updates (event, sequence, place and date rules) and due timers, from one bus. */
+async function onEvent(event: unknown): Promise<void> {
+  if ((event as { 'detail-type'?: unknown })['detail-type'] === Events.TimerFired.detailType) {
+    const { detail } = parseBusEvent(event, Events.TimerFired);
+    await publish(await evaluateTimer(engine, states, detail), { timer: detail });
+    return;
+  }
+  const { detail } = parseBusEvent(event, Events.ProfileUpdated);
+  const evaluation = await evaluateUpdate(index, engine, states, detail, new Date());
+  if (evaluation.deferred.length > 0) logger.info('Rules wait for their send window', { profileId: detail.profileId, rules: evaluation.deferred });
+  await publish(evaluation, { profileId: detail.profileId });
+}
+
+export const handler = middy(onEvent).use(injectLambdaContext(logger));

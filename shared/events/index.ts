@@ -19,6 +19,7 @@ import * as ProfileUpdated from './profile-updated.js';
 import * as ReferralCompleted from './referral-completed.js';
 import * as ReviewSubmitted from './review-submitted.js';
 import * as StoreVisited from './store-visited.js';
+import * as TimerFired from './timer-fired.js';
 
 /** An event contract: where it comes from, what it is called, and the schema of its detail. */
 export interface Contract<S extends z.ZodType = z.ZodType> {
@@ -49,6 +50,7 @@ export {
   ReferralCompleted,
   ReviewSubmitted,
   StoreVisited,
+  TimerFired,
 };
 
 /** Canonical customer events: what intake publishes and profiles consumes. */

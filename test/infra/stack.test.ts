@@ -7,8 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { projectProblems } from '../../cli/validate-project.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
 import { loadRules } from '../../services/rules/adapters/rule-files.js';
-import { MessageRequested, OrderCompleted, ProfileUpdated } from '../../shared/events/index.js';
-import { busName, subscriptionsFor } from '../../shared/topology.js';
+import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '../../shared/events/index.js';
+import { busName, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../../shared/topology.js';
 import { projectDir } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.
@@ -52,10 +52,59 @@ describe('AWS stack', () => {
           // Thin events wait for enrichment instead of reaching profiles.
           detail: { needsEnrichment: [{ exists: false }] },
         },
-        { source: [ProfileUpdated.source], 'detail-type': [ProfileUpdated.detailType], detail: { trigger: { 'detail-type': ['order.completed'] } } },
+        {
+          source: [ProfileUpdated.source],
+          'detail-type': [ProfileUpdated.detailType],
+          // The thank-you rule's filter, the sequence rules' steps and the birthday rule's dates.
+          $or: expect.arrayContaining([
+            { detail: { trigger: { 'detail-type': ['order.completed'] } } },
+            { detail: { trigger: { 'detail-type': ['checkout.started'] } } },
+            { detail: { changed: ['birthday', 'timeZone'] } },
+            { detail: { trigger: { 'detail-type': ['location.reported'] } } },
+          ]),
+        },
+        { source: [TimerFired.source], 'detail-type': [TimerFired.detailType] },
         { source: [MessageRequested.source], 'detail-type': [MessageRequested.detailType] },
       ]),
     );
+  });
+
+  it('runs timers on EventBridge Scheduler: a group, a role scoped to the bus and the dead letters, and one schedule per recurring rule in its time zone', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: scheduleGroupName });
+    const recurring = recurringSchedules(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule));
+    expect(recurring.map((schedule) => schedule.ruleId)).toEqual(['weekly-at-risk']);
+    template.resourceCountIs('AWS::Scheduler::Schedule', recurring.length);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'rule-weekly-at-risk',
+      GroupName: scheduleGroupName,
+      ScheduleExpression: 'cron(0 10 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
+        Arn: Match.anyValue(),
+        RoleArn: Match.anyValue(),
+        Input: JSON.stringify({ kind: 'recurring', ruleId: 'weekly-at-risk', dueAt: '<aws.scheduler.scheduled-time>' }),
+        EventBridgeParameters: { Source: TimerFired.source, DetailType: TimerFired.detailType },
+        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+    // The role is for Scheduler only, from this account's Nudge schedules, and may only put on the bus and dead-letter.
+    const [roleId, role] = Object.entries(resources('AWS::IAM::Role')).find(([, candidate]) =>
+      JSON.stringify(candidate.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com'),
+    ) as [string, { Properties: Record<string, unknown> }];
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('aws:SourceAccount');
+    const policy = Object.values(resources('AWS::IAM::Policy')).find((candidate) => JSON.stringify(candidate.Properties.Roles).includes(roleId));
+    if (policy === undefined) throw new Error('The Scheduler role has no policy');
+    const actions = (policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((statement) => statement.Action);
+    expect(new Set(actions)).toEqual(new Set(['events:PutEvents', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']));
+    // The rules service sets timers in Nudge's group only, and passes only that role.
+    const rulesPolicy = JSON.stringify(Object.values(resources('AWS::IAM::Policy')).map((candidate) => candidate.Properties.PolicyDocument));
+    expect(rulesPolicy).toContain('scheduler:CreateSchedule');
+    expect(rulesPolicy).toContain(`:schedule/${scheduleGroupName}/*`);
+    expect(rulesPolicy).toContain('scheduler.amazonaws.com');
+    const environment = resources('AWS::Lambda::Function')[functionIdFor('rules')]?.Properties.Environment as { Variables: Record<string, unknown> };
+    expect(Object.keys(environment.Variables)).toEqual(expect.arrayContaining(['EVENT_BUS_ARN', 'SCHEDULE_GROUP', 'SCHEDULER_ROLE_ARN', 'TIMER_DLQ_ARN']));
   });
 
   it('gives every asynchronous path a dead-letter queue: the rule targets and the functions', () => {
@@ -65,7 +114,8 @@ describe('AWS stack', () => {
     for (const service of ['profiles', 'rules', 'dispatch']) {
       expect(resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
     }
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 3);
+    // Profiles, rules and dispatch deliveries, and timers Scheduler could not deliver.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 4);
   });
 
   it('keeps state in one on-demand table with point-in-time recovery, TTL and encryption', () => {

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ruleSchemaPath, ruleSchemaText } from '../../cli/rule-schema.js';
+import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from '../../cli/rule-schema.js';
 import { nudge } from '../support/cli.js';
 import { projectDir } from '../support/fixtures.js';
 
@@ -131,12 +131,14 @@ describe('nudge rules validate', () => {
 describe('rule JSON Schema', () => {
   it('is committed and up to date (regenerate with: npm run nudge -- rules schema)', () => {
     expect(readFileSync(join(projectDir, ruleSchemaPath), 'utf8')).toBe(ruleSchemaText());
+    expect(readFileSync(join(projectDir, geofencesSchemaPath), 'utf8')).toBe(geofencesSchemaText());
   });
 
   it('is referenced by every rule file', () => {
     const result = nudge('rules', 'validate');
     expect(result.status).toBe(0);
-    for (const name of readdirSync(join(projectDir, 'rules')).filter((entry) => entry.endsWith('.json'))) {
+    expect(JSON.parse(readFileSync(join(projectDir, 'rules', 'geofences.json'), 'utf8')).$schema).toBe('../schema/geofences.schema.json');
+    for (const name of readdirSync(join(projectDir, 'rules')).filter((entry) => entry.endsWith('.json') && entry !== 'geofences.json')) {
       expect(JSON.parse(readFileSync(join(projectDir, 'rules', name), 'utf8')).$schema).toBe('../schema/rule.schema.json');
     }
   });

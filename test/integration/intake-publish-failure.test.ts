@@ -10,6 +10,7 @@ import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../local
 import { LocalEventBus } from '../../local/event-bus.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freePort } from '../../local/runtime.js';
+import { LocalClock, LocalScheduler } from '../../local/scheduler.js';
 import { signShopifyHmac } from '../../services/intake/core/signatures.js';
 import { keys } from '../../shared/table.js';
 import { fixtureBytes } from '../support/fixtures.js';
@@ -31,7 +32,13 @@ describe('intake when the bus refuses the event', () => {
     dataDir,
     log: () => undefined,
   });
-  const endpoint = createAwsEndpoint(bus, { 'test/secrets': secretsFile }, 'us-east-1');
+  const scheduler = new LocalScheduler(
+    join(dataDir, 'schedules.json'),
+    new LocalClock(),
+    (entry) => bus.putEvents([entry]),
+    () => undefined,
+  );
+  const endpoint = createAwsEndpoint(bus, { 'test/secrets': secretsFile }, 'us-east-1', scheduler);
   let dynamo: DynamoDbLocal;
 
   beforeAll(async () => {

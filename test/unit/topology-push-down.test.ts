@@ -47,6 +47,7 @@ describe('rule filters pushed down into the bus', () => {
         const compiled = compileRule(candidate);
         return (
           candidate.enabled &&
+          compiled.eventPattern !== undefined &&
           matches(compiled.eventPattern, event.detail.trigger) &&
           (!compiled.conditions || matches(compiled.conditions, event.detail.profile))
         );

@@ -1,0 +1,71 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { expiresAt, keys, triggerStateRetentionSeconds } from '../../../shared/table.js';
+import type { TriggerState } from '../core/trigger-state.js';
+import type { TriggerStateStore, VersionedState } from '../triggers.js';
+
+/** Trigger state in the profile's partition, one item per (rule, key), written with a version condition. */
+export class DynamoTriggerStateStore implements TriggerStateStore {
+  private readonly documents: DynamoDBDocumentClient;
+  /** Capacity units used, for the benchmark. */
+  consumed = { read: 0, write: 0 };
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async load(profileId: string, ruleId: string, stateKey: string): Promise<VersionedState | undefined> {
+    const result = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.triggerState(profileId, ruleId, stateKey), ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.consumed.read += result.ConsumedCapacity?.CapacityUnits ?? 0;
+    const item = result.Item;
+    if (item === undefined) return undefined;
+    return {
+      version: item.version as number,
+      state: {
+        events: (item.events as TriggerState['events'] | undefined) ?? [],
+        details: (item.details as TriggerState['details'] | undefined) ?? {},
+        place: item.place as TriggerState['place'],
+        timers: (item.timers as TriggerState['timers'] | undefined) ?? {},
+        decided: (item.decided as TriggerState['decided'] | undefined) ?? [],
+      },
+    };
+  }
+
+  async save(
+    profileId: string,
+    ruleId: string,
+    stateKey: string,
+    state: TriggerState,
+    version: number | undefined,
+    now: number,
+  ): Promise<'saved' | 'conflict'> {
+    try {
+      const result = await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.triggerState(profileId, ruleId, stateKey),
+            ruleId,
+            ...state,
+            version: (version ?? 0) + 1,
+            expiresAt: expiresAt(new Date(now), triggerStateRetentionSeconds),
+          },
+          ReturnConsumedCapacity: 'TOTAL',
+          ...(version === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': version } }),
+        }),
+      );
+      this.consumed.write += result.ConsumedCapacity?.CapacityUnits ?? 0;
+      return 'saved';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw error;
+    }
+  }
+}
