@@ -10,18 +10,28 @@ export interface TestRuntime extends LocalRuntime {
   busLog(): { source: string; 'detail-type': string; detail: Record<string, unknown> }[];
 }
 
-/** The whole local system on free ports, DynamoDB in memory, data in a temporary folder. */
-export async function startTestRuntime(): Promise<TestRuntime> {
+export interface TestRuntimeOptions {
+  /** Keep DynamoDB on disk in `dataDir`, and leave the folder when stopped (to start again on it). */
+  readonly restartable?: { readonly dataDir: string; readonly ports: { http: number; inbox: number; aws: number; dynamoDb: number } };
+}
+
+/**
+ * The whole local system on free ports, DynamoDB in memory, data in a temporary folder; or, to
+ * test a restart, on disk in a given folder and on given ports (the service modules, loaded once
+ * per test file, keep the endpoints they were first given).
+ */
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   // Refused requests are logged as warnings; tests send many on purpose.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-test-'));
+  const restartable = options.restartable;
+  const dataDir = restartable?.dataDir ?? mkdtempSync(join(tmpdir(), 'nudge-test-'));
   const runtime = await startLocalRuntime({
-    httpPort: 0,
-    inboxPort: 0,
-    awsPort: 0,
-    dynamoDbPort: 0,
+    httpPort: restartable?.ports.http ?? 0,
+    inboxPort: restartable?.ports.inbox ?? 0,
+    awsPort: restartable?.ports.aws ?? 0,
+    dynamoDbPort: restartable?.ports.dynamoDb ?? 0,
     dataDir,
-    persist: false,
+    persist: restartable !== undefined,
     projectDir,
     log: () => undefined,
   });
@@ -40,7 +50,7 @@ export async function startTestRuntime(): Promise<TestRuntime> {
     },
     stop: async () => {
       await runtime.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (restartable === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

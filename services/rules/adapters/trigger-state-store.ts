@@ -14,7 +14,7 @@ export class DynamoTriggerStateStore implements TriggerStateStore {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = DynamoDBDocumentClient.from(client);
   }
 
   async load(profileId: string, ruleId: string, stateKey: string): Promise<VersionedState | undefined> {
@@ -51,7 +51,9 @@ export class DynamoTriggerStateStore implements TriggerStateStore {
           Item: {
             ...keys.triggerState(profileId, ruleId, stateKey),
             ruleId,
-            ...state,
+            // Without the undefined fields (an optional entry id): DynamoDB has no undefined, and
+            // document clients made from one shared client share their marshalling options.
+            ...(JSON.parse(JSON.stringify(state)) as TriggerState),
             version: (version ?? 0) + 1,
             expiresAt: expiresAt(new Date(now), triggerStateRetentionSeconds),
           },

@@ -3,8 +3,8 @@ import { DateTime } from 'luxon';
 /**
  * Local times in a person's time zone. Daylight saving never skips or doubles a send: a local
  * time that does not exist on a day (the hour clocks skip) becomes the first instant after the
- * gap, and one that exists twice (the hour clocks repeat) is its first occurrence; either way one
- * instant, computed once.
+ * gap, and one that exists twice (the hour clocks repeat) is its second occurrence, in standard
+ * time; either way one instant, computed once.
  */
 
 /** A yearly occurrence: the year names it, so each year's message has its own id. */

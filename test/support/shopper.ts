@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { localWebhookSecrets } from '../../local/runtime.js';
+import type { WebhookRequest } from '../../services/intake/core/webhook.js';
+import { signed } from './intake.js';
+import type { TestRuntime } from './local-runtime.js';
+
+const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
+const [appId, appSecret] = Object.entries(localWebhookSecrets.app ?? {})[0] as [string, string];
+
+/** A shopper on the local runtime: Segment calls and signed app events, stamped with the runtime's clock. */
+export function shopper(runtime: TestRuntime, email: string) {
+  const at = (offsetMillis = 0) => new Date(runtime.scheduler.clock.now() + offsetMillis).toISOString();
+  const send = async (request: WebhookRequest) => {
+    const response = await fetch(`${runtime.httpUrl}${request.path}`, {
+      method: 'POST',
+      headers: request.headers as Record<string, string>,
+      body: request.body,
+    });
+    if (response.status !== 200) throw new Error(`${request.path}: ${response.status} ${await response.text()}`);
+  };
+  const segment = (call: 'track' | 'identify', body: Record<string, unknown>, offsetMillis = 0) =>
+    send(signed.segment(`/v1/${call}`, { messageId: randomUUID(), timestamp: at(offsetMillis), userId: email, ...body }, writeKey));
+  return {
+    email,
+    identify: (traits: Record<string, unknown>, context: Record<string, unknown> = {}) => segment('identify', { traits: { email, ...traits }, context }),
+    track: (event: string, properties: Record<string, unknown>, offsetMillis = 0) =>
+      segment('track', { event, properties: { email, ...properties } }, offsetMillis),
+    at: (latitude: number, longitude: number, offsetMillis = 0) =>
+      send(
+        signed.app(
+          JSON.stringify({ type: 'location.reported', messageId: randomUUID(), timestamp: at(offsetMillis), email, latitude, longitude }),
+          appId,
+          appSecret,
+          new Date(),
+        ),
+      ),
+  };
+}
