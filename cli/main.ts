@@ -7,7 +7,7 @@ import { localRegion, localTableName } from '../local/runtime.js';
 import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
 import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js';
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
-import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
+import { formatProblems, readGeofences, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
@@ -63,9 +63,14 @@ rules
   .option('--profiles <file>', 'JSON array of profiles to start from (otherwise built from the events)')
   .option('--project <dir>', 'the Nudge project (holds rules/)', defaultProject)
   .option('--json', 'print the report as JSON')
-  .action((options: { events: string; profiles?: string; project: string; json?: boolean }) => {
+  .option('--horizon <days>', 'keep the clock running this many days after the last event, so pending timers fall due', '90')
+  .action(async (options: { events: string; profiles?: string; project: string; json?: boolean; horizon: string }) => {
     const ruleFiles = readRuleFiles(join(options.project, 'rules'));
     if (!ruleFiles.ok) throw new UsageError(`The rules have problems; run nudge rules validate:\n${formatProblems(ruleFiles.problems)}`);
+    const fences = readGeofences(join(options.project, 'rules'));
+    if (!fences.ok) throw new UsageError(`The geofences have problems; run nudge rules validate:\n${formatProblems(fences.problems)}`);
+    const horizonDays = Number(options.horizon);
+    if (!Number.isFinite(horizonDays) || horizonDays < 0) throw new UsageError(`--horizon takes a number of days, such as 30, not ${options.horizon}`);
     if (!existsSync(options.events)) throw new UsageError(`Cannot read the events file ${options.events}`);
     let seeds: Profile[] = [];
     if (options.profiles !== undefined) {
@@ -76,7 +81,10 @@ rules
       }
       seeds = parsed.data;
     }
-    const report = simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), projectProfileConfig(options.project), seeds);
+    const report = await simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), projectProfileConfig(options.project), seeds, {
+      geofences: fences.geofences,
+      horizonMillis: horizonDays * 86_400_000,
+    });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, ruleFiles.rules));
   });
 

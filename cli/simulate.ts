@@ -1,9 +1,14 @@
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '../services/profiles/core/apply-event.js';
 import type { ProfileConfig } from '../services/profiles/core/config.js';
 import { segmentChanges } from '../services/profiles/core/derive.js';
-import { decide, firingRules, type RuleState, stateAfter } from '../services/rules/core/evaluate.js';
+import { MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../services/rules/adapters/in-memory.js';
+import { nextOpening } from '../services/rules/core/calendar.js';
+import { nextRun, parseCron } from '../services/rules/core/cron.js';
+import { admit, firingRules, messageRequest, type RuleState, stateAfter } from '../services/rules/core/evaluate.js';
+import type { Geofence } from '../services/rules/core/geofence.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import { RuleIndex } from '../services/rules/core/rule-index.js';
+import { type Candidate, TriggerEngine } from '../services/rules/triggers.js';
 import { customerEvents, findContract } from '../shared/events/index.js';
 import type { Profile } from '../shared/events/profile.js';
 import type { ProfileUpdated } from '../shared/events/profile-updated.js';
@@ -41,17 +46,35 @@ interface Line {
   time?: unknown;
 }
 
+/** How long after the last event the simulation keeps the clock running, so pending timers fall due. */
+export const defaultHorizonMillis = 90 * 86_400_000;
+
 /**
  * Replays canonical events (one JSON object a line, as on the bus, such as the local runtime's
  * `.local/bus.ndjson`) through the real profile and rule code, on a virtual clock that follows the
- * events, and reports who would have been messaged and when. Nothing is sent or stored.
+ * events, and reports who would have been messaged and when. Timers (sequence deadlines, delays,
+ * dwell, birthdays, send windows, recurring rules) fall due on the same clock, between events and
+ * for `horizonMillis` after the last one. Nothing is sent or stored.
  */
-export function simulate(rules: readonly CompiledRule[], ndjson: string, config: ProfileConfig, seedProfiles: readonly Profile[] = []): SimulationReport {
+export async function simulate(
+  rules: readonly CompiledRule[],
+  ndjson: string,
+  config: ProfileConfig,
+  seedProfiles: readonly Profile[] = [],
+  options: { readonly geofences?: ReadonlyMap<string, Geofence>; readonly horizonMillis?: number } = {},
+): Promise<SimulationReport> {
   const index = new RuleIndex(rules);
   const profiles = new Map<string, Profile>(seedProfiles.map((profile) => [profile.profileId, profile]));
   const profileIdByKey = new Map<string, string>(
     seedProfiles.filter((profile) => profile.email !== undefined).map((profile) => [`email#${profile.email?.toLowerCase()}`, profile.profileId]),
   );
+  const timers = new MemoryTimers();
+  const engine = new TriggerEngine(rules, {
+    states: new MemoryTriggerStates(),
+    timers,
+    profiles: new MemoryProfiles(profiles),
+    geofences: options.geofences ?? new Map(),
+  });
   const applied = new Set<string>();
   const states = new Map<string, Map<string, RuleState>>();
   const report = {
@@ -61,43 +84,110 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, config:
     customerEvents: 0,
     duplicates: 0,
   };
-  let clock = 0;
+  let clock: number | undefined;
+  /** Next run of each recurring rule, once the clock has started. */
+  const recurring = new Map<CompiledRule, number>();
 
-  ndjson.split('\n').forEach((text, index_) => {
+  /** Cooldown and re-entry, as the service applies them, then the message goes in the report. */
+  const admitAll = (candidates: readonly Candidate[], at: number, trigger: string) => {
+    const now = new Date(at);
+    for (const { rule, request } of candidates) {
+      const ruleStates = states.get(request.profileId) ?? new Map<string, RuleState>();
+      states.set(request.profileId, ruleStates);
+      const ruleId = rule.rule.id;
+      const admission = admit(rule, ruleStates.get(ruleId), request.messageId, now);
+      if (admission.kind === 'refuse') {
+        report.heldBack.push({ at: now.toISOString(), ruleId, profileId: request.profileId, reason: admission.reason });
+      } else if (admission.kind === 'admit') {
+        ruleStates.set(ruleId, stateAfter(ruleStates.get(ruleId), request.messageId, now));
+        report.messages.push({
+          at: now.toISOString(),
+          ruleId,
+          profileId: request.profileId,
+          email: profiles.get(request.profileId)?.email,
+          messageId: request.messageId,
+          trigger,
+        });
+      }
+    }
+  };
+
+  /** Lets every timer and recurring run due by `until` fire, in time order. */
+  const runClockTo = async (until: number) => {
+    for (;;) {
+      const nextTimer = timers.next();
+      const nextRecurring = [...recurring.values()].reduce<number | undefined>(
+        (earliest, at) => (earliest === undefined || at < earliest ? at : earliest),
+        undefined,
+      );
+      const next = Math.min(nextTimer ?? Number.POSITIVE_INFINITY, nextRecurring ?? Number.POSITIVE_INFINITY);
+      if (next > until) return;
+      if (nextTimer === next) {
+        const [timer] = timers.takeDue(next);
+        if (timer === undefined) continue;
+        const dueAt = new Date(timer.dueAt).toISOString();
+        admitAll(await engine.onTimer({ kind: 'once', ...timer, dueAt }), timer.dueAt, `timer ${timer.stateKey || 'person'} ${timer.instanceId}`);
+        continue;
+      }
+      for (const [rule, at] of recurring) {
+        if (at !== next) continue;
+        const scheduledAt = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        admitAll(await engine.onTimer({ kind: 'recurring', ruleId: rule.rule.id, dueAt: scheduledAt }), at, `schedule ${scheduledAt}`);
+        const trigger = rule.trigger as { cron: string; timeZone: string };
+        const parsed = parseCron(trigger.cron);
+        const following = parsed.ok ? nextRun(parsed.pattern, trigger.timeZone, at) : undefined;
+        if (following === undefined) recurring.delete(rule);
+        else recurring.set(rule, following);
+      }
+    }
+  };
+
+  const lines = ndjson.split('\n');
+  for (const [index_, text] of lines.entries()) {
     const lineNumber = index_ + 1;
-    if (text.trim() === '') return;
+    if (text.trim() === '') continue;
     let line: Line;
     try {
       line = JSON.parse(text) as Line;
     } catch (error) {
       report.skipped.push({ line: lineNumber, reason: `not JSON: ${(error as Error).message}` });
-      return;
+      continue;
     }
     const contract = findContract(customerEvents, line.source, line['detail-type']);
     if (contract === undefined) {
       report.skipped.push({ line: lineNumber, reason: `not a customer event: ${String(line.source)} ${String(line['detail-type'])}` });
-      return;
+      continue;
     }
     const detailType = String(line['detail-type']);
     const parsed = contract.schema.safeParse(line.detail);
     if (!parsed.success) {
       const [issue] = parsed.error.issues;
       report.skipped.push({ line: lineNumber, reason: `invalid ${detailType} at detail.${issue?.path.join('.')}: ${issue?.message}` });
-      return;
+      continue;
     }
     const detail = parsed.data;
     report.customerEvents++;
     // The clock follows the stream and never goes back, as time does for the real services.
-    clock = Math.max(clock, Date.parse(detail.receivedAt));
+    const receivedAt = Date.parse(detail.receivedAt);
+    if (clock === undefined) {
+      for (const rule of rules) {
+        if (!rule.rule.enabled || rule.trigger.kind !== 'recurring') continue;
+        const cron = parseCron(rule.trigger.cron);
+        const first = cron.ok ? nextRun(cron.pattern, rule.trigger.timeZone, receivedAt) : undefined;
+        if (first !== undefined) recurring.set(rule, first);
+      }
+    }
+    clock = Math.max(clock ?? receivedAt, receivedAt);
+    await runClockTo(clock);
     const now = new Date(clock);
     const key = primaryIdentityKey(detail.identity);
-    if (key === undefined) return;
+    if (key === undefined) continue;
     const keyText = `${key.kind}#${key.value}`;
     const profileId = profileIdByKey.get(keyText) ?? `sim-${profileIdByKey.size + 1}`;
     profileIdByKey.set(keyText, profileId);
     if (applied.has(`${profileId}|${detail.eventId}`)) {
       report.duplicates++;
-      return;
+      continue;
     }
     applied.add(`${profileId}|${detail.eventId}`);
     const before = profiles.get(profileId);
@@ -110,25 +200,17 @@ export function simulate(rules: readonly CompiledRule[], ndjson: string, config:
       profile,
       trigger: { source: contract.source, 'detail-type': detailType, detail },
     };
-    const ruleStates = states.get(profileId) ?? new Map<string, RuleState>();
-    states.set(profileId, ruleStates);
-    for (const decision of decide(firingRules(index, update, now), update, ruleStates, now)) {
-      const ruleId = decision.rule.rule.id;
-      if (decision.admission.kind === 'refuse') {
-        report.heldBack.push({ at: now.toISOString(), ruleId, profileId, reason: decision.admission.reason });
-      } else if (decision.admission.kind === 'admit') {
-        ruleStates.set(ruleId, stateAfter(ruleStates.get(ruleId), decision.request.messageId, now));
-        report.messages.push({
-          at: now.toISOString(),
-          ruleId,
-          profileId,
-          email: profile.email,
-          messageId: decision.request.messageId,
-          trigger: `${detailType} ${detail.eventId}`,
-        });
-      }
+    const candidates: Candidate[] = [];
+    for (const rule of firingRules(index, update, now)) {
+      const window = rule.rule.sendWindow;
+      if (window !== undefined && nextOpening(window, profile.timeZone ?? 'UTC', clock) > clock) await engine.defer(rule, update, clock);
+      else candidates.push({ rule, request: messageRequest(rule, update, now) });
     }
-  });
+    candidates.push(...(await engine.onProfileUpdated(update, clock)));
+    admitAll(candidates, clock, `${detailType} ${detail.eventId}`);
+  }
+  if (clock !== undefined) await runClockTo(clock + (options.horizonMillis ?? defaultHorizonMillis));
+  report.messages.sort((a, b) => a.at.localeCompare(b.at));
   return { ...report, profiles: profiles.size };
 }
 

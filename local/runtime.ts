@@ -26,6 +26,8 @@ export interface LocalRuntimeOptions {
   readonly persist: boolean;
   readonly projectDir: string;
   readonly log: (line: string) => void;
+  /** Puts something between the services and DynamoDB Local (the benchmark counts capacity units there). */
+  readonly dynamoDbFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
 }
 
 export interface LocalRuntime {
@@ -114,6 +116,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   try {
     await ensureTable(dynamo.endpoint, localTableName);
+    let dynamoDbEndpoint = dynamo.endpoint;
+    if (options.dynamoDbFront) {
+      const front = await options.dynamoDbFront(dynamo.endpoint);
+      started.push(() => front.stop());
+      dynamoDbEndpoint = front.endpoint;
+    }
 
     // A CommonJS module: under Node's ESM loader its default export arrives one level down.
     type StartSes = (config: { host: string; port: number }) => Promise<Server>;
@@ -167,7 +175,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_REGION: localRegion,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${inboxPort}`,

@@ -337,6 +337,8 @@ export class TriggerEngine {
       candidates.push(
         ...(await this.mutate(rule, update.profileId, stateKey, now, async (state) => {
           const { state: place, transition } = applyReport(fence, state.place, report);
+          // Someone who was never inside and is outside now needs no state: most reports are far from any store.
+          if (state.place === undefined && !place.inside) return { state, candidates: [] };
           let next: TriggerState = { ...state, place };
           if (transition === undefined) return { state: next, candidates: [] };
           const ref = { ruleId: rule.rule.id, profileId: update.profileId, stateKey };
@@ -395,8 +397,9 @@ export class TriggerEngine {
   ): Promise<Candidate[]> {
     for (let attempt = 1; ; attempt++) {
       const stored = await this.ports.states.load(profileId, rule.rule.id, stateKey);
-      const { state, candidates } = await change(stored?.state ?? emptyTriggerState);
-      if (stored !== undefined && state === stored.state) return candidates;
+      const before = stored?.state ?? emptyTriggerState;
+      const { state, candidates } = await change(before);
+      if (state === before) return candidates;
       const outcome = await this.ports.states.save(profileId, rule.rule.id, stateKey, state, stored?.version, now);
       if (outcome === 'saved') return candidates;
       if (attempt >= maxSaveAttempts) throw new Error(`Trigger state of ${rule.rule.id} for ${profileId} kept changing; retrying later`);

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatReport, simulate } from '../../cli/simulate.js';
 import { compileRule, Rule } from '../../services/rules/core/rule.js';
-import { profileConfig } from '../support/fixtures.js';
+import { profileConfig, projectDir } from '../support/fixtures.js';
 
 const thankYou = compileRule(
   Rule.parse({ id: 'thank-you', name: 'Thanks', trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } }, channel: 'email', template: 't' }),
@@ -48,8 +50,8 @@ describe('rules simulator', () => {
     '{ not json',
   ].join('\n');
 
-  it('shows who each rule would have messaged and when, with cooldowns and duplicates applied', () => {
-    const report = simulate([thankYou, vipDaily], stream, profileConfig);
+  it('shows who each rule would have messaged and when, with cooldowns and duplicates applied', async () => {
+    const report = await simulate([thankYou, vipDaily], stream, profileConfig);
     expect(report.messages.map((message) => [message.ruleId, message.email, message.at])).toEqual([
       ['thank-you', 'ann@example.com', '2026-11-01T10:00:00.000Z'],
       ['thank-you', 'ann@example.com', '2026-11-01T12:00:00.000Z'],
@@ -64,7 +66,7 @@ describe('rules simulator', () => {
     expect(report.skipped.map((entry) => entry.line)).toEqual([2, 8]);
   });
 
-  it('starts from seeded profiles', () => {
+  it('starts from seeded profiles', async () => {
     const seeded = {
       profileId: 'p-ann',
       email: 'ann@example.com',
@@ -74,14 +76,67 @@ describe('rules simulator', () => {
       lastSeenAt: '2020-01-01T00:00:00.000Z',
       traitsAt: {},
     };
-    const report = simulate([vipDaily], orderLine('e1', 'ann@example.com', '2026-11-01T10:00:00.000Z'), profileConfig, [seeded]);
+    const report = await simulate([vipDaily], orderLine('e1', 'ann@example.com', '2026-11-01T10:00:00.000Z'), profileConfig, [seeded]);
     expect(report.messages).toEqual([expect.objectContaining({ ruleId: 'vip', profileId: 'p-ann' })]);
   });
 
-  it('prints a report per rule and names unreadable lines', () => {
-    const text = formatReport(simulate([thankYou, vipDaily], stream, profileConfig), [thankYou, vipDaily]);
+  it('prints a report per rule and names unreadable lines', async () => {
+    const text = formatReport(await simulate([thankYou, vipDaily], stream, profileConfig), [thankYou, vipDaily]);
     expect(text).toContain('thank-you (Thanks): 5 messages');
     expect(text).toContain('vip (VIP note): 2 messages, 1 held back');
     expect(text).toMatch(/line 8: not JSON/);
+  });
+});
+
+const shipped = (id: string) => compileRule(Rule.parse(JSON.parse(readFileSync(join(projectDir, 'rules', `${id}.json`), 'utf8'))));
+
+function line(
+  detailType: string,
+  eventId: string,
+  email: string,
+  occurredAt: string,
+  properties: Record<string, unknown>,
+  receivedAt = occurredAt,
+  traits = {},
+): string {
+  return JSON.stringify({
+    source: 'nudge.intake',
+    'detail-type': detailType,
+    detail: { eventId, occurredAt, receivedAt, origin: { platform: 'shopify', shop: 's.myshopify.com', topic: 't' }, identity: { email }, traits, properties },
+  });
+}
+
+describe('rules simulator with time, place and sequence rules', () => {
+  const checkout = (id: string, email: string, at: string, receivedAt = at) =>
+    line('checkout.started', `chk-${id}`, email, at, { checkoutId: id, itemCount: 1, total: { amount: '20.00', currency: 'EUR' }, items: [] }, receivedAt);
+  const order = (id: string, checkoutId: string, email: string, at: string, receivedAt = at) =>
+    line('order.completed', `ord-${id}`, email, at, { orderId: id, checkoutId, total: { amount: '20.00', currency: 'EUR' }, items: [] }, receivedAt);
+
+  it('reminds the checkout that had no order an hour later, not the one whose order arrived before its checkout event', async () => {
+    const stream = [
+      checkout('k1', 'ann@example.com', '2026-11-01T10:00:00.000Z'),
+      // Bob's order webhook arrives first; his checkout event, stamped earlier, comes a minute later.
+      order('o2', 'k2', 'bob@example.com', '2026-11-01T10:05:00.000Z', '2026-11-01T10:05:01.000Z'),
+      checkout('k2', 'bob@example.com', '2026-11-01T10:02:00.000Z', '2026-11-01T10:06:00.000Z'),
+      // Ann's checkout webhook is delivered twice.
+      checkout('k1', 'ann@example.com', '2026-11-01T10:00:00.000Z', '2026-11-01T10:07:00.000Z'),
+    ].join('\n');
+    const report = await simulate([shipped('abandoned-checkout')], stream, profileConfig);
+    expect(report.messages.map((message) => [message.ruleId, message.email, message.at])).toEqual([
+      ['abandoned-checkout', 'ann@example.com', '2026-11-01T11:00:00.000Z'],
+    ]);
+    expect(report.duplicates).toBe(1);
+  });
+
+  it('sends birthdays at 9:00 in each person’s time zone, on the virtual clock after the last event', async () => {
+    const stream = [
+      line('customer.upserted', 'c1', 'ber@example.com', '2026-11-01T10:00:00.000Z', {}, undefined, { birthday: '1990-11-03', timeZone: 'Europe/Berlin' }),
+      line('customer.upserted', 'c2', 'nyc@example.com', '2026-11-01T10:00:00.000Z', {}, undefined, { birthday: '1990-11-03', timeZone: 'America/New_York' }),
+    ].join('\n');
+    const report = await simulate([shipped('birthday')], stream, profileConfig, [], { horizonMillis: 5 * 86_400_000 });
+    expect(report.messages.map((message) => [message.email, message.at])).toEqual([
+      ['ber@example.com', '2026-11-03T08:00:00.000Z'],
+      ['nyc@example.com', '2026-11-03T14:00:00.000Z'],
+    ]);
   });
 });

@@ -1,0 +1,82 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Operations that accept ReturnConsumedCapacity, and whether they read or write. */
+const operations: Record<string, 'read' | 'write'> = {
+  GetItem: 'read',
+  BatchGetItem: 'read',
+  Query: 'read',
+  Scan: 'read',
+  TransactGetItems: 'read',
+  PutItem: 'write',
+  UpdateItem: 'write',
+  DeleteItem: 'write',
+  BatchWriteItem: 'write',
+  TransactWriteItems: 'write',
+};
+
+export interface MeteredCall {
+  readonly operation: string;
+  readonly kind: 'read' | 'write';
+  /** As DynamoDB Local reported them. */
+  readonly units: number;
+  /** As AWS bills them: transactions count twice. */
+  readonly billed: number;
+}
+
+/**
+ * A pass-through in front of DynamoDB Local that asks for ReturnConsumedCapacity on every call
+ * and records what came back, so a benchmark can count the capacity units of whole flows through
+ * the unchanged services.
+ */
+export async function startCapacityMeter(target: string): Promise<{ endpoint: string; calls: MeteredCall[]; stop(): Promise<void> }> {
+  const calls: MeteredCall[] = [];
+  const upstream = new URL(target);
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      let body = Buffer.concat(chunks);
+      const kind = operations[operation];
+      if (kind !== undefined) {
+        const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        input.ReturnConsumedCapacity = 'TOTAL';
+        body = Buffer.from(JSON.stringify(input));
+      }
+      // The SDK signs its requests; DynamoDB Local does not check signatures, so the body may change.
+      const headers = { ...incoming.headers, 'content-length': String(body.length), host: upstream.host };
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers }, (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => parts.push(chunk));
+        response.on('end', () => {
+          const answer = Buffer.concat(parts);
+          if (kind !== undefined && response.statusCode === 200) {
+            const parsed = JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
+            const consumed = parsed.ConsumedCapacity;
+            const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+            const transactional = operation.startsWith('Transact');
+            calls.push({ operation, kind, units, billed: transactional ? units * 2 : units });
+          }
+          outgoing.writeHead(response.statusCode ?? 500, response.headers);
+          outgoing.end(answer);
+        });
+      });
+      forward.on('error', (error) => {
+        outgoing.writeHead(502);
+        outgoing.end(String(error));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
