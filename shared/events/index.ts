@@ -91,6 +91,7 @@ export const catalogue: readonly Contract[] = [
   ...customerEvents,
   ProfileUpdated,
   ProfileMerged,
+  TimerFired,
   MessageRequested,
   MessageSent,
   MessageSuppressed,
