@@ -94,6 +94,27 @@ function patternProblems(pattern: CompiledPattern, patternPath: string, file: st
   return problems;
 }
 
+/** A sequence's correlation keys must be fields its events have, or no two events would ever be joined. */
+function sequenceKeyProblems(rule: CompiledRule, file: string): Problem[] {
+  const trigger = rule.trigger;
+  if (trigger.kind !== 'sequence') return [];
+  const keyed = [
+    ...trigger.steps.map((step, index) => ({ key: step.key, pattern: step.pattern, path: `trigger.steps.${index}` })),
+    ...(trigger.absent ? [{ key: trigger.absent.key, pattern: trigger.absent.pattern, path: 'trigger.absent' }] : []),
+  ];
+  const problems: Problem[] = [];
+  for (const { key, pattern, path } of keyed) {
+    if (key === undefined) continue;
+    const [field, ...rest] = key.split('.');
+    const types = [...new Set(pattern.branches.flatMap(typesOf))].filter((type) => detailSchemas.has(type));
+    if (field !== 'detail' || !types.some((type) => schemaHas(detailSchemas.get(type), rest))) {
+      const own = rule.rule.trigger.type === 'sequence' && (rule.rule.trigger as { key?: string }).key === key ? 'trigger.key' : `${path}.key`;
+      problems.push({ file, path: own, message: `can never match: ${types.join(', ') || 'these events'} have no field "${key}" to correlate on` });
+    }
+  }
+  return problems;
+}
+
 function conditionProblems(rule: CompiledRule, file: string): Problem[] {
   return (rule.conditions?.branches ?? [])
     .flat()
@@ -147,7 +168,7 @@ export function projectProblems(projectRoot: string): Problem[] {
   if (!result.ok) return [...result.problems, ...problems];
   for (const rule of result.rules) {
     const file = rule.file ?? `${rule.rule.id}.json`;
-    problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file));
+    problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file), ...sequenceKeyProblems(rule, file));
     const source = templates.get(rule.rule.template);
     if (source !== undefined) problems.push(...templateVariableProblems(rule, file, source));
     else if (!existsSync(join(templatesDir, `${rule.rule.template}.liquid`))) {

@@ -21,7 +21,7 @@ Nudge is running locally.
   Intake     ${localhost(runtime.httpUrl)}/webhooks/{shopify,woocommerce,bigcommerce,stripe}, /v1/batch (Segment), /events/app
              (development secrets in .local/webhook-secrets.json; Shopify's is "${localShopifySecret}")
   Inbox      ${localhost(runtime.inboxUrl)}                     (every email sent, as SES would have sent it)
-  AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge and Secrets Manager)
+  AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler and Secrets Manager; timers in .local/schedules.json)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in .local/dynamodb)
 Try it: npm run demo   ·   Stop: Ctrl-C
 `);

@@ -223,4 +223,32 @@ describe('what cdk synth refuses to deploy', () => {
     writeFileSync(join(copy, 'rules', 'broken.json'), '{');
     expect(projectProblems(copy)).toEqual([{ file: 'broken.json', path: '', message: expect.stringContaining('not valid JSON') }]);
   });
+
+  it('names a place rule’s unknown geofence, a correlation key the events lack, and a broken geofences file', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
+    cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
+    cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
+    const rule = (id: string, trigger: Record<string, unknown>) =>
+      writeFileSync(join(copy, 'rules', `${id}.json`), JSON.stringify({ id, name: id, trigger, channel: 'email', template: 'birthday' }));
+    rule('near-nowhere', { type: 'place', on: 'enter', geofences: ['nowhere'] });
+    rule('wrong-key', {
+      type: 'sequence',
+      key: 'detail.properties.cartNumber',
+      steps: [{ event: { 'detail-type': ['checkout.started'] } }],
+      absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
+    });
+    expect(projectProblems(copy)).toEqual([
+      { file: 'near-nowhere.json', path: 'trigger.geofences.0', message: expect.stringContaining('no geofence "nowhere" in geofences.json') },
+    ]);
+    rule('near-nowhere', { type: 'place', on: 'enter', geofences: ['flagship-berlin'] });
+    expect(projectProblems(copy)).toEqual([
+      { file: 'wrong-key.json', path: 'trigger.key', message: expect.stringContaining('have no field "detail.properties.cartNumber"') },
+      { file: 'wrong-key.json', path: 'trigger.key', message: expect.stringContaining('order.completed') },
+    ]);
+    writeFileSync(
+      join(copy, 'rules', 'geofences.json'),
+      JSON.stringify({ geofences: [{ id: 'x', circle: { latitude: 95, longitude: 0, radiusMeters: 10 } }] }),
+    );
+    expect(projectProblems(copy)).toContainEqual({ file: 'geofences.json', path: 'geofences.0.circle.latitude', message: expect.any(String) });
+  });
 });

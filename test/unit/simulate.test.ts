@@ -139,4 +139,32 @@ describe('rules simulator with time, place and sequence rules', () => {
       ['nyc@example.com', '2026-11-03T14:00:00.000Z'],
     ]);
   });
+
+  it('runs a recurring rule on its schedule over the profiles that meet its conditions', async () => {
+    const person = (profileId: string, email: string, segment: string) => ({
+      profileId,
+      email,
+      orderCount: 3,
+      revenue: {},
+      firstSeenAt: '2025-01-01T00:00:00.000Z',
+      lastSeenAt: '2026-06-01T00:00:00.000Z',
+      traitsAt: {},
+      rfm: { recency: 2, frequency: 3, monetary: 3, segment, asOf: '2026-06-01T00:00:00.000Z' },
+    });
+    // Monday 2 November 2026 is the first run after the stream starts: 10:00 in Berlin is 09:00 UTC.
+    const stream = line('product.viewed', 'v1', 'someone@example.com', '2026-11-01T12:00:00.000Z', { productId: 'p1' });
+    const report = await simulate(
+      [shipped('weekly-at-risk')],
+      stream,
+      profileConfig,
+      [person('a', 'risky@example.com', 'at-risk'), person('b', 'fine@example.com', 'champions')],
+      {
+        horizonMillis: 10 * 86_400_000,
+      },
+    );
+    expect(report.messages.map((message) => [message.email, message.at])).toEqual([
+      ['risky@example.com', '2026-11-02T09:00:00.000Z'],
+      ['risky@example.com', '2026-11-09T09:00:00.000Z'],
+    ]);
+  });
 });
