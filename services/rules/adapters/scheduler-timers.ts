@@ -38,7 +38,9 @@ export class SchedulerTimers implements Timers {
         new CreateScheduleCommand({
           Name: timerName(timer),
           GroupName: this.target.groupName,
-          ScheduleExpression: atExpression(timer.dueAt),
+          // A timer already due (a late location report's dwell) runs as soon as Scheduler can: a
+          // minute ahead, as `at()` is not meant for the past. Its detail keeps the real due time.
+          ScheduleExpression: atExpression(Math.max(timer.dueAt, Date.now() + 60_000)),
           ScheduleExpressionTimezone: 'UTC',
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
