@@ -1,18 +1,7 @@
 import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
 import { matchingByScan, RuleIndex } from '../services/rules/core/rule-index.js';
 import { flattenEvent } from '../shared/event-pattern/index.js';
-
-/** A small deterministic PRNG, so every run measures the same rules and events. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from './random.js';
 
 const catalogue = { products: 5000, categories: 40, shops: 20 };
 const currencies = ['USD', 'EUR', 'GBP', 'CAD'];

@@ -5,18 +5,7 @@ import { TriggerEngine } from '../services/rules/triggers.js';
 import { PatternSet } from '../shared/event-pattern/pattern-set.js';
 import type { Profile } from '../shared/events/profile.js';
 import type { ProfileUpdated } from '../shared/events/profile-updated.js';
-
-/** A small deterministic PRNG, so every run measures the same rules and events. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from './random.js';
 
 const profileCount = 10_000;
 const sequenceRuleCount = 100;
