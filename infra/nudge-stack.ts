@@ -164,11 +164,17 @@ export class NudgeStack extends Stack {
           timeout: Duration.seconds(30),
           environment: {
             ...common,
+            TABLE_NAME: table.tableName,
             TEMPLATES_DIR: 'templates',
+            CONFIG_DIR: 'config',
             SENDER_ADDRESS: props.senderAddress,
             SES_CONFIGURATION_SET: configurationSet.configurationSetName,
+            EVENT_BUS_ARN: bus.eventBusArn,
+            SCHEDULE_GROUP: scheduleGroupName,
+            SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
+            TIMER_DLQ_ARN: timerDeadLetters.queueArn,
           },
-          assetFolders: ['templates'],
+          assetFolders: ['templates', 'config'],
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -208,26 +214,30 @@ export class NudgeStack extends Stack {
       }),
     );
 
-    // The rules service sets and deletes one-time timers in Nudge's schedule group only.
-    consumers.rules.fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
-        resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroupName}/*` })],
-      }),
-    );
-    consumers.rules.fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [schedulerRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      }),
-    );
-
-    // On the policy itself: the check reports the policy resource, not the role.
-    Validations.of(consumers.rules.fn.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/nudge/*]',
-      reason: 'Timer names are derived at run time from the rule, person and instance; the wildcard is limited to Nudge’s own schedule group.',
-    });
+    // Rules (timers) and dispatch (messages deferred past quiet hours) set and delete one-time
+    // schedules in Nudge's schedule group only, and may pass only the Scheduler role.
+    table.grantReadWriteData(consumers.dispatch.fn.role);
+    for (const service of ['rules', 'dispatch'] as const) {
+      const role = consumers[service].fn.role;
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+          resources: [this.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${scheduleGroupName}/*` })],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
+      // On the policy itself: the check reports the policy resource, not the role.
+      Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/nudge/*]',
+        reason: 'Schedule names are derived at run time from the rule, person and instance or message; the wildcard is limited to Nudge’s own schedule group.',
+      });
+    }
 
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
     const rules = loadRules(join(projectRoot, 'rules')).map(({ rule }) => rule);

@@ -25,6 +25,8 @@ export interface LocalRuntimeOptions {
   /** Keep DynamoDB's data on disk (npm start) or in memory (tests). */
   readonly persist: boolean;
   readonly projectDir: string;
+  /** Where dispatch.json and profiles.json are read from; default: the project's config/. */
+  readonly configDir?: string;
   readonly log: (line: string) => void;
   /** Puts something between the services and DynamoDB Local (the benchmark counts capacity units there). */
   readonly dynamoDbFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
@@ -188,7 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       TABLE_NAME: localTableName,
       WEBHOOK_SECRETS_ID: webhookSecretsId,
       RULES_DIR: join(options.projectDir, 'rules'),
-      CONFIG_DIR: join(options.projectDir, 'config'),
+      CONFIG_DIR: options.configDir ?? join(options.projectDir, 'config'),
       TEMPLATES_DIR: join(options.projectDir, 'templates'),
       SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -35,6 +35,10 @@ export const keys = {
   delivery: (deliveryId: string): ItemKey => ({ pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
   /** What one rule last did for one person: for cooldown and re-entry. */
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
+  /** The send-once ledger: what became of one message id (sending, sent, suppressed, deferred, failed). */
+  messageLedger: (messageId: string): ItemKey => ({ pk: `MESSAGE#${messageId}`, sk: 'LEDGER' }),
+  /** A marketing message that went to the person, by time: the frequency caps count these. */
+  sentMessage: (profileId: string, sentAt: string, messageId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `SENT#${sentAt}#${messageId}` }),
   /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
 } as const;
@@ -53,6 +57,15 @@ export const deliveryLeaseSeconds = 30;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;
+
+/** How long the send ledger remembers a message id: longer than any retry or redelivery. */
+export const ledgerRetentionSeconds = 30 * 24 * 3600;
+
+/** How long a sent message counts for the caps (the longest cap is a week). */
+export const sentRetentionSeconds = 8 * 24 * 3600;
+
+/** How long a dispatcher owns a message it is sending; after that a retry finds it uncertain, not free. */
+export const sendLeaseSeconds = 300;
 
 /** How long trigger state outlives its last change: longer than any window a rule may wait (a year's birthday). */
 export const triggerStateRetentionSeconds = 400 * 24 * 3600;

@@ -1,49 +1,59 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
+import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
+import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
 import { loadConfig } from '../../shared/config.js';
-import { InvalidEventError, parseBusEvent } from '../../shared/events/bus-event.js';
+import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
+import { DispatchStore } from './adapters/dispatch-store.js';
+import { loadDispatchPolicy } from './adapters/policy-file.js';
 import { SesEmailSender } from './adapters/ses-sender.js';
 import { loadTemplates } from './adapters/template-files.js';
-import { decide } from './core/decide.js';
-import { renderEmail } from './core/template.js';
+import { type DispatchPorts, dispatchMessage } from './dispatch-message.js';
 
 const config = loadConfig(
   z.object({
     EVENT_BUS_NAME: z.string().min(1),
+    EVENT_BUS_ARN: z.string().min(1),
+    TABLE_NAME: z.string().min(3),
     TEMPLATES_DIR: z.string().min(1),
+    CONFIG_DIR: z.string().min(1),
     SENDER_ADDRESS: z.string().min(3),
     SES_CONFIGURATION_SET: z.string().min(1).optional(),
+    SCHEDULE_GROUP: z.string().min(1),
+    SCHEDULER_ROLE_ARN: z.string().min(1),
+    TIMER_DLQ_ARN: z.string().min(1),
   }),
 );
 const logger = createLogger('dispatch');
-const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
-const sender = new SesEmailSender(new SESv2Client({}), config.SES_CONFIGURATION_SET);
-const templates = loadTemplates(config.TEMPLATES_DIR);
+const dynamo = new DynamoDBClient({});
+const ports: DispatchPorts = {
+  store: new DispatchStore(dynamo, config.TABLE_NAME),
+  profiles: new DynamoProfileReader(dynamo, config.TABLE_NAME),
+  schedules: new BusSchedules(new SchedulerClient({}), {
+    groupName: config.SCHEDULE_GROUP,
+    eventBusArn: config.EVENT_BUS_ARN,
+    roleArn: config.SCHEDULER_ROLE_ARN,
+    deadLetterQueueArn: config.TIMER_DLQ_ARN,
+  }),
+  sender: new SesEmailSender(new SESv2Client({}), config.SES_CONFIGURATION_SET),
+  publisher: new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME),
+  templates: loadTemplates(config.TEMPLATES_DIR),
+  policy: loadDispatchPolicy(config.CONFIG_DIR),
+  senderAddress: config.SENDER_ADDRESS,
+};
 
 async function onMessageRequested(event: unknown): Promise<void> {
   const { detail: request } = parseBusEvent(event, Events.MessageRequested);
-  const ref = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, channel: request.channel, template: request.template };
-  const decision = decide(request);
-  if (decision.kind === 'suppress') {
-    await publisher.publish(Events.MessageSuppressed, { ...ref, reason: decision.reason, suppressedAt: new Date().toISOString() });
-    return;
-  }
-  const template = templates.get(request.template);
-  if (template === undefined) throw new InvalidEventError(`No template named ${request.template}`);
-  const email = await renderEmail(template, { ...request.context, rule: { id: request.ruleId } });
-  const result = await sender.send({ ...email, from: config.SENDER_ADDRESS, to: decision.to, tags: { messageId: request.messageId, ruleId: request.ruleId } });
-  if (result.ok) {
-    await publisher.publish(Events.MessageSent, { ...ref, providerMessageId: result.providerMessageId, sentAt: new Date().toISOString() });
-  } else {
-    logger.warn('SES refused the email', { messageId: request.messageId, code: result.code });
-    await publisher.publish(Events.MessageFailed, { ...ref, error: { code: result.code, message: result.message }, failedAt: new Date().toISOString() });
-  }
+  const outcome = await dispatchMessage(request, ports, Date.now());
+  logger.info('Message dispatched', { messageId: request.messageId, ruleId: request.ruleId, outcome });
 }
 
 export const handler = middy(onMessageRequested).use(injectLambdaContext(logger));

@@ -5,11 +5,12 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
+import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
+import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
 import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
 import { createLogger } from '../../shared/logger.js';
-import { DynamoProfileSource } from './adapters/profile-source.js';
 import { loadGeofences, loadRules } from './adapters/rule-files.js';
 import { RuleStateStore } from './adapters/rule-state-store.js';
 import { SchedulerTimers } from './adapters/scheduler-timers.js';
@@ -37,13 +38,15 @@ const rules = loadRules(config.RULES_DIR);
 const index = new RuleIndex(rules);
 const engine = new TriggerEngine(rules, {
   states: new DynamoTriggerStateStore(dynamo, config.TABLE_NAME),
-  timers: new SchedulerTimers(new SchedulerClient({}), {
-    groupName: config.SCHEDULE_GROUP,
-    eventBusArn: config.EVENT_BUS_ARN,
-    roleArn: config.SCHEDULER_ROLE_ARN,
-    deadLetterQueueArn: config.TIMER_DLQ_ARN,
-  }),
-  profiles: new DynamoProfileSource(dynamo, config.TABLE_NAME),
+  timers: new SchedulerTimers(
+    new BusSchedules(new SchedulerClient({}), {
+      groupName: config.SCHEDULE_GROUP,
+      eventBusArn: config.EVENT_BUS_ARN,
+      roleArn: config.SCHEDULER_ROLE_ARN,
+      deadLetterQueueArn: config.TIMER_DLQ_ARN,
+    }),
+  ),
+  profiles: new DynamoProfileReader(dynamo, config.TABLE_NAME),
   geofences: loadGeofences(config.RULES_DIR),
 });
 

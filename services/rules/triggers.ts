@@ -5,7 +5,7 @@ import type { Profile } from '../../shared/events/profile.js';
 import type { ProfileUpdated } from '../../shared/events/profile-updated.js';
 import type { TimerFired } from '../../shared/events/timer-fired.js';
 import { nextOpening, nextYearly } from './core/calendar.js';
-import { messageIdFor } from './core/evaluate.js';
+import { requestFor } from './core/evaluate.js';
 import { applyReport, type Geofence } from './core/geofence.js';
 import type { CompiledRule, CompiledSequence } from './core/rule.js';
 import { instancesOf, planSequence, type SeenEvent, withEvent } from './core/sequence.js';
@@ -281,15 +281,7 @@ export class TriggerEngine {
     }
     const decided = withDecided(state, [instanceId]);
     if (!isActive(rule, now) || (rule.conditions !== undefined && !matches(rule.conditions, profile))) return { state: decided, candidates: [] };
-    const request: MessageRequested = {
-      messageId: messageIdFor(rule.rule.id, profile.profileId, `${stateKey}|${instanceId}`),
-      ruleId: rule.rule.id,
-      profileId: profile.profileId,
-      channel: rule.rule.channel,
-      template: rule.rule.template,
-      requestedAt: new Date(now).toISOString(),
-      context: { profile, event },
-    };
+    const request = requestFor(rule, profile, `${stateKey}|${instanceId}`, event, new Date(now));
     return { state: decided, candidates: [{ rule, request }] };
   }
 
@@ -371,18 +363,7 @@ export class TriggerEngine {
     const candidates: Candidate[] = [];
     for await (const profile of this.ports.profiles.all()) {
       if (rule.conditions !== undefined && !matches(rule.conditions, profile)) continue;
-      candidates.push({
-        rule,
-        request: {
-          messageId: messageIdFor(rule.rule.id, profile.profileId, `schedule|${scheduledTime}`),
-          ruleId: rule.rule.id,
-          profileId: profile.profileId,
-          channel: rule.rule.channel,
-          template: rule.rule.template,
-          requestedAt: new Date(now).toISOString(),
-          context: { profile, event: { scheduledAt: new Date(now).toISOString() } },
-        },
-      });
+      candidates.push({ rule, request: requestFor(rule, profile, `schedule|${scheduledTime}`, { scheduledAt: new Date(now).toISOString() }, new Date(now)) });
     }
     return candidates;
   }

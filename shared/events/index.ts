@@ -5,6 +5,7 @@ import * as ConsentChanged from './consent-changed.js';
 import * as CustomEvent from './custom-event.js';
 import * as CustomerUpserted from './customer-upserted.js';
 import * as LocationReported from './location-reported.js';
+import * as MessageDeferred from './message-deferred.js';
 import * as MessageFailed from './message-failed.js';
 import * as MessageRequested from './message-requested.js';
 import * as MessageSent from './message-sent.js';
@@ -36,6 +37,7 @@ export {
   CustomEvent,
   CustomerUpserted,
   LocationReported,
+  MessageDeferred,
   MessageFailed,
   MessageRequested,
   MessageSent,
@@ -95,6 +97,7 @@ export const catalogue: readonly Contract[] = [
   MessageRequested,
   MessageSent,
   MessageSuppressed,
+  MessageDeferred,
   MessageFailed,
 ];
 

@@ -8,6 +8,10 @@ export const detailType = 'message.requested';
 
 export const schema = MessageRef.extend({
   requestedAt: UtcInstant,
+  /** Transactional messages (an order's thank-you) skip consent, caps, quiet hours and holdouts; never suppression. */
+  purpose: z.enum(['marketing', 'transactional']).default('marketing'),
+  /** Per cent of people the rule keeps out of its messages, to measure what the messages earn. */
+  holdoutPercent: z.number().min(0).max(100).default(0),
   /** What the template may use: the profile as of the trigger, and the triggering event's detail. */
   context: z.object({
     profile: Profile,

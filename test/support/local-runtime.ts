@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
@@ -25,6 +25,14 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const restartable = options.restartable;
   const dataDir = restartable?.dataDir ?? mkdtempSync(join(tmpdir(), 'nudge-test-'));
+  // The project's policy, without quiet hours: tests run at any hour, and their clocks are fast.
+  // The gate's quiet hours are tested on their own (test/unit/dispatch-gate.test.ts).
+  const configDir = join(dataDir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  cpSync(join(projectDir, 'config'), configDir, { recursive: true });
+  const policy = JSON.parse(readFileSync(join(configDir, 'dispatch.json'), 'utf8')) as Record<string, unknown>;
+  delete policy.quietHours;
+  writeFileSync(join(configDir, 'dispatch.json'), JSON.stringify(policy));
   const runtime = await startLocalRuntime({
     httpPort: restartable?.ports.http ?? 0,
     inboxPort: restartable?.ports.inbox ?? 0,
@@ -33,6 +41,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     dataDir,
     persist: restartable !== undefined,
     projectDir,
+    configDir,
     log: () => undefined,
   });
   return {

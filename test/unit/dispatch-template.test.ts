@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decide } from '../../services/dispatch/core/decide.js';
 import { parseTemplate, renderEmail, TemplateError } from '../../services/dispatch/core/template.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
 import { projectDir } from '../support/fixtures.js';
 
 const thankYou = parseTemplate('thank-you', readFileSync(join(projectDir, 'templates', 'thank-you.liquid'), 'utf8'));
@@ -54,25 +52,5 @@ describe('template files with problems', () => {
 
   it('reports Liquid syntax errors with the file name', () => {
     expect(() => parseTemplate('broken', '---\nsubject: Hi\n---\n{% if %}')).toThrow(/broken\.liquid/);
-  });
-});
-
-describe('dispatch decision', () => {
-  const request = (email: string | undefined): MessageRequested => ({
-    messageId: 'm1',
-    ruleId: 'r1',
-    profileId: 'p1',
-    channel: 'email',
-    template: 'thank-you',
-    requestedAt: '2026-11-22T12:00:00.000Z',
-    context: { profile: { ...profile, email }, event: {} },
-  });
-
-  it('sends to the profile’s email', () => {
-    expect(decide(request('jon@example.com'))).toEqual({ kind: 'send', to: 'jon@example.com' });
-  });
-
-  it('suppresses with reason no-address when there is no email', () => {
-    expect(decide(request(undefined))).toEqual({ kind: 'suppress', reason: 'no-address' });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { matches } from '../../../shared/event-pattern/index.js';
 import type { MessageRequested } from '../../../shared/events/message-requested.js';
+import type { Profile } from '../../../shared/events/profile.js';
 import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
 import type { CompiledRule } from './rule.js';
 import type { RuleIndex } from './rule-index.js';
@@ -49,16 +50,26 @@ export function firingRules(index: RuleIndex, update: ProfileUpdated, now: Date)
   return index.matching(update.trigger).filter((rule) => isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, update.profile)));
 }
 
-export function messageRequest(rule: CompiledRule, update: ProfileUpdated, now: Date): MessageRequested {
+/**
+ * The message a rule asks for: its id from (rule, person, trigger instance), so asking again for
+ * the same instance is the same message; what dispatch needs of the rule; and the template's context.
+ */
+export function requestFor(rule: CompiledRule, profile: Profile, instance: string, event: Record<string, unknown>, now: Date): MessageRequested {
   return {
-    messageId: messageIdFor(rule.rule.id, update.profileId, update.trigger.detail.eventId),
+    messageId: messageIdFor(rule.rule.id, profile.profileId, instance),
     ruleId: rule.rule.id,
-    profileId: update.profileId,
+    profileId: profile.profileId,
     channel: rule.rule.channel,
     template: rule.rule.template,
+    purpose: rule.rule.purpose,
+    holdoutPercent: rule.rule.holdout,
     requestedAt: now.toISOString(),
-    context: { profile: update.profile, event: update.trigger.detail },
+    context: { profile, event },
   };
+}
+
+export function messageRequest(rule: CompiledRule, update: ProfileUpdated, now: Date): MessageRequested {
+  return requestFor(rule, update.profile, update.trigger.detail.eventId, update.trigger.detail, now);
 }
 
 export interface Decision {

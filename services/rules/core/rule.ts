@@ -191,6 +191,16 @@ export const Rule = z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, 'the name of a file in templates/ without .liquid')
       .meta({ description: 'A file in templates/, without .liquid.' }),
+    purpose: z.enum(['marketing', 'transactional']).default('marketing').meta({
+      description:
+        '"transactional" (an order\'s thank-you, a receipt) goes whatever the person\'s marketing consent, caps and quiet hours; never to a bounced or complained address.',
+    }),
+    holdout: z
+      .number()
+      .min(0)
+      .max(50)
+      .default(0)
+      .meta({ description: "Per cent of people kept out of this rule's messages (the same people every time), to measure what the messages earn." }),
     cooldown: Duration.optional().meta({ description: 'Least time between two messages of this rule to one person.' }),
     reentry: z
       .enum(['always', 'once'])

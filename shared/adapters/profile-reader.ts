@@ -1,14 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { Profile } from '../../../shared/events/profile.js';
-import { keys } from '../../../shared/table.js';
-import type { ProfileSource } from '../triggers.js';
+import { Profile } from '../events/profile.js';
+import { keys } from '../table.js';
 
 /** Most merges a profile id is followed through (a merged profile names its survivor). */
 const maxMergeHops = 10;
 
-/** Profiles as the profiles service stored them, read-only: for timers and recurring rules. */
-export class DynamoProfileSource implements ProfileSource {
+/** Profiles as the profiles service stored them, read-only: for rules (timers, recurring rules) and dispatch (the person as they are now). */
+export class DynamoProfileReader {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(

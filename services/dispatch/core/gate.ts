@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { MessageRequested } from '../../../shared/events/message-requested.js';
+import type { SuppressionReason } from '../../../shared/events/message-suppressed.js';
+import type { Profile } from '../../../shared/events/profile.js';
+import { nextOpening } from '../../rules/core/calendar.js';
+
+const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time such as "21:00"');
+
+/** `config/dispatch.json`: what every marketing message must pass, whatever rule asked for it. */
+export const DispatchPolicy = z
+  .object({
+    consent: z
+      .object({
+        email: z
+          .enum(['subscribed', 'not-unsubscribed'])
+          .meta({ description: '"subscribed": only people who opted in (GDPR); "not-unsubscribed": everyone who has not opted out (CAN-SPAM).' }),
+      })
+      .strict(),
+    caps: z
+      .object({ perDay: z.number().int().positive(), perWeek: z.number().int().positive() })
+      .strict()
+      .meta({ description: 'Most marketing messages one person gets across all rules, per rolling 24 hours and 7 days.' }),
+    quietHours: z
+      .object({ from: LocalTime, to: LocalTime })
+      .strict()
+      .optional()
+      .meta({ description: 'No marketing message between these local times; one due then waits for the end.' }),
+    defaultTimeZone: z.string().default('UTC'),
+  })
+  .strict();
+export type DispatchPolicy = z.infer<typeof DispatchPolicy>;
+
+/** What has gone to the person lately: marketing sends (epoch ms), for the caps. */
+export interface SendHistory {
+  readonly marketingSentAt: readonly number[];
+}
+
+export type GateDecision =
+  | { readonly kind: 'send'; readonly to: string }
+  | { readonly kind: 'defer'; readonly until: number; readonly reason: 'quiet-hours' }
+  | { readonly kind: 'suppress'; readonly reason: SuppressionReason };
+
+const day = 86_400_000;
+
+/** Whether a person is in a rule's holdout group: the same answer for the same rule and person, always. */
+export function inHoldout(ruleId: string, profileId: string, percent: number): boolean {
+  if (percent <= 0) return false;
+  const bucket = createHash('sha256').update(`${ruleId}|${profileId}`).digest().readUInt32BE(0) / 2 ** 32;
+  return bucket * 100 < percent;
+}
+
+/**
+ * The send gate: one pure decision for every message, from the request, the person as they are
+ * now (not as when the rule fired), whether the address is suppressed, what they were sent lately,
+ * the policy and the time. Checks run from the hardest "never" down: address, suppression,
+ * consent, holdout, caps, and last quiet hours, which defer (never drop).
+ */
+export function gate(
+  request: Pick<MessageRequested, 'channel' | 'ruleId' | 'profileId' | 'purpose' | 'holdoutPercent'>,
+  profile: Profile,
+  addressSuppressed: boolean,
+  history: SendHistory,
+  policy: DispatchPolicy,
+  now: number,
+): GateDecision {
+  const to = request.channel === 'email' ? profile.email : undefined;
+  if (to === undefined) return { kind: 'suppress', reason: 'no-address' };
+  if (addressSuppressed) return { kind: 'suppress', reason: 'suppressed' };
+  if (request.purpose === 'transactional') return { kind: 'send', to };
+  const consent = profile.consent?.email?.state;
+  if (consent === 'unsubscribed') return { kind: 'suppress', reason: 'unsubscribed' };
+  if (policy.consent.email === 'subscribed' && consent !== 'subscribed') return { kind: 'suppress', reason: 'no-consent' };
+  if (inHoldout(request.ruleId, request.profileId, request.holdoutPercent)) return { kind: 'suppress', reason: 'holdout' };
+  const lastDay = history.marketingSentAt.filter((at) => now - at < day).length;
+  const lastWeek = history.marketingSentAt.filter((at) => now - at < 7 * day).length;
+  if (lastDay >= policy.caps.perDay || lastWeek >= policy.caps.perWeek) return { kind: 'suppress', reason: 'frequency-cap' };
+  if (policy.quietHours !== undefined) {
+    // Quiet hours are the complement of a send window from their end to their start.
+    const opening = nextOpening({ from: policy.quietHours.to, to: policy.quietHours.from }, profile.timeZone ?? policy.defaultTimeZone, now);
+    if (opening > now) return { kind: 'defer', until: opening, reason: 'quiet-hours' };
+  }
+  return { kind: 'send', to };
+}

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { BusPublisher } from '../../shared/adapters/bus-publisher.js';
+import type { BusSchedules } from '../../shared/adapters/bus-schedule.js';
+import * as Events from '../../shared/events/index.js';
+import type { MessageRequested } from '../../shared/events/message-requested.js';
+import type { Profile } from '../../shared/events/profile.js';
+import { sendLeaseSeconds } from '../../shared/table.js';
+import type { DispatchStore } from './adapters/dispatch-store.js';
+import type { SesEmailSender } from './adapters/ses-sender.js';
+import { type DispatchPolicy, gate } from './core/gate.js';
+import { type EmailTemplate, renderEmail } from './core/template.js';
+
+export interface DispatchPorts {
+  readonly store: DispatchStore;
+  readonly profiles: { get(profileId: string): Promise<Profile | undefined> };
+  readonly schedules: BusSchedules;
+  readonly sender: SesEmailSender;
+  readonly publisher: BusPublisher;
+  readonly templates: ReadonlyMap<string, EmailTemplate>;
+  readonly policy: DispatchPolicy;
+  readonly senderAddress: string;
+}
+
+export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain' | 'duplicate';
+
+/** A send still in another dispatcher's hands: the delivery is retried later. */
+export class SendInProgressError extends Error {}
+
+const week = 7 * 86_400_000;
+
+/**
+ * One message request, from the ledger to SES and back: at most one email per message id under
+ * any retry, redelivery or crash. The ledger is claimed with a condition before SES is called and
+ * completed after; a claim found expired (a crash after the call, or a timeout) is marked
+ * uncertain and reported, never sent again.
+ */
+export async function dispatchMessage(request: MessageRequested, ports: DispatchPorts, now: number): Promise<Outcome> {
+  const ref = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, channel: request.channel, template: request.template };
+  const at = new Date(now).toISOString();
+  const existing = await ports.store.ledger(request.messageId);
+  if (existing !== undefined) {
+    if (existing.state === 'sending') {
+      if (now < existing.leaseUntil) throw new SendInProgressError(`Message ${request.messageId} is being sent by another delivery`);
+      if (await ports.store.record(request.messageId, { state: 'uncertain' }, now, {}, 'sending')) {
+        await ports.publisher.publish(Events.MessageFailed, {
+          ...ref,
+          error: { code: 'OutcomeUnknown', message: 'A send was started and not confirmed; it is not repeated, so the email went once or not at all.' },
+          failedAt: at,
+        });
+        return 'uncertain';
+      }
+      return 'duplicate';
+    }
+    // A deferred message is asked for again when its wait is over; earlier requests are duplicates.
+    if (existing.state !== 'deferred' || now < existing.until - 60_000) return 'duplicate';
+  }
+
+  // The person as they are now: consent or an erasure since the rule fired counts.
+  const profile = await ports.profiles.get(request.profileId);
+  const person = profile ?? { ...request.context.profile, email: undefined };
+  const suppressed = person.email !== undefined && (await ports.store.isSuppressed('email', person.email));
+  const history = request.purpose === 'marketing' ? await ports.store.marketingSentSince(request.profileId, now - week) : [];
+  const decision = gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
+
+  if (decision.kind === 'suppress') {
+    if (await ports.store.record(request.messageId, { state: 'suppressed' }, now, { reason: decision.reason })) {
+      await ports.publisher.publish(Events.MessageSuppressed, { ...ref, reason: decision.reason, suppressedAt: at });
+      return 'suppressed';
+    }
+    return 'duplicate';
+  }
+  if (decision.kind === 'defer') {
+    if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now))) return 'duplicate';
+    const name = `d-${createHash('sha256').update(`${request.messageId}|${decision.until}`).digest('hex').slice(0, 40)}`;
+    await ports.schedules.create(name, decision.until, {
+      source: Events.MessageRequested.source,
+      detailType: Events.MessageRequested.detailType,
+      detail: request,
+    });
+    await ports.publisher.publish(Events.MessageDeferred, { ...ref, deferredAt: at, until: new Date(decision.until).toISOString(), reason: decision.reason });
+    return 'deferred';
+  }
+
+  const template = ports.templates.get(request.template);
+  if (template === undefined) throw new Error(`No template named ${request.template}`);
+  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId } });
+  if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
+  let result: Awaited<ReturnType<SesEmailSender['send']>>;
+  try {
+    result = await ports.sender.send({ ...email, from: ports.senderAddress, to: decision.to, tags: { messageId: request.messageId, ruleId: request.ruleId } });
+  } catch (error) {
+    // SES answered with an error (throttled, 5xx): it did not take the email, so the claim is given
+    // back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.
+    if (typeof error === 'object' && error !== null && '$metadata' in error) await ports.store.release(request.messageId);
+    throw error;
+  }
+  if (!result.ok) {
+    await ports.store.record(request.messageId, { state: 'failed' }, now, { code: result.code }, 'sending');
+    await ports.publisher.publish(Events.MessageFailed, { ...ref, error: { code: result.code, message: result.message }, failedAt: at });
+    return 'failed';
+  }
+  await ports.store.record(request.messageId, { state: 'sent' }, now, { providerMessageId: result.providerMessageId }, 'sending');
+  if (request.purpose === 'marketing') await ports.store.recordSent(request.profileId, request.messageId, now);
+  await ports.publisher.publish(Events.MessageSent, { ...ref, providerMessageId: result.providerMessageId, sentAt: at });
+  return 'sent';
+}

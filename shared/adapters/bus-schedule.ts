@@ -1,0 +1,60 @@
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
+
+/** Where one-time schedules put their event: the bus, the role Scheduler uses for it, and where failed deliveries go. */
+export interface ScheduleTarget {
+  readonly groupName: string;
+  readonly eventBusArn: string;
+  readonly roleArn: string;
+  readonly deadLetterQueueArn: string;
+}
+
+/** Scheduler's `at()` takes a date-time to the second, without a zone (UTC is given separately). */
+export const atExpression = (dueAt: number) => `at(${new Date(Math.ceil(dueAt / 1000) * 1000).toISOString().slice(0, 19)})`;
+
+/**
+ * EventBridge Scheduler one-time schedules that put one event on the bus and delete themselves.
+ * Names are the caller's and deterministic: the same name is the same schedule, so creating it
+ * twice is harmless and cancelling is a delete by name.
+ */
+export class BusSchedules {
+  constructor(
+    private readonly client: SchedulerClient,
+    private readonly target: ScheduleTarget,
+  ) {}
+
+  async create(name: string, dueAt: number, event: { readonly source: string; readonly detailType: string; readonly detail: unknown }): Promise<void> {
+    try {
+      await this.client.send(
+        new CreateScheduleCommand({
+          Name: name,
+          GroupName: this.target.groupName,
+          // Already due (a late report, a retried delivery): as soon as Scheduler can, a minute
+          // ahead, as `at()` is not meant for the past. The event keeps its own due time.
+          ScheduleExpression: atExpression(Math.max(dueAt, Date.now() + 60_000)),
+          ScheduleExpressionTimezone: 'UTC',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          ActionAfterCompletion: 'DELETE',
+          Target: {
+            Arn: this.target.eventBusArn,
+            RoleArn: this.target.roleArn,
+            Input: JSON.stringify(event.detail),
+            EventBridgeParameters: { Source: event.source, DetailType: event.detailType },
+            RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 24 * 3600 },
+            DeadLetterConfig: { Arn: this.target.deadLetterQueueArn },
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.target.groupName }));
+    } catch (error) {
+      // Fired and deleted already, or never made: whoever receives the event re-checks anyway.
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+  }
+}

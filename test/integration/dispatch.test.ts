@@ -1,0 +1,108 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { localRegion, localTableName } from '../../local/runtime.js';
+import * as Events from '../../shared/events/index.js';
+import type { MessageRequested } from '../../shared/events/message-requested.js';
+import type { Profile } from '../../shared/events/profile.js';
+import { addressHash } from '../../shared/suppression.js';
+import { keys } from '../../shared/table.js';
+import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+/** Dispatch on the local runtime: requests put straight on the bus, people written straight into the table. */
+describe('dispatch: the send gate and the send-once ledger', () => {
+  let runtime: TestRuntime;
+  let documents: DynamoDBDocumentClient;
+  let bus: EventBridgeClient;
+  const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+    documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
+    bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
+    await clearInbox(runtime);
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  const person = async (profileId: string, email: string, extra: Partial<Profile> = {}): Promise<Profile> => {
+    const profile: Profile = {
+      profileId,
+      email,
+      firstName: 'Kim',
+      orderCount: 1,
+      revenue: {},
+      firstSeenAt: '2026-01-01T00:00:00.000Z',
+      lastSeenAt: '2026-11-01T00:00:00.000Z',
+      traitsAt: {},
+      ...extra,
+    };
+    await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profileId), profile, version: 1 } }));
+    return profile;
+  };
+  const request = (messageId: string, profile: Profile): MessageRequested => ({
+    messageId,
+    ruleId: 'win-back',
+    profileId: profile.profileId,
+    channel: 'email',
+    template: 'win-back',
+    purpose: 'marketing',
+    holdoutPercent: 0,
+    requestedAt: new Date().toISOString(),
+    context: { profile, event: {} },
+  });
+  const put = async (...requests: MessageRequested[]) => {
+    await bus.send(
+      new PutEventsCommand({
+        Entries: requests.map((detail) => ({
+          EventBusName: 'nudge',
+          Source: Events.MessageRequested.source,
+          DetailType: Events.MessageRequested.detailType,
+          Detail: JSON.stringify(detail),
+        })),
+      }),
+    );
+    await runtime.idle();
+  };
+  const outcomes = (messageId: string) =>
+    runtime
+      .busLog()
+      .filter((event) => event.source === 'nudge.dispatch' && event.detail.messageId === messageId)
+      .map((event) => [event['detail-type'], event.detail.reason]);
+  const mailTo = async (address: string) => (await inbox(runtime)).filter((email) => email.destination.to.some((to) => to.includes(address)));
+
+  it('sends a message once however often it is requested, at once or later', async () => {
+    const kim = await person('p-kim', 'kim@example.com');
+    await put(request('msg-once', kim), request('msg-once', kim), request('msg-once', kim));
+    await put(request('msg-once', kim));
+    expect(await mailTo('kim@')).toHaveLength(1);
+    expect(outcomes('msg-once')).toEqual([['message.sent', undefined]]);
+  });
+
+  it('reads consent when it sends, not when the rule fired: an unsubscribe in between wins', async () => {
+    const snapshot = await person('p-lee', 'lee@example.com');
+    await person('p-lee', 'lee@example.com', { consent: { email: { state: 'unsubscribed', at: '2026-11-20T00:00:00.000Z', source: 'nudge' } } });
+    await put(request('msg-lee', snapshot));
+    expect(await mailTo('lee@')).toHaveLength(0);
+    expect(outcomes('msg-lee')).toEqual([['message.suppressed', 'unsubscribed']]);
+  });
+
+  it('never mails a suppressed address, even a transactional message', async () => {
+    const max = await person('p-max', 'max@example.com');
+    await documents.send(
+      new PutCommand({ TableName: localTableName, Item: { ...keys.suppression('email', addressHash('email', 'max@example.com')), reason: 'bounce' } }),
+    );
+    await put({ ...request('msg-max', max), purpose: 'transactional' });
+    expect(await mailTo('max@')).toHaveLength(0);
+    expect(outcomes('msg-max')).toEqual([['message.suppressed', 'suppressed']]);
+  });
+
+  it('caps marketing messages per person across rules', async () => {
+    const ada = await person('p-ada', 'ada@example.com');
+    for (const id of ['msg-ada-1', 'msg-ada-2', 'msg-ada-3']) await put({ ...request(id, ada), ruleId: id });
+    expect(await mailTo('ada@')).toHaveLength(2);
+    expect(outcomes('msg-ada-3')).toEqual([['message.suppressed', 'frequency-cap']]);
+  });
+});
