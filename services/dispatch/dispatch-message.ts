@@ -75,7 +75,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
     await ports.schedules.create(name, decision.until, {
       source: Events.MessageRequested.source,
       detailType: Events.MessageRequested.detailType,
-      detail: request,
+      detail: { ...request, deferredUntil: new Date(decision.until).toISOString() },
     });
     await ports.publisher.publish(Events.MessageDeferred, { ...ref, deferredAt: at, until: new Date(decision.until).toISOString(), reason: decision.reason });
     return 'deferred';

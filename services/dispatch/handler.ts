@@ -52,7 +52,9 @@ const ports: DispatchPorts = {
 
 async function onMessageRequested(event: unknown): Promise<void> {
   const { detail: request } = parseBusEvent(event, Events.MessageRequested);
-  const outcome = await dispatchMessage(request, ports, Date.now());
+  // A request put back for later is decided as of the time it stands for, however it is delivered.
+  const now = Math.max(Date.now(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
+  const outcome = await dispatchMessage(request, ports, now);
   logger.info('Message dispatched', { messageId: request.messageId, ruleId: request.ruleId, outcome });
 }
 

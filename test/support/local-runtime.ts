@@ -11,6 +11,8 @@ export interface TestRuntime extends LocalRuntime {
 }
 
 export interface TestRuntimeOptions {
+  /** Keep the project's quiet hours (by default tests run without them: they run at any hour). */
+  readonly quietHours?: boolean;
   /** Keep DynamoDB on disk in `dataDir`, and leave the folder when stopped (to start again on it). */
   readonly restartable?: { readonly dataDir: string; readonly ports: { http: number; inbox: number; aws: number; dynamoDb: number } };
 }
@@ -31,7 +33,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   mkdirSync(configDir, { recursive: true });
   cpSync(join(projectDir, 'config'), configDir, { recursive: true });
   const policy = JSON.parse(readFileSync(join(configDir, 'dispatch.json'), 'utf8')) as Record<string, unknown>;
-  delete policy.quietHours;
+  if (!options.quietHours) delete policy.quietHours;
   writeFileSync(join(configDir, 'dispatch.json'), JSON.stringify(policy));
   const runtime = await startLocalRuntime({
     httpPort: restartable?.ports.http ?? 0,
