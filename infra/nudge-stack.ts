@@ -6,6 +6,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,7 +16,7 @@ import type { Construct } from 'constructs';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
 import { deliveryKeyPrefix, tableDefinition } from '../shared/table.js';
-import { busName, type Consumer, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
+import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
 export interface NudgeStackProps extends StackProps {
@@ -175,7 +176,6 @@ export class NudgeStack extends Stack {
             TIMER_DLQ_ARN: timerDeadLetters.queueArn,
           },
           assetFolders: ['templates', 'config'],
-          deadLetterQueue: dlq,
         });
         return { fn, dlq };
       })(),
@@ -254,13 +254,39 @@ export class NudgeStack extends Stack {
       });
       schedule.addResourceDependency(scheduleGroup);
     }
+    // Dispatch reads from a queue: batches, partial batch failures, a few attempts then the
+    // dead-letter queue, and a bounded number of concurrent senders, so SES's rate is kept.
+    const queues = new Map<Consumer, sqs.Queue>();
+    const queueFor = (consumer: Consumer): sqs.Queue => {
+      const existing = queues.get(consumer);
+      if (existing) return existing;
+      const { fn, dlq } = consumers[consumer];
+      const queue = new sqs.Queue(this, `${fn.node.id}Queue`, {
+        // Six times the function's timeout, as Lambda advises, so a batch in flight is not received twice.
+        visibilityTimeout: Duration.seconds(6 * 30),
+        retentionPeriod: Duration.days(4),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: queueDelivery.maxReceiveCount },
+      });
+      fn.function.addEventSource(
+        new SqsEventSource(queue, { batchSize: queueDelivery.batchSize, reportBatchItemFailures: true, maxConcurrency: queueDelivery.maxConcurrency }),
+      );
+      queues.set(consumer, queue);
+      return queue;
+    };
     for (const subscription of subscriptionsFor(rules)) {
       const { fn, dlq } = consumers[subscription.consumer];
+      const delivery = { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(24) };
       new events.Rule(this, subscription.id, {
         eventBus: bus,
         description: subscription.description,
         eventPattern: toCdkPattern(subscription.pattern),
-        targets: [new targets.LambdaFunction(fn.function, { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+        targets: [
+          subscription.delivery === 'queue'
+            ? new targets.SqsQueue(queueFor(subscription.consumer), delivery)
+            : new targets.LambdaFunction(fn.function, delivery),
+        ],
       });
     }
 

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CompiledPattern, compilePattern, matches } from '../shared/event-pattern/index.js';
-import type { Consumer, Subscription } from '../shared/topology.js';
+import { type Consumer, queueDelivery, type Subscription } from '../shared/topology.js';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
 /** The event as EventBridge hands it to a target. */
@@ -105,7 +105,9 @@ export class LocalEventBus {
     appendFileSync(join(this.options.dataDir, 'bus.ndjson'), `${JSON.stringify(envelope)}\n`);
     this.options.log(`bus  ${envelope.source} ${envelope['detail-type']}`);
     for (const route of this.routes) {
-      if (matches(route.pattern, envelope)) this.deliver(route.subscription.consumer, envelope);
+      if (!matches(route.pattern, envelope)) continue;
+      if (route.subscription.delivery === 'queue') this.enqueue(route.subscription.consumer, envelope);
+      else this.deliver(route.subscription.consumer, envelope);
     }
     return { EventId: envelope.id };
   }
@@ -132,6 +134,54 @@ export class LocalEventBus {
       }
     };
     setImmediate(() => void attempt(0));
+  }
+
+  /**
+   * Through a queue, as SQS hands messages to Lambda: a batch of records whose bodies are the
+   * events; records the handler reports in `batchItemFailures` (or all, if it throws) are received
+   * again, up to `maxReceiveCount` times, then go to the queue's dead letters.
+   */
+  private enqueue(consumer: Consumer, envelope: BusEnvelope): void {
+    this.inFlight++;
+    const messageId = randomUUID();
+    const body = JSON.stringify(envelope);
+    const receive = async (count: number): Promise<void> => {
+      const record = {
+        messageId,
+        receiptHandle: `${messageId}#${count}`,
+        body,
+        attributes: { ApproximateReceiveCount: String(count), SentTimestamp: String(Date.parse(envelope.time)), SenderId: 'events.amazonaws.com' },
+        messageAttributes: {},
+        md5OfBody: createHash('md5').update(body).digest('hex'),
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${this.options.region}:000000000000:nudge-${consumer}`,
+        awsRegion: this.options.region,
+      };
+      let failed: string | undefined;
+      try {
+        const result = (await this.options.targets[consumer]({ Records: [record] }, lambdaContext(`nudge-${consumer}`, 30_000, this.options.region))) as
+          | { batchItemFailures?: { itemIdentifier: string }[] }
+          | undefined;
+        if (result?.batchItemFailures?.some((failure) => failure.itemIdentifier === messageId)) failed = 'reported as a batch item failure';
+      } catch (error) {
+        failed = error instanceof Error ? error.message : String(error);
+      }
+      if (failed === undefined) {
+        this.settle();
+        return;
+      }
+      if (count < queueDelivery.maxReceiveCount) {
+        setTimeout(() => void receive(count + 1), retryDelaysMillis[count - 1] ?? 1000);
+        return;
+      }
+      appendFileSync(
+        join(this.options.dataDir, 'dlq', `${consumer}.ndjson`),
+        `${JSON.stringify({ failedAt: new Date().toISOString(), error: failed, event: envelope })}\n`,
+      );
+      this.options.log(`dlq  ${consumer} could not process ${envelope['detail-type']} ${envelope.id} after ${count} receives: ${failed}`);
+      this.settle();
+    };
+    setImmediate(() => void receive(1));
   }
 
   private settle(): void {

@@ -14,7 +14,16 @@ export interface Subscription {
   readonly consumer: Consumer;
   readonly description: string;
   readonly pattern: Record<string, unknown>;
+  /**
+   * How events reach the consumer: `invoke` (EventBridge invokes the function asynchronously) or
+   * `queue` (through an SQS queue, in batches, so the function's pace is bounded: dispatch, for
+   * SES's send rate).
+   */
+  readonly delivery: 'invoke' | 'queue';
 }
+
+/** The SQS queue in front of a `queue` consumer: batches, attempts before its dead-letter queue. */
+export const queueDelivery = { batchSize: 10, maxReceiveCount: 3, maxConcurrency: 5 } as const;
 
 type Pattern = Record<string, unknown>;
 
@@ -118,12 +127,14 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       description: 'Canonical customer events from intake update the profile (thin ones wait for enrichment)',
       // A thin event (BigCommerce ids only) names no person yet; its enriched copy does.
       pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: [{ exists: false }] } },
+      delivery: 'invoke' as const,
     },
     ...ruleFeedPatterns(rules).map((pattern, index) => ({
       id: index === 0 ? 'ProfileUpdatesToRules' : `ProfileUpdatesToRules${index + 1}`,
       consumer: 'rules' as const,
       description: 'Profile updates that some rule wants, with the profile after the event, are evaluated against the rules',
       pattern,
+      delivery: 'invoke' as const,
     })),
     // Only rules that wait need timers: every kind but a plain event rule, and any rule with a send window.
     ...(rules.some((rule) => rule.enabled && (rule.trigger.type !== 'event' || rule.sendWindow !== undefined))
@@ -133,14 +144,16 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
             consumer: 'rules' as const,
             description: 'Due timers (sequence deadlines, delays, dwell, dates, send windows, recurring schedules) are decided by the rules service',
             pattern: on(Events.TimerFired),
+            delivery: 'invoke' as const,
           },
         ]
       : []),
     {
       id: 'MessageRequestsToDispatch',
       consumer: 'dispatch',
-      description: 'Requested messages are rendered and sent',
+      description: 'Requested messages go through the send gate and are sent once, from a queue that paces them',
       pattern: on(Events.MessageRequested),
+      delivery: 'queue' as const,
     },
   ];
 }

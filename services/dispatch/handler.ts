@@ -50,7 +50,11 @@ const ports: DispatchPorts = {
   senderAddress: config.SENDER_ADDRESS,
 };
 
-async function onMessageRequested(event: unknown): Promise<void> {
+interface SqsBatch {
+  readonly Records: readonly { readonly messageId: string; readonly body: string }[];
+}
+
+async function onRequest(event: unknown): Promise<void> {
   const { detail: request } = parseBusEvent(event, Events.MessageRequested);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
   const now = Math.max(Date.now(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
@@ -58,4 +62,22 @@ async function onMessageRequested(event: unknown): Promise<void> {
   logger.info('Message dispatched', { messageId: request.messageId, ruleId: request.ruleId, outcome });
 }
 
-export const handler = middy(onMessageRequested).use(injectLambdaContext(logger));
+/**
+ * A batch from the dispatch queue: each record is one bus event. Records that fail are reported
+ * back (partial batch failure), so only they are received again and, after the queue's last
+ * attempt, land in its dead-letter queue; the others are done.
+ */
+async function onBatch(batch: SqsBatch): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const batchItemFailures: { itemIdentifier: string }[] = [];
+  for (const record of batch.Records) {
+    try {
+      await onRequest(JSON.parse(record.body));
+    } catch (error) {
+      logger.warn('Message not dispatched; it will be received again', { sqsMessageId: record.messageId, error: (error as Error).message });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+export const handler = middy(onBatch).use(injectLambdaContext(logger));

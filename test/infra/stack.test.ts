@@ -8,7 +8,7 @@ import { projectProblems } from '../../cli/validate-project.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
 import { loadRules } from '../../services/rules/adapters/rule-files.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '../../shared/events/index.js';
-import { busName, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../../shared/topology.js';
+import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../../shared/topology.js';
 import { projectDir } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.
@@ -69,6 +69,30 @@ describe('AWS stack', () => {
     );
   });
 
+  it('feeds dispatch from an SQS queue: batches, partial batch failures, bounded concurrency, a dead-letter queue after a few attempts', () => {
+    const queues = Object.entries(resources('AWS::SQS::Queue'));
+    const [queueId, queue] = queues.find(([, candidate]) => candidate.Properties.RedrivePolicy !== undefined) as [
+      string,
+      { Properties: Record<string, unknown> },
+    ];
+    expect(queue.Properties).toMatchObject({
+      VisibilityTimeout: 180,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: expect.anything(), maxReceiveCount: queueDelivery.maxReceiveCount },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionIdFor('dispatch') },
+      BatchSize: queueDelivery.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: queueDelivery.maxConcurrency },
+    });
+    const toDispatch = Object.values(resources('AWS::Events::Rule')).find((rule) => JSON.stringify(rule.Properties.EventPattern).includes('message.requested'));
+    expect(toDispatch?.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] }, DeadLetterConfig: { Arn: expect.anything() } }),
+    ]);
+  });
+
   it('runs timers on EventBridge Scheduler: a group, a role scoped to the bus and the dead letters, and one schedule per recurring rule in its time zone', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: scheduleGroupName });
     const recurring = recurringSchedules(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule));
@@ -111,9 +135,11 @@ describe('AWS stack', () => {
     for (const rule of Object.values(resources('AWS::Events::Rule'))) {
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: expect.anything() }, RetryPolicy: expect.anything() })]);
     }
-    for (const service of ['profiles', 'rules', 'dispatch']) {
+    for (const service of ['profiles', 'rules']) {
       expect(resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
     }
+    // Dispatch is not invoked asynchronously: its queue has the dead-letter queue (below).
+    expect(resources('AWS::Lambda::Function')[functionIdFor('dispatch')]?.Properties.DeadLetterConfig).toBeUndefined();
     // Profiles, rules and dispatch deliveries, and timers Scheduler could not deliver.
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 4);
   });

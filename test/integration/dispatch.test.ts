@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -104,5 +106,18 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     for (const id of ['msg-ada-1', 'msg-ada-2', 'msg-ada-3']) await put({ ...request(id, ada), ruleId: id });
     expect(await mailTo('ada@')).toHaveLength(2);
     expect(outcomes('msg-ada-3')).toEqual([['message.suppressed', 'frequency-cap']]);
+  });
+
+  it('receives a request that keeps failing three times from the queue, then keeps it in the dead letters', async () => {
+    const eve = await person('p-eve', 'eve@example.com');
+    await put({ ...request('msg-eve', eve), template: 'no-such-template' });
+    const dead = readFileSync(join(runtime.dataDir, 'dlq', 'dispatch.ndjson'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('msg-eve'))
+      .map((line) => JSON.parse(line) as { error: string });
+    expect(dead).toEqual([
+      { failedAt: expect.any(String), error: 'reported as a batch item failure', event: expect.objectContaining({ 'detail-type': 'message.requested' }) },
+    ]);
+    expect(await mailTo('eve@')).toHaveLength(0);
   });
 });
