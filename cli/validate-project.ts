@@ -137,10 +137,19 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
           ? types.length > 0 && !types.some((type) => schemaHas(detailSchemas.get(type), rest))
           : root === 'rule'
             ? rest.length > 0 && !ruleVariables.has(String(rest[0]))
-            : true;
+            : // Dispatch supplies the unsubscribe link to every marketing email.
+              !(root === 'unsubscribeUrl' && rest.length === 0 && rule.rule.purpose === 'marketing');
     if (missing) {
       const supplier =
-        root === 'event' ? types.join(', ') : root === 'profile' ? 'the profile' : root === 'rule' ? 'the rule' : 'Nudge (use profile, event or rule)';
+        root === 'event'
+          ? types.join(', ')
+          : root === 'profile'
+            ? 'the profile'
+            : root === 'rule'
+              ? 'the rule'
+              : root === 'unsubscribeUrl'
+                ? 'a transactional rule'
+                : 'Nudge (use profile, event, rule or unsubscribeUrl)';
       problems.push({ file, path: 'template', message: `templates/${rule.rule.template}.liquid uses {{ ${name} }}, which ${supplier} cannot supply` });
     }
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +50,7 @@ export interface LocalRuntime {
 export const localRegion = 'us-east-1';
 export const localTableName = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
+export const unsubscribeKeyId = 'nudge/unsubscribe-key';
 /** Development signing secret for every Shopify shop; replace it in .local/webhook-secrets.json. */
 export const localShopifySecret = 'nudge-local-shopify-secret';
 
@@ -94,6 +96,13 @@ async function close(server: Server): Promise<void> {
  * Creates the local secrets file with development defaults the first time, and adds the defaults
  * of sources it does not mention yet (a file from an older Nudge); what a user set is kept.
  */
+/** The key that signs unsubscribe links, made once per machine: links keep working across restarts. */
+function ensureUnsubscribeKey(dataDir: string): string {
+  const file = join(dataDir, 'unsubscribe-key.txt');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'));
+  return file;
+}
+
 function ensureLocalSecrets(dataDir: string): string {
   const file = join(dataDir, 'webhook-secrets.json');
   const current = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
@@ -168,11 +177,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           .map((schedule) => schedule.name),
       ]),
     );
-    const awsEndpoint = createAwsEndpoint(bus, { [webhookSecretsId]: ensureLocalSecrets(dataDir) }, localRegion, scheduler);
+    const awsEndpoint = createAwsEndpoint(
+      bus,
+      { [webhookSecretsId]: ensureLocalSecrets(dataDir), [unsubscribeKeyId]: ensureUnsubscribeKey(dataDir) },
+      localRegion,
+      scheduler,
+    );
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
 
+    // The intake endpoints' port is fixed before the services load: unsubscribe links point at it.
+    const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
     Object.assign(process.env, {
       AWS_REGION: localRegion,
       AWS_ACCESS_KEY_ID: 'local',
@@ -189,6 +205,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       TIMER_DLQ_ARN: `arn:aws:sqs:${localRegion}:000000000000:nudge-local-timers-dlq`,
       TABLE_NAME: localTableName,
       WEBHOOK_SECRETS_ID: webhookSecretsId,
+      UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
+      PUBLIC_URL: `http://localhost:${httpPort}`,
       RULES_DIR: join(options.projectDir, 'rules'),
       CONFIG_DIR: options.configDir ?? join(options.projectDir, 'config'),
       TEMPLATES_DIR: join(options.projectDir, 'templates'),
@@ -205,7 +223,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     targets.dispatch = dispatch.handler as LambdaHandler;
 
     const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion);
-    const httpPort = await listen(gateway, options.httpPort);
+    await listen(gateway, httpPort);
     started.push(() => close(gateway));
 
     scheduler.start();

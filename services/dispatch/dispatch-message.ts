@@ -5,6 +5,7 @@ import * as Events from '../../shared/events/index.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { sendLeaseSeconds } from '../../shared/table.js';
+import { unsubscribeUrl } from '../../shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
 import type { SesEmailSender } from './adapters/ses-sender.js';
 import { type DispatchPolicy, gate } from './core/gate.js';
@@ -19,6 +20,9 @@ export interface DispatchPorts {
   readonly templates: ReadonlyMap<string, EmailTemplate>;
   readonly policy: DispatchPolicy;
   readonly senderAddress: string;
+  /** Where unsubscribe links point, and the key that signs them. */
+  readonly publicUrl: string;
+  readonly unsubscribeKey: () => Promise<string>;
 }
 
 export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain' | 'duplicate';
@@ -83,11 +87,21 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
 
   const template = ports.templates.get(request.template);
   if (template === undefined) throw new Error(`No template named ${request.template}`);
-  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId } });
+  // Marketing email carries an unsubscribe link that never expires and the one-click headers (RFC 8058).
+  const link =
+    request.purpose === 'marketing' ? unsubscribeUrl(ports.publicUrl, await ports.unsubscribeKey(), { email: decision.to, channel: 'email' }) : undefined;
+  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId }, unsubscribeUrl: link });
+  const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
   if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
   let result: Awaited<ReturnType<SesEmailSender['send']>>;
   try {
-    result = await ports.sender.send({ ...email, from: ports.senderAddress, to: decision.to, tags: { messageId: request.messageId, ruleId: request.ruleId } });
+    result = await ports.sender.send({
+      ...email,
+      from: ports.senderAddress,
+      to: decision.to,
+      tags: { messageId: request.messageId, ruleId: request.ruleId },
+      headers,
+    });
   } catch (error) {
     // SES answered with an error (throttled, 5xx): it did not take the email, so the claim is given
     // back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.

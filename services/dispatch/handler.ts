@@ -2,12 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
 import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
+import { SecretText } from '../../shared/adapters/secret-text.js';
 import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
@@ -30,8 +32,11 @@ const config = loadConfig(
     SCHEDULE_GROUP: z.string().min(1),
     SCHEDULER_ROLE_ARN: z.string().min(1),
     TIMER_DLQ_ARN: z.string().min(1),
+    PUBLIC_URL: z.string().url(),
+    UNSUBSCRIBE_KEY_ID: z.string().min(1),
   }),
 );
+const unsubscribeKey = new SecretText(new SecretsManagerClient({}), config.UNSUBSCRIBE_KEY_ID);
 const logger = createLogger('dispatch');
 const dynamo = new DynamoDBClient({});
 const ports: DispatchPorts = {
@@ -48,6 +53,8 @@ const ports: DispatchPorts = {
   templates: loadTemplates(config.TEMPLATES_DIR),
   policy: loadDispatchPolicy(config.CONFIG_DIR),
   senderAddress: config.SENDER_ADDRESS,
+  publicUrl: config.PUBLIC_URL,
+  unsubscribeKey: () => unsubscribeKey.current(Date.now()),
 };
 
 interface SqsBatch {

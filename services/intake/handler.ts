@@ -6,26 +6,57 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
+import { SecretText } from '../../shared/adapters/secret-text.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
+import { unsubscribePath } from '../../shared/unsubscribe.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply, type Reply } from './core/request.js';
+import { unsubscribe } from './core/unsubscribe.js';
 import { receiveWebhook } from './core/webhook.js';
 import { PublishFailed, publishOnce } from './receive.js';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3) }));
+const config = loadConfig(
+  z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3), UNSUBSCRIBE_KEY_ID: z.string().min(1) }),
+);
 const logger = createLogger('intake');
 const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
-const secrets = new WebhookSecretStore(new SecretsManagerClient({}), config.WEBHOOK_SECRETS_ID);
+const secretsManager = new SecretsManagerClient({});
+const secrets = new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID);
+const unsubscribeKey = new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID);
 const ledger = new DeliveryLedger(new DynamoDBClient({}), config.TABLE_NAME);
 
 function toResponse(reply: Reply): APIGatewayProxyStructuredResultV2 {
   return { statusCode: reply.status, headers: { 'content-type': 'application/json', ...reply.headers }, body: JSON.stringify(reply.body) };
 }
 
+/** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
+async function receiveUnsubscribe(event: APIGatewayProxyEventV2, now: Date): Promise<APIGatewayProxyStructuredResultV2> {
+  const token = new URLSearchParams(event.rawQueryString ?? '').get('token') ?? undefined;
+  const outcome = unsubscribe(token, await unsubscribeKey.current(now.getTime()), now);
+  const html = (status: number, body: string) => ({
+    statusCode: status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body,
+  });
+  if (outcome.status !== 200) {
+    logger.warn('Unsubscribe link refused');
+    return html(outcome.status, outcome.html);
+  }
+  try {
+    const reply = await publishOnce(outcome.decision, ledger, publisher, () => new Date());
+    if (reply.status >= 400) throw new Error(`Unsubscribe not recorded: ${JSON.stringify(reply.body)}`);
+  } catch (error) {
+    logger.error('Could not record an unsubscribe', { error: error as Error });
+    return html(503, '<!doctype html><title>Please try again</title><p>We could not record that just now. Please try the link again in a minute.</p>');
+  }
+  return html(200, outcome.html);
+}
+
 async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const now = new Date();
+  if (event.rawPath === unsubscribePath) return receiveUnsubscribe(event, now);
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const request = { method: event.requestContext.http.method, path: event.rawPath, headers, body };

@@ -35,7 +35,8 @@ export type Identity = z.infer<typeof Identity>;
 
 /** Where a canonical event came from: the platform and the shop on it. */
 export const Origin = z.object({
-  platform: z.enum(['shopify', 'woocommerce', 'bigcommerce', 'stripe', 'segment', 'app']),
+  /** `nudge`: an event Nudge itself saw, such as a one-click unsubscribe. */
+  platform: z.enum(['shopify', 'woocommerce', 'bigcommerce', 'stripe', 'segment', 'app', 'nudge']),
   shop: z.string().min(1),
   topic: z.string().min(1),
 });

@@ -56,6 +56,7 @@ describe('intake when the bus refuses the event', () => {
       TABLE_NAME: 'intake-test',
       EVENT_BUS_NAME: 'a-bus-that-does-not-exist',
       WEBHOOK_SECRETS_ID: 'test/secrets',
+      UNSUBSCRIBE_KEY_ID: 'test/unsubscribe-key',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
   });

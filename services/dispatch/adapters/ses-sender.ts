@@ -5,6 +5,8 @@ export interface OutgoingEmail extends RenderedEmail {
   readonly from: string;
   readonly to: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Extra headers, such as List-Unsubscribe. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type SendResult = { readonly ok: true; readonly providerMessageId: string } | { readonly ok: false; readonly code: string; readonly message: string };
@@ -30,6 +32,7 @@ export class SesEmailSender {
             Simple: {
               Subject: { Data: email.subject, Charset: 'UTF-8' },
               Body: { Html: { Data: email.html, Charset: 'UTF-8' }, Text: { Data: email.text, Charset: 'UTF-8' } },
+              Headers: Object.entries(email.headers ?? {}).map(([Name, Value]) => ({ Name, Value })),
             },
           },
         }),
