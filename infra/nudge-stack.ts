@@ -191,7 +191,32 @@ export class NudgeStack extends Stack {
         });
         return { fn, dlq };
       })(),
+      feedback: (() => {
+        const dlq = deadLetterQueue('Feedback');
+        const fn = new ServiceFunction(this, 'Feedback', {
+          service: 'dispatch',
+          entry: 'feedback.ts',
+          description: 'Turns SES events into suppression (hard bounces, complaints) and message.* events',
+          timeout: Duration.seconds(30),
+          environment: { ...common, TABLE_NAME: table.tableName },
+          deadLetterQueue: dlq,
+        });
+        return { fn, dlq };
+      })(),
     };
+    table.grantReadWriteData(consumers.feedback.fn.role);
+    // SES publishes the configuration set's events to the account's default bus, where a rule picks them up.
+    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    configurationSet.addEventDestination('ToEventBridge', {
+      destination: ses.EventDestination.eventBus(defaultBus),
+      events: [
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.OPEN,
+        ses.EmailSendingEvent.CLICK,
+      ],
+    });
 
     bus.grantPutEventsTo(intake.role);
     // Intake keeps only its delivery records in the table, and may touch nothing else there.
@@ -293,7 +318,7 @@ export class NudgeStack extends Stack {
       const { fn, dlq } = consumers[subscription.consumer];
       const delivery = { deadLetterQueue: dlq, retryAttempts: 8, maxEventAge: Duration.hours(24) };
       new events.Rule(this, subscription.id, {
-        eventBus: bus,
+        eventBus: subscription.bus === 'default' ? defaultBus : bus,
         description: subscription.description,
         eventPattern: toCdkPattern(subscription.pattern),
         targets: [

@@ -105,7 +105,8 @@ export class LocalEventBus {
     appendFileSync(join(this.options.dataDir, 'bus.ndjson'), `${JSON.stringify(envelope)}\n`);
     this.options.log(`bus  ${envelope.source} ${envelope['detail-type']}`);
     for (const route of this.routes) {
-      if (!matches(route.pattern, envelope)) continue;
+      // Only AWS services put events on the default bus; locally there is none to route from.
+      if (route.subscription.bus !== undefined || !matches(route.pattern, envelope)) continue;
       if (route.subscription.delivery === 'queue') this.enqueue(route.subscription.consumer, envelope);
       else this.deliver(route.subscription.consumer, envelope);
     }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
-import { busName, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
+import { busName, type Consumer, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus } from './event-bus.js';
@@ -143,10 +143,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const inboxPort = (sesServer.address() as AddressInfo).port;
 
     // The handlers are bound below, once their environment is set; the bus and endpoint exist first.
-    const targets: Record<'profiles' | 'rules' | 'dispatch', LambdaHandler> = {
+    const targets: Record<Consumer, LambdaHandler> = {
       profiles: () => Promise.reject(new Error('not loaded')),
       rules: () => Promise.reject(new Error('not loaded')),
       dispatch: () => Promise.reject(new Error('not loaded')),
+      feedback: () => Promise.reject(new Error('not loaded')),
     };
     const ruleFiles = loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule);
     const subscriptions = subscriptionsFor(ruleFiles);
@@ -218,9 +219,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const profiles = await import('../services/profiles/handler.js');
     const rules = await import('../services/rules/handler.js');
     const dispatch = await import('../services/dispatch/handler.js');
+    const feedback = await import('../services/dispatch/feedback.js');
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;
     targets.dispatch = dispatch.handler as LambdaHandler;
+    targets.feedback = feedback.handler as LambdaHandler;
 
     const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion);
     await listen(gateway, httpPort);

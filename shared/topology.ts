@@ -6,7 +6,7 @@ import * as Events from './events/index.js';
  */
 export const busName = 'nudge';
 
-export type Consumer = 'profiles' | 'rules' | 'dispatch';
+export type Consumer = 'profiles' | 'rules' | 'dispatch' | 'feedback';
 
 export interface Subscription {
   /** Stable id: the CDK construct id of the bus rule. */
@@ -20,6 +20,8 @@ export interface Subscription {
    * SES's send rate).
    */
   readonly delivery: 'invoke' | 'queue';
+  /** The account's default bus, where AWS services (SES) put their events; otherwise the Nudge bus. */
+  readonly bus?: 'default';
 }
 
 /** The SQS queue in front of a `queue` consumer: batches, attempts before its dead-letter queue. */
@@ -154,6 +156,15 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       description: 'Requested messages go through the send gate and are sent once, from a queue that paces them',
       pattern: on(Events.MessageRequested),
       delivery: 'queue' as const,
+    },
+    {
+      id: 'SesEventsToFeedback',
+      consumer: 'feedback',
+      description: 'SES events of sent email: hard bounces and complaints suppress the address; all become message.* events',
+      // SES publishes to the default bus only. Matched on the record's own event type.
+      pattern: { source: ['aws.ses'], detail: { eventType: ['Bounce', 'Complaint', 'Delivery', 'Open', 'Click'] } },
+      delivery: 'invoke' as const,
+      bus: 'default' as const,
     },
   ];
 }

@@ -99,7 +99,8 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
       ...email,
       from: ports.senderAddress,
       to: decision.to,
-      tags: { messageId: request.messageId, ruleId: request.ruleId },
+      // SES returns these tags with every event it publishes for the email (delivery, bounce, open, …).
+      tags: { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template },
       headers,
     });
   } catch (error) {

@@ -5,8 +5,13 @@ import * as ConsentChanged from './consent-changed.js';
 import * as CustomEvent from './custom-event.js';
 import * as CustomerUpserted from './customer-upserted.js';
 import * as LocationReported from './location-reported.js';
+import * as MessageBounced from './message-bounced.js';
+import * as MessageClicked from './message-clicked.js';
+import * as MessageComplained from './message-complained.js';
 import * as MessageDeferred from './message-deferred.js';
+import * as MessageDelivered from './message-delivered.js';
 import * as MessageFailed from './message-failed.js';
+import * as MessageOpened from './message-opened.js';
 import * as MessageRequested from './message-requested.js';
 import * as MessageSent from './message-sent.js';
 import * as MessageSuppressed from './message-suppressed.js';
@@ -37,8 +42,13 @@ export {
   CustomEvent,
   CustomerUpserted,
   LocationReported,
+  MessageBounced,
+  MessageClicked,
+  MessageComplained,
   MessageDeferred,
+  MessageDelivered,
   MessageFailed,
+  MessageOpened,
   MessageRequested,
   MessageSent,
   MessageSuppressed,
@@ -99,6 +109,11 @@ export const catalogue: readonly Contract[] = [
   MessageSuppressed,
   MessageDeferred,
   MessageFailed,
+  MessageDelivered,
+  MessageBounced,
+  MessageComplained,
+  MessageOpened,
+  MessageClicked,
 ];
 
 /** Whether a contract covers a detail-type: the same name, or a name of its family. */

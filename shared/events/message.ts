@@ -10,3 +10,11 @@ export const MessageRef = z.object({
   template: z.string().min(1),
 });
 export type MessageRef = z.infer<typeof MessageRef>;
+
+/** What SES told about a sent email, joined back to the message by the tags dispatch sent it with. */
+export const MessageFeedback = MessageRef.extend({
+  /** When SES saw it happen. */
+  at: z.string().min(1),
+  /** SES's id of the email (`message.sent` carries it too). */
+  providerMessageId: z.string().min(1),
+});

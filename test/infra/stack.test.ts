@@ -25,8 +25,8 @@ const functionIdFor = (service: string) => {
 };
 
 describe('AWS stack', () => {
-  it('has the four services and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 5);
+  it('has the four services, SES feedback and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 6);
     expect(functionIdFor('profiles-admin')).toBeDefined();
     template.hasOutput('ProfilesAdminFunction', {});
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -93,6 +93,21 @@ describe('AWS stack', () => {
     ]);
   });
 
+  it('sends SES events of the configuration set to EventBridge, and bounces, complaints and the rest to the feedback function', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({ Enabled: true, EventBridgeDestination: { EventBusArn: Match.anyValue() } }),
+    });
+    const destination = Object.values(resources('AWS::SES::ConfigurationSetEventDestination'))[0]?.Properties.EventDestination as {
+      MatchingEventTypes: string[];
+    };
+    expect(new Set(destination.MatchingEventTypes)).toEqual(new Set(['bounce', 'complaint', 'delivery', 'open', 'click']));
+    const fromSes = Object.values(resources('AWS::Events::Rule')).find((rule) => JSON.stringify(rule.Properties.EventPattern).includes('aws.ses'));
+    expect(fromSes?.Properties.EventBusName).toBe('default');
+    expect(fromSes?.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionIdFor('dispatch-feedback'), 'Arn'] }, DeadLetterConfig: { Arn: expect.anything() } }),
+    ]);
+  });
+
   it('runs timers on EventBridge Scheduler: a group, a role scoped to the bus and the dead letters, and one schedule per recurring rule in its time zone', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: scheduleGroupName });
     const recurring = recurringSchedules(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule));
@@ -140,8 +155,8 @@ describe('AWS stack', () => {
     }
     // Dispatch is not invoked asynchronously: its queue has the dead-letter queue (below).
     expect(resources('AWS::Lambda::Function')[functionIdFor('dispatch')]?.Properties.DeadLetterConfig).toBeUndefined();
-    // Profiles, rules and dispatch deliveries, and timers Scheduler could not deliver.
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 4);
+    // Profiles, rules, dispatch and feedback deliveries, and timers Scheduler could not deliver.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 5);
   });
 
   it('keeps state in one on-demand table with point-in-time recovery, TTL and encryption', () => {

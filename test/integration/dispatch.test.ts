@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
 import * as Events from '../../shared/events/index.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { addressHash } from '../../shared/suppression.js';
 import { keys } from '../../shared/table.js';
+import { fixturesDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** Dispatch on the local runtime: requests put straight on the bus, people written straight into the table. */
@@ -119,5 +121,26 @@ describe('dispatch: the send gate and the send-once ledger', () => {
       { failedAt: expect.any(String), error: 'reported as a batch item failure', event: expect.objectContaining({ 'detail-type': 'message.requested' }) },
     ]);
     expect(await mailTo('eve@')).toHaveLength(0);
+  });
+
+  it('suppresses an address when SES reports a hard bounce for it, and reports message.bounced', async () => {
+    const bounced = await person('p-bob', 'bob@example.com');
+    const event = JSON.parse(readFileSync(join(fixturesDir, 'ses', 'email-bounced.json'), 'utf8')) as {
+      detail: { bounce: { bouncedRecipients: { emailAddress: string }[] }; mail: { tags: Record<string, string[]> } };
+    };
+    event.detail.bounce.bouncedRecipients = [{ emailAddress: 'bob@example.com' }];
+    event.detail.mail.tags.profileId = ['p-bob'];
+    const { handler } = await import('../../services/dispatch/feedback.js');
+    await handler(event, lambdaContext('nudge-feedback', 30_000, localRegion));
+    await runtime.idle();
+    expect(
+      runtime
+        .busLog()
+        .filter((entry) => entry['detail-type'] === 'message.bounced')
+        .map((entry) => entry.detail.profileId),
+    ).toEqual(['p-bob']);
+    await put(request('msg-bob', bounced));
+    expect(await mailTo('bob@')).toHaveLength(0);
+    expect(outcomes('msg-bob')).toEqual([['message.suppressed', 'suppressed']]);
   });
 });

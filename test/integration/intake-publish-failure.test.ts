@@ -28,7 +28,7 @@ describe('intake when the bus refuses the event', () => {
     busName: 'nudge',
     region: 'us-east-1',
     subscriptions: [],
-    targets: { profiles: async () => undefined, rules: async () => undefined, dispatch: async () => undefined },
+    targets: { profiles: async () => undefined, rules: async () => undefined, dispatch: async () => undefined, feedback: async () => undefined },
     dataDir,
     log: () => undefined,
   });

@@ -78,6 +78,6 @@ describe('rule filters pushed down into the bus', () => {
   });
 
   it('does not invoke the rules service at all when no rule is enabled', () => {
-    expect(subscriptionsFor([rules[3] as Rule]).map((subscription) => subscription.consumer)).toEqual(['profiles', 'dispatch']);
+    expect(subscriptionsFor([rules[3] as Rule]).map((subscription) => subscription.consumer)).toEqual(['profiles', 'dispatch', 'feedback']);
   });
 });

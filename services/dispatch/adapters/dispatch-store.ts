@@ -98,6 +98,13 @@ export class DispatchStore {
     return (result.Items ?? []).map((item) => Date.parse(String(item.sk).split('#')[1] ?? ''));
   }
 
+  /** Never mail this address again (a hard bounce, a complaint): kept as a hash, with no expiry. */
+  async suppress(kind: 'email' | 'phone', address: string, reason: string, now: number): Promise<void> {
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...keys.suppression(kind, addressHash(kind, address)), reason, at: new Date(now).toISOString() } }),
+    );
+  }
+
   async isSuppressed(kind: 'email' | 'phone', address: string): Promise<boolean> {
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.suppression(kind, addressHash(kind, address)) }));
     return item !== undefined;

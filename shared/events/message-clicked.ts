@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { MessageFeedback } from './message.js';
+
+export const source = 'nudge.dispatch';
+export const detailType = 'message.clicked';
+
+/** The recipient followed a link in the email. (SES event `Click`.) */
+export const schema = MessageFeedback.extend({
+  link: z.string().optional(),
+});
+export type MessageClicked = z.infer<typeof schema>;
