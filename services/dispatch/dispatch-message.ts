@@ -11,12 +11,13 @@ import type { SesEmailSender } from './adapters/ses-sender.js';
 import { type DispatchPolicy, gate } from './core/gate.js';
 import { type EmailTemplate, renderEmail } from './core/template.js';
 
+/** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
 export interface DispatchPorts {
-  readonly store: DispatchStore;
+  readonly store: Pick<DispatchStore, 'ledger' | 'record' | 'release' | 'recordSent' | 'forgetSent' | 'marketingSentSince' | 'isSuppressed'>;
   readonly profiles: { get(profileId: string): Promise<Profile | undefined> };
-  readonly schedules: BusSchedules;
-  readonly sender: SesEmailSender;
-  readonly publisher: BusPublisher;
+  readonly schedules: Pick<BusSchedules, 'create'>;
+  readonly sender: Pick<SesEmailSender, 'send'>;
+  readonly publisher: Pick<BusPublisher, 'publish'>;
   readonly templates: ReadonlyMap<string, EmailTemplate>;
   readonly policy: DispatchPolicy;
   readonly senderAddress: string;
@@ -93,6 +94,9 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId }, unsubscribeUrl: link });
   const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
   if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
+  // Counted for the caps before SES is called: an email whose confirmation is lost still counts.
+  const marketing = request.purpose === 'marketing';
+  if (marketing) await ports.store.recordSent(request.profileId, request.messageId, now);
   let result: Awaited<ReturnType<SesEmailSender['send']>>;
   try {
     result = await ports.sender.send({
@@ -106,16 +110,19 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   } catch (error) {
     // SES answered with an error (throttled, 5xx): it did not take the email, so the claim is given
     // back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.
-    if (typeof error === 'object' && error !== null && '$metadata' in error) await ports.store.release(request.messageId);
+    if (typeof error === 'object' && error !== null && '$metadata' in error) {
+      await ports.store.release(request.messageId);
+      if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
+    }
     throw error;
   }
   if (!result.ok) {
+    if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
     await ports.store.record(request.messageId, { state: 'failed' }, now, { code: result.code }, 'sending');
     await ports.publisher.publish(Events.MessageFailed, { ...ref, error: { code: result.code, message: result.message }, failedAt: at });
     return 'failed';
   }
   await ports.store.record(request.messageId, { state: 'sent' }, now, { providerMessageId: result.providerMessageId }, 'sending');
-  if (request.purpose === 'marketing') await ports.store.recordSent(request.profileId, request.messageId, now);
   await ports.publisher.publish(Events.MessageSent, { ...ref, providerMessageId: result.providerMessageId, sentAt: at });
   return 'sent';
 }

@@ -85,6 +85,11 @@ export class DispatchStore {
     );
   }
 
+  /** Takes back a send counted for the caps that did not happen after all. */
+  async forgetSent(profileId: string, messageId: string, countedAt: number): Promise<void> {
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: keys.sentMessage(profileId, new Date(countedAt).toISOString(), messageId) }));
+  }
+
   /** When the person's marketing messages of the last week went (epoch ms). */
   async marketingSentSince(profileId: string, since: number): Promise<number[]> {
     const result = await this.documents.send(
