@@ -9,6 +9,7 @@ import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
 import { formatProblems, readGeofences, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
+import { previewTemplate } from './preview-template.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
@@ -96,6 +97,26 @@ rules
     writeFileSync(join(options.project, ruleSchemaPath), ruleSchemaText());
     writeFileSync(join(options.project, geofencesSchemaPath), geofencesSchemaText());
     console.log(`Wrote ${ruleSchemaPath} and ${geofencesSchemaPath}`);
+  });
+
+const templates = program.command('templates').description('See the emails the templates in templates/ make.');
+
+templates
+  .command('preview')
+  .description('Render a template with its layout for a profile and an event, to the terminal (subject and text) or to an HTML file.')
+  .argument('<template>', 'a file in templates/, without .liquid')
+  .option('--profile <file>', 'the profile, as JSON (as in profile.updated); default: a sample person')
+  .option('--event <file>', 'the triggering event, as on the bus or just its detail; default: none')
+  .option('--out <file>', 'write the HTML part here instead of printing the text part')
+  .option('--project <dir>', 'the Nudge project (holds templates/)', defaultProject)
+  .action(async (name: string, options: { profile?: string; event?: string; out?: string; project: string }) => {
+    const email = await previewTemplate(options.project, name, options.profile, options.event);
+    if (options.out !== undefined) {
+      writeFileSync(options.out, email.html);
+      console.log(`Subject: ${email.subject}\nWrote the HTML part to ${options.out}`);
+    } else {
+      console.log(`Subject: ${email.subject}\n\n${email.text}`);
+    }
   });
 
 const profile = program

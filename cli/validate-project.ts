@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { parseTemplate } from '../services/dispatch/core/template.js';
+import { parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
 import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
@@ -137,8 +137,8 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
           ? types.length > 0 && !types.some((type) => schemaHas(detailSchemas.get(type), rest))
           : root === 'rule'
             ? rest.length > 0 && !ruleVariables.has(String(rest[0]))
-            : // Dispatch supplies the unsubscribe link to every marketing email.
-              !(root === 'unsubscribeUrl' && rest.length === 0 && rule.rule.purpose === 'marketing');
+            : // Dispatch supplies the unsubscribe link to marketing email (empty in transactional email).
+              !(root === 'unsubscribeUrl' && rest.length === 0);
     if (missing) {
       const supplier =
         root === 'event'
@@ -171,6 +171,22 @@ export function projectProblems(projectRoot: string): Problem[] {
       templates.set(name.replace(/\.liquid$/, ''), source);
     } catch (error) {
       problems.push({ file: `templates/${name}`, path: '', message: (error as Error).message });
+    }
+  }
+  const layoutsDir = join(templatesDir, 'layouts');
+  const layouts = new Set<string>();
+  for (const name of existsSync(layoutsDir) ? readdirSync(layoutsDir).filter((file) => file.endsWith('.liquid')) : []) {
+    try {
+      parseLayout(name.replace(/\.liquid$/, ''), readFileSync(join(layoutsDir, name), 'utf8'));
+      layouts.add(name.replace(/\.liquid$/, ''));
+    } catch (error) {
+      problems.push({ file: `templates/layouts/${name}`, path: '', message: (error as Error).message });
+    }
+  }
+  for (const [name, source] of templates) {
+    const layout = parseTemplate(name, source).layout;
+    if (layout !== undefined && !layouts.has(layout) && !existsSync(join(layoutsDir, `${layout}.liquid`))) {
+      problems.push({ file: `templates/${name}.liquid`, path: 'layout', message: `no layout templates/layouts/${layout}.liquid; create it or fix the name` });
     }
   }
   const result = readRuleFiles(join(projectRoot, 'rules'));

@@ -9,7 +9,7 @@ import { unsubscribeUrl } from '../../shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
 import type { SesEmailSender } from './adapters/ses-sender.js';
 import { type DispatchPolicy, gate } from './core/gate.js';
-import { type EmailTemplate, renderEmail } from './core/template.js';
+import { type EmailTemplate, type Layouts, renderEmail } from './core/template.js';
 
 /** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
 export interface DispatchPorts {
@@ -19,6 +19,7 @@ export interface DispatchPorts {
   readonly sender: Pick<SesEmailSender, 'send'>;
   readonly publisher: Pick<BusPublisher, 'publish'>;
   readonly templates: ReadonlyMap<string, EmailTemplate>;
+  readonly layouts?: Layouts;
   readonly policy: DispatchPolicy;
   readonly senderAddress: string;
   /** Where unsubscribe links point, and the key that signs them. */
@@ -91,7 +92,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   // Marketing email carries an unsubscribe link that never expires and the one-click headers (RFC 8058).
   const link =
     request.purpose === 'marketing' ? unsubscribeUrl(ports.publicUrl, await ports.unsubscribeKey(), { email: decision.to, channel: 'email' }) : undefined;
-  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId }, unsubscribeUrl: link });
+  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId }, unsubscribeUrl: link }, ports.layouts);
   const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
   if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
   // Counted for the caps before SES is called: an email whose confirmation is lost still counts.

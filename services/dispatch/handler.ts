@@ -17,7 +17,7 @@ import { createLogger } from '../../shared/logger.js';
 import { DispatchStore } from './adapters/dispatch-store.js';
 import { loadDispatchPolicy } from './adapters/policy-file.js';
 import { SesEmailSender } from './adapters/ses-sender.js';
-import { loadTemplates } from './adapters/template-files.js';
+import { loadLayouts, loadTemplates } from './adapters/template-files.js';
 import { type DispatchPorts, dispatchMessage } from './dispatch-message.js';
 
 const config = loadConfig(
@@ -51,6 +51,7 @@ const ports: DispatchPorts = {
   sender: new SesEmailSender(new SESv2Client({}), config.SES_CONFIGURATION_SET),
   publisher: new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME),
   templates: loadTemplates(config.TEMPLATES_DIR),
+  layouts: loadLayouts(config.TEMPLATES_DIR),
   policy: loadDispatchPolicy(config.CONFIG_DIR),
   senderAddress: config.SENDER_ADDRESS,
   publicUrl: config.PUBLIC_URL,

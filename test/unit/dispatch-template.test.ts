@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTemplate, renderEmail, TemplateError } from '../../services/dispatch/core/template.js';
+import { previewTemplate } from '../../cli/preview-template.js';
+import { loadLayouts } from '../../services/dispatch/adapters/template-files.js';
+import { parseLayout, parseTemplate, renderEmail, TemplateError } from '../../services/dispatch/core/template.js';
 import { projectDir } from '../support/fixtures.js';
 
 const thankYou = parseTemplate('thank-you', readFileSync(join(projectDir, 'templates', 'thank-you.liquid'), 'utf8'));
+const layouts = loadLayouts(join(projectDir, 'templates'));
 const profile = { profileId: 'p1', email: 'jon@example.com', firstName: 'John', orderCount: 1, revenue: {}, firstSeenAt: '', lastSeenAt: '', traitsAt: {} };
 const event = {
   properties: {
@@ -15,7 +19,7 @@ const event = {
 
 describe('thank-you template', () => {
   it('greets by first name and shows the order total and items, in HTML and text', async () => {
-    const email = await renderEmail(thankYou, { profile, event });
+    const email = await renderEmail(thankYou, { profile, event }, layouts);
     expect(email.subject).toBe('Thank you for your order, John!');
     expect(email.html).toContain('$404.95');
     expect(email.html).toContain('Aviator sunglasses');
@@ -24,22 +28,26 @@ describe('thank-you template', () => {
   });
 
   it('falls back to "friend" without a first name', async () => {
-    const email = await renderEmail(thankYou, { profile: { ...profile, firstName: undefined }, event });
+    const email = await renderEmail(thankYou, { profile: { ...profile, firstName: undefined }, event }, layouts);
     expect(email.subject).toBe('Thank you for your order, friend!');
   });
 
   it('escapes HTML from customer data in the body, and keeps the subject plain', async () => {
-    const email = await renderEmail(thankYou, { profile: { ...profile, firstName: '<script>x</script>' }, event });
+    const email = await renderEmail(thankYou, { profile: { ...profile, firstName: '<script>x</script>' }, event }, layouts);
     expect(email.html).not.toContain('<script>');
     expect(email.html).toContain('&lt;script&gt;');
     expect(email.subject).toBe('Thank you for your order, <script>x</script>!');
   });
 
   it('formats money in the customer’s locale', async () => {
-    const email = await renderEmail(thankYou, {
-      profile: { ...profile, locale: 'de-DE' },
-      event: { properties: { ...event.properties, total: { amount: '1234.50', currency: 'EUR' } } },
-    });
+    const email = await renderEmail(
+      thankYou,
+      {
+        profile: { ...profile, locale: 'de-DE' },
+        event: { properties: { ...event.properties, total: { amount: '1234.50', currency: 'EUR' } } },
+      },
+      layouts,
+    );
     expect(email.html).toMatch(/1\.234,50\s€/);
   });
 });
@@ -52,5 +60,41 @@ describe('template files with problems', () => {
 
   it('reports Liquid syntax errors with the file name', () => {
     expect(() => parseTemplate('broken', '---\nsubject: Hi\n---\n{% if %}')).toThrow(/broken\.liquid/);
+  });
+});
+
+describe('layouts and previews', () => {
+  it('wraps a template in its layout, with the unsubscribe link only where dispatch gives one', async () => {
+    const email = await previewTemplate(projectDir, 'abandoned-checkout', undefined, undefined);
+    expect(email.subject).toBe('You left something behind, Sam');
+    expect(email.html).toMatch(/^<!doctype html>/);
+    expect(email.html).toContain('<h1 style="font-size: 22px;">Your cart is waiting</h1>');
+    expect(email.html).toContain('href="https://example.com/unsubscribe?token=preview"');
+  });
+
+  it('renders an event as on the bus and escapes what the shopper typed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nudge-preview-'));
+    const event = join(dir, 'event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        source: 'nudge.intake',
+        'detail-type': 'checkout.started',
+        detail: {
+          properties: { total: { amount: '40.00', currency: 'EUR' }, items: [{ name: '<b>Mug</b>', quantity: 2 }], recoveryUrl: 'https://shop.example/r/1' },
+        },
+      }),
+    );
+    const email = await previewTemplate(projectDir, 'abandoned-checkout', undefined, event);
+    expect(email.html).toContain('€40.00');
+    expect(email.html).toContain('2 × &lt;b&gt;Mug&lt;/b&gt;');
+    expect(email.text).toContain('Pick up where you left off');
+  });
+
+  it('refuses a layout without a place for the email, and a template whose layout is missing', async () => {
+    expect(() => parseLayout('broken', '<html><body></body></html>')).toThrow(/\{\{ content \}\}/);
+    await expect(renderEmail(parseTemplate('x', '---\nsubject: Hi\nlayout: nowhere\n---\n<p>Hi</p>'), {}, new Map())).rejects.toThrow(
+      /layouts\/nowhere\.liquid/,
+    );
   });
 });

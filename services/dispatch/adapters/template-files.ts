@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EmailTemplate, parseTemplate } from '../core/template.js';
+import { type EmailTemplate, type Layouts, parseLayout, parseTemplate } from '../core/template.js';
 
 /** Reads every `templates/*.liquid` once, at cold start. */
 export function loadTemplates(directory: string): ReadonlyMap<string, EmailTemplate> {
@@ -10,4 +10,16 @@ export function loadTemplates(directory: string): ReadonlyMap<string, EmailTempl
     templates.set(name, parseTemplate(name, readFileSync(join(directory, file), 'utf8')));
   }
   return templates;
+}
+
+/** Reads every `templates/layouts/*.liquid` once, at cold start. */
+export function loadLayouts(directory: string): Layouts {
+  const folder = join(directory, 'layouts');
+  const layouts = new Map<string, ReturnType<typeof parseLayout>>();
+  if (!existsSync(folder)) return layouts;
+  for (const file of readdirSync(folder).filter((name) => name.endsWith('.liquid'))) {
+    const name = file.replace(/\.liquid$/, '');
+    layouts.set(name, parseLayout(name, readFileSync(join(folder, file), 'utf8')));
+  }
+  return layouts;
 }

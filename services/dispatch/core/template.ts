@@ -7,6 +7,7 @@ import { Liquid, type Template } from 'liquidjs';
  *
  *   ---
  *   subject: Thank you, {{ profile.firstName | default: "friend" }}
+ *   layout: default
  *   ---
  *   <p>Your order of {{ event.properties.total | money }} is on its way.</p>
  */
@@ -14,6 +15,21 @@ export interface EmailTemplate {
   readonly name: string;
   readonly subject: Template[];
   readonly html: Template[];
+  /** A file in templates/layouts/ (without .liquid) that wraps the body, at `{{ content }}`. */
+  readonly layout: string | undefined;
+}
+
+/** Layouts by name: the HTML shell, head and footer that templates share. */
+export type Layouts = ReadonlyMap<string, Template[]>;
+
+/** Reads a layout file: the body of the emails that use it goes where it says `{{ content }}`. */
+export function parseLayout(name: string, source: string): Template[] {
+  if (!source.includes('{{ content }}')) throw new TemplateError(`layouts/${name}.liquid: a layout must say where the email goes, with {{ content }}`);
+  try {
+    return htmlEngine.parse(source.replace('{{ content }}', '{{ content | raw }}'));
+  } catch (error) {
+    throw new TemplateError(`layouts/${name}.liquid: ${(error as Error).message}`);
+  }
 }
 
 export interface RenderedEmail {
@@ -61,14 +77,18 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
   const subject = fields.get('subject');
   if (!subject) throw new TemplateError(`${name}.liquid: the front matter has no subject`);
   try {
-    return { name, subject: textEngine.parse(subject), html: htmlEngine.parse(body) };
+    return { name, subject: textEngine.parse(subject), html: htmlEngine.parse(body), layout: fields.get('layout') || undefined };
   } catch (error) {
     throw new TemplateError(`${name}.liquid: ${(error as Error).message}`);
   }
 }
 
-export async function renderEmail(template: EmailTemplate, context: Record<string, unknown>): Promise<RenderedEmail> {
+export async function renderEmail(template: EmailTemplate, context: Record<string, unknown>, layouts: Layouts = new Map()): Promise<RenderedEmail> {
   const subject = (await textEngine.render(template.subject, context)).trim();
-  const html = await htmlEngine.render(template.html, context);
+  const body = await htmlEngine.render(template.html, context);
+  const layout = template.layout === undefined ? undefined : layouts.get(template.layout);
+  if (template.layout !== undefined && layout === undefined)
+    throw new TemplateError(`${template.name}.liquid: no layout templates/layouts/${template.layout}.liquid`);
+  const html = layout === undefined ? body : await htmlEngine.render(layout, { ...context, subject, content: body });
   return { subject, html, text: convert(html, { wordwrap: 78, selectors: [{ selector: 'table', format: 'dataTable' }] }) };
 }

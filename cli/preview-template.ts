@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadLayouts } from '../services/dispatch/adapters/template-files.js';
+import { parseTemplate, type RenderedEmail, renderEmail } from '../services/dispatch/core/template.js';
+import { Profile } from '../shared/events/profile.js';
+import { readJsonFile, UsageError } from './test-pattern.js';
+
+/** A sample person, for a preview without --profile. */
+const sampleProfile: Profile = {
+  profileId: 'preview',
+  email: 'sam@example.com',
+  firstName: 'Sam',
+  locale: 'en-US',
+  orderCount: 2,
+  revenue: { USD: '120.00' },
+  firstSeenAt: '2026-01-01T00:00:00.000Z',
+  lastSeenAt: '2026-11-01T00:00:00.000Z',
+  traitsAt: {},
+};
+
+/**
+ * Renders a template as dispatch would: with its layout, a profile and an event (files, or a
+ * sample person and no event), and an example unsubscribe link, so a marketer sees the email
+ * before any rule sends it.
+ */
+export async function previewTemplate(projectDir: string, name: string, profileFile?: string, eventFile?: string): Promise<RenderedEmail> {
+  const templatesDir = join(projectDir, 'templates');
+  const file = join(templatesDir, `${name}.liquid`);
+  if (!existsSync(file)) throw new UsageError(`No template templates/${name}.liquid`);
+  let profile = sampleProfile;
+  if (profileFile !== undefined) {
+    const parsed = Profile.safeParse(readJsonFile(profileFile, 'profile'));
+    if (!parsed.success) {
+      const [issue] = parsed.error.issues;
+      throw new UsageError(`The profile file ${profileFile} is invalid at [${issue?.path.join('.')}]: ${issue?.message}`);
+    }
+    profile = parsed.data;
+  }
+  const raw = eventFile === undefined ? {} : (readJsonFile(eventFile, 'event') as Record<string, unknown>);
+  // An event as on the bus, or just its detail: templates read the detail.
+  const event = typeof raw.detail === 'object' && raw.detail !== null && 'detail-type' in raw ? (raw.detail as Record<string, unknown>) : raw;
+  try {
+    return await renderEmail(
+      parseTemplate(name, readFileSync(file, 'utf8')),
+      { profile, event, rule: { id: 'preview' }, unsubscribeUrl: 'https://example.com/unsubscribe?token=preview' },
+      loadLayouts(templatesDir),
+    );
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
