@@ -195,6 +195,14 @@ export function projectProblems(projectRoot: string): Problem[] {
     const file = rule.file ?? `${rule.rule.id}.json`;
     problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file), ...sequenceKeyProblems(rule, file));
     const source = templates.get(rule.rule.template);
+    const templateChannel = source === undefined ? undefined : parseTemplate(rule.rule.template, source).channel;
+    if (templateChannel !== undefined && templateChannel !== rule.rule.channel) {
+      problems.push({
+        file,
+        path: 'template',
+        message: `templates/${rule.rule.template}.liquid is for ${templateChannel}, and the rule sends ${rule.rule.channel}`,
+      });
+    }
     if (source !== undefined) problems.push(...templateVariableProblems(rule, file, source));
     else if (!existsSync(join(templatesDir, `${rule.rule.template}.liquid`))) {
       problems.push({ file, path: 'template', message: `no template templates/${rule.rule.template}.liquid; create it or fix the name` });

@@ -88,6 +88,17 @@ export class NudgeStack extends Stack {
       reason: 'The key signs unsubscribe links that must keep working for as long as sent emails exist; rotating it would break them, so it is not rotated.',
     });
 
+    // Signs the webhook channel's tasks; receivers check it (README, "Dispatch").
+    const outgoingWebhookKey = new secretsmanager.Secret(this, 'OutgoingWebhookKey', {
+      secretName: 'nudge/outgoing-webhook-key',
+      description: 'HMAC key of the tasks Nudge posts to webhook endpoints (Nudge-Signature header)',
+      generateSecretString: { excludePunctuation: true, passwordLength: 64 },
+    });
+    Validations.of(outgoingWebhookKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Shared with the receiving systems, which must be updated in step; it is rotated by hand with them, not by a rotation Lambda.',
+    });
+
     const configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       reputationMetrics: true,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
@@ -186,6 +197,7 @@ export class NudgeStack extends Stack {
             SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
             TIMER_DLQ_ARN: timerDeadLetters.queueArn,
             UNSUBSCRIBE_KEY_ID: unsubscribeKey.secretName,
+            OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKey.secretName,
           },
           assetFolders: ['templates', 'config'],
         });
@@ -230,6 +242,16 @@ export class NudgeStack extends Stack {
     webhookSecrets.grantRead(intake.role);
     unsubscribeKey.grantRead(intake.role);
     unsubscribeKey.grantRead(consumers.dispatch.fn.role);
+    outgoingWebhookKey.grantRead(consumers.dispatch.fn.role);
+    // Texts through AWS End User Messaging SMS, from this account's origination identities.
+    consumers.dispatch.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sms-voice:SendTextMessage'], resources: [this.formatArn({ service: 'sms-voice', resource: '*' })] }),
+    );
+    Validations.of(consumers.dispatch.fn.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:*]',
+      reason:
+        'SendTextMessage is authorised on the origination identity and configuration set the shop sets in config/dispatch.json; the grant is limited to this account and region.',
+    });
 
     // Data-subject requests (export, erase), authorised by IAM: whoever may invoke this function.
     const profilesAdmin = new ServiceFunction(this, 'ProfilesAdmin', {

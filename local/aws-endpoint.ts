@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalEventBus, PutEventsEntry } from './event-bus.js';
@@ -17,8 +18,21 @@ function awsError(status: number, type: string, message: string) {
  * Manager GetSecretValue) and EventBridge Scheduler's REST API, so the real SDK clients work
  * unchanged through AWS_ENDPOINT_URL_*.
  */
-export function createAwsEndpoint(bus: LocalEventBus, secrets: LocalSecrets, region: string, scheduler: LocalScheduler): Server {
+export function createAwsEndpoint(
+  bus: LocalEventBus,
+  secrets: LocalSecrets,
+  region: string,
+  scheduler: LocalScheduler,
+  recordText: (text: Record<string, unknown>) => string = () => randomUUID(),
+): Server {
   const operations: Record<string, Operation> = {
+    // AWS End User Messaging SMS: the text is recorded where the user can read it, not sent.
+    'PinpointSMSVoiceV2.SendTextMessage': (input) => {
+      if (typeof input.DestinationPhoneNumber !== 'string' || !/^\+[1-9]\d{6,14}$/.test(input.DestinationPhoneNumber)) {
+        return awsError(400, 'ValidationException', 'DestinationPhoneNumber must be an E.164 number');
+      }
+      return { status: 200, body: { MessageId: recordText(input) } };
+    },
     'AWSEvents.PutEvents': (input) => {
       const entries = input.Entries;
       if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10) {

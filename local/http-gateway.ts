@@ -48,7 +48,13 @@ function toEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2
 }
 
 /** The HTTP API in front of intake: turns each request into the event API Gateway would send. */
-export function createHttpGateway(handler: LambdaHandler, region: string): Server {
+/**
+ * A request the local runtime answers itself instead of intake (the local webhook receiver):
+ * returns the status to answer, or undefined to pass the request on.
+ */
+export type LocalRoute = (path: string, headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer) => number | undefined;
+
+export function createHttpGateway(handler: LambdaHandler, region: string, localRoute: LocalRoute = () => undefined): Server {
   return createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -64,6 +70,12 @@ export function createHttpGateway(handler: LambdaHandler, region: string): Serve
     });
     request.on('end', async () => {
       if (refused) return;
+      const local = localRoute(new URL(request.url ?? '/', 'http://localhost').pathname, request.headers, Buffer.concat(chunks));
+      if (local !== undefined) {
+        response.writeHead(local, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ received: local < 300 }));
+        return;
+      }
       try {
         const result = (await handler(
           toEvent(request, Buffer.concat(chunks)),

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -51,6 +51,9 @@ export const localRegion = 'us-east-1';
 export const localTableName = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
 export const unsubscribeKeyId = 'nudge/unsubscribe-key';
+export const outgoingWebhookKeyId = 'nudge/outgoing-webhook-key';
+/** Where the local runtime receives the webhook channel's tasks (config/dispatch.json points here). */
+export const localWebhookPath = '/_local/webhooks/';
 /** Development signing secret for every Shopify shop; replace it in .local/webhook-secrets.json. */
 export const localShopifySecret = 'nudge-local-shopify-secret';
 
@@ -97,8 +100,8 @@ async function close(server: Server): Promise<void> {
  * of sources it does not mention yet (a file from an older Nudge); what a user set is kept.
  */
 /** The key that signs unsubscribe links, made once per machine: links keep working across restarts. */
-function ensureUnsubscribeKey(dataDir: string): string {
-  const file = join(dataDir, 'unsubscribe-key.txt');
+function ensureKey(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'));
   return file;
 }
@@ -180,9 +183,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     const awsEndpoint = createAwsEndpoint(
       bus,
-      { [webhookSecretsId]: ensureLocalSecrets(dataDir), [unsubscribeKeyId]: ensureUnsubscribeKey(dataDir) },
+      {
+        [webhookSecretsId]: ensureLocalSecrets(dataDir),
+        [unsubscribeKeyId]: ensureKey(dataDir, 'unsubscribe-key.txt'),
+        [outgoingWebhookKeyId]: ensureKey(dataDir, 'outgoing-webhook-key.txt'),
+      },
       localRegion,
       scheduler,
+      (text) => {
+        const messageId = randomUUID();
+        appendFileSync(join(dataDir, 'sms.ndjson'), `${JSON.stringify({ messageId, at: new Date().toISOString(), ...text })}\n`);
+        options.log(`sms  to ${String(text.DestinationPhoneNumber)}`);
+        return messageId;
+      },
     );
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
@@ -199,6 +212,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
       AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${inboxPort}`,
       AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
+      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
+      OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKeyId,
       EVENT_BUS_NAME: busName,
       EVENT_BUS_ARN: `arn:aws:events:${localRegion}:000000000000:event-bus/${busName}`,
       SCHEDULE_GROUP: scheduleGroupName,
@@ -225,7 +240,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     targets.dispatch = dispatch.handler as LambdaHandler;
     targets.feedback = feedback.handler as LambdaHandler;
 
-    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion);
+    // Tasks of the webhook channel to the local receiver are recorded in .local/webhooks.ndjson.
+    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, (path, headers, body) => {
+      if (!path.startsWith(localWebhookPath)) return undefined;
+      const task = {
+        at: new Date().toISOString(),
+        endpoint: path.slice(localWebhookPath.length),
+        signature: headers['nudge-signature'],
+        body: body.toString('utf8'),
+      };
+      appendFileSync(join(dataDir, 'webhooks.ndjson'), `${JSON.stringify(task)}\n`);
+      return 200;
+    });
     await listen(gateway, httpPort);
     started.push(() => close(gateway));
 

@@ -7,9 +7,10 @@ import type { Profile } from '../../shared/events/profile.js';
 import { sendLeaseSeconds } from '../../shared/table.js';
 import { unsubscribeUrl } from '../../shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
-import type { SesEmailSender } from './adapters/ses-sender.js';
+import type { SendResult, SesEmailSender } from './adapters/ses-sender.js';
+import type { OutgoingText } from './adapters/sms-sender.js';
 import { type DispatchPolicy, gate } from './core/gate.js';
-import { type EmailTemplate, type Layouts, renderEmail } from './core/template.js';
+import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
 
 /** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
 export interface DispatchPorts {
@@ -17,6 +18,8 @@ export interface DispatchPorts {
   readonly profiles: { get(profileId: string): Promise<Profile | undefined> };
   readonly schedules: Pick<BusSchedules, 'create'>;
   readonly sender: Pick<SesEmailSender, 'send'>;
+  readonly sms?: { send(text: OutgoingText): Promise<SendResult> };
+  readonly webhooks?: { send(url: string, task: Record<string, unknown>): Promise<SendResult> };
   readonly publisher: Pick<BusPublisher, 'publish'>;
   readonly templates: ReadonlyMap<string, EmailTemplate>;
   readonly layouts?: Layouts;
@@ -64,7 +67,8 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   // The person as they are now: consent or an erasure since the rule fired counts.
   const profile = await ports.profiles.get(request.profileId);
   const person = profile ?? { ...request.context.profile, email: undefined };
-  const suppressed = person.email !== undefined && (await ports.store.isSuppressed('email', person.email));
+  const address = request.channel === 'email' ? person.email : request.channel === 'sms' ? person.phone : undefined;
+  const suppressed = address !== undefined && (await ports.store.isSuppressed(request.channel === 'sms' ? 'phone' : 'email', address));
   const history = request.purpose === 'marketing' ? await ports.store.marketingSentSince(request.profileId, now - week) : [];
   const decision = gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
 
@@ -89,28 +93,18 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
 
   const template = ports.templates.get(request.template);
   if (template === undefined) throw new Error(`No template named ${request.template}`);
-  // Marketing email carries an unsubscribe link that never expires and the one-click headers (RFC 8058).
-  const link =
-    request.purpose === 'marketing' ? unsubscribeUrl(ports.publicUrl, await ports.unsubscribeKey(), { email: decision.to, channel: 'email' }) : undefined;
-  const email = await renderEmail(template, { ...request.context, profile: person, rule: { id: request.ruleId }, unsubscribeUrl: link }, ports.layouts);
-  const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+  if (template.channel !== request.channel) throw new Error(`Template ${request.template} is for ${template.channel}, not ${request.channel}`);
+  const send = await preparedSend(request, decision.to, person, template, ports);
   if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
-  // Counted for the caps before SES is called: an email whose confirmation is lost still counts.
+  // Counted for the caps before the provider is called: a send whose confirmation is lost still counts.
   const marketing = request.purpose === 'marketing';
   if (marketing) await ports.store.recordSent(request.profileId, request.messageId, now);
-  let result: Awaited<ReturnType<SesEmailSender['send']>>;
+  let result: SendResult;
   try {
-    result = await ports.sender.send({
-      ...email,
-      from: ports.senderAddress,
-      to: decision.to,
-      // SES returns these tags with every event it publishes for the email (delivery, bounce, open, …).
-      tags: { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template },
-      headers,
-    });
+    result = await send();
   } catch (error) {
-    // SES answered with an error (throttled, 5xx): it did not take the email, so the claim is given
-    // back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.
+    // The provider answered with an error (throttled, 5xx): it did not take the message, so the claim
+    // is given back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.
     if (typeof error === 'object' && error !== null && '$metadata' in error) {
       await ports.store.release(request.messageId);
       if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
@@ -126,4 +120,45 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   await ports.store.record(request.messageId, { state: 'sent' }, now, { providerMessageId: result.providerMessageId }, 'sending');
   await ports.publisher.publish(Events.MessageSent, { ...ref, providerMessageId: result.providerMessageId, sentAt: at });
   return 'sent';
+}
+
+/**
+ * Renders the message for its channel and returns the call that sends it: email through SES (with
+ * the unsubscribe link and one-click headers when it is marketing), a text through AWS End User
+ * Messaging, or a task to a webhook endpoint.
+ */
+async function preparedSend(
+  request: MessageRequested,
+  to: string,
+  person: Profile,
+  template: EmailTemplate,
+  ports: DispatchPorts,
+): Promise<() => Promise<SendResult>> {
+  const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
+  const tags = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template };
+  switch (request.channel) {
+    case 'email': {
+      // Marketing email carries an unsubscribe link that never expires and the one-click headers (RFC 8058).
+      const link = request.purpose === 'marketing' ? unsubscribeUrl(ports.publicUrl, await ports.unsubscribeKey(), { email: to, channel: 'email' }) : undefined;
+      const email = await renderEmail(template, { ...context, unsubscribeUrl: link }, ports.layouts);
+      const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+      // SES returns the tags with every event it publishes for the email (delivery, bounce, open, …).
+      return () => ports.sender.send({ ...email, from: ports.senderAddress, to, tags, headers });
+    }
+    case 'sms': {
+      const body = await renderText(template, context);
+      const sms = ports.sms;
+      if (sms === undefined) throw new Error('No SMS sender is configured');
+      return () => sms.send({ to, body, purpose: request.purpose, tags });
+    }
+    case 'webhook': {
+      const endpoint = ports.policy.webhooks[to];
+      const webhooks = ports.webhooks;
+      if (endpoint === undefined || webhooks === undefined)
+        return async () => ({ ok: false, code: 'UnknownWebhook', message: `No webhook named ${to} in config/dispatch.json` });
+      const text = await renderText(template, context);
+      const task = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, text, profile: person, event: request.context.event };
+      return () => webhooks.send(endpoint.url, task);
+    }
+  }
 }

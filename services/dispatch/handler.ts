@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -17,7 +18,9 @@ import { createLogger } from '../../shared/logger.js';
 import { DispatchStore } from './adapters/dispatch-store.js';
 import { loadDispatchPolicy } from './adapters/policy-file.js';
 import { SesEmailSender } from './adapters/ses-sender.js';
+import { SmsSender } from './adapters/sms-sender.js';
 import { loadLayouts, loadTemplates } from './adapters/template-files.js';
+import { WebhookSender } from './adapters/webhook-sender.js';
 import { type DispatchPorts, dispatchMessage } from './dispatch-message.js';
 
 const config = loadConfig(
@@ -34,9 +37,13 @@ const config = loadConfig(
     TIMER_DLQ_ARN: z.string().min(1),
     PUBLIC_URL: z.string().url(),
     UNSUBSCRIBE_KEY_ID: z.string().min(1),
+    OUTGOING_WEBHOOK_KEY_ID: z.string().min(1),
   }),
 );
-const unsubscribeKey = new SecretText(new SecretsManagerClient({}), config.UNSUBSCRIBE_KEY_ID);
+const secretsManager = new SecretsManagerClient({});
+const outgoingWebhookKey = new SecretText(secretsManager, config.OUTGOING_WEBHOOK_KEY_ID);
+const policy = loadDispatchPolicy(config.CONFIG_DIR);
+const unsubscribeKey = new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID);
 const logger = createLogger('dispatch');
 const dynamo = new DynamoDBClient({});
 const ports: DispatchPorts = {
@@ -52,7 +59,9 @@ const ports: DispatchPorts = {
   publisher: new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME),
   templates: loadTemplates(config.TEMPLATES_DIR),
   layouts: loadLayouts(config.TEMPLATES_DIR),
-  policy: loadDispatchPolicy(config.CONFIG_DIR),
+  sms: new SmsSender(new PinpointSMSVoiceV2Client({}), policy.sms.originationIdentity, policy.sms.configurationSet),
+  webhooks: new WebhookSender(() => outgoingWebhookKey.current(Date.now())),
+  policy,
   senderAddress: config.SENDER_ADDRESS,
   publicUrl: config.PUBLIC_URL,
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),

@@ -89,5 +89,6 @@ export const LineItem = z.object({
 });
 export type LineItem = z.infer<typeof LineItem>;
 
-export const Channel = z.enum(['email']);
+/** email (SES), sms (AWS End User Messaging) or webhook (a signed POST to a named endpoint: a call-centre or CRM task). */
+export const Channel = z.enum(['email', 'sms', 'webhook']);
 export type Channel = z.infer<typeof Channel>;

@@ -12,6 +12,8 @@ export const schema = MessageRef.extend({
   purpose: z.enum(['marketing', 'transactional']).default('marketing'),
   /** Per cent of people the rule keeps out of its messages, to measure what the messages earn. */
   holdoutPercent: z.number().min(0).max(100).default(0),
+  /** For the webhook channel: which endpoint of config/dispatch.json. */
+  webhook: z.string().optional(),
   /** Set on the request dispatch put back for later (quiet hours): the time it stands for. */
   deferredUntil: UtcInstant.optional(),
   /** What the template may use: the profile as of the trigger, and the triggering event's detail. */

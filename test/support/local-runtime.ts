@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
+import { freePort, type LocalRuntime, localWebhookPath, startLocalRuntime } from '../../local/runtime.js';
 import { projectDir } from './fixtures.js';
 
 export interface TestRuntime extends LocalRuntime {
@@ -13,6 +13,8 @@ export interface TestRuntime extends LocalRuntime {
 export interface TestRuntimeOptions {
   /** Keep the project's quiet hours (by default tests run without them: they run at any hour). */
   readonly quietHours?: boolean;
+  /** Webhook endpoints (names) of the webhook channel, pointed at the local receiver. */
+  readonly webhooks?: readonly string[];
   /** Keep DynamoDB on disk in `dataDir`, and leave the folder when stopped (to start again on it). */
   readonly restartable?: { readonly dataDir: string; readonly ports: { http: number; inbox: number; aws: number; dynamoDb: number } };
 }
@@ -34,9 +36,12 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   cpSync(join(projectDir, 'config'), configDir, { recursive: true });
   const policy = JSON.parse(readFileSync(join(configDir, 'dispatch.json'), 'utf8')) as Record<string, unknown>;
   if (!options.quietHours) delete policy.quietHours;
+  // The intake port is chosen first, so the webhook endpoints can point at the local receiver on it.
+  const httpPort = restartable?.ports.http ?? (await freePort());
+  policy.webhooks = Object.fromEntries((options.webhooks ?? []).map((name) => [name, { url: `http://127.0.0.1:${httpPort}${localWebhookPath}${name}` }]));
   writeFileSync(join(configDir, 'dispatch.json'), JSON.stringify(policy));
   const runtime = await startLocalRuntime({
-    httpPort: restartable?.ports.http ?? 0,
+    httpPort,
     inboxPort: restartable?.ports.inbox ?? 0,
     awsPort: restartable?.ports.aws ?? 0,
     dynamoDbPort: restartable?.ports.dynamoDb ?? 0,

@@ -5,10 +5,12 @@ import type { Profile } from '../../shared/events/profile.js';
 const now = Date.parse('2026-11-23T12:00:00Z');
 const hours = (n: number) => n * 3_600_000;
 const policy: DispatchPolicy = {
-  consent: { email: 'not-unsubscribed' },
+  consent: { email: 'not-unsubscribed', sms: 'subscribed' },
   caps: { perDay: 2, perWeek: 5 },
   quietHours: { from: '21:00', to: '08:00' },
   defaultTimeZone: 'UTC',
+  sms: {},
+  webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } },
 };
 const person: Profile = {
   profileId: 'p1',
@@ -43,7 +45,7 @@ describe('the send gate', () => {
   });
 
   it('requires an opt-in where the policy says so', () => {
-    const optIn = { ...policy, consent: { email: 'subscribed' as const } };
+    const optIn = { ...policy, consent: { email: 'subscribed' as const, sms: 'subscribed' as const } };
     expect(gate(request(), person, false, quiet, optIn, now)).toEqual({ kind: 'suppress', reason: 'no-consent' });
     expect(gate(request(), { ...person, consent: consent('not-subscribed') }, false, quiet, optIn, now)).toEqual({ kind: 'suppress', reason: 'no-consent' });
     expect(gate(request(), { ...person, consent: consent('subscribed') }, false, quiet, optIn, now)).toEqual({ kind: 'send', to: 'jon@example.com' });
@@ -100,5 +102,16 @@ describe('the send gate', () => {
       kind: 'suppress',
       reason: 'holdout',
     });
+  });
+
+  it('texts the phone only with an opt-in by default, and sends webhook tasks whatever the person’s channel consent', () => {
+    const phone = { ...person, phone: '+14155550123' };
+    expect(gate(request({ channel: 'sms' }), phone, false, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'no-consent' });
+    const optedIn = { ...phone, consent: { sms: { state: 'subscribed' as const, at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } };
+    expect(gate(request({ channel: 'sms' }), optedIn, false, quiet, policy, now)).toEqual({ kind: 'send', to: '+14155550123' });
+    expect(gate(request({ channel: 'sms' }), person, false, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'no-address' });
+    expect(gate(request({ channel: 'sms' }), optedIn, true, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'suppressed' });
+    const unsubscribed = { ...person, consent: consent('unsubscribed') };
+    expect(gate(request({ channel: 'webhook', webhook: 'call-centre' }), unsubscribed, false, quiet, policy, now)).toEqual({ kind: 'send', to: 'call-centre' });
   });
 });

@@ -28,10 +28,12 @@ function random(seed: number): () => number {
 }
 
 const policy: DispatchPolicy = {
-  consent: { email: 'not-unsubscribed' },
+  consent: { email: 'not-unsubscribed', sms: 'subscribed' },
   caps: { perDay: 2, perWeek: 5 },
   quietHours: { from: '21:00', to: '08:00' },
   defaultTimeZone: 'UTC',
+  sms: {},
+  webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } },
 };
 const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Australia/Sydney'];
 const visibilityTimeout = 180_000;

@@ -15,6 +15,10 @@ export const DispatchPolicy = z
         email: z
           .enum(['subscribed', 'not-unsubscribed'])
           .meta({ description: '"subscribed": only people who opted in (GDPR); "not-unsubscribed": everyone who has not opted out (CAN-SPAM).' }),
+        sms: z
+          .enum(['subscribed', 'not-unsubscribed'])
+          .default('subscribed')
+          .meta({ description: 'Marketing texts need an opt-in in most countries (TCPA, GDPR): "subscribed" by default.' }),
       })
       .strict(),
     caps: z
@@ -27,6 +31,15 @@ export const DispatchPolicy = z
       .optional()
       .meta({ description: 'No marketing message between these local times; one due then waits for the end.' }),
     defaultTimeZone: z.string().default('UTC'),
+    sms: z
+      .object({ originationIdentity: z.string().min(1).optional(), configurationSet: z.string().min(1).optional() })
+      .strict()
+      .default({})
+      .meta({ description: 'AWS End User Messaging: the phone number, sender id or pool texts come from.' }),
+    webhooks: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.object({ url: z.url() }).strict())
+      .default({})
+      .meta({ description: 'Endpoints for the webhook channel, by name: each gets a POST signed with the outgoing-webhook key.' }),
   })
   .strict();
 export type DispatchPolicy = z.infer<typeof DispatchPolicy>;
@@ -57,20 +70,25 @@ export function inHoldout(ruleId: string, profileId: string, percent: number): b
  * consent, holdout, caps, and last quiet hours, which defer (never drop).
  */
 export function gate(
-  request: Pick<MessageRequested, 'channel' | 'ruleId' | 'profileId' | 'purpose' | 'holdoutPercent'>,
+  request: Pick<MessageRequested, 'channel' | 'ruleId' | 'profileId' | 'purpose' | 'holdoutPercent' | 'webhook'>,
   profile: Profile,
   addressSuppressed: boolean,
   history: SendHistory,
   policy: DispatchPolicy,
   now: number,
 ): GateDecision {
-  const to = request.channel === 'email' ? profile.email : undefined;
+  const to = request.channel === 'email' ? profile.email : request.channel === 'sms' ? profile.phone : request.webhook;
   if (to === undefined) return { kind: 'suppress', reason: 'no-address' };
   if (addressSuppressed) return { kind: 'suppress', reason: 'suppressed' };
   if (request.purpose === 'transactional') return { kind: 'send', to };
-  const consent = profile.consent?.email?.state;
+  // A webhook is a task for the shop's own people (a call-centre, a CRM), not a message to the
+  // person: their channel consent, caps and quiet hours are for whoever acts on it.
+  if (request.channel === 'webhook') {
+    return inHoldout(request.ruleId, request.profileId, request.holdoutPercent) ? { kind: 'suppress', reason: 'holdout' } : { kind: 'send', to };
+  }
+  const consent = profile.consent?.[request.channel]?.state;
   if (consent === 'unsubscribed') return { kind: 'suppress', reason: 'unsubscribed' };
-  if (policy.consent.email === 'subscribed' && consent !== 'subscribed') return { kind: 'suppress', reason: 'no-consent' };
+  if (policy.consent[request.channel] === 'subscribed' && consent !== 'subscribed') return { kind: 'suppress', reason: 'no-consent' };
   if (inHoldout(request.ruleId, request.profileId, request.holdoutPercent)) return { kind: 'suppress', reason: 'holdout' };
   const lastDay = history.marketingSentAt.filter((at) => now - at < day).length;
   const lastWeek = history.marketingSentAt.filter((at) => now - at < 7 * day).length;

@@ -13,6 +13,8 @@ import { Liquid, type Template } from 'liquidjs';
  */
 export interface EmailTemplate {
   readonly name: string;
+  /** email (the default), or sms / webhook: a text body, rendered without HTML escaping. */
+  readonly channel: 'email' | 'sms' | 'webhook';
   readonly subject: Template[];
   readonly html: Template[];
   /** A file in templates/layouts/ (without .liquid) that wraps the body, at `{{ content }}`. */
@@ -74,10 +76,19 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
         return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as const;
       }),
   );
+  const channel = fields.get('channel') ?? 'email';
+  if (channel !== 'email' && channel !== 'sms' && channel !== 'webhook')
+    throw new TemplateError(`${name}.liquid: channel must be email, sms or webhook, not "${channel}"`);
   const subject = fields.get('subject');
-  if (!subject) throw new TemplateError(`${name}.liquid: the front matter has no subject`);
+  if (!subject && channel === 'email') throw new TemplateError(`${name}.liquid: the front matter has no subject`);
   try {
-    return { name, subject: textEngine.parse(subject), html: htmlEngine.parse(body), layout: fields.get('layout') || undefined };
+    return {
+      name,
+      channel,
+      subject: textEngine.parse(subject ?? ''),
+      html: (channel === 'email' ? htmlEngine : textEngine).parse(body),
+      layout: fields.get('layout') || undefined,
+    };
   } catch (error) {
     throw new TemplateError(`${name}.liquid: ${(error as Error).message}`);
   }
@@ -91,4 +102,9 @@ export async function renderEmail(template: EmailTemplate, context: Record<strin
     throw new TemplateError(`${template.name}.liquid: no layout templates/layouts/${template.layout}.liquid`);
   const html = layout === undefined ? body : await htmlEngine.render(layout, { ...context, subject, content: body });
   return { subject, html, text: convert(html, { wordwrap: 78, selectors: [{ selector: 'table', format: 'dataTable' }] }) };
+}
+
+/** An SMS or webhook task text: the body rendered as plain text, trimmed. */
+export async function renderText(template: EmailTemplate, context: Record<string, unknown>): Promise<string> {
+  return (await textEngine.render(template.html, context)).trim();
 }

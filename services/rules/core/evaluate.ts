@@ -63,6 +63,7 @@ export function requestFor(rule: CompiledRule, profile: Profile, instance: strin
     template: rule.rule.template,
     purpose: rule.rule.purpose,
     holdoutPercent: rule.rule.holdout,
+    ...(rule.rule.webhook ? { webhook: rule.rule.webhook } : {}),
     requestedAt: now.toISOString(),
     context: { profile, event },
   };

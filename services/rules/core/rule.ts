@@ -187,6 +187,7 @@ export const Rule = z
       description: 'Who qualifies: an event pattern over the profile as it is after the event, such as {"orderCount": [{"numeric": [">=", 2]}]}.',
     }),
     channel: Channel,
+    webhook: z.string().optional().meta({ description: 'With "channel": "webhook": the endpoint, by its name in config/dispatch.json ("webhooks").' }),
     template: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, 'the name of a file in templates/ without .liquid')
@@ -212,6 +213,9 @@ export const Rule = z
   })
   .strict()
   .superRefine((rule, context) => {
+    if ((rule.channel === 'webhook') !== (rule.webhook !== undefined)) {
+      context.addIssue({ code: 'custom', path: ['webhook'], message: '"webhook" names the endpoint of a "channel": "webhook" rule, and only of one' });
+    }
     if (rule.activeFrom && rule.activeUntil && Date.parse(rule.activeFrom) >= Date.parse(rule.activeUntil)) {
       context.addIssue({ code: 'custom', path: ['activeUntil'], message: 'activeUntil must be after activeFrom' });
     }
