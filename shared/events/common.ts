@@ -86,6 +86,8 @@ export const LineItem = z.object({
   quantity: z.number().int().nonnegative(),
   price: Money.optional(),
   category: z.string().optional(),
+  /** The product's picture, where the platform sends one (Segment's `image_url`), for cart emails. */
+  imageUrl: z.url().optional(),
 });
 export type LineItem = z.infer<typeof LineItem>;
 

@@ -81,7 +81,11 @@ describe('layouts and previews', () => {
         source: 'nudge.intake',
         'detail-type': 'checkout.started',
         detail: {
-          properties: { total: { amount: '40.00', currency: 'EUR' }, items: [{ name: '<b>Mug</b>', quantity: 2 }], recoveryUrl: 'https://shop.example/r/1' },
+          properties: {
+            total: { amount: '40.00', currency: 'EUR' },
+            items: [{ name: '<b>Mug</b>', quantity: 2, imageUrl: 'https://cdn.shop.example/mug.jpg' }],
+            recoveryUrl: 'https://shop.example/r/1',
+          },
         },
       }),
     );
@@ -89,6 +93,7 @@ describe('layouts and previews', () => {
     expect(email.html).toContain('€40.00');
     expect(email.html).toContain('2 × &lt;b&gt;Mug&lt;/b&gt;');
     expect(email.text).toContain('Pick up where you left off');
+    expect(email.html).toContain('<img src="https://cdn.shop.example/mug.jpg"');
   });
 
   it('refuses a layout without a place for the email, and a template whose layout is missing', async () => {

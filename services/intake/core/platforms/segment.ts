@@ -47,6 +47,17 @@ const currencyOf = (properties: Record<string, unknown>) =>
     ? (str(properties.currency) as string).toUpperCase()
     : 'USD';
 
+/** A web address the email can show, or nothing (a malformed one is dropped, not sent on). */
+function httpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function lineItem(product: Record<string, unknown>, currency: string): LineItem {
   const quantity = Number(product.quantity ?? 1);
   return {
@@ -57,6 +68,7 @@ function lineItem(product: Record<string, unknown>, currency: string): LineItem 
     quantity: Number.isSafeInteger(quantity) && quantity >= 0 ? quantity : 1,
     price: moneyOf(product.price, currency),
     category: str(product.category),
+    imageUrl: httpUrl(product.image_url),
   };
 }
 
