@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
 import { matchingByScan, RuleIndex } from '../services/rules/core/rule-index.js';
 import { flattenEvent } from '../shared/event-pattern/index.js';
@@ -161,6 +163,9 @@ export interface MatchingFigures {
  * does not move the figure.
  */
 function eventsPerSecond(events: readonly unknown[], work: (event: unknown) => number, millis: number): number {
+  // Start each measurement with a clean heap (npm run bench exposes gc): garbage left by the
+  // previous one, such as the every-rule baseline's, must not be collected on this one's time.
+  (globalThis as { gc?: () => void }).gc?.();
   const warmUntil = performance.now() + millis / 2;
   let cursor = 0;
   while (performance.now() < warmUntil) work(events[cursor++ % events.length]);
@@ -181,31 +186,54 @@ function eventsPerSecond(events: readonly unknown[], work: (event: unknown) => n
 /** Distinct events cycled through in the timed loop: few enough to stay in the CPU cache. */
 const inCacheEvents = 256;
 
-export function measureRuleMatching(ruleCounts: readonly number[], millis = 1500): MatchingFigures[] {
+/** One rule count, measured in this process: its own JIT state and heap. */
+export function measureOneRuleCount(count: number, millis = 1500): MatchingFigures {
   const events = generateEvents(5000);
   const inCache = events.slice(0, inCacheEvents);
+  const rules = generateRules(count);
+  const index = new RuleIndex(rules);
+  let found = 0;
+  for (const event of events.slice(0, 500)) {
+    const flat = flattenEvent(event);
+    const viaIndex = index
+      .matching(event)
+      .map(({ rule }) => rule.id)
+      .sort();
+    const viaScan = matchingByScan(rules, flat)
+      .map(({ rule }) => rule.id)
+      .sort();
+    if (viaIndex.join() !== viaScan.join()) throw new Error(`The index and the scan disagree on ${JSON.stringify(event)}`);
+    found += viaIndex.length;
+  }
+  return {
+    rules: count,
+    indexedPerSecond: eventsPerSecond(inCache, (event) => index.matching(event).length, millis),
+    indexedOutOfCachePerSecond: eventsPerSecond(events, (event) => index.matching(event).length, millis),
+    scanPerSecond: eventsPerSecond(inCache, (event) => matchingByScan(rules, flattenEvent(event)).length, millis),
+    matchesPerEvent: found / 500,
+  };
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/**
+ * Each rule count in `runs` fresh processes, and the median of each figure: V8 compiles the hot
+ * code differently from one process to the next (on this machine the same measurement moves by
+ * up to ±30% between processes), and one count's compiled code must not shape another's.
+ */
+export function measureRuleMatching(ruleCounts: readonly number[], runs = 3): MatchingFigures[] {
+  const worker = join(import.meta.dirname, 'rule-matching-worker.ts');
   return ruleCounts.map((count) => {
-    const rules = generateRules(count);
-    const index = new RuleIndex(rules);
-    let found = 0;
-    for (const event of events.slice(0, 500)) {
-      const flat = flattenEvent(event);
-      const viaIndex = index
-        .matching(event)
-        .map(({ rule }) => rule.id)
-        .sort();
-      const viaScan = matchingByScan(rules, flat)
-        .map(({ rule }) => rule.id)
-        .sort();
-      if (viaIndex.join() !== viaScan.join()) throw new Error(`The index and the scan disagree on ${JSON.stringify(event)}`);
-      found += viaIndex.length;
-    }
+    const results = Array.from({ length: runs }, () => {
+      const output = execFileSync(process.execPath, [...process.execArgv, worker, String(count)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      return JSON.parse(output.trim().split('\n').at(-1) as string) as MatchingFigures;
+    });
     return {
       rules: count,
-      indexedPerSecond: eventsPerSecond(inCache, (event) => index.matching(event).length, millis),
-      indexedOutOfCachePerSecond: eventsPerSecond(events, (event) => index.matching(event).length, millis),
-      scanPerSecond: eventsPerSecond(inCache, (event) => matchingByScan(rules, flattenEvent(event)).length, millis),
-      matchesPerEvent: found / 500,
+      indexedPerSecond: median(results.map((result) => result.indexedPerSecond)),
+      indexedOutOfCachePerSecond: median(results.map((result) => result.indexedOutOfCachePerSecond)),
+      scanPerSecond: median(results.map((result) => result.scanPerSecond)),
+      matchesPerEvent: results[0]?.matchesPerEvent ?? 0,
     };
   });
 }
