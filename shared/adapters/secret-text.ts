@@ -10,13 +10,15 @@ export class SecretText {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
+    /** Shortest text accepted: a signing key must be long enough to sign with. */
+    private readonly minLength = 32,
   ) {}
 
   async current(now: number): Promise<string> {
     if (this.cached && this.cached.until > now) return this.cached.text;
     const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
     const text = result.SecretString ?? '';
-    if (text.length < 32) throw new Error(`Secret ${this.secretId} is missing or too short to sign with`);
+    if (text.length < this.minLength) throw new Error(`Secret ${this.secretId} is missing or too short (${text.length} characters)`);
     this.cached = { text, until: now + cacheMillis };
     return text;
   }

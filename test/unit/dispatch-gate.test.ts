@@ -1,17 +1,11 @@
-import { type DispatchPolicy, gate, inHoldout, type SendHistory } from '../../services/dispatch/core/gate.js';
+import { gate, inHoldout, type SendHistory } from '../../services/dispatch/core/gate.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
+import { dispatchPolicy } from '../support/dispatch.js';
 
 const now = Date.parse('2026-11-23T12:00:00Z');
 const hours = (n: number) => n * 3_600_000;
-const policy: DispatchPolicy = {
-  consent: { email: 'not-unsubscribed', sms: 'subscribed' },
-  caps: { perDay: 2, perWeek: 5 },
-  quietHours: { from: '21:00', to: '08:00' },
-  defaultTimeZone: 'UTC',
-  sms: {},
-  webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } },
-};
+const policy = dispatchPolicy;
 const person: Profile = {
   profileId: 'p1',
   email: 'jon@example.com',

@@ -1,11 +1,12 @@
 import { DateTime } from 'luxon';
+import { random } from '../../bench/random.js';
 import type { LedgerEntry } from '../../services/dispatch/adapters/dispatch-store.js';
 import type { OutgoingEmail, SendResult } from '../../services/dispatch/adapters/ses-sender.js';
-import type { DispatchPolicy } from '../../services/dispatch/core/gate.js';
 import { parseTemplate } from '../../services/dispatch/core/template.js';
 import { type DispatchPorts, dispatchMessage } from '../../services/dispatch/dispatch-message.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
+import { dispatchPolicy } from '../support/dispatch.js';
 
 /**
  * The randomised no-spam test: 10,000 message requests over 2,000 people with random consent,
@@ -15,26 +16,7 @@ import type { Profile } from '../../shared/events/profile.js';
  * comes back after the visibility timeout, three receives at most, then the dead-letter queue.
  */
 
-/** A small deterministic PRNG, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const policy: DispatchPolicy = {
-  consent: { email: 'not-unsubscribed', sms: 'subscribed' },
-  caps: { perDay: 2, perWeek: 5 },
-  quietHours: { from: '21:00', to: '08:00' },
-  defaultTimeZone: 'UTC',
-  sms: {},
-  webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } },
-};
+const policy = dispatchPolicy;
 const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'Asia/Tokyo', 'Australia/Sydney'];
 const visibilityTimeout = 180_000;
 const maxReceives = 3;

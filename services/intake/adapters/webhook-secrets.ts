@@ -1,23 +1,20 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretText } from '../../../shared/adapters/secret-text.js';
 import { WebhookSecrets } from '../core/platforms/common.js';
 
-/** Secrets change rarely; re-read now and then so a rotated secret is picked up without a deploy. */
-const cacheMillis = 5 * 60 * 1000;
-
-/** Reads the webhook signing secrets (one JSON secret in Secrets Manager) and caches them. */
+/** Reads the webhook signing secrets (one JSON secret in Secrets Manager), cached like every secret. */
 export class WebhookSecretStore {
-  private cached: { secrets: WebhookSecrets; until: number } | undefined;
+  private readonly text: SecretText;
+  private parsed: { readonly text: string; readonly secrets: WebhookSecrets } | undefined;
 
-  constructor(
-    private readonly client: SecretsManagerClient,
-    private readonly secretId: string,
-  ) {}
+  constructor(client: SecretsManagerClient, secretId: string) {
+    this.text = new SecretText(client, secretId, 2);
+  }
 
   async current(now: Date): Promise<WebhookSecrets> {
-    if (this.cached && this.cached.until > now.getTime()) return this.cached.secrets;
-    const result = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
-    const secrets = WebhookSecrets.parse(JSON.parse(result.SecretString ?? '{}'));
-    this.cached = { secrets, until: now.getTime() + cacheMillis };
-    return secrets;
+    const text = await this.text.current(now.getTime());
+    // Parsed once per text read, not once per request.
+    if (this.parsed?.text !== text) this.parsed = { text, secrets: WebhookSecrets.parse(JSON.parse(text)) };
+    return this.parsed.secrets;
   }
 }
