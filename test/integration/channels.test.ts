@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { localRegion, localTableName } from '../../local/runtime.js';
 import { signTask } from '../../services/dispatch/adapters/webhook-sender.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
+import { messageRequest, putRequests } from '../support/dispatch.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** SMS and webhook tasks behind the same gate, recorded by the local runtime where a user can read them. */
@@ -40,25 +40,9 @@ describe('SMS and webhook channels', () => {
     await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profileId), profile, version: 1 } }));
     return profile;
   };
-  const put = async (request: MessageRequested) => {
-    const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
-    await bus.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: 'nudge.rules', DetailType: 'message.requested', Detail: JSON.stringify(request) }] }),
-    );
-    await runtime.idle();
-  };
-  const request = (messageId: string, profile: Profile, overrides: Partial<MessageRequested>): MessageRequested => ({
-    messageId,
-    ruleId: 'store-nearby',
-    profileId: profile.profileId,
-    channel: 'sms',
-    template: 'store-nearby-sms',
-    purpose: 'marketing',
-    holdoutPercent: 0,
-    requestedAt: new Date().toISOString(),
-    context: { profile, event: {} },
-    ...overrides,
-  });
+  const put = (request: MessageRequested) => putRequests(runtime, request);
+  const request = (messageId: string, profile: Profile, overrides: Partial<MessageRequested>) =>
+    messageRequest(messageId, profile, { ruleId: 'store-nearby', channel: 'sms', template: 'store-nearby-sms', ...overrides });
   const lines = (file: string) =>
     existsSync(join(runtime.dataDir, file))
       ? readFileSync(join(runtime.dataDir, file), 'utf8')

@@ -1,10 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { localRegion, localTableName } from '../../local/runtime.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
+import { messageRequest, putRequests, storeProfile } from '../support/dispatch.js';
 import { inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** Quiet hours need their own runtime: the services keep the policy they were loaded with, once per test file. */
@@ -20,9 +15,6 @@ describe('dispatch: quiet hours', () => {
   });
 
   it('defers a marketing email due at night in the person’s time zone to 08:00 there, then sends it once', async () => {
-    const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
-    const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
     // A zone where it is now between 23:00 and 05:00: well inside quiet hours (21:00 to 08:00).
     const zone = Array.from({ length: 24 }, (_, hours) => `Etc/GMT${hours - 12 >= 0 ? '+' : '-'}${Math.abs(hours - 12)}`).find((candidate) => {
       const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: candidate, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
@@ -38,22 +30,8 @@ describe('dispatch: quiet hours', () => {
       lastSeenAt: '2026-11-01T00:00:00.000Z',
       traitsAt: {},
     };
-    await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile('p-owl'), profile, version: 1 } }));
-    const detail: MessageRequested = {
-      messageId: 'msg-owl',
-      ruleId: 'win-back',
-      profileId: 'p-owl',
-      channel: 'email',
-      template: 'win-back',
-      purpose: 'marketing',
-      holdoutPercent: 0,
-      requestedAt: new Date().toISOString(),
-      context: { profile, event: {} },
-    };
-    await bus.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: 'nudge.rules', DetailType: 'message.requested', Detail: JSON.stringify(detail) }] }),
-    );
-    await runtime.idle();
+    await storeProfile(runtime, profile);
+    await putRequests(runtime, messageRequest('msg-owl', profile));
     const deferred = runtime.busLog().find((event) => event['detail-type'] === 'message.deferred');
     expect(deferred?.detail).toMatchObject({ messageId: 'msg-owl', reason: 'quiet-hours' });
     const until = Date.parse(String(deferred?.detail.until));

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
-import * as Events from '../../shared/events/index.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { addressHash } from '../../shared/suppression.js';
 import { keys } from '../../shared/table.js';
+import { messageRequest, putRequests } from '../support/dispatch.js';
 import { fixturesDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -17,13 +16,11 @@ import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../suppor
 describe('dispatch: the send gate and the send-once ledger', () => {
   let runtime: TestRuntime;
   let documents: DynamoDBDocumentClient;
-  let bus: EventBridgeClient;
   const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
   beforeAll(async () => {
     runtime = await startTestRuntime();
     documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
-    bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
     await clearInbox(runtime);
   });
 
@@ -46,30 +43,8 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profileId), profile, version: 1 } }));
     return profile;
   };
-  const request = (messageId: string, profile: Profile): MessageRequested => ({
-    messageId,
-    ruleId: 'win-back',
-    profileId: profile.profileId,
-    channel: 'email',
-    template: 'win-back',
-    purpose: 'marketing',
-    holdoutPercent: 0,
-    requestedAt: new Date().toISOString(),
-    context: { profile, event: {} },
-  });
-  const put = async (...requests: MessageRequested[]) => {
-    await bus.send(
-      new PutEventsCommand({
-        Entries: requests.map((detail) => ({
-          EventBusName: 'nudge',
-          Source: Events.MessageRequested.source,
-          DetailType: Events.MessageRequested.detailType,
-          Detail: JSON.stringify(detail),
-        })),
-      }),
-    );
-    await runtime.idle();
-  };
+  const request = (messageId: string, profile: Profile) => messageRequest(messageId, profile);
+  const put = (...requests: MessageRequested[]) => putRequests(runtime, ...requests);
   const outcomes = (messageId: string) =>
     runtime
       .busLog()

@@ -1,4 +1,12 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type LocalRuntime, localRegion, localTableName } from '../../local/runtime.js';
 import type { DispatchPolicy } from '../../services/dispatch/core/gate.js';
+import type { MessageRequested } from '../../shared/events/message-requested.js';
+import * as MessageRequestedContract from '../../shared/events/message-requested.js';
+import type { Profile } from '../../shared/events/profile.js';
+import { keys } from '../../shared/table.js';
 
 /** The policy the dispatch tests decide under: the shipped defaults, with one webhook endpoint. */
 export const dispatchPolicy: DispatchPolicy = {
@@ -9,3 +17,44 @@ export const dispatchPolicy: DispatchPolicy = {
   sms: {},
   webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } },
 };
+
+/** A marketing email request, as the rules service would ask for it. */
+export function messageRequest(messageId: string, profile: Profile, overrides: Partial<MessageRequested> = {}): MessageRequested {
+  return {
+    messageId,
+    ruleId: 'win-back',
+    profileId: profile.profileId,
+    channel: 'email',
+    template: 'win-back',
+    purpose: 'marketing',
+    holdoutPercent: 0,
+    requestedAt: new Date().toISOString(),
+    context: { profile, event: {} },
+    ...overrides,
+  };
+}
+
+const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
+
+/** Writes a person straight into the local table, as the profiles service stores them. */
+export async function storeProfile(runtime: LocalRuntime, profile: Profile): Promise<Profile> {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
+  await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profile.profileId), profile, version: 1 } }));
+  return profile;
+}
+
+/** Puts message requests on the local bus, as the rules service does, and waits until they are handled. */
+export async function putRequests(runtime: LocalRuntime, ...requests: MessageRequested[]): Promise<void> {
+  const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
+  await bus.send(
+    new PutEventsCommand({
+      Entries: requests.map((detail) => ({
+        EventBusName: 'nudge',
+        Source: MessageRequestedContract.source,
+        DetailType: MessageRequestedContract.detailType,
+        Detail: JSON.stringify(detail),
+      })),
+    }),
+  );
+  await runtime.idle();
+}
