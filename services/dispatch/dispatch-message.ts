@@ -14,7 +14,7 @@ import { type EmailTemplate, type Layouts, renderEmail, renderText } from './cor
 
 /** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
 export interface DispatchPorts {
-  readonly store: Pick<DispatchStore, 'ledger' | 'record' | 'release' | 'recordSent' | 'forgetSent' | 'marketingSentSince' | 'isSuppressed'>;
+  readonly store: Pick<DispatchStore, 'ledger' | 'record' | 'announced' | 'release' | 'recordSent' | 'forgetSent' | 'marketingSentSince' | 'isSuppressed'>;
   readonly profiles: { get(profileId: string): Promise<Profile | undefined> };
   readonly schedules: Pick<BusSchedules, 'create'>;
   readonly sender: Pick<SesEmailSender, 'send'>;
@@ -46,22 +46,43 @@ const week = 7 * 86_400_000;
 export async function dispatchMessage(request: MessageRequested, ports: DispatchPorts, now: number): Promise<Outcome> {
   const ref = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, channel: request.channel, template: request.template };
   const at = new Date(now).toISOString();
+  /**
+   * Records a final decision with the event that announces it, then puts the event on the bus and
+   * clears it: if the delivery fails in between, the retry finds the decision and announces it.
+   */
+  const conclude = async (
+    state: 'sent' | 'suppressed' | 'failed' | 'uncertain',
+    contract: Events.Contract,
+    detail: Record<string, unknown>,
+    fields: Record<string, unknown>,
+    from?: 'sending',
+  ): Promise<boolean> => {
+    const announcement = { detailType: contract.detailType, detail };
+    if (!(await ports.store.record(request.messageId, { state, announcement }, now, fields, from))) return false;
+    await ports.publisher.publish(contract, detail);
+    await ports.store.announced(request.messageId);
+    return true;
+  };
+
   const existing = await ports.store.ledger(request.messageId);
   if (existing !== undefined) {
     if (existing.state === 'sending') {
       if (now < existing.leaseUntil) throw new SendInProgressError(`Message ${request.messageId} is being sent by another delivery`);
-      if (await ports.store.record(request.messageId, { state: 'uncertain' }, now, {}, 'sending')) {
-        await ports.publisher.publish(Events.MessageFailed, {
-          ...ref,
-          error: { code: 'OutcomeUnknown', message: 'A send was started and not confirmed; it is not repeated, so the email went once or not at all.' },
-          failedAt: at,
-        });
-        return 'uncertain';
+      const error = { code: 'OutcomeUnknown', message: 'A send was started and not confirmed; it is not repeated, so it went once or not at all.' };
+      return (await conclude('uncertain', Events.MessageFailed, { ...ref, error, failedAt: at }, {}, 'sending')) ? 'uncertain' : 'duplicate';
+    }
+    if (existing.state !== 'deferred') {
+      // Decided before; its event may not have reached the bus yet.
+      const announcement = existing.announcement;
+      const contract = announcement === undefined ? undefined : Events.catalogue.find((candidate) => candidate.detailType === announcement.detailType);
+      if (announcement !== undefined && contract !== undefined) {
+        await ports.publisher.publish(contract, announcement.detail);
+        await ports.store.announced(request.messageId);
       }
       return 'duplicate';
     }
     // A deferred message is asked for again when its wait is over; earlier requests are duplicates.
-    if (existing.state !== 'deferred' || now < existing.until - 60_000) return 'duplicate';
+    if (now < existing.until - 60_000) return 'duplicate';
   }
 
   // The person as they are now: consent or an erasure since the rule fired counts.
@@ -73,11 +94,8 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   const decision = gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
 
   if (decision.kind === 'suppress') {
-    if (await ports.store.record(request.messageId, { state: 'suppressed' }, now, { reason: decision.reason })) {
-      await ports.publisher.publish(Events.MessageSuppressed, { ...ref, reason: decision.reason, suppressedAt: at });
-      return 'suppressed';
-    }
-    return 'duplicate';
+    const detail = { ...ref, reason: decision.reason, suppressedAt: at };
+    return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason: decision.reason })) ? 'suppressed' : 'duplicate';
   }
   if (decision.kind === 'defer') {
     if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now))) return 'duplicate';
@@ -113,12 +131,22 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   }
   if (!result.ok) {
     if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
-    await ports.store.record(request.messageId, { state: 'failed' }, now, { code: result.code }, 'sending');
-    await ports.publisher.publish(Events.MessageFailed, { ...ref, error: { code: result.code, message: result.message }, failedAt: at });
+    await conclude(
+      'failed',
+      Events.MessageFailed,
+      { ...ref, error: { code: result.code, message: result.message }, failedAt: at },
+      { code: result.code },
+      'sending',
+    );
     return 'failed';
   }
-  await ports.store.record(request.messageId, { state: 'sent' }, now, { providerMessageId: result.providerMessageId }, 'sending');
-  await ports.publisher.publish(Events.MessageSent, { ...ref, providerMessageId: result.providerMessageId, sentAt: at });
+  await conclude(
+    'sent',
+    Events.MessageSent,
+    { ...ref, providerMessageId: result.providerMessageId, sentAt: at },
+    { providerMessageId: result.providerMessageId },
+    'sending',
+  );
   return 'sent';
 }
 

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { addressHash } from '../../../shared/suppression.js';
 import { expiresAt, keys, ledgerRetentionSeconds, profilePartition, sentRetentionSeconds } from '../../../shared/table.js';
 
@@ -7,7 +7,11 @@ import { expiresAt, keys, ledgerRetentionSeconds, profilePartition, sentRetentio
 export type LedgerEntry =
   | { readonly state: 'sending'; readonly leaseUntil: number }
   | { readonly state: 'deferred'; readonly until: number }
-  | { readonly state: 'sent' | 'suppressed' | 'failed' | 'uncertain' };
+  | {
+      readonly state: 'sent' | 'suppressed' | 'failed' | 'uncertain';
+      /** The event that tells the bus, kept until it is on the bus, so a retry can still publish it. */
+      readonly announcement?: { readonly detailType: string; readonly detail: Record<string, unknown> };
+    };
 
 export type FinalState = 'sent' | 'suppressed' | 'failed' | 'uncertain';
 
@@ -31,7 +35,12 @@ export class DispatchStore {
     if (item === undefined) return undefined;
     if (item.state === 'sending') return { state: 'sending', leaseUntil: item.leaseUntil as number };
     if (item.state === 'deferred') return { state: 'deferred', until: item.until as number };
-    return { state: item.state as FinalState };
+    return { state: item.state as FinalState, announcement: item.announcement as Extract<LedgerEntry, { announcement?: unknown }>['announcement'] };
+  }
+
+  /** The decision's event is on the bus: nothing is left to announce for this message. */
+  async announced(messageId: string): Promise<void> {
+    await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: keys.messageLedger(messageId), UpdateExpression: 'REMOVE announcement' }));
   }
 
   /**
