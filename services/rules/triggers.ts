@@ -74,12 +74,17 @@ function isActive(rule: CompiledRule, now: number): boolean {
 export class TriggerEngine {
   private readonly roles: PatternSet<Role>;
   private readonly byId: ReadonlyMap<string, CompiledRule>;
+  /** The enabled date and place rules, found once: every profile update checks them. */
+  private readonly dateRules: readonly CompiledRule[];
+  private readonly placeRules: readonly CompiledRule[];
 
   constructor(
     readonly rules: readonly CompiledRule[],
     private readonly ports: TriggerPorts,
   ) {
     this.byId = new Map(rules.map((rule) => [rule.rule.id, rule]));
+    this.dateRules = rules.filter((rule) => rule.rule.enabled && rule.trigger.kind === 'date');
+    this.placeRules = rules.filter((rule) => rule.rule.enabled && rule.trigger.kind === 'place');
     const entries: { pattern: CompiledRule['triggerPatterns'][number]['pattern']; value: Role }[] = [];
     for (const rule of rules) {
       if (!rule.rule.enabled || rule.trigger.kind !== 'sequence') continue;
@@ -106,14 +111,12 @@ export class TriggerEngine {
       bySequence.set(role.rule, entry);
     }
     for (const [rule, roles] of bySequence) candidates.push(...(await this.advanceSequence(rule, roles, update, now)));
-    for (const rule of this.rules) {
-      if (!rule.rule.enabled) continue;
-      if (rule.trigger.kind === 'date' && (update.changed.includes(rule.trigger.trait) || update.changed.includes('timeZone'))) {
-        await this.planDate(rule, update.profile, now);
-      }
-      if (rule.trigger.kind === 'place' && update.trigger['detail-type'] === 'location.reported') {
-        candidates.push(...(await this.movePlace(rule, update, now)));
-      }
+    for (const rule of this.dateRules) {
+      const trait = (rule.trigger as { trait: string }).trait;
+      if (update.changed.includes(trait) || update.changed.includes('timeZone')) await this.planDate(rule, update.profile, now);
+    }
+    if (update.trigger['detail-type'] === 'location.reported') {
+      for (const rule of this.placeRules) candidates.push(...(await this.movePlace(rule, update, now)));
     }
     return candidates;
   }
