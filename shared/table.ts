@@ -37,8 +37,8 @@ export const keys = {
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
   /** The send-once ledger: what became of one message id (sending, sent, suppressed, deferred, failed). */
   messageLedger: (messageId: string): ItemKey => ({ pk: `MESSAGE#${messageId}`, sk: 'LEDGER' }),
-  /** A marketing message that went to the person, by time: the frequency caps count these. */
-  sentMessage: (profileId: string, sentAt: string, messageId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `SENT#${sentAt}#${messageId}` }),
+  /** The person's marketing sends of the last week (message id → time), one item written under a version condition: the frequency caps reserve here. */
+  capReservations: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'CAPS' }),
   /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
 } as const;

@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
+import { serviceAnswered } from '../../shared/adapters/aws-clients.js';
 import type { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import type { BusSchedules } from '../../shared/adapters/bus-schedule.js';
 import * as Events from '../../shared/events/index.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
+import { ownValue } from '../../shared/lookup.js';
 import { sendLeaseSeconds } from '../../shared/table.js';
 import { unsubscribeUrl } from '../../shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
 import type { SendResult, SesEmailSender } from './adapters/ses-sender.js';
 import type { OutgoingText } from './adapters/sms-sender.js';
-import { type DispatchPolicy, gate } from './core/gate.js';
+import { capReached, type DispatchPolicy, gate } from './core/gate.js';
 import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
 
 /** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
 export interface DispatchPorts {
-  readonly store: Pick<DispatchStore, 'ledger' | 'record' | 'announced' | 'release' | 'recordSent' | 'forgetSent' | 'marketingSentSince' | 'isSuppressed'>;
+  readonly store: Pick<DispatchStore, 'ledger' | 'record' | 'announced' | 'release' | 'reserveSend' | 'releaseSend' | 'marketingSentSince' | 'isSuppressed'>;
   readonly profiles: { get(profileId: string): Promise<Profile | undefined> };
   readonly schedules: Pick<BusSchedules, 'create'>;
   readonly sender: Pick<SesEmailSender, 'send'>;
@@ -109,28 +111,44 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
     return 'deferred';
   }
 
-  const template = ports.templates.get(request.template);
-  if (template === undefined) throw new Error(`No template named ${request.template}`);
-  if (template.channel !== request.channel) throw new Error(`Template ${request.template} is for ${template.channel}, not ${request.channel}`);
-  const send = await preparedSend(request, decision.to, person, template, ports);
+  // What can never succeed as asked (no such template, a template that cannot render this person)
+  // fails at once with its reason, instead of being retried into the dead-letter queue.
+  const prepared = await preparedSend(request, decision.to, person, ports);
+  if (!prepared.ok) {
+    const error = { code: prepared.code, message: prepared.message };
+    return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: prepared.code })) ? 'failed' : 'duplicate';
+  }
   if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
-  // Counted for the caps before the provider is called: a send whose confirmation is lost still counts.
   const marketing = request.purpose === 'marketing';
-  if (marketing) await ports.store.recordSent(request.profileId, request.messageId, now);
+  if (marketing) {
+    // Reserved before the provider is called, atomically across concurrent sends: a send whose confirmation is lost still counts.
+    let reservation: 'reserved' | 'cap-reached';
+    try {
+      reservation = await ports.store.reserveSend(request.profileId, request.messageId, now, (sentAt) => !capReached(sentAt, ports.policy, now));
+    } catch (error) {
+      await ports.store.release(request.messageId);
+      throw error;
+    }
+    if (reservation === 'cap-reached') {
+      const detail = { ...ref, reason: 'frequency-cap', suppressedAt: at };
+      return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason: 'frequency-cap' }, 'sending')) ? 'suppressed' : 'duplicate';
+    }
+  }
   let result: SendResult;
   try {
-    result = await send();
+    result = await prepared.send();
   } catch (error) {
     // The provider answered with an error (throttled, 5xx): it did not take the message, so the claim
-    // is given back for the retry. No answer at all (a timeout) leaves the claim: the outcome is unknown.
-    if (typeof error === 'object' && error !== null && '$metadata' in error) {
+    // is given back for the retry. No answer at all (a timeout, a reset connection) leaves the claim:
+    // the outcome is unknown, and a message is never sent twice.
+    if (serviceAnswered(error)) {
       await ports.store.release(request.messageId);
-      if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
+      if (marketing) await ports.store.releaseSend(request.profileId, request.messageId, now);
     }
     throw error;
   }
   if (!result.ok) {
-    if (marketing) await ports.store.forgetSent(request.profileId, request.messageId, now);
+    if (marketing) await ports.store.releaseSend(request.profileId, request.messageId, now);
     await conclude(
       'failed',
       Events.MessageFailed,
@@ -150,24 +168,47 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   return 'sent';
 }
 
+type PreparedSend = { readonly ok: true; readonly send: () => Promise<SendResult> } | { readonly ok: false; readonly code: string; readonly message: string };
+
 /**
  * Renders the message for its channel and returns the call that sends it: email through SES (with
  * the unsubscribe link and one-click headers when it is marketing), a text through AWS End User
- * Messaging, or a task to a webhook endpoint.
+ * Messaging, or a task to a webhook endpoint. A message that cannot be made (no such template, a
+ * template for another channel, data the template cannot render) is a value: retrying would not help.
  */
-async function preparedSend(
+async function preparedSend(request: MessageRequested, to: string, person: Profile, ports: DispatchPorts): Promise<PreparedSend> {
+  const template = ports.templates.get(request.template);
+  if (template === undefined) return { ok: false, code: 'TemplateMissing', message: `No template named ${request.template}` };
+  if (template.channel !== request.channel)
+    return { ok: false, code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` };
+  const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
+  const tags = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template };
+  // Read before rendering: a key that cannot be read now is a retryable failure, not the message's.
+  const unsubscribeKey = request.channel === 'email' && request.purpose === 'marketing' ? await ports.unsubscribeKey() : undefined;
+  try {
+    return { ok: true, send: await renderedSend(request, to, person, template, context, tags, unsubscribeKey, ports) };
+  } catch (error) {
+    return { ok: false, code: 'RenderFailed', message: `${request.template}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+async function renderedSend(
   request: MessageRequested,
   to: string,
   person: Profile,
   template: EmailTemplate,
+  context: Record<string, unknown>,
+  tags: Readonly<Record<string, string>>,
+  unsubscribeKey: string | undefined,
   ports: DispatchPorts,
 ): Promise<() => Promise<SendResult>> {
-  const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
-  const tags = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template };
   switch (request.channel) {
     case 'email': {
       // Marketing email carries an unsubscribe link that never expires and the one-click headers (RFC 8058).
-      const link = request.purpose === 'marketing' ? unsubscribeUrl(ports.publicUrl, await ports.unsubscribeKey(), { email: to, channel: 'email' }) : undefined;
+      const link =
+        unsubscribeKey === undefined
+          ? undefined
+          : unsubscribeUrl(ports.publicUrl, unsubscribeKey, { email: to, channel: 'email', messageId: request.messageId });
       const email = await renderEmail(template, { ...context, unsubscribeUrl: link }, ports.layouts);
       const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
       // SES returns the tags with every event it publishes for the email (delivery, bounce, open, …).
@@ -176,11 +217,11 @@ async function preparedSend(
     case 'sms': {
       const body = await renderText(template, context);
       const sms = ports.sms;
-      if (sms === undefined) throw new Error('No SMS sender is configured');
+      if (sms === undefined) return async () => ({ ok: false, code: 'NoSmsSender', message: 'No SMS sender is configured' });
       return () => sms.send({ to, body, purpose: request.purpose, tags });
     }
     case 'webhook': {
-      const endpoint = ports.policy.webhooks[to];
+      const endpoint = ownValue(ports.policy.webhooks, to);
       const webhooks = ports.webhooks;
       if (endpoint === undefined || webhooks === undefined)
         return async () => ({ ok: false, code: 'UnknownWebhook', message: `No webhook named ${to} in config/dispatch.json` });

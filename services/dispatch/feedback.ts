@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
@@ -11,8 +10,8 @@ import { readSesEvent, SesEventRecord } from './core/feedback.js';
 
 const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3) }));
 const logger = createLogger('feedback');
-const store = new DispatchStore(new DynamoDBClient({}), config.TABLE_NAME);
-const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
+const store = new DispatchStore(awsClients.dynamoDb(), config.TABLE_NAME);
+const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
 
 /** SES events from the configuration set (on the default bus): suppression first, then the bus. */
 async function onSesEvent(event: unknown): Promise<void> {

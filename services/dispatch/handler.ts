@@ -1,12 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
 import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
@@ -40,26 +35,26 @@ const config = loadConfig(
     OUTGOING_WEBHOOK_KEY_ID: z.string().min(1),
   }),
 );
-const secretsManager = new SecretsManagerClient({});
+const secretsManager = awsClients.secretsManager();
 const outgoingWebhookKey = new SecretText(secretsManager, config.OUTGOING_WEBHOOK_KEY_ID);
 const policy = loadDispatchPolicy(config.CONFIG_DIR);
 const unsubscribeKey = new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID);
 const logger = createLogger('dispatch');
-const dynamo = new DynamoDBClient({});
+const dynamo = awsClients.dynamoDb();
 const ports: DispatchPorts = {
   store: new DispatchStore(dynamo, config.TABLE_NAME),
   profiles: new DynamoProfileReader(dynamo, config.TABLE_NAME),
-  schedules: new BusSchedules(new SchedulerClient({}), {
+  schedules: new BusSchedules(awsClients.scheduler(), {
     groupName: config.SCHEDULE_GROUP,
     eventBusArn: config.EVENT_BUS_ARN,
     roleArn: config.SCHEDULER_ROLE_ARN,
     deadLetterQueueArn: config.TIMER_DLQ_ARN,
   }),
-  sender: new SesEmailSender(new SESv2Client({}), config.SES_CONFIGURATION_SET),
-  publisher: new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME),
+  sender: new SesEmailSender(awsClients.ses(), config.SES_CONFIGURATION_SET),
+  publisher: new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME),
   templates: loadTemplates(config.TEMPLATES_DIR),
   layouts: loadLayouts(config.TEMPLATES_DIR),
-  sms: new SmsSender(new PinpointSMSVoiceV2Client({}), policy.sms.originationIdentity, policy.sms.configurationSet),
+  sms: new SmsSender(awsClients.sms(), policy.sms.originationIdentity, policy.sms.configurationSet),
   webhooks: new WebhookSender(() => outgoingWebhookKey.current(Date.now())),
   policy,
   senderAddress: config.SENDER_ADDRESS,

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { ProfilePrivacy } from './adapters/profile-privacy.js';
@@ -9,7 +9,7 @@ import { parseIdentityKey } from './core/apply-event.js';
 
 const config = loadConfig(z.object({ TABLE_NAME: z.string().min(3) }));
 const logger = createLogger('profiles-admin');
-const privacy = new ProfilePrivacy(new DynamoDBClient({}), config.TABLE_NAME);
+const privacy = new ProfilePrivacy(awsClients.dynamoDb(), config.TABLE_NAME);
 
 /** `aws lambda invoke --function-name <ProfilesAdminFunction> --payload '{"action":"export","key":"email:ada@example.com"}'`. */
 const Request = z.object({ action: z.enum(['export', 'erase']), key: z.string().min(1) });

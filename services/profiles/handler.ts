@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
@@ -15,8 +14,8 @@ import { updateProfile } from './update-profile.js';
 
 const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3), CONFIG_DIR: z.string().min(1).default('config') }));
 const logger = createLogger('profiles');
-const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
-const store = new ProfileStore(new DynamoDBClient({}), config.TABLE_NAME);
+const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
+const store = new ProfileStore(awsClients.dynamoDb(), config.TABLE_NAME);
 const profileConfig = loadProfileConfig(join(config.CONFIG_DIR, 'profiles.json'));
 
 async function onCustomerEvent(event: unknown): Promise<void> {

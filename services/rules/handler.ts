@@ -1,9 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
 import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
@@ -31,15 +29,15 @@ const config = loadConfig(
   }),
 );
 const logger = createLogger('rules');
-const dynamo = new DynamoDBClient({});
-const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
+const dynamo = awsClients.dynamoDb();
+const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
 const states = new RuleStateStore(dynamo, config.TABLE_NAME);
 const rules = loadRules(config.RULES_DIR);
 const index = new RuleIndex(rules);
 const engine = new TriggerEngine(rules, {
   states: new DynamoTriggerStateStore(dynamo, config.TABLE_NAME),
   timers: new SchedulerTimers(
-    new BusSchedules(new SchedulerClient({}), {
+    new BusSchedules(awsClients.scheduler(), {
       groupName: config.SCHEDULE_GROUP,
       eventBusArn: config.EVENT_BUS_ARN,
       roleArn: config.SCHEDULER_ROLE_ARN,

@@ -42,13 +42,41 @@ export const Origin = z.object({
 });
 export type Origin = z.infer<typeof Origin>;
 
+const validity = new Map<string, boolean>();
+/** Remembers what Intl said of a text, so each distinct locale or zone is checked once per process. */
+function checkedOnce(kind: string, text: string, check: () => unknown): boolean {
+  const key = `${kind}|${text}`;
+  let valid = validity.get(key);
+  if (valid === undefined) {
+    try {
+      check();
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (validity.size < 10_000) validity.set(key, valid);
+  }
+  return valid;
+}
+
+export const isLocale = (text: string) => checkedOnce('locale', text, () => new Intl.NumberFormat(text));
+export const isTimeZone = (text: string) => checkedOnce('zone', text, () => new Intl.DateTimeFormat('en', { timeZone: text }));
+
+/**
+ * A language tag that Intl can format with ("en-US", "it"). Platforms send what the browser said;
+ * one that is not a locale is dropped, not kept, so it can never break an email later.
+ */
+export const Locale = z.string().refine(isLocale, 'not a BCP 47 language tag').optional().catch(undefined);
+/** An IANA time zone ("Europe/Berlin"); one Intl does not know is dropped, not kept. */
+export const TimeZone = z.string().refine(isTimeZone, 'not an IANA time zone').optional().catch(undefined);
+
 /** What a platform told us about the person, with the event; profiles decide what to keep. */
 export const Traits = z.object({
   firstName: z.string().optional(),
   lastName: z.string().optional(),
-  locale: z.string().optional(),
+  locale: Locale,
   /** IANA time zone, such as "Europe/Berlin". */
-  timeZone: z.string().optional(),
+  timeZone: TimeZone,
   country: z.string().optional(),
   city: z.string().optional(),
   birthday: z.iso.date().optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalString, UtcInstant } from './common.js';
+import { DecimalString, Locale, TimeZone, UtcInstant } from './common.js';
 
 export const ConsentChannel = z.enum(['email', 'sms', 'push']);
 export type ConsentChannel = z.infer<typeof ConsentChannel>;
@@ -28,9 +28,9 @@ export const Profile = z.object({
   phone: z.string().optional(),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
-  locale: z.string().optional(),
+  locale: Locale,
   /** IANA time zone: from the platform, else inferred from the last known location (`timeZoneSource`). */
-  timeZone: z.string().optional(),
+  timeZone: TimeZone,
   timeZoneSource: z.enum(['platform', 'location']).optional(),
   country: z.string().optional(),
   city: z.string().optional(),

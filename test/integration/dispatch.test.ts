@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -85,16 +85,14 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     expect(outcomes('msg-ada-3')).toEqual([['message.suppressed', 'frequency-cap']]);
   });
 
-  it('receives a request that keeps failing three times from the queue, then keeps it in the dead letters', async () => {
+  it('fails a request for a template that does not exist at once, as message.failed with the reason, without retries or dead letters', async () => {
     const eve = await person('p-eve', 'eve@example.com');
     await put({ ...request('msg-eve', eve), template: 'no-such-template' });
-    const dead = readFileSync(join(runtime.dataDir, 'dlq', 'dispatch.ndjson'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('msg-eve'))
-      .map((line) => JSON.parse(line) as { error: string });
-    expect(dead).toEqual([
-      { failedAt: expect.any(String), error: 'reported as a batch item failure', event: expect.objectContaining({ 'detail-type': 'message.requested' }) },
-    ]);
+    const failed = runtime.busLog().filter((entry) => entry['detail-type'] === 'message.failed' && entry.detail.messageId === 'msg-eve');
+    expect(failed.map((entry) => entry.detail.error)).toEqual([{ code: 'TemplateMissing', message: 'No template named no-such-template' }]);
+    expect(
+      existsSync(join(runtime.dataDir, 'dlq', 'dispatch.ndjson')) ? readFileSync(join(runtime.dataDir, 'dlq', 'dispatch.ndjson'), 'utf8') : '',
+    ).not.toContain('msg-eve');
     expect(await mailTo('eve@')).toHaveLength(0);
   });
 

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type LocalRuntime, localWebhookPath, startLocalRuntime } from '../../local/runtime.js';
+import { freePort, type LocalRuntime, type LocalRuntimeOptions, localWebhookPath, startLocalRuntime } from '../../local/runtime.js';
 import { projectDir } from './fixtures.js';
 
 export interface TestRuntime extends LocalRuntime {
@@ -17,6 +17,8 @@ export interface TestRuntimeOptions {
   readonly webhooks?: readonly string[];
   /** Keep DynamoDB on disk in `dataDir`, and leave the folder when stopped (to start again on it). */
   readonly restartable?: { readonly dataDir: string; readonly ports: { http: number; inbox: number; aws: number; dynamoDb: number } };
+  /** Something between dispatch and the SES emulator. */
+  readonly sesFront?: LocalRuntimeOptions['sesFront'];
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     projectDir,
     configDir,
     log: () => undefined,
+    sesFront: options.sesFront,
   });
   return {
     ...runtime,

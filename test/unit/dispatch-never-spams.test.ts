@@ -73,10 +73,14 @@ function world(seed: number) {
       release: async (messageId) => {
         if (ledger.get(messageId)?.state === 'sending') ledger.delete(messageId);
       },
-      recordSent: async (profileId, messageId, now) => {
-        sent.set(profileId, [...(sent.get(profileId) ?? []), { messageId, at: now }]);
+      reserveSend: async (profileId, messageId, now, allowed) => {
+        const sends = sent.get(profileId) ?? [];
+        if (sends.some((entry) => entry.messageId === messageId)) return 'reserved';
+        if (!allowed(sends.map((entry) => entry.at))) return 'cap-reached';
+        sent.set(profileId, [...sends, { messageId, at: now }]);
+        return 'reserved';
       },
-      forgetSent: async (profileId, messageId) => {
+      releaseSend: async (profileId, messageId) => {
         sent.set(
           profileId,
           (sent.get(profileId) ?? []).filter((entry) => entry.messageId !== messageId),
@@ -105,11 +109,12 @@ function world(seed: number) {
           });
         if (roll < 0.08) throw Object.assign(new FakeSesError('Rate exceeded'), { name: 'TooManyRequestsException' });
         if (roll < 0.12) throw Object.assign(new FakeSesError('Internal failure'), { name: 'InternalFailure' });
-        if (roll < 0.14) throw Object.assign(new Error('socket hang up before SES answered'), { name: 'TimeoutError' });
+        // The SDK puts $metadata (attempts, no status) on errors that got no answer too.
+        if (roll < 0.14) throw Object.assign(new Error('socket hang up before SES answered'), { name: 'TimeoutError', $metadata: { attempts: 1 } });
         if (roll < 0.16) {
           // SES took the email, and the answer was lost: the worst case for "at most once".
           deliver();
-          throw Object.assign(new Error('socket hang up after SES took the email'), { name: 'TimeoutError' });
+          throw Object.assign(new Error('socket hang up after SES took the email'), { name: 'TimeoutError', $metadata: { attempts: 1 } });
         }
         if (roll < 0.18) return { ok: false, code: 'MessageRejected', message: 'Email address is not verified.' };
         deliver();

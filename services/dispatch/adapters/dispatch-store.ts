@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { addressHash } from '../../../shared/suppression.js';
-import { expiresAt, keys, ledgerRetentionSeconds, profilePartition, sentRetentionSeconds } from '../../../shared/table.js';
+import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '../../../shared/table.js';
+
+/** Concurrent sends to one person are few; a handful of rereads settles them. */
+const maxReservationAttempts = 20;
 
 /** What the ledger says of a message id. */
 export type LedgerEntry =
@@ -48,6 +52,8 @@ export class DispatchStore {
    * (its re-request is due now), or `from` matches. False: someone else got there first.
    */
   async record(messageId: string, entry: LedgerEntry, now: number, fields: Record<string, unknown> = {}, from?: LedgerEntry['state']): Promise<boolean> {
+    // The SDK may repeat this write when an answer is lost; the token tells our own first write from someone else's.
+    const claim = randomUUID();
     try {
       await this.documents.send(
         new PutCommand({
@@ -56,17 +62,19 @@ export class DispatchStore {
             ...keys.messageLedger(messageId),
             ...entry,
             ...fields,
+            claim,
             at: new Date(now).toISOString(),
             expiresAt: expiresAt(new Date(now), ledgerRetentionSeconds),
           },
           ConditionExpression: from === undefined ? 'attribute_not_exists(pk) OR #state = :deferred' : '#state = :from',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: from === undefined ? { ':deferred': 'deferred' } : { ':from': from },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return error.Item?.claim?.S === claim;
       throw error;
     }
   }
@@ -84,32 +92,61 @@ export class DispatchStore {
     );
   }
 
-  async recordSent(profileId: string, messageId: string, now: number): Promise<void> {
-    const sentAt = new Date(now).toISOString();
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.sentMessage(profileId, sentAt, messageId), expiresAt: expiresAt(new Date(now), sentRetentionSeconds) },
-      }),
-    );
-  }
-
-  /** Takes back a send counted for the caps that did not happen after all. */
-  async forgetSent(profileId: string, messageId: string, countedAt: number): Promise<void> {
-    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: keys.sentMessage(profileId, new Date(countedAt).toISOString(), messageId) }));
-  }
-
-  /** When the person's marketing messages of the last week went (epoch ms). */
+  /** When the person's marketing messages of the last week went (epoch ms), from their cap reservations. */
   async marketingSentSince(profileId: string, since: number): Promise<number[]> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': profilePartition(profileId), ':from': `SENT#${new Date(since).toISOString()}`, ':to': 'SENT#~' },
-        ProjectionExpression: 'sk',
-      }),
-    );
-    return (result.Items ?? []).map((item) => Date.parse(String(item.sk).split('#')[1] ?? ''));
+    const { sends } = await this.capReservations(profileId);
+    return Object.values(sends).filter((at) => at >= since);
+  }
+
+  /**
+   * Reserves a place under the frequency caps for one marketing message, atomically: the
+   * reservations are read, `allowed` decides on them, and the new one is written only if nobody
+   * wrote in between (a version condition); otherwise it reads and decides again. So six requests
+   * at the same instant with a cap of 2 send two, however they interleave.
+   */
+  async reserveSend(profileId: string, messageId: string, now: number, allowed: (sentAt: readonly number[]) => boolean): Promise<'reserved' | 'cap-reached'> {
+    for (let attempt = 1; attempt <= maxReservationAttempts; attempt++) {
+      const { sends, version } = await this.capReservations(profileId);
+      if (sends[messageId] !== undefined) return 'reserved';
+      const kept = Object.fromEntries(Object.entries(sends).filter(([, at]) => now - at < sentRetentionSeconds * 1000));
+      if (!allowed(Object.values(kept))) return 'cap-reached';
+      if (await this.writeCapReservations(profileId, { ...kept, [messageId]: now }, version, now)) return 'reserved';
+    }
+    throw new Error(`Could not reserve a send for ${profileId}: too many concurrent sends; retrying later`);
+  }
+
+  /** Takes back a reservation whose message did not go out after all. */
+  async releaseSend(profileId: string, messageId: string, now: number): Promise<void> {
+    for (let attempt = 1; attempt <= maxReservationAttempts; attempt++) {
+      const { sends, version } = await this.capReservations(profileId);
+      if (sends[messageId] === undefined) return;
+      const { [messageId]: _released, ...kept } = sends;
+      if (await this.writeCapReservations(profileId, kept, version, now)) return;
+    }
+    throw new Error(`Could not release the send of ${messageId} for ${profileId}: too many concurrent sends; retrying later`);
+  }
+
+  private async capReservations(profileId: string): Promise<{ sends: Record<string, number>; version: number | undefined }> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.capReservations(profileId), ConsistentRead: true }));
+    return { sends: (item?.sends as Record<string, number> | undefined) ?? {}, version: item?.version as number | undefined };
+  }
+
+  private async writeCapReservations(profileId: string, sends: Record<string, number>, version: number | undefined, now: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.capReservations(profileId), sends, version: (version ?? 0) + 1, expiresAt: expiresAt(new Date(now), sentRetentionSeconds) },
+          ...(version === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': version } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Never mail this address again (a hard bounce, a complaint): kept as a hash, with no expiry. */

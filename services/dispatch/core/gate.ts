@@ -63,6 +63,13 @@ export function inHoldout(ruleId: string, profileId: string, percent: number): b
   return bucket * 100 < percent;
 }
 
+/** Whether one more marketing message now would pass a frequency cap, given when the last ones went (epoch ms). */
+export function capReached(marketingSentAt: readonly number[], policy: Pick<DispatchPolicy, 'caps'>, now: number): boolean {
+  const lastDay = marketingSentAt.filter((at) => now - at < day).length;
+  const lastWeek = marketingSentAt.filter((at) => now - at < 7 * day).length;
+  return lastDay >= policy.caps.perDay || lastWeek >= policy.caps.perWeek;
+}
+
 /**
  * The send gate: one pure decision for every message, from the request, the person as they are
  * now (not as when the rule fired), whether the address is suppressed, what they were sent lately,
@@ -90,9 +97,7 @@ export function gate(
   if (consent === 'unsubscribed') return { kind: 'suppress', reason: 'unsubscribed' };
   if (policy.consent[request.channel] === 'subscribed' && consent !== 'subscribed') return { kind: 'suppress', reason: 'no-consent' };
   if (inHoldout(request.ruleId, request.profileId, request.holdoutPercent)) return { kind: 'suppress', reason: 'holdout' };
-  const lastDay = history.marketingSentAt.filter((at) => now - at < day).length;
-  const lastWeek = history.marketingSentAt.filter((at) => now - at < 7 * day).length;
-  if (lastDay >= policy.caps.perDay || lastWeek >= policy.caps.perWeek) return { kind: 'suppress', reason: 'frequency-cap' };
+  if (capReached(history.marketingSentAt, policy, now)) return { kind: 'suppress', reason: 'frequency-cap' };
   if (policy.quietHours !== undefined) {
     // Quiet hours are the complement of a send window from their end to their start.
     const opening = nextOpening({ from: policy.quietHours.to, to: policy.quietHours.from }, profile.timeZone ?? policy.defaultTimeZone, now);

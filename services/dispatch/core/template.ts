@@ -1,5 +1,6 @@
 import { convert } from 'html-to-text';
 import { Liquid, type Template } from 'liquidjs';
+import { isLocale } from '../../../shared/events/common.js';
 
 /**
  * An email template: a Liquid file whose front matter holds the subject, and whose body is the
@@ -49,7 +50,8 @@ function money(value: unknown, locale?: unknown): string {
   if (typeof value !== 'object' || value === null) return '';
   const { amount, currency } = value as { amount?: unknown; currency?: unknown };
   if (typeof amount !== 'string' || typeof currency !== 'string') return '';
-  const format = new Intl.NumberFormat(typeof locale === 'string' ? locale : 'en', { style: 'currency', currency });
+  // A locale Intl cannot use (stored before locales were checked) falls back to English, never fails the email.
+  const format = new Intl.NumberFormat(typeof locale === 'string' && isLocale(locale) ? locale : 'en', { style: 'currency', currency });
   // Intl formats decimal strings exactly; the cast is for TypeScript's older signature.
   return format.format(amount as unknown as number);
 }

@@ -1,0 +1,40 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+
+/**
+ * Every AWS client the services make, with its retries chosen on purpose rather than left to the
+ * SDK's default (3 attempts for everything):
+ *
+ * - Calls that are safe to repeat keep the SDK's retries: DynamoDB (reads; conditional writes
+ *   carry a claim token so a retried write recognises its own first attempt; transactions carry
+ *   the SDK's idempotency token), EventBridge PutEvents (every event carries a stable id and its
+ *   consumers apply an id once), Scheduler (schedule names are deterministic) and Secrets Manager.
+ * - Calls that deliver something to a person are made exactly once: SES and End User Messaging.
+ *   A retried SendEmail whose first answer was lost sends a second email; the send-once ledger is
+ *   the only place that decides whether a message is tried again.
+ */
+export const retryableAttempts = 3;
+export const deliveryAttempts = 1;
+
+export const awsClients = {
+  dynamoDb: (config: DynamoDBClientConfig = {}) => new DynamoDBClient({ maxAttempts: retryableAttempts, ...config }),
+  eventBridge: () => new EventBridgeClient({ maxAttempts: retryableAttempts }),
+  scheduler: () => new SchedulerClient({ maxAttempts: retryableAttempts }),
+  secretsManager: () => new SecretsManagerClient({ maxAttempts: retryableAttempts }),
+  ses: () => new SESv2Client({ maxAttempts: deliveryAttempts }),
+  sms: () => new PinpointSMSVoiceV2Client({ maxAttempts: deliveryAttempts }),
+} as const;
+
+/**
+ * Whether a failed AWS call got an answer from the service (an HTTP status: it refused the request),
+ * as opposed to no answer at all (a timeout, a reset connection: the request may have been carried
+ * out). The SDK sets `$metadata` on both, so only the status tells them apart.
+ */
+export function serviceAnswered(error: unknown): boolean {
+  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata;
+  return typeof metadata?.httpStatusCode === 'number';
+}
