@@ -65,7 +65,7 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
         detail: { eventId: `bench-${index}`, occurredAt, identity: {}, traits: { firstName: 'Ada' }, properties, ...extra },
       };
       const { read, write, billedRead, billedWrite } = store.capacity;
-      const outcome = await updateProfile(store, event, config, new Date());
+      const outcome = await updateProfile(store, event, config, new Date(), `bench-delivery-${index}`);
       await store.markPublished(event.detail.eventId);
       const profileBytes = outcome.kind === 'applied' ? Buffer.byteLength(JSON.stringify(outcome.profile)) : 0;
       const after = store.capacity;

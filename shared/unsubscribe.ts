@@ -8,12 +8,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export interface UnsubscribeClaim {
   readonly email: string;
   readonly channel: 'email';
+  /** The message whose link this is: clicks on one email's link are one consent change. Links made before it was added have none. */
+  readonly messageId?: string;
 }
 
 const encode = (text: string) => Buffer.from(text).toString('base64url');
 
 export function signUnsubscribe(key: string, claim: UnsubscribeClaim): string {
-  const payload = encode(JSON.stringify({ e: claim.email, c: claim.channel }));
+  const payload = encode(JSON.stringify({ e: claim.email, c: claim.channel, ...(claim.messageId === undefined ? {} : { m: claim.messageId }) }));
   const signature = createHmac('sha256', key).update(payload).digest('base64url');
   return `${payload}.${signature}`;
 }
@@ -21,13 +23,16 @@ export function signUnsubscribe(key: string, claim: UnsubscribeClaim): string {
 export function verifyUnsubscribe(key: string, token: string): UnsubscribeClaim | undefined {
   const [payload, signature, extra] = token.split('.');
   if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
-  const expected = createHmac('sha256', key).update(payload).digest();
-  const given = Buffer.from(signature, 'base64url');
+  // Compared as text, not decoded: base64url decoders skip junk and padding, so a re-encoded or
+  // suffixed signature would otherwise still match.
+  const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url'));
+  const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const claim = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { e?: unknown; c?: unknown };
+    const claim = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { e?: unknown; c?: unknown; m?: unknown };
     if (typeof claim.e !== 'string' || claim.c !== 'email') return undefined;
-    return { email: claim.e, channel: 'email' };
+    if (claim.m !== undefined && typeof claim.m !== 'string') return undefined;
+    return { email: claim.e, channel: 'email', ...(typeof claim.m === 'string' ? { messageId: claim.m } : {}) };
   } catch {
     return undefined;
   }

@@ -1,10 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { SecretText } from '../../shared/adapters/secret-text.js';
 import { loadConfig } from '../../shared/config.js';
@@ -15,17 +13,17 @@ import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply, type Reply } from './core/request.js';
 import { unsubscribe } from './core/unsubscribe.js';
 import { receiveWebhook } from './core/webhook.js';
-import { PublishFailed, publishOnce } from './receive.js';
+import { publishOnce } from './receive.js';
 
 const config = loadConfig(
   z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3), UNSUBSCRIBE_KEY_ID: z.string().min(1) }),
 );
 const logger = createLogger('intake');
-const publisher = new BusPublisher(new EventBridgeClient({}), config.EVENT_BUS_NAME);
-const secretsManager = new SecretsManagerClient({});
+const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
+const secretsManager = awsClients.secretsManager();
 const secrets = new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID);
 const unsubscribeKey = new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID);
-const ledger = new DeliveryLedger(new DynamoDBClient({}), config.TABLE_NAME);
+const ledger = new DeliveryLedger(awsClients.dynamoDb(), config.TABLE_NAME);
 
 function toResponse(reply: Reply): APIGatewayProxyStructuredResultV2 {
   return { statusCode: reply.status, headers: { 'content-type': 'application/json', ...reply.headers }, body: JSON.stringify(reply.body) };
@@ -34,21 +32,19 @@ function toResponse(reply: Reply): APIGatewayProxyStructuredResultV2 {
 /** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
 async function receiveUnsubscribe(event: APIGatewayProxyEventV2, now: Date): Promise<APIGatewayProxyStructuredResultV2> {
   const token = new URLSearchParams(event.rawQueryString ?? '').get('token') ?? undefined;
-  const outcome = unsubscribe(token, await unsubscribeKey.current(now.getTime()), now);
+  const outcome = unsubscribe(event.requestContext.http.method, token, await unsubscribeKey.current(now.getTime()), now);
   const html = (status: number, body: string) => ({
     statusCode: status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...outcome.headers },
     body,
   });
   if (outcome.status !== 200) {
     logger.warn('Unsubscribe link refused');
     return html(outcome.status, outcome.html);
   }
-  try {
-    const reply = await publishOnce(outcome.decision, ledger, publisher, () => new Date());
-    if (reply.status >= 400) throw new Error(`Unsubscribe not recorded: ${JSON.stringify(reply.body)}`);
-  } catch (error) {
-    logger.error('Could not record an unsubscribe', { error: error as Error });
+  const recorded = await publishOnce(outcome.decision, ledger, publisher, () => new Date());
+  if (recorded.kind === 'failed' || recorded.reply.status >= 400) {
+    logger.error('Could not record an unsubscribe', { recorded });
     return html(503, '<!doctype html><title>Please try again</title><p>We could not record that just now. Please try the link again in a minute.</p>');
   }
   return html(200, outcome.html);
@@ -61,21 +57,24 @@ async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const request = { method: event.requestContext.http.method, path: event.rawPath, headers, body };
   const decision = receiveWebhook(request, await secrets.current(now), now);
-  try {
-    const reply = await publishOnce(decision, ledger, publisher, () => new Date());
-    if (reply.status >= 400) logger.warn('Event refused', { path: request.path, reply: reply.body });
-    return toResponse(reply);
-  } catch (error) {
-    const cause = error instanceof PublishFailed ? error.reason : error;
-    // Senders back off on 429 and retry any 5xx, so an accepted event is never silently lost.
-    if (isThrottling(cause)) {
-      logger.warn('Throttled while recording an event', { error: cause as Error, path: request.path });
-      return toResponse({ ...errorReply(429, 'throttled', 'Too many events right now; please retry shortly'), headers: { 'retry-after': '1' } });
-    }
-    if (!(error instanceof PublishFailed)) throw error;
-    logger.error('Could not publish an accepted event', { error: cause as Error, path: request.path });
-    return toResponse(errorReply(503, 'publish-failed', 'The event could not be recorded; please retry'));
+  const recorded = await publishOnce(decision, ledger, publisher, () => new Date());
+  if (recorded.kind === 'answered') {
+    if (recorded.reply.status >= 400) logger.warn('Event refused', { path: request.path, reply: recorded.reply.body });
+    if (recorded.unfinished > 0) logger.warn('Events are on the bus but their deliveries could not be marked done', { unfinished: recorded.unfinished });
+    return toResponse(recorded.reply);
   }
+  // Nothing is on the bus yet: senders back off on 429 and retry any 5xx, so an accepted event is never silently lost.
+  const { stage, cause } = recorded;
+  if (isThrottling(cause)) {
+    logger.warn('Throttled while recording an event', { error: cause as Error, path: request.path, stage });
+    return toResponse({ ...errorReply(429, 'throttled', 'Too many events right now; please retry shortly'), headers: { 'retry-after': '1' } });
+  }
+  logger.error('Could not record an accepted event', { error: cause as Error, path: request.path, stage });
+  const reply =
+    stage === 'claim'
+      ? errorReply(503, 'unavailable', 'The event could not be recorded right now; please retry')
+      : errorReply(503, 'publish-failed', 'The event could not be put on the bus; please retry');
+  return toResponse({ ...reply, headers: { 'retry-after': '5' } });
 }
 
 /** DynamoDB and EventBridge throttling: the sender should slow down, not give up. */

@@ -17,41 +17,53 @@ async function claimWaiting(ledger: DeliveryLedger, id: string, now: () => Date)
 }
 
 /**
- * Publishes what a decision accepted, once per platform delivery: a duplicate gets 200 and
- * publishes nothing; a failure to publish gets 503 (thrown as PublishFailed), so the platform
- * retries, and the claims are given back so that retry can publish.
+ * How recording a decision ended: an answer to give, or a failure of the table (`claim`) or of the
+ * bus (`publish`) before anything was on the bus, which the platform's retry can recover from.
+ * `unfinished` counts deliveries whose events are on the bus but whose record could not be marked
+ * done: the answer is still a success (the work is done); a later retry may publish them again,
+ * and their events' ids make that harmless.
  */
-export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => Date): Promise<Reply> {
-  if (decision.deliveries.length === 0) return decision.reply;
-  const claims = await Promise.all(
-    decision.deliveries.map(async (delivery) => ({
-      delivery,
-      claim: delivery.id === undefined ? ('claimed' as const) : await claimWaiting(ledger, delivery.id, now),
-    })),
+export type Recorded =
+  | { readonly kind: 'answered'; readonly reply: Reply; readonly unfinished: number }
+  | { readonly kind: 'failed'; readonly stage: 'claim' | 'publish'; readonly cause: unknown };
+
+/**
+ * Publishes what a decision accepted, once per platform delivery: a duplicate gets 200 and
+ * publishes nothing; when the table or the bus fails before the events are on the bus, the claims
+ * are given back so the platform's retry can publish.
+ */
+export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => Date): Promise<Recorded> {
+  if (decision.deliveries.length === 0) return { kind: 'answered', reply: decision.reply, unfinished: 0 };
+  const claimed: Delivery[] = [];
+  const release = () => Promise.allSettled(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.release(delivery.id))));
+  let duplicates = 0;
+  let busy = false;
+  const claims = await Promise.allSettled(
+    decision.deliveries.map(async (delivery) => {
+      const claim = delivery.id === undefined ? ('claimed' as const) : await claimWaiting(ledger, delivery.id, now);
+      if (claim === 'claimed') claimed.push(delivery);
+      else if (claim === 'duplicate') duplicates++;
+      else busy = true;
+    }),
   );
-  const claimed: Delivery[] = claims.filter(({ claim }) => claim === 'claimed').map(({ delivery }) => delivery);
-  const duplicates = claims.filter(({ claim }) => claim === 'duplicate').length;
-  const busy = claims.some(({ claim }) => claim === 'in-progress');
-  const release = () => Promise.all(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.release(delivery.id))));
+  const failedClaim = claims.find((claim) => claim.status === 'rejected');
+  if (failedClaim !== undefined) {
+    await release();
+    return { kind: 'failed', stage: 'claim', cause: failedClaim.reason };
+  }
   if (busy) {
     await release();
-    return errorReply(503, 'in-progress', 'This delivery is being recorded by another request; please retry');
+    return { kind: 'answered', reply: errorReply(503, 'in-progress', 'This delivery is being recorded by another request; please retry'), unfinished: 0 };
   }
   try {
     await publisher.publishAll(claimed.flatMap((delivery) => delivery.publications));
   } catch (error) {
     await release();
-    throw new PublishFailed(error);
+    return { kind: 'failed', stage: 'publish', cause: error };
   }
-  await Promise.all(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.complete(delivery.id))));
-  if (duplicates === 0) return decision.reply;
+  const completions = await Promise.allSettled(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.complete(delivery.id))));
+  const unfinished = completions.filter((completion) => completion.status === 'rejected').length;
+  if (duplicates === 0) return { kind: 'answered', reply: decision.reply, unfinished };
   const body = claimed.length === 0 ? { ...decision.reply.body, duplicate: true } : { ...decision.reply.body, duplicates };
-  return { status: decision.reply.status, body };
-}
-
-export class PublishFailed extends Error {
-  override readonly name = 'PublishFailed';
-  constructor(readonly reason: unknown) {
-    super(reason instanceof Error ? reason.message : String(reason));
-  }
+  return { kind: 'answered', reply: { status: decision.reply.status, body }, unfinished };
 }

@@ -19,23 +19,23 @@ const store = new ProfileStore(awsClients.dynamoDb(), config.TABLE_NAME);
 const profileConfig = loadProfileConfig(join(config.CONFIG_DIR, 'profiles.json'));
 
 async function onCustomerEvent(event: unknown): Promise<void> {
-  const { contract, detailType, detail } = parseBusEvent(event, ...Events.customerEvents);
-  const outcome = await updateProfile(store, { detailType, detail }, profileConfig, new Date());
+  const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
+  const outcome = await updateProfile(store, { detailType, detail }, profileConfig, new Date(), envelope.id);
   if (outcome.kind === 'unattached') {
     logger.info('Event names no known person; nothing to update', { eventId: detail.eventId, detailType });
     return;
   }
-  if (outcome.kind === 'duplicate' && (outcome.published || outcome.profile === undefined)) {
+  if (outcome.kind === 'duplicate' && outcome.unfinished === undefined) {
     logger.info('Duplicate event ignored', { eventId: detail.eventId });
     return;
   }
-  const profile = outcome.profile as NonNullable<typeof outcome.profile>;
+  const { profile, changed } = outcome.kind === 'applied' ? outcome : (outcome.unfinished as NonNullable<typeof outcome.unfinished>);
   if (outcome.kind === 'applied' && outcome.merged.length > 0) {
     await publisher.publish(Events.ProfileMerged, { profileId: profile.profileId, mergedProfileIds: [...outcome.merged], eventId: detail.eventId });
   }
   await publisher.publish(Events.ProfileUpdated, {
     profileId: profile.profileId,
-    changed: [...outcome.changed],
+    changed: [...changed],
     segments: outcome.kind === 'applied' ? { entered: [...outcome.segments.entered], left: [...outcome.segments.left] } : { entered: [], left: [] },
     profile,
     trigger: { source: contract.source, 'detail-type': detailType, detail },

@@ -17,10 +17,24 @@ export type UpdateOutcome =
       /** Profiles this event showed to be the same person, now merged into `profile`. */
       readonly merged: readonly string[];
     }
-  /** Seen before; `published` says whether its profile.updated already went out. */
-  | { readonly kind: 'duplicate'; readonly profile: Profile | undefined; readonly changed: readonly string[]; readonly published: boolean }
+  /**
+   * Applied before. `unfinished` is set when its profile.updated never went out and this delivery
+   * is the one to finish it (the delivery that applied it, retried, or any once that one is long
+   * gone): the profile as it is now, which includes the event.
+   */
+  | { readonly kind: 'duplicate'; readonly unfinished?: { readonly profile: Profile; readonly changed: readonly string[] } }
   /** The event names only a cart or an order nobody is known by (a refund of an order from before Nudge): nothing to update. */
   | { readonly kind: 'unattached' };
+
+/**
+ * How long the delivery that applied an event owns publishing its profile.updated. A concurrent
+ * copy of the event (Shopify's orders/create and orders/paid are one order) leaves it to that
+ * delivery meanwhile: publishing from the copy would announce a profile read before the event.
+ */
+export const publishLeaseMillis = 30_000;
+
+/** Events whose marker is kept forever: an order counted twice, months apart, is wrong money. */
+const permanentFacts = new Set(['order.completed', 'order.cancelled', 'order.refunded']);
 
 /** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
 const maxAttempts = 12;
@@ -47,6 +61,8 @@ export async function updateProfile(
   event: CustomerEvent,
   config: ProfileConfig,
   now: Date,
+  /** The bus delivery being handled (EventBridge keeps it across retries of one delivery). */
+  deliveryId: string,
   newProfileId: () => string = randomUUID,
 ): Promise<UpdateOutcome> {
   const keys = identityKeys(event.detail.identity);
@@ -66,7 +82,7 @@ export async function updateProfile(
       found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
     }
     if (found.size === 0 && keys.every(isReference)) {
-      if (await store.appliedMarker(event.detail.eventId)) return { kind: 'duplicate', profile: undefined, changed: [], published: true };
+      if (await store.appliedMarker(event.detail.eventId)) return { kind: 'duplicate' };
       return { kind: 'unattached' };
     }
     const candidates = [...found.values()];
@@ -85,6 +101,8 @@ export async function updateProfile(
       allAbsorbed,
       newAliases: keys.filter((key) => !known.has(identityKeyText(key))),
       eventId: event.detail.eventId,
+      appliedBy: deliveryId,
+      permanent: permanentFacts.has(event.detailType),
       changed,
       history: {
         entry: historyEntry(event),
@@ -96,12 +114,19 @@ export async function updateProfile(
     });
     if (outcome === 'saved')
       return { kind: 'applied', profile, changed, segments: segmentChanges(stored?.profile, profile), merged: absorbed.map((merged) => merged.profileId) };
-    if (outcome === 'duplicate') {
-      const marker = await store.appliedMarker(event.detail.eventId);
-      return { kind: 'duplicate', profile: stored?.profile, changed: marker?.changed ?? [], published: marker?.published ?? true };
-    }
+    if (outcome === 'duplicate') return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
     await sleep(Math.random() * 10 * attempt);
   }
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);
+}
+
+async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: Date): Promise<UpdateOutcome> {
+  const marker = await store.appliedMarker(eventId);
+  if (marker === undefined || marker.published || profileId === undefined) return { kind: 'duplicate' };
+  const owner = marker.appliedBy === undefined || marker.appliedBy === deliveryId || now.getTime() - marker.appliedAt > publishLeaseMillis;
+  if (!owner) return { kind: 'duplicate' };
+  // Read again: the profile read before this attempt's write may be from before the event.
+  const current = await store.resolve(profileId);
+  return current === undefined ? { kind: 'duplicate' } : { kind: 'duplicate', unfinished: { profile: current.profile, changed: marker.changed } };
 }

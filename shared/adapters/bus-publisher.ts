@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { z } from 'zod';
+import { maxPutEventsBytes, putEventsEntrySize } from '../bus-limits.js';
 import type { Contract } from '../events/index.js';
 
 export interface Publication<C extends Contract = Contract> {
@@ -37,8 +38,7 @@ export class BusPublisher {
       DetailType: detailType ?? contract.detailType,
       Detail: JSON.stringify(contract.schema.parse(detail)),
     }));
-    for (let start = 0; start < entries.length; start += maxEntriesPerCall) {
-      const batch = entries.slice(start, start + maxEntriesPerCall);
+    for (const batch of requestsOf(entries)) {
       const result = await this.client.send(new PutEventsCommand({ Entries: batch }));
       if ((result.FailedEntryCount ?? 0) > 0) {
         const failures = (result.Entries ?? []).filter((entry) => entry.ErrorCode).map((entry) => `${entry.ErrorCode}: ${entry.ErrorMessage}`);
@@ -46,4 +46,24 @@ export class BusPublisher {
       }
     }
   }
+}
+
+/** Entries split into PutEvents requests of at most 10 entries and 256 KB each; an entry too large alone is an error no retry fixes. */
+export function requestsOf(entries: readonly PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
+  const requests: PutEventsRequestEntry[][] = [];
+  let current: PutEventsRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = putEventsEntrySize(entry);
+    if (size > maxPutEventsBytes) throw new PublishError(`An event of ${size} bytes is over EventBridge's limit of ${maxPutEventsBytes}`);
+    if (current.length === maxEntriesPerCall || bytes + size > maxPutEventsBytes) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }

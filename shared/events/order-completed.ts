@@ -10,6 +10,8 @@ export const schema = CanonicalEventBase.extend({
     orderNumber: z.string().optional(),
     /** Absent only while the event awaits enrichment (see needsEnrichment). */
     total: Money.optional(),
+    /** What the customer paid, in the currency they paid in, whenever the platform tells it (also when it is the shop's). */
+    presentmentTotal: Money.optional(),
     subtotal: Money.optional(),
     discount: Money.optional(),
     items: z.array(LineItem),

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signUnsubscribe } from '../../shared/unsubscribe.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
 
@@ -63,5 +66,70 @@ describe('one-click unsubscribe', () => {
     expect(response.headers.get('content-type')).toContain('text/html');
     await runtime.idle();
     expect(runtime.busLog().length).toBe(before);
+  });
+
+  const tokenFor = (email: string, messageId?: string) =>
+    signUnsubscribe(readFileSync(join(runtime.dataDir, 'unsubscribe-key.txt'), 'utf8'), { email, channel: 'email', ...(messageId ? { messageId } : {}) });
+  const consentChanges = (email: string) =>
+    runtime.busLog().filter((event) => event['detail-type'] === 'consent.changed' && (event.detail.identity as { email?: string }).email === email);
+
+  it('shows a page with a button on a click (GET), which mail scanners follow, and unsubscribes only when the button posts', async () => {
+    const link = `${runtime.httpUrl}/unsubscribe?token=${tokenFor('scanned@example.com', 'msg-scan')}`;
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<form method="post"');
+    expect(html).toContain('scanned@example.com');
+    await runtime.idle();
+    expect(consentChanges('scanned@example.com')).toHaveLength(0);
+    // The page's button: a form POST to the same link.
+    const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&') as string;
+    const confirmed = await fetch(new URL(action, link), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain('You are unsubscribed');
+    await runtime.idle();
+    expect(consentChanges('scanned@example.com').map((event) => (event.detail.properties as { state: string }).state)).toEqual(['unsubscribed']);
+  });
+
+  it('makes one consent change however often the same email’s link is posted', async () => {
+    const link = `${runtime.httpUrl}/unsubscribe?token=${tokenFor('clicker@example.com', 'msg-click')}`;
+    const answers = await Promise.all([1, 2, 3, 4].map(() => fetch(link, { method: 'POST', body: 'List-Unsubscribe=One-Click' })));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect((await fetch(link, { method: 'POST' })).status).toBe(200);
+    await runtime.idle();
+    expect(consentChanges('clicker@example.com')).toHaveLength(1);
+  });
+
+  it.each(['PUT', 'DELETE', 'PATCH', 'HEAD'])('answers %s on an unsubscribe link with 405, changing nothing', async (method) => {
+    const response = await fetch(`${runtime.httpUrl}/unsubscribe?token=${tokenFor('methods@example.com', 'msg-methods')}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, POST');
+    await runtime.idle();
+    expect(consentChanges('methods@example.com')).toHaveLength(0);
+  });
+
+  it.each([
+    ['a padding character added', (token: string) => `${token}=`],
+    ['a character appended', (token: string) => `${token}A`],
+    // 32 bytes in 43 characters leave the last one two unused bits: a lenient decoder reads both spellings as the same bytes.
+    [
+      'the unused bits of the signature’s last character set',
+      (token: string) => {
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        return `${token.slice(0, -1)}${alphabet[alphabet.indexOf(token.slice(-1)) ^ 1]}`;
+      },
+    ],
+  ])('refuses a token with %s', async (_name, change) => {
+    const token = tokenFor('recoded@example.com', 'msg-recoded');
+    const changed = change(token);
+    expect(changed).not.toBe(token);
+    const response = await fetch(`${runtime.httpUrl}/unsubscribe?token=${encodeURIComponent(changed)}`, { method: 'POST' });
+    expect(response.status).toBe(400);
+    await runtime.idle();
+    expect(consentChanges('recoded@example.com')).toHaveLength(0);
   });
 });

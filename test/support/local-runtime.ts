@@ -19,6 +19,8 @@ export interface TestRuntimeOptions {
   readonly restartable?: { readonly dataDir: string; readonly ports: { http: number; inbox: number; aws: number; dynamoDb: number } };
   /** Something between dispatch and the SES emulator. */
   readonly sesFront?: LocalRuntimeOptions['sesFront'];
+  /** Something between the services and DynamoDB Local. */
+  readonly dynamoDbFront?: LocalRuntimeOptions['dynamoDbFront'];
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     configDir,
     log: () => undefined,
     sesFront: options.sesFront,
+    dynamoDbFront: options.dynamoDbFront,
   });
   return {
     ...runtime,

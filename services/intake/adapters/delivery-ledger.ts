@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
@@ -21,6 +22,8 @@ export class DeliveryLedger {
 
   async claim(deliveryId: string, now: Date): Promise<Claim> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
+    // The SDK may repeat this write when an answer is lost; the token tells our own first write from someone else's.
+    const token = randomUUID();
     try {
       await this.documents.send(
         new PutCommand({
@@ -28,6 +31,7 @@ export class DeliveryLedger {
           Item: {
             ...keys.delivery(deliveryId),
             state: 'pending',
+            claim: token,
             leaseUntil: nowSeconds + deliveryLeaseSeconds,
             expiresAt: expiresAt(now, deliveryRetentionSeconds),
           },
@@ -40,6 +44,7 @@ export class DeliveryLedger {
       return 'claimed';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item?.claim?.S === token) return 'claimed';
       return error.Item?.state?.S === 'published' ? 'duplicate' : 'in-progress';
     }
   }

@@ -8,12 +8,32 @@ export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * Canonical base64 only: the standard alphabet, correct padding, and the exact text the bytes encode
+ * to. Node's decoder skips junk and stops at padding, so "sig, sig" or "sig==zz" would read as "sig".
+ */
+export function strictBase64(text: string): Buffer | undefined {
+  if (text === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
+
+/** Lower-case hex with whole bytes only, as Stripe and Nudge send it: Node's decoder stops at the first bad digit. */
+export function strictHex(text: string): Buffer | undefined {
+  return text !== '' && /^(?:[0-9a-f]{2})+$/.test(text) ? Buffer.from(text, 'hex') : undefined;
+}
+
+/** A signature that does not decode strictly matches nothing; the comparison stays constant-time. */
+function matches(signature: Buffer | undefined, expected: Buffer): boolean {
+  return signature !== undefined && constantTimeEqual(signature, expected);
+}
+
 const hmac = (key: string | Buffer, message: string | Buffer) => createHmac('sha256', key).update(message).digest();
 
 /** Shopify and WooCommerce: base64(HMAC-SHA256(secret, raw body bytes)). */
 export function verifyBodyHmac(rawBody: Buffer, signature: string | undefined, secret: string): boolean {
-  if (signature === undefined || signature === '') return false;
-  return constantTimeEqual(Buffer.from(signature, 'base64'), hmac(secret, rawBody));
+  if (signature === undefined) return false;
+  return matches(strictBase64(signature), hmac(secret, rawBody));
 }
 
 export function signBodyHmac(rawBody: Buffer | string, secret: string): string {
@@ -34,7 +54,11 @@ function fresh(timestampSeconds: number, now: Date): boolean {
  * `id.timestamp.body`. The secret is `whsec_<base64 key>`, or a raw client secret used as is.
  */
 export function standardWebhookKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  if (!secret.startsWith('whsec_')) return Buffer.from(secret, 'utf8');
+  const key = strictBase64(secret.slice('whsec_'.length));
+  // A lenient decode would verify with some other key and refuse every delivery as forged.
+  if (key === undefined) throw new Error('The BigCommerce signing secret starts with whsec_ but the rest is not canonical base64');
+  return key;
 }
 
 export function verifyStandardWebhook(
@@ -46,11 +70,9 @@ export function verifyStandardWebhook(
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature || !/^\d+$/.test(timestamp)) return 'invalid';
   const expected = hmac(standardWebhookKey(secret), Buffer.concat([Buffer.from(`${id}.${timestamp}.`), rawBody]));
-  const matches = signature
-    .split(' ')
-    .map((entry) => entry.split(','))
-    .some(([version, value]) => version === 'v1' && value !== undefined && constantTimeEqual(Buffer.from(value, 'base64'), expected));
-  if (!matches) return 'invalid';
+  // A space-separated list of `<version>,<base64>`; everything after the first comma is the signature.
+  const signed = signature.split(' ').some((entry) => entry.startsWith('v1,') && matches(strictBase64(entry.slice('v1,'.length)), expected));
+  if (!signed) return 'invalid';
   return fresh(Number(timestamp), now) ? 'valid' : 'stale';
 }
 
@@ -61,12 +83,16 @@ export function signStandardWebhook(id: string, timestamp: number, rawBody: Buff
 /** Stripe: `Stripe-Signature: t=..,v1=..[,v1=..]` with hex HMAC over `t.body`; any v1 may match. */
 export function verifyStripeSignature(header: string | undefined, rawBody: Buffer, secret: string, now: Date): Freshness {
   if (!header) return 'invalid';
-  const parts = header.split(',').map((part) => part.trim().split('='));
+  // `key=value` pairs joined by bare commas, as Stripe sends them; the value is all after the first "=".
+  const parts = header.split(',').map((part) => {
+    const equals = part.indexOf('=');
+    return equals === -1 ? [part, undefined] : [part.slice(0, equals), part.slice(equals + 1)];
+  });
   const timestamp = parts.find(([key]) => key === 't')?.[1];
   if (!timestamp || !/^\d+$/.test(timestamp)) return 'invalid';
   const expected = hmac(secret, Buffer.concat([Buffer.from(`${timestamp}.`), rawBody]));
-  const matches = parts.some(([key, value]) => key === 'v1' && value !== undefined && constantTimeEqual(Buffer.from(value, 'hex'), expected));
-  if (!matches) return 'invalid';
+  const signed = parts.some(([key, value]) => key === 'v1' && value !== undefined && matches(strictHex(value), expected));
+  if (!signed) return 'invalid';
   return fresh(Number(timestamp), now) ? 'valid' : 'stale';
 }
 
@@ -80,9 +106,10 @@ export const signApp = signStripe;
 
 /** Segment: `Authorization: Basic base64(writeKey + ':')`; returns the write key. */
 export function basicAuthUser(header: string | undefined): string | undefined {
-  const match = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)$/i);
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const match = header?.match(/^Basic\s+(\S+)$/i);
+  const credentials = match?.[1] === undefined ? undefined : strictBase64(match[1]);
+  if (credentials === undefined) return undefined;
+  const decoded = credentials.toString('utf8');
   const colon = decoded.indexOf(':');
   const user = colon === -1 ? decoded : decoded.slice(0, colon);
   return user === '' ? undefined : user;

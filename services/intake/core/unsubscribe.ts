@@ -4,39 +4,67 @@ import { identityOf } from './identity.js';
 import { canonicalEventId } from './platforms/common.js';
 import type { Decision } from './request.js';
 
+const html = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
 /** A plain page, in the shop's voice, that needs no script or style sheet. */
-function page(title: string, text: string): string {
-  const html = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${html(title)}</title></head><body style="font-family: Helvetica, Arial, sans-serif; max-width: 32rem; margin: 4rem auto; color: #222;"><h1 style="font-size: 1.4rem;">${html(title)}</h1><p>${html(text)}</p></body></html>`;
+function page(title: string, text: string, form = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="robots" content="noindex"><title>${html(title)}</title></head><body style="font-family: Helvetica, Arial, sans-serif; max-width: 32rem; margin: 4rem auto; color: #222;"><h1 style="font-size: 1.4rem;">${html(title)}</h1><p>${html(text)}</p>${form}</body></html>`;
 }
 
 export interface UnsubscribeOutcome {
   readonly status: number;
   readonly html: string;
-  /** The consent change to publish before answering (nothing for a refused link). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The consent change to publish before answering (nothing for a page that only asks, or a refused link). */
   readonly decision: Decision;
 }
 
+const nothing = (status: number, code: string, message: string): Decision => ({ reply: { status, body: { code, message } }, deliveries: [] });
+
 /**
- * A click on an unsubscribe link (GET) or a mail client's one-click request (POST, RFC 8058):
- * a valid link unsubscribes the address from the channel at once, as `consent.changed` from
- * `nudge`; a changed or made-up link gets a 400 and changes nothing.
+ * An unsubscribe link. A click (GET) only shows a page with a button, because mail security scanners
+ * follow every link in an email; the button, like a mail client's one-click request (RFC 8058), is a
+ * POST, which unsubscribes the address from the channel at once as `consent.changed` from `nudge`.
+ * Clicks on the same email's link are one consent change, however many. A changed or made-up link
+ * gets a 400 and changes nothing; methods other than GET and POST get a 405.
  */
-export function unsubscribe(token: string | undefined, key: string, now: Date): UnsubscribeOutcome {
+export function unsubscribe(method: string, token: string | undefined, key: string, now: Date): UnsubscribeOutcome {
+  if (method !== 'GET' && method !== 'POST') {
+    return {
+      status: 405,
+      headers: { allow: 'GET, POST' },
+      html: page('This link works from a browser', 'Open the unsubscribe link from the email in your browser.'),
+      decision: nothing(405, 'method-not-allowed', 'Unsubscribe links take GET (a page) and POST (unsubscribe)'),
+    };
+  }
   const claim = token === undefined ? undefined : verifyUnsubscribe(key, token);
   const identity = claim === undefined ? undefined : identityOf({ email: claim.email });
-  if (claim === undefined || identity === undefined || identity.email === undefined) {
+  if (claim === undefined || token === undefined || identity === undefined || identity.email === undefined) {
     return {
       status: 400,
       html: page(
         'This link does not work',
         'The unsubscribe link is incomplete or was changed. Please use the link from the email as it is, or reply to the email and we will take you off the list.',
       ),
-      decision: { reply: { status: 400, body: { code: 'invalid-token', message: 'The unsubscribe link is not valid' } }, deliveries: [] },
+      decision: nothing(400, 'invalid-token', 'The unsubscribe link is not valid'),
+    };
+  }
+  if (method === 'GET') {
+    const form = `<form method="post" action="?token=${html(encodeURIComponent(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="font-size: 1rem; padding: 0.6rem 1.2rem;">Unsubscribe ${html(identity.email)}</button></form>`;
+    return {
+      status: 200,
+      html: page(
+        'Unsubscribe from our emails?',
+        `${identity.email} will get no more marketing email from us. Order confirmations and receipts still arrive.`,
+        form,
+      ),
+      decision: { reply: { status: 200, body: { confirm: true } }, deliveries: [] },
     };
   }
   const at = now.toISOString();
-  const eventId = canonicalEventId('nudge', 'nudge', `unsubscribe|${identity.email}|${at}`);
+  // One fact per email's link; a link from before links named their email counts once a day.
+  const fact = claim.messageId === undefined ? `day:${at.slice(0, 10)}` : `message:${claim.messageId}`;
+  const eventId = canonicalEventId('nudge', 'nudge', `unsubscribe|${claim.channel}|${identity.email}|${fact}`);
   const detail = {
     eventId,
     occurredAt: at,

@@ -1,3 +1,4 @@
+import { ownValue } from '../../../shared/lookup.js';
 import { receiveApp } from './platforms/app.js';
 import { receiveBigCommerce } from './platforms/bigcommerce.js';
 import type { WebhookSecrets } from './platforms/common.js';
@@ -26,7 +27,7 @@ export const endpoints: Readonly<Record<string, Receiver>> = {
 
 /** Routes a request to its platform, after the checks every endpoint shares. */
 export function receiveWebhook(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
-  const receiver = endpoints[request.path];
+  const receiver = ownValue(endpoints, request.path);
   if (receiver === undefined) return refuse(404, 'unknown-endpoint', `No endpoint at ${request.path}; see the README for the list`);
   if (request.method !== 'POST') return refuse(405, 'method-not-allowed', 'Events are delivered with POST');
   if (request.body.length > maxBodyBytes) return refuse(413, 'payload-too-large', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`);

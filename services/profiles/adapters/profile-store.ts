@@ -37,6 +37,10 @@ export interface SaveRequest {
   /** Identity keys seen for the first time: written with the profile, atomically, so two first events for one person make one profile. */
   readonly newAliases: readonly IdentityKey[];
   readonly eventId: string;
+  /** The bus delivery applying it: the one that publishes its profile.updated. */
+  readonly appliedBy: string;
+  /** A fact whose marker never expires (orders): a replay years later still counts once. */
+  readonly permanent: boolean;
   /** Kept on the applied-event marker, so a redelivery can finish an unpublished update. */
   readonly changed: readonly string[];
   readonly history: { readonly entry: HistoryEntry; readonly seq: number; readonly slots: number; readonly retentionSeconds: number };
@@ -48,6 +52,9 @@ export type SaveOutcome = 'saved' | 'duplicate' | 'conflict';
 export interface AppliedMarker {
   readonly published: boolean;
   readonly changed: readonly string[];
+  readonly appliedBy: string | undefined;
+  /** Epoch ms. */
+  readonly appliedAt: number;
 }
 
 /** Close to DynamoDB's item size: attribute names and values as JSON text. */
@@ -155,12 +162,18 @@ export class ProfileStore {
 
   async appliedMarker(eventId: string): Promise<AppliedMarker | undefined> {
     const item = await this.get(keys.appliedEvent(eventId));
-    return item ? { published: item.published === true, changed: (item.changed as string[] | undefined) ?? [] } : undefined;
+    if (item === undefined) return undefined;
+    return {
+      published: item.published === true,
+      changed: (item.changed as string[] | undefined) ?? [],
+      appliedBy: typeof item.appliedBy === 'string' ? item.appliedBy : undefined,
+      appliedAt: typeof item.appliedAt === 'number' ? item.appliedAt : 0,
+    };
   }
 
   /** Writes the profile, the tombstones of merged profiles, new aliases, the history slot and the applied-event marker together, or none of them. */
   async save(request: SaveRequest): Promise<SaveOutcome> {
-    const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, changed, history, now } = request;
+    const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, appliedBy, permanent, changed, history, now } = request;
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       {
         Put: {
@@ -169,7 +182,9 @@ export class ProfileStore {
             ...keys.appliedEvent(eventId),
             published: false,
             changed,
-            expiresAt: expiresAt(now, appliedEventRetentionSeconds),
+            appliedBy,
+            appliedAt: now.getTime(),
+            expiresAt: permanent ? undefined : expiresAt(now, appliedEventRetentionSeconds),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as Events from '../../../../shared/events/index.js';
+import { ownValue } from '../../../../shared/lookup.js';
 import { identityOf } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';
@@ -60,7 +61,7 @@ export function normaliseAppEvent(raw: unknown, app: string, receivedAt: Date): 
 
 export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
   const app = headerOf(request, 'x-nudge-app');
-  const secret = app === undefined ? undefined : secrets.app?.[app];
+  const secret = ownValue(secrets.app, app);
   if (app === undefined || secret === undefined)
     return refuse(401, 'unknown-app', `No signing secret is configured for app ${app ?? '(no X-Nudge-App header)'}`);
   const verdict = verifyAppSignature(headerOf(request, 'x-nudge-signature'), request.body, secret, now);

@@ -1,16 +1,30 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Publication } from '../../../../shared/adapters/bus-publisher.js';
+import { busLimitProblem } from '../../../../shared/bus-limits.js';
 import type { Money } from '../../../../shared/events/common.js';
 import type { CustomerEventContract } from '../../../../shared/events/index.js';
+import { ownValue } from '../../../../shared/lookup.js';
 import { decimalFromNumber } from '../../../../shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
+import { strictBase64 } from '../signatures.js';
 
 /** Signing secrets and keys per platform; per shop or store where the platform has several, with "*" as the default. */
 export const WebhookSecrets = z.object({
   shopify: z.record(z.string(), z.string().min(1)).optional(),
   woocommerce: z.record(z.string(), z.string().min(1)).optional(),
-  bigcommerce: z.record(z.string(), z.string().min(1)).optional(),
+  bigcommerce: z
+    .record(
+      z.string(),
+      z
+        .string()
+        .min(1)
+        .refine(
+          (secret) => !secret.startsWith('whsec_') || strictBase64(secret.slice('whsec_'.length)) !== undefined,
+          'a whsec_ secret is base64 after whsec_',
+        ),
+    )
+    .optional(),
   stripe: z.record(z.string(), z.string().min(1)).optional(),
   /** Segment write keys, each naming the source it stands for: {"<write key>": "my-shop"}. */
   segment: z.record(z.string(), z.string().min(1)).optional(),
@@ -26,7 +40,7 @@ export function moneyOf(amount: unknown, currency: string | null | undefined): M
 }
 
 export function secretFor(perShop: Record<string, string> | undefined, shop: string | undefined): string | undefined {
-  return (shop === undefined ? undefined : perShop?.[shop]) ?? perShop?.['*'];
+  return ownValue(perShop, shop) ?? ownValue(perShop, '*');
 }
 
 /**
@@ -52,6 +66,9 @@ export function checked(contract: CustomerEventContract, detail: unknown, detail
   const result = contract.schema.safeParse(detail);
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
+  // Checked here, where the message can still be named: the bus would refuse it, for every retry.
+  const problem = busLimitProblem(contract.source, name, result.data);
+  if (problem !== undefined) return { kind: 'invalid', issues: [{ path: [], message: problem }] };
   return { kind: 'events', publications: [{ contract, detail: result.data, ...(detailType === undefined ? {} : { detailType }) }] };
 }
 
@@ -73,6 +90,12 @@ export function combine(results: readonly Normalised[]): Normalised {
   return results[0] ?? { kind: 'ignored', reason: 'nothing to record' };
 }
 
+/** A delivery id from the canonical event ids a payload makes: the same payload always makes the same one. */
+export function payloadDeliveryId(publications: readonly Publication[]): string {
+  const eventIds = publications.map((publication) => (publication.detail as { eventId: string }).eventId).sort();
+  return `events:${createHash('sha256').update(eventIds.join(',')).digest('hex').slice(0, 40)}`;
+}
+
 /** Turns a normalised delivery into the answer: accepted with its events, ignored, or a 400 naming the field. */
 export function decideNormalised(normalised: Normalised, deliveryId: string | undefined): Decision {
   switch (normalised.kind) {
@@ -83,6 +106,8 @@ export function decideNormalised(normalised: Normalised, deliveryId: string | un
       return refuse(400, 'invalid-payload', message, { field });
     }
     case 'events':
-      return accept([{ id: deliveryId, publications: normalised.publications }]);
+      // Without a platform delivery id (a Shopify post with no id headers), the payload's own ids,
+      // which the event ids are made of (order id and topic, updated_at …), identify the delivery.
+      return accept([{ id: deliveryId ?? payloadDeliveryId(normalised.publications), publications: normalised.publications }]);
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { LineItem, Traits } from '../../../../shared/events/common.js';
 import * as Events from '../../../../shared/events/index.js';
+import { ownValue } from '../../../../shared/lookup.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';
@@ -282,7 +283,7 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
   const bodyWriteKey = json.ok ? str(record(json.value).writeKey) : undefined;
   // analytics-node sends the write key as Basic auth; older libraries put it in the body.
   const writeKey = basicAuthUser(headerOf(request, 'authorization')) ?? bodyWriteKey;
-  const shop = writeKey === undefined ? undefined : secrets.segment?.[writeKey];
+  const shop = ownValue(secrets.segment, writeKey);
   if (shop === undefined) {
     return refuse(
       401,
@@ -292,7 +293,7 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
   }
   if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
   const body = record(json.value);
-  const singleType = singleCalls[request.path];
+  const singleType = ownValue(singleCalls, request.path);
   let messages: unknown[];
   if (singleType !== undefined) {
     if (request.body.length > maxMessageBytes) return refuse(400, 'message-too-large', `A Segment message may be at most ${maxMessageBytes} bytes`);

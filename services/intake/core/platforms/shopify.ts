@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { LineItem, Traits } from '../../../../shared/events/common.js';
+import { type LineItem, Money, type Traits } from '../../../../shared/events/common.js';
 import * as Events from '../../../../shared/events/index.js';
+import { ownValue } from '../../../../shared/lookup.js';
+import { addDecimal, decimalFromNumber } from '../../../../shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, refuse, type WebhookRequest } from '../request.js';
@@ -16,6 +18,12 @@ function header(request: WebhookRequest, name: string): string | undefined {
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
 
+/** An address is context, not the order: one Nudge cannot read is left out rather than failing the order. */
+const Address = z
+  .object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() })
+  .nullish()
+  .catch(undefined);
+
 const Customer = z.object({
   id: Id.nullish(),
   admin_graphql_api_id: z.string().nullish(),
@@ -25,7 +33,7 @@ const Customer = z.object({
   last_name: z.string().nullish(),
   updated_at: z.string().nullish(),
   created_at: z.string().nullish(),
-  default_address: z.object({ country_code: z.string().nullish(), city: z.string().nullish() }).nullish(),
+  default_address: Address,
 });
 
 const ShopifyLineItem = z.object({
@@ -38,9 +46,11 @@ const ShopifyLineItem = z.object({
   price: Amount,
 });
 
-const Address = z
-  .object({ first_name: z.string().nullish(), last_name: z.string().nullish(), country_code: z.string().nullish(), city: z.string().nullish() })
-  .nullish();
+/** Shopify's `*_set` amounts (`shop_money`, `presentment_money`); read loosely, checked as Money where used. */
+const MoneySet = z
+  .object({ presentment_money: z.object({ amount: Amount, currency_code: z.string().nullish() }).nullish() })
+  .nullish()
+  .catch(undefined);
 
 const Order = z.object({
   id: Id,
@@ -51,6 +61,7 @@ const Order = z.object({
   phone: z.string().nullish(),
   currency: z.string().regex(/^[A-Z]{3}$/),
   total_price: Amount,
+  total_price_set: MoneySet,
   subtotal_price: Amount,
   total_discounts: Amount,
   created_at: z.string(),
@@ -63,6 +74,7 @@ const Order = z.object({
   customer_locale: z.string().nullish(),
   customer: Customer.nullish(),
   billing_address: Address,
+  shipping_address: Address,
   client_details: z.object({ user_agent: z.string().nullish(), browser_ip: z.string().nullish() }).nullish(),
   line_items: z.array(ShopifyLineItem),
 });
@@ -85,6 +97,7 @@ const Checkout = z.object({
   customer_locale: z.string().nullish(),
   customer: Customer.nullish(),
   billing_address: Address,
+  shipping_address: Address,
   line_items: z.array(ShopifyLineItem),
 });
 
@@ -95,7 +108,11 @@ const Refund = z.object({
   order_id: Id,
   created_at: z.string().nullish(),
   processed_at: z.string().nullish(),
-  transactions: z.array(z.object({ amount: Amount, currency: z.string().nullish(), kind: z.string().nullish() })).nullish(),
+  // The amount is optional on the event, so transactions Nudge cannot read leave it out, not the refund.
+  transactions: z
+    .array(z.object({ amount: z.unknown(), currency: z.string().nullish(), kind: z.string().nullish() }))
+    .nullish()
+    .catch(undefined),
 });
 
 const EmailConsent = z.object({
@@ -115,6 +132,37 @@ function exactId(id: unknown, gid: string | null | undefined): string | undefine
   return gid?.match(/\/(\d+)$/)?.[1] ?? idString(id);
 }
 
+/** Shopify sends "" for a contact it does not have, so a blank value gives way to the next source. */
+function given(...values: (string | null | undefined)[]): string | undefined {
+  return values.find((value): value is string => typeof value === 'string' && value.trim() !== '');
+}
+
+type Address = z.infer<typeof Address>;
+
+/** The country national phone numbers are read in: the billing, then the shipping, then the customer's address. */
+function countryOf(billing: Address, shipping: Address, customer: z.infer<typeof Customer> | null | undefined): string | undefined {
+  return given(billing?.country_code, shipping?.country_code, customer?.default_address?.country_code);
+}
+
+/** Money that satisfies the contract, or nothing: one odd amount is left out rather than failing the event. */
+function exactMoney(amount: unknown, currency: string | null | undefined): Money | undefined {
+  const money = Money.safeParse({ amount: decimalFromNumber(amount), currency });
+  return money.success ? money.data : undefined;
+}
+
+/** The sum of a refund's transactions, in their currency's own digits ("1.235" KWD stays "1.235"). */
+function refundAmount(transactions: readonly { amount?: unknown; currency?: string | null }[]): Money | undefined {
+  const currency = transactions[0]?.currency;
+  let sum: string | undefined;
+  for (const transaction of transactions) {
+    const amount = decimalFromNumber(transaction.amount);
+    // A sum without an unreadable transaction would be a wrong amount told as exact: leave it out instead.
+    if (amount === undefined || transaction.currency !== currency) return undefined;
+    sum = sum === undefined ? amount : addDecimal(sum, amount);
+  }
+  return exactMoney(sum, currency);
+}
+
 function lineItems(items: z.infer<typeof ShopifyLineItem>[], currency: string | null | undefined): LineItem[] {
   return items.map((item) => ({
     productId: idString(item.product_id ?? undefined),
@@ -131,13 +179,13 @@ function customerKeys(customer: z.infer<typeof Customer> | null | undefined) {
   return { customerId: id === undefined ? undefined : `shopify:${id}` };
 }
 
-function traitsOf(customer: z.infer<typeof Customer> | null | undefined, billing: z.infer<typeof Address>, locale: string | null | undefined): Traits {
+function traitsOf(customer: z.infer<typeof Customer> | null | undefined, billing: Address, locale: string | null | undefined): Traits {
   return {
-    firstName: customer?.first_name ?? billing?.first_name ?? undefined,
-    lastName: customer?.last_name ?? billing?.last_name ?? undefined,
-    locale: locale ?? undefined,
-    country: billing?.country_code ?? customer?.default_address?.country_code ?? undefined,
-    city: billing?.city ?? customer?.default_address?.city ?? undefined,
+    firstName: given(customer?.first_name, billing?.first_name),
+    lastName: given(customer?.last_name, billing?.last_name),
+    locale: given(locale),
+    country: given(billing?.country_code, customer?.default_address?.country_code),
+    city: given(billing?.city, customer?.default_address?.city),
   };
 }
 
@@ -160,7 +208,7 @@ function consentChanged(
   contact: { email?: unknown; phone?: unknown },
   consent: ShopifyConsent,
 ): Normalised {
-  const state = consentStates[consent?.state ?? ''];
+  const state = ownValue(consentStates, consent?.state ?? undefined);
   if (state === undefined) return { kind: 'ignored', reason: `the payload carries no ${channel} consent state` };
   const customerId = `shopify:${id}`;
   const decidedAt = consent?.consent_updated_at;
@@ -200,7 +248,12 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       const o = order.data;
       const orderId = exactId(o.id, o.admin_graphql_api_id) as string;
       const identity = {
-        ...identityOf({ email: o.email ?? o.contact_email ?? o.customer?.email, phone: o.phone ?? o.customer?.phone, ...customerKeys(o.customer) }),
+        ...identityOf({
+          email: given(o.email, o.contact_email, o.customer?.email),
+          phone: given(o.phone, o.customer?.phone),
+          country: countryOf(o.billing_address, o.shipping_address, o.customer),
+          ...customerKeys(o.customer),
+        }),
         orderRef: `shopify:${orderId}`,
         ...(o.cart_token ? { cartRef: `shopify:${o.cart_token}` } : {}),
       };
@@ -223,6 +276,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
           orderId,
           orderNumber: o.name ?? undefined,
           total: moneyOf(o.total_price, o.currency),
+          presentmentTotal: exactMoney(o.total_price_set?.presentment_money?.amount, o.total_price_set?.presentment_money?.currency_code),
           subtotal: moneyOf(o.subtotal_price, o.currency),
           discount: moneyOf(o.total_discounts, o.currency),
           items: lineItems(o.line_items, o.currency),
@@ -237,15 +291,13 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       if (!refund.success) return { kind: 'invalid', issues: refund.error.issues };
       const r = refund.data;
       const refunds = (r.transactions ?? []).filter((transaction) => transaction.kind === 'refund');
-      const currency = refunds[0]?.currency;
-      const amount = refunds.reduce((sum, transaction) => sum + Math.round(Number(transaction.amount ?? 0) * 100), 0);
       const orderId = idString(r.order_id) as string;
       return checked(Events.OrderRefunded, {
         ...base(delivery, `order.refunded|${idString(r.id)}`, toUtcInstant(r.processed_at ?? r.created_at)),
         // A refund names only its order; the order's alias leads to the person who placed it.
         identity: { orderRef: `shopify:${orderId}` },
         traits: {},
-        properties: { orderId, refundId: idString(r.id), amount: refunds.length > 0 ? moneyOf((amount / 100).toFixed(2), currency) : undefined },
+        properties: { orderId, refundId: idString(r.id), amount: refundAmount(refunds) },
       });
     }
     case 'checkouts/create':
@@ -258,7 +310,12 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       return checked(Events.CheckoutStarted, {
         ...base(delivery, `checkout.started|${c.token}|${version}`, toUtcInstant(topic === 'checkouts/create' ? c.created_at : (c.updated_at ?? c.created_at))),
         identity: {
-          ...identityOf({ email: c.email ?? c.customer?.email, phone: c.phone ?? c.customer?.phone, ...customerKeys(c.customer) }),
+          ...identityOf({
+            email: given(c.email, c.customer?.email),
+            phone: given(c.phone, c.customer?.phone),
+            country: countryOf(c.billing_address, c.shipping_address, c.customer),
+            ...customerKeys(c.customer),
+          }),
           ...(c.cart_token ? { cartRef: `shopify:${c.cart_token}` } : {}),
         },
         traits: traitsOf(c.customer, c.billing_address, c.customer_locale),
@@ -294,7 +351,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       if (customerId === undefined) return { kind: 'invalid', issues: [{ path: ['id'], message: 'a customer needs an id' }] };
       return checked(Events.CustomerUpserted, {
         ...base(delivery, `customer.upserted|${customerId}|${c.updated_at ?? c.created_at ?? ''}`, toUtcInstant(c.updated_at ?? c.created_at)),
-        identity: identityOf({ email: c.email, phone: c.phone, customerId }),
+        identity: identityOf({ email: c.email, phone: c.phone, country: countryOf(undefined, undefined, c), customerId }),
         traits: traitsOf(c, undefined, undefined),
         properties: { customerId, createdAt: toUtcInstant(c.created_at) },
       });
@@ -305,6 +362,8 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       const c = consent.data;
       return consentChanged(delivery, 'email', idString(c.customer_id) as string, { email: c.email_address }, c.email_marketing_consent);
     }
+    // Shopify's documented name since 2023-07; the slash spelling is still accepted for older subscriptions.
+    case 'customers_marketing_consent/update':
     case 'customers/marketing_consent/update': {
       const consent = SmsConsent.safeParse(payload);
       if (!consent.success) return { kind: 'invalid', issues: consent.error.issues };
@@ -328,6 +387,7 @@ export const shopifyTopics = [
   'carts/update',
   'customers/create',
   'customers/update',
+  'customers_marketing_consent/update',
   'customers/marketing_consent/update',
   'customers_email_marketing_consent/update',
 ] as const;

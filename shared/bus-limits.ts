@@ -1,0 +1,65 @@
+/**
+ * What EventBridge's PutEvents refuses, so producers can refuse it first with a clear answer (and
+ * the local bus refuses it too): at most 256 KB of entries per request (one entry included), and
+ * JSON nested at most 1,000 levels deep.
+ */
+export const maxPutEventsBytes = 256 * 1024;
+export const maxDetailDepth = 1000;
+
+export interface EntryParts {
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly Resources?: readonly string[];
+  readonly Time?: unknown;
+}
+
+/** An entry's size as EventBridge counts it: Time 14 bytes, then the UTF-8 bytes of Source, DetailType, Detail and each resource. */
+export function putEventsEntrySize(entry: EntryParts): number {
+  return (
+    (entry.Time === undefined ? 0 : 14) +
+    Buffer.byteLength(entry.Source ?? '') +
+    Buffer.byteLength(entry.DetailType ?? '') +
+    Buffer.byteLength(entry.Detail ?? '') +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + Buffer.byteLength(resource), 0)
+  );
+}
+
+/** How deeply a JSON text nests objects and arrays, counted without parsing it (so a hostile text cannot overflow the stack). */
+export function jsonTextDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 92) index++;
+      else if (char === 34) inString = false;
+    } else if (char === 34) inString = true;
+    else if (char === 123 || char === 91) deepest = Math.max(deepest, ++depth);
+    else if (char === 125 || char === 93) depth--;
+  }
+  return deepest;
+}
+
+/** How deeply a parsed value nests objects and arrays (iteratively: a value thousands of levels deep does not overflow the stack). */
+export function valueDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Why EventBridge would refuse this event, in words, or nothing if it would take it. */
+export function busLimitProblem(source: string, detailType: string, detail: unknown): string | undefined {
+  if (valueDepth(detail, maxDetailDepth) > maxDetailDepth) return `the event is nested more than ${maxDetailDepth} levels deep, which the event bus refuses`;
+  const size = putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(detail) });
+  if (size > maxPutEventsBytes) return `the event would be ${size} bytes; the event bus takes at most ${maxPutEventsBytes}`;
+  return undefined;
+}

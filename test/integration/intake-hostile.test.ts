@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
+import { signApp, signBodyHmac } from '../../services/intake/core/signatures.js';
+import { keys } from '../../shared/table.js';
+import { fixtureJson } from '../support/fixtures.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+/**
+ * Intake and profiles probed from outside, over HTTP, the way a hostile or broken sender (or a
+ * platform that sends one fact twice at once) would: every answer is a JSON code, nothing crashes,
+ * and one bad message never blocks the good ones.
+ */
+describe('intake against hostile and broken senders, on the local runtime', () => {
+  let runtime: TestRuntime;
+  let documents: DynamoDBDocumentClient;
+
+  /** DynamoDB calls of this operation on delivery records fail with a 500, as in an outage of the table. */
+  let failing: 'PutItem' | 'UpdateItem' | undefined;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime({
+      dynamoDbFront: async (target) => {
+        const server = createServer((incoming, outgoing) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => {
+            const body = Buffer.concat(chunks);
+            const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1];
+            if (failing !== undefined && operation === failing && body.includes('DELIVERY#')) {
+              outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+              outgoing.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'The table is down' }));
+              return;
+            }
+            const forward = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+              outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
+              answer.pipe(outgoing);
+            });
+            forward.end(body);
+          });
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+        return {
+          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          stop: async () => {
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+          },
+        };
+      },
+    });
+    documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+    );
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+  });
+
+  const post = async (path: string, body: string | Buffer, headers: Record<string, string>) => {
+    const response = await fetch(`${runtime.httpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const segment = (path: string, body: unknown, writeKey = 'nudge-local-write-key') =>
+    post(path, JSON.stringify(body), { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` });
+  const shopify = (topic: string, body: string, headers: Record<string, string> = {}) =>
+    post('/webhooks/shopify', body, {
+      'x-shopify-topic': topic,
+      'x-shopify-shop-domain': 'hostile-shop.myshopify.com',
+      'x-shopify-hmac-sha256': signBodyHmac(body, localShopifySecret),
+      ...headers,
+    });
+  const eventsWith = (eventId: unknown) => runtime.busLog().filter((event) => event.source === 'nudge.intake' && event.detail.eventId === eventId);
+
+  describe('keys named like members of every object', () => {
+    const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+
+    it.each(names)('refuses the Segment write key %s with 401, publishing nothing', async (writeKey) => {
+      const before = runtime.busLog().length;
+      const answer = await segment('/v1/track', { userId: 'u1', event: 'Product Viewed', properties: { product_id: 'p1' } }, writeKey);
+      expect(answer).toEqual({ status: 401, body: expect.objectContaining({ code: 'invalid-write-key' }) });
+      expect(runtime.busLog().length).toBe(before);
+    });
+
+    it.each(names)('answers a Shopify shop domain %s with 401, not 500', async (shop) => {
+      const body = JSON.stringify({ id: 1 });
+      const answer = await post('/webhooks/shopify', body, {
+        'x-shopify-topic': 'customers/create',
+        'x-shopify-shop-domain': shop,
+        'x-shopify-hmac-sha256': signBodyHmac(body, 'a secret nobody configured'),
+      });
+      expect(answer).toEqual({ status: 401, body: expect.objectContaining({ code: 'invalid-signature' }) });
+    });
+
+    it.each(names)('refuses the app id %s with 401', async (app) => {
+      const body = JSON.stringify({ type: 'store.visited', messageId: 'm1', userId: 'u1', storeId: 's1' });
+      const answer = await post('/events/app', body, { 'x-nudge-app': app, 'x-nudge-signature': signApp(Math.floor(Date.now() / 1000), body, 'anything') });
+      expect(answer).toEqual({ status: 401, body: expect.objectContaining({ code: 'unknown-app' }) });
+    });
+
+    it.each(['/constructor', '/__proto__', '/v1/constructor'])('answers a request to %s with 404', async (path) => {
+      expect((await segment(path, {})).status).toBe(404);
+    });
+  });
+
+  describe('what EventBridge would refuse', () => {
+    const nested = (levels: number) => {
+      let value: unknown = 'bottom';
+      for (let level = 0; level < levels; level++) value = { deeper: value };
+      return value;
+    };
+
+    it('accepts the good messages of a batch that holds one nested 3,000 levels deep, and names the bad one, every time it is sent', async () => {
+      const batch = {
+        batch: [
+          { type: 'track', messageId: 'deep-ok-1', userId: 'deep-user', event: 'Product Viewed', properties: { product_id: 'p1' } },
+          { type: 'track', messageId: 'deep-poison', userId: 'deep-user', event: 'Weird Thing', properties: { payload: nested(3000) } },
+          { type: 'track', messageId: 'deep-ok-2', userId: 'deep-user', event: 'Product Viewed', properties: { product_id: 'p2' } },
+        ],
+      };
+      const first = await segment('/v1/batch', batch);
+      expect(first.status).toBe(200);
+      expect(first.body.eventIds).toHaveLength(2);
+      expect(first.body.rejected).toEqual([{ index: 1, field: '', message: expect.stringContaining('nested more than 1000 levels') }]);
+      // A retry of the same batch: the good ones are duplicates, the bad one is named again; never a 503.
+      const retry = await segment('/v1/batch', batch);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ duplicate: true, rejected: [expect.objectContaining({ index: 1 })] });
+    });
+
+    it('refuses a single message nested too deeply with a 400 naming why', async () => {
+      const answer = await segment('/v1/track', { userId: 'deep-user', event: 'Weird Thing', properties: { payload: nested(1500) } });
+      expect(answer).toEqual({
+        status: 400,
+        body: expect.objectContaining({ code: 'invalid-payload', message: expect.stringContaining('nested more than 1000') }),
+      });
+    });
+
+    it('puts a batch whose messages add up to more than 256 KB on the bus in several requests', async () => {
+      const filler = 'x'.repeat(28_000);
+      const batch = {
+        batch: Array.from({ length: 12 }, (_, index) => ({
+          type: 'track',
+          messageId: `big-${index}`,
+          userId: 'big-user',
+          event: 'Big Thing',
+          properties: { note: filler, index },
+        })),
+      };
+      const answer = await segment('/v1/batch', batch);
+      expect(answer.status).toBe(200);
+      expect(answer.body.eventIds).toHaveLength(12);
+      for (const eventId of answer.body.eventIds as string[]) expect(eventsWith(eventId)).toHaveLength(1);
+    });
+  });
+
+  describe('answers when the table fails', () => {
+    const customer = (id: number, email: string) => JSON.stringify({ id, email, first_name: 'Tab', updated_at: '2026-11-20T10:00:00Z' });
+    afterEach(() => {
+      failing = undefined;
+    });
+
+    it('answers 503 with Retry-After when the delivery cannot be claimed, and the retry goes through once the table is back', async () => {
+      const body = customer(7_000_001, 'claim-outage@example.com');
+      const headers = { 'x-shopify-webhook-id': randomUUID() };
+      failing = 'PutItem';
+      const response = await fetch(`${runtime.httpUrl}/webhooks/shopify`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-topic': 'customers/create',
+          'x-shopify-shop-domain': 'hostile-shop.myshopify.com',
+          'x-shopify-hmac-sha256': signBodyHmac(body, localShopifySecret),
+          ...headers,
+        },
+        body,
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({ code: 'unavailable', message: expect.any(String) });
+      failing = undefined;
+      const retry = await shopify('customers/create', body, headers);
+      expect(retry.status).toBe(200);
+      const [eventId] = retry.body.eventIds as string[];
+      expect(eventsWith(eventId)).toHaveLength(1);
+    });
+
+    it('answers 200 when the events are on the bus but the delivery cannot be marked done', async () => {
+      const body = customer(7_000_002, 'complete-outage@example.com');
+      failing = 'UpdateItem';
+      const answer = await shopify('customers/create', body, { 'x-shopify-webhook-id': randomUUID() });
+      expect(answer).toEqual({ status: 200, body: expect.objectContaining({ accepted: true }) });
+      expect(eventsWith((answer.body.eventIds as string[])[0])).toHaveLength(1);
+    });
+  });
+
+  describe('deduplication on the payload itself', () => {
+    const order = (orderId: string, email: string) => {
+      const body = fixtureJson('webhooks/shopify/shopify-orders-create.json');
+      return JSON.stringify({
+        ...body,
+        id: Number(orderId),
+        admin_graphql_api_id: `gid://shopify/Order/${orderId}`,
+        email,
+        contact_email: email,
+        customer: null,
+      });
+    };
+
+    it('publishes one event for three identical Shopify posts that carry no webhook or event id', async () => {
+      const body = order('5550000000000001', 'no-ids@example.com');
+      const answers = await Promise.all([1, 2, 3].map(() => shopify('orders/create', body)));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      const [eventId] = answers[0]?.body.eventIds as string[];
+      await runtime.idle();
+      expect(eventsWith(eventId)).toHaveLength(1);
+    });
+
+    it('counts an order once when its captured webhook is replayed after the delivery records expired', async () => {
+      const body = order('5550000000000002', 'replayed@example.com');
+      const headers = { 'x-shopify-webhook-id': randomUUID() };
+      const first = await shopify('orders/create', body, headers);
+      const [eventId] = first.body.eventIds as string[];
+      await runtime.idle();
+      // Delivery records are kept 7 days; the signature carries no time, so a replay after that gets in.
+      const { Items: deliveries = [] } = await documents.send(
+        new ScanCommand({ TableName: localTableName, FilterExpression: 'begins_with(pk, :delivery)', ExpressionAttributeValues: { ':delivery': 'DELIVERY#' } }),
+      );
+      for (const item of deliveries) await documents.send(new DeleteCommand({ TableName: localTableName, Key: { pk: item.pk, sk: item.sk } }));
+      expect((await shopify('orders/create', body, headers)).status).toBe(200);
+      await runtime.idle();
+      const marker = (await documents.send(new GetCommand({ TableName: localTableName, Key: keys.appliedEvent(eventId as string) }))).Item;
+      expect(marker).toBeDefined();
+      expect(marker?.expiresAt).toBeUndefined();
+      const updates = runtime
+        .busLog()
+        .filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.trigger as { detail: { eventId: string } }).detail.eventId === eventId);
+      expect(updates.map((update) => (update.detail.trigger as { detail: { origin: unknown } }).detail.origin)).toHaveLength(1);
+      expect((updates[0]?.detail.profile as { orderCount: number }).orderCount).toBe(1);
+    });
+  });
+
+  describe('one order told twice at once', () => {
+    it('publishes one profile.updated per order, with the profile after it, when orders/create and orders/paid arrive together', async () => {
+      const email = 'twice@example.com';
+      const base = fixtureJson('webhooks/shopify/shopify-orders-create.json');
+      const orderBody = (orderId: string) =>
+        JSON.stringify({ ...base, id: Number(orderId), admin_graphql_api_id: `gid://shopify/Order/${orderId}`, email, contact_email: email, customer: null });
+      const orderIds = Array.from({ length: 10 }, (_, index) => `66600000000000${String(index).padStart(2, '0')}`);
+      for (const orderId of orderIds) {
+        const body = orderBody(orderId);
+        await Promise.all(
+          ['orders/create', 'orders/paid'].map((topic) => shopify(topic, body, { 'x-shopify-webhook-id': randomUUID(), 'x-shopify-event-id': randomUUID() })),
+        );
+        await runtime.idle();
+      }
+      const updates = runtime
+        .busLog()
+        .filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.profile as { email?: string }).email === email)
+        .map((event) => (event.detail.profile as { orderCount: number }).orderCount);
+      expect(updates).toEqual(orderIds.map((_, index) => index + 1));
+    });
+  });
+});
