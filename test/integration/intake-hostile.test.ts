@@ -215,7 +215,7 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       const body = order('5550000000000001', 'no-ids@example.com');
       const answers = await Promise.all([1, 2, 3].map(() => shopify('orders/create', body)));
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
-      const [eventId] = answers[0]?.body.eventIds as string[];
+      const [eventId] = (answers[0] as { body: { eventIds: string[] } }).body.eventIds;
       await runtime.idle();
       expect(eventsWith(eventId)).toHaveLength(1);
     });
@@ -239,8 +239,7 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       const updates = runtime
         .busLog()
         .filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.trigger as { detail: { eventId: string } }).detail.eventId === eventId);
-      expect(updates.map((update) => (update.detail.trigger as { detail: { origin: unknown } }).detail.origin)).toHaveLength(1);
-      expect((updates[0]?.detail.profile as { orderCount: number }).orderCount).toBe(1);
+      expect(updates.map((update) => (update.detail.profile as { orderCount: number }).orderCount)).toEqual([1]);
     });
   });
 
