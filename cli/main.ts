@@ -9,6 +9,8 @@ import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
 import { formatProblems, readGeofences, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { Profile } from '../shared/events/profile.js';
+import { consumerNames } from '../shared/topology.js';
+import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { previewTemplate } from './preview-template.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
@@ -178,6 +180,54 @@ tableOptions(
   if (erased === undefined) throw new UsageError(`No profile has the key ${text}`);
   console.log(
     `Erased profile ${erased.profileId}: ${erased.deletedItems} items deleted; suppression entries kept for: ${erased.suppressed.join(', ') || 'none'}.`,
+  );
+});
+
+const deadLetters = program
+  .command('dead-letters')
+  .description(
+    'Events a service gave up on after its retries: list them, and send them back once the cause is fixed. Locally from .local/dlq/; in AWS (--aws) from the dead-letter queues.',
+  );
+
+interface DeadLetterOptions {
+  service?: string;
+  dataDir: string;
+  endpoint: string;
+  aws?: boolean;
+  stack: string;
+  json?: boolean;
+}
+const deadLetterOptions = (command: Command) =>
+  command
+    .option('--service <name>', `only this service (${consumerNames.join(', ')})`)
+    .option('--data-dir <dir>', 'the local runtime’s data folder', process.env.NUDGE_DATA_DIR ?? resolve(defaultProject, '.local'))
+    .option('--endpoint <url>', 'the local runtime’s AWS endpoint', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
+    .option('--aws', 'use the deployed stack’s dead-letter queues, with the usual credentials and region')
+    .option('--stack <name>', 'the deployed stack', 'Nudge');
+
+deadLetterOptions(deadLetters.command('list').description('Show each dead letter: service, when, event type, event id and the error.'))
+  .option('--json', 'print them as JSON')
+  .action(async (options: DeadLetterOptions) => {
+    const services = servicesOf(options.service);
+    const lines = options.aws ? await listAwsDeadLetters(options.stack, services) : listLocalDeadLetters(options.dataDir, services);
+    console.log(options.json ? JSON.stringify(lines, null, 2) : formatDeadLetters(lines));
+  });
+
+deadLetterOptions(
+  deadLetters.command('redrive').description('Send the dead letters back to the service that gave up on them (only to it), each once. Fix the cause first.'),
+).action(async (options: DeadLetterOptions) => {
+  const services = servicesOf(options.service);
+  if (options.aws) {
+    const counts = await redriveAws(options.stack, services);
+    for (const [service, count] of Object.entries(counts)) console.log(`${service}: ${count}`);
+    return;
+  }
+  const { counts, via } = await redriveLocal(options.dataDir, options.endpoint, services);
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  console.log(
+    `${total} dead letter${total === 1 ? '' : 's'} sent back through ${via}: ${Object.entries(counts)
+      .map(([service, count]) => `${service} ${count}`)
+      .join(', ')}`,
   );
 });
 

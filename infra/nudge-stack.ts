@@ -384,6 +384,17 @@ export class NudgeStack extends Stack {
       value: api.apiEndpoint,
       description: 'Base URL: /webhooks/{shopify,woocommerce,bigcommerce,stripe}, the Segment API under /v1/, and /events/app',
     });
+    // Where each service's dead letters are, for `nudge dead-letters list|redrive --aws`.
+    for (const [consumer, { fn, dlq }] of Object.entries(consumers)) {
+      const name = `${consumer[0]?.toUpperCase()}${consumer.slice(1)}`;
+      new CfnOutput(this, `${name}DeadLetterQueueUrl`, { value: dlq.queueUrl, description: `Dead letters of the ${consumer} service` });
+      new CfnOutput(this, `${name}FunctionName`, { value: fn.function.functionName });
+      const queue = queues.get(consumer as Consumer);
+      if (queue !== undefined) {
+        new CfnOutput(this, `${name}QueueArn`, { value: queue.queueArn });
+        new CfnOutput(this, `${name}DeadLetterQueueArn`, { value: dlq.queueArn });
+      }
+    }
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ProfilesAdminFunction', { value: profilesAdmin.function.functionName, description: 'Invoke for data-subject export and erasure' });

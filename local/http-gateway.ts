@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
@@ -47,14 +47,32 @@ function toEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2
   };
 }
 
-/** The HTTP API in front of intake: turns each request into the event API Gateway would send. */
 /**
  * A request the local runtime answers itself instead of intake (the local webhook receiver):
  * returns the status to answer, or undefined to pass the request on.
  */
 export type LocalRoute = (path: string, headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer) => number | undefined;
 
-export function createHttpGateway(handler: LambdaHandler, region: string, localRoute: LocalRoute = () => undefined): Server {
+/** Requests intake works on at once; API Gateway throttles beyond its burst limit with a 429 the same way. */
+export const maxConcurrentRequests = 64;
+
+/**
+ * The HTTP API in front of intake: turns each request into the event API Gateway would send.
+ * When the runtime cannot keep up it says so at once, with Retry-After, instead of letting requests
+ * time out: 429 past `maxConcurrentRequests` in flight (as API Gateway's throttling answers), 503
+ * while `overloaded` names a reason (the bus's backlog). Platforms retry both.
+ */
+export function createHttpGateway(
+  handler: LambdaHandler,
+  region: string,
+  overloaded: () => string | undefined = () => undefined,
+  localRoute: LocalRoute = () => undefined,
+): Server {
+  let inFlight = 0;
+  const refuse = (response: ServerResponse, status: number, code: string, message: string, retryAfterSeconds: number) => {
+    response.writeHead(status, { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) });
+    response.end(JSON.stringify({ code, message }));
+  };
   return createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,6 +94,10 @@ export function createHttpGateway(handler: LambdaHandler, region: string, localR
         response.end(JSON.stringify({ received: local < 300 }));
         return;
       }
+      const pressure = overloaded();
+      if (pressure !== undefined) return refuse(response, 503, 'overloaded', `Nudge is catching up (${pressure}); please retry shortly`, 5);
+      if (inFlight >= maxConcurrentRequests) return refuse(response, 429, 'throttled', 'Too many requests at once; please retry shortly', 1);
+      inFlight++;
       try {
         const result = (await handler(
           toEvent(request, Buffer.concat(chunks)),
@@ -85,7 +107,9 @@ export function createHttpGateway(handler: LambdaHandler, region: string, localR
         response.end(result.body ?? '');
       } catch {
         response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ message: 'Internal Server Error' }));
+        response.end(JSON.stringify({ code: 'internal-error', message: 'Internal Server Error' }));
+      } finally {
+        inFlight--;
       }
     });
   });

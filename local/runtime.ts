@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
-import { busName, type Consumer, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
+import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
-import { LocalEventBus } from './event-bus.js';
+import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
 import { createHttpGateway } from './http-gateway.js';
 import type { LambdaHandler } from './lambda-context.js';
 import { LocalClock, LocalScheduler } from './scheduler.js';
@@ -31,6 +31,12 @@ export interface LocalRuntimeOptions {
   readonly log: (line: string) => void;
   /** Puts something between the services and DynamoDB Local (the benchmark counts capacity units there). */
   readonly dynamoDbFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
+  /** Puts something between dispatch and the SES emulator (tests lose SES's answers there). */
+  readonly sesFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
+  /** How failed deliveries are retried, on the runtime's clock; default: as AWS does (minutes). */
+  readonly retryPolicy?: LocalEventBusOptions['retryPolicy'];
+  /** Undelivered events beyond which intake answers 503 with Retry-After; default `maxBacklog`. */
+  readonly maxBacklog?: number;
 }
 
 export interface LocalRuntime {
@@ -144,6 +150,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sesServer = await startSes({ host: '127.0.0.1', port: options.inboxPort === 0 ? await freePort() : options.inboxPort });
     started.push(() => close(sesServer));
     const inboxPort = (sesServer.address() as AddressInfo).port;
+    let sesEndpoint = `http://127.0.0.1:${inboxPort}`;
+    if (options.sesFront) {
+      const front = await options.sesFront(sesEndpoint);
+      started.push(() => front.stop());
+      sesEndpoint = front.endpoint;
+    }
 
     // The handlers are bound below, once their environment is set; the bus and endpoint exist first.
     const targets: Record<Consumer, LambdaHandler> = {
@@ -154,8 +166,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const ruleFiles = loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule);
     const subscriptions = subscriptionsFor(ruleFiles);
-    const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log });
-    const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), new LocalClock(), (entry) => bus.putEvents([entry]), options.log);
+    const clock = new LocalClock();
+    const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
+    const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
     // The recurring rules' schedules, as the stack creates them in AWS.
     const recurring = recurringSchedules(ruleFiles);
     for (const schedule of recurring) {
@@ -196,6 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         options.log(`sms  to ${String(text.DestinationPhoneNumber)}`);
         return messageId;
       },
+      (method, url) => localAdmin(bus, method, url),
     );
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
@@ -210,7 +224,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
-      AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${inboxPort}`,
+      AWS_ENDPOINT_URL_SESV2: sesEndpoint,
       AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
       AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
       OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKeyId,
@@ -241,7 +255,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     targets.feedback = feedback.handler as LambdaHandler;
 
     // Tasks of the webhook channel to the local receiver are recorded in .local/webhooks.ndjson.
-    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, (path, headers, body) => {
+    // The bus starts handing over events (and resumes what a crash left) once every handler is loaded.
+    bus.start();
+    started.push(async () => bus.stop());
+    const backlogLimit = options.maxBacklog ?? maxBacklog;
+    const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
+    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, (path, headers, body) => {
       if (!path.startsWith(localWebhookPath)) return undefined;
       const task = {
         at: new Date().toISOString(),
@@ -266,6 +285,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       scheduler,
       advanceClock: async (millis: number) => {
         scheduler.clock.advance(millis);
+        // Retries now due run too, as they would have while that time passed.
+        bus.pump();
+        await bus.idle();
         await scheduler.fireDue();
         await bus.idle();
         // Handling a timer can set another that is already due (the next step of a series).
@@ -282,4 +304,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stopAll();
     throw error;
   }
+}
+
+/** The runtime's own operations, on the AWS endpoint: what is pending, and dead letters sent back. */
+function localAdmin(bus: LocalEventBus, method: string, url: URL): { status: number; body: unknown } | undefined {
+  if (url.pathname === '/_local/status' && method === 'GET') return { status: 200, body: bus.status() };
+  if (url.pathname === '/_local/dead-letters/redrive' && method === 'POST') {
+    const service = url.searchParams.get('service');
+    const consumers = service === null ? consumerNames : consumerNames.filter((name) => name === service);
+    if (consumers.length === 0) return { status: 400, body: { code: 'unknown-service', message: `No service ${service}; one of ${consumerNames.join(', ')}` } };
+    return { status: 200, body: { redriven: Object.fromEntries(consumers.map((consumer) => [consumer, bus.redrive(consumer)])) } };
+  }
+  return undefined;
 }

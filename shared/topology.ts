@@ -6,7 +6,8 @@ import * as Events from './events/index.js';
  */
 export const busName = 'nudge';
 
-export type Consumer = 'profiles' | 'rules' | 'dispatch' | 'feedback';
+export const consumerNames = ['profiles', 'rules', 'dispatch', 'feedback'] as const;
+export type Consumer = (typeof consumerNames)[number];
 
 export interface Subscription {
   /** Stable id: the CDK construct id of the bus rule. */

@@ -34,18 +34,17 @@ export type Recorded =
  */
 export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => Date): Promise<Recorded> {
   if (decision.deliveries.length === 0) return { kind: 'answered', reply: decision.reply, unfinished: 0 };
-  const claimed: Delivery[] = [];
-  const release = () => Promise.allSettled(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.release(delivery.id))));
-  let duplicates = 0;
-  let busy = false;
   const claims = await Promise.allSettled(
-    decision.deliveries.map(async (delivery) => {
-      const claim = delivery.id === undefined ? ('claimed' as const) : await claimWaiting(ledger, delivery.id, now);
-      if (claim === 'claimed') claimed.push(delivery);
-      else if (claim === 'duplicate') duplicates++;
-      else busy = true;
-    }),
+    decision.deliveries.map((delivery) => (delivery.id === undefined ? Promise.resolve<Claim>('claimed') : claimWaiting(ledger, delivery.id, now))),
   );
+  // In the platform's order: a batch's events reach the bus as they were sent.
+  const claimed: Delivery[] = decision.deliveries.filter((_, index) => {
+    const claim = claims[index];
+    return claim?.status === 'fulfilled' && claim.value === 'claimed';
+  });
+  const release = () => Promise.allSettled(claimed.map((delivery) => (delivery.id === undefined ? undefined : ledger.release(delivery.id))));
+  const duplicates = claims.filter((claim) => claim.status === 'fulfilled' && claim.value === 'duplicate').length;
+  const busy = claims.some((claim) => claim.status === 'fulfilled' && claim.value === 'in-progress');
   const failedClaim = claims.find((claim) => claim.status === 'rejected');
   if (failedClaim !== undefined) {
     await release();

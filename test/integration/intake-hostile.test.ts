@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
 import { signApp, signBodyHmac } from '../../services/intake/core/signatures.js';
 import { keys } from '../../shared/table.js';
+import { failingDynamoDbFront } from '../support/dynamodb-front.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -23,34 +22,7 @@ describe('intake against hostile and broken senders, on the local runtime', () =
 
   beforeAll(async () => {
     runtime = await startTestRuntime({
-      dynamoDbFront: async (target) => {
-        const server = createServer((incoming, outgoing) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('end', () => {
-            const body = Buffer.concat(chunks);
-            const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1];
-            if (failing !== undefined && operation === failing && body.includes('DELIVERY#')) {
-              outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-              outgoing.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'The table is down' }));
-              return;
-            }
-            const forward = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-              outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
-              answer.pipe(outgoing);
-            });
-            forward.end(body);
-          });
-        });
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-        return {
-          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          stop: async () => {
-            server.closeAllConnections();
-            await new Promise((resolve) => server.close(resolve));
-          },
-        };
-      },
+      dynamoDbFront: failingDynamoDbFront((operation, body) => failing !== undefined && operation === failing && body.includes('DELIVERY#')),
     });
     documents = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
@@ -215,7 +187,7 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       const body = order('5550000000000001', 'no-ids@example.com');
       const answers = await Promise.all([1, 2, 3].map(() => shopify('orders/create', body)));
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
-      const [eventId] = (answers[0] as { body: { eventIds: string[] } }).body.eventIds;
+      const [eventId] = answers.flatMap((answer) => answer.body.eventIds as string[]);
       await runtime.idle();
       expect(eventsWith(eventId)).toHaveLength(1);
     });

@@ -31,6 +31,7 @@ describe('intake when the bus refuses the event', () => {
     targets: { profiles: async () => undefined, rules: async () => undefined, dispatch: async () => undefined, feedback: async () => undefined },
     dataDir,
     log: () => undefined,
+    clock: new LocalClock(),
   });
   const scheduler = new LocalScheduler(
     join(dataDir, 'schedules.json'),

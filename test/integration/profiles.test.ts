@@ -253,6 +253,9 @@ describe('profiles on the local runtime', () => {
       new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: 'nudge.intake', DetailType: 'store.visited', Detail: JSON.stringify(detail) }] }),
     );
     await runtime.idle();
+    // Lambda tries an asynchronous invocation twice more, a minute and then two minutes later.
+    await runtime.advanceClock(60_000);
+    await runtime.advanceClock(120_000);
     const { readFileSync } = await import('node:fs');
     const dead = readFileSync(`${runtime.dataDir}/dlq/profiles.ndjson`, 'utf8')
       .trim()

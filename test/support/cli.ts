@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { projectDir } from './fixtures.js';
 
@@ -10,4 +10,19 @@ export function nudge(...args: string[]): { stdout: string; stderr: string; stat
     env: { ...process.env, NODE_OPTIONS: '--disable-warning=NodeVersionSupportWarning' },
   });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+/** The same, without blocking this process: for commands that talk to a runtime running in the test's own process. */
+export function nudgeAsync(...args: string[]): Promise<{ stdout: string; stderr: string; status: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(projectDir, 'cli', 'nudge.js'), ...args], {
+      cwd: projectDir,
+      env: { ...process.env, NODE_OPTIONS: '--disable-warning=NodeVersionSupportWarning' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ stdout, stderr, status }));
+  });
 }

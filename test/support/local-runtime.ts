@@ -21,6 +21,7 @@ export interface TestRuntimeOptions {
   readonly sesFront?: LocalRuntimeOptions['sesFront'];
   /** Something between the services and DynamoDB Local. */
   readonly dynamoDbFront?: LocalRuntimeOptions['dynamoDbFront'];
+  readonly maxBacklog?: number;
 }
 
 /**
@@ -56,6 +57,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     log: () => undefined,
     sesFront: options.sesFront,
     dynamoDbFront: options.dynamoDbFront,
+    maxBacklog: options.maxBacklog,
   });
   return {
     ...runtime,
