@@ -217,6 +217,17 @@ describe('AWS stack', () => {
     template.hasOutput('WebhookUrl', {});
   });
 
+  it('outputs where each service keeps its dead letters, under the names nudge dead-letters --aws reads', () => {
+    for (const service of ['Profiles', 'Rules', 'Dispatch', 'Feedback']) {
+      template.hasOutput(`${service}DeadLetterQueueUrl`, { Value: { Ref: Match.stringLikeRegexp(`${service}DeadLetters`) } });
+      template.hasOutput(`${service}FunctionName`, {});
+    }
+    // Dispatch is fed by a queue: its dead letters move back there with SQS's own redrive.
+    template.hasOutput('DispatchQueueArn', {});
+    template.hasOutput('DispatchDeadLetterQueueArn', {});
+    expect(Object.keys(template.findOutputs('*')).filter((name) => name.endsWith('QueueArn'))).toEqual(['DispatchQueueArn', 'DispatchDeadLetterQueueArn']);
+  });
+
   it('archives every event for replay and has an SES configuration set', () => {
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365 });
     template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
