@@ -82,7 +82,7 @@ export function createHttpGateway(
       if (size > maxPayloadBytes && !refused) {
         refused = true;
         response.writeHead(413, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ message: 'Request Entity Too Large' }));
+        response.end(JSON.stringify({ code: 'payload-too-large', message: `Request Entity Too Large: the limit is ${maxPayloadBytes} bytes` }));
       }
       if (!refused) chunks.push(chunk);
     });

@@ -29,12 +29,13 @@ async function onCustomerEvent(event: unknown): Promise<void> {
     logger.info('Duplicate event ignored', { eventId: detail.eventId });
     return;
   }
-  const { profile, changed } = outcome.kind === 'applied' ? outcome : (outcome.unfinished as NonNullable<typeof outcome.unfinished>);
+  const { profile, version, changed } = outcome.kind === 'applied' ? outcome : (outcome.unfinished as NonNullable<typeof outcome.unfinished>);
   if (outcome.kind === 'applied' && outcome.merged.length > 0) {
     await publisher.publish(Events.ProfileMerged, { profileId: profile.profileId, mergedProfileIds: [...outcome.merged], eventId: detail.eventId });
   }
   await publisher.publish(Events.ProfileUpdated, {
     profileId: profile.profileId,
+    version,
     changed: [...changed],
     segments: outcome.kind === 'applied' ? { entered: [...outcome.segments.entered], left: [...outcome.segments.left] } : { entered: [], left: [] },
     profile,

@@ -12,6 +12,8 @@ export type UpdateOutcome =
   | {
       readonly kind: 'applied';
       readonly profile: Profile;
+      /** The stored version the event made: higher is newer. */
+      readonly version: number;
       readonly changed: readonly string[];
       readonly segments: { readonly entered: readonly string[]; readonly left: readonly string[] };
       /** Profiles this event showed to be the same person, now merged into `profile`. */
@@ -22,7 +24,7 @@ export type UpdateOutcome =
    * is the one to finish it (the delivery that applied it, retried, or any once that one is long
    * gone): the profile as it is now, which includes the event.
    */
-  | { readonly kind: 'duplicate'; readonly unfinished?: { readonly profile: Profile; readonly changed: readonly string[] } }
+  | { readonly kind: 'duplicate'; readonly unfinished?: { readonly profile: Profile; readonly version: number; readonly changed: readonly string[] } }
   /** The event names only a cart or an order nobody is known by (a refund of an order from before Nudge): nothing to update. */
   | { readonly kind: 'unattached' };
 
@@ -113,7 +115,14 @@ export async function updateProfile(
       now,
     });
     if (outcome === 'saved')
-      return { kind: 'applied', profile, changed, segments: segmentChanges(stored?.profile, profile), merged: absorbed.map((merged) => merged.profileId) };
+      return {
+        kind: 'applied',
+        profile,
+        version: (stored?.version ?? 0) + 1,
+        changed,
+        segments: segmentChanges(stored?.profile, profile),
+        merged: absorbed.map((merged) => merged.profileId),
+      };
     if (outcome === 'duplicate') return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
     await sleep(Math.random() * 10 * attempt);
@@ -128,5 +137,7 @@ async function duplicateOf(store: ProfileStore, eventId: string, profileId: stri
   if (!owner) return { kind: 'duplicate' };
   // Read again: the profile read before this attempt's write may be from before the event.
   const current = await store.resolve(profileId);
-  return current === undefined ? { kind: 'duplicate' } : { kind: 'duplicate', unfinished: { profile: current.profile, changed: marker.changed } };
+  return current === undefined
+    ? { kind: 'duplicate' }
+    : { kind: 'duplicate', unfinished: { profile: current.profile, version: current.version, changed: marker.changed } };
 }

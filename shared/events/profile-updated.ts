@@ -11,6 +11,12 @@ export const detailType = 'profile.updated';
  */
 export const schema = z.object({
   profileId: z.string().min(1),
+  /**
+   * The profile's stored version after this event. The bus does not keep order (two events for one
+   * person applied at once may arrive the other way round): a consumer that keeps the latest
+   * profile orders by this. Absent on events archived before it was added.
+   */
+  version: z.number().int().positive().optional(),
   changed: z.array(z.string()),
   /** Segments (`rfm:champions`, `tier:gold`, `engagement:high`) the person entered or left with this event. */
   segments: z.object({ entered: z.array(z.string()), left: z.array(z.string()) }).default({ entered: [], left: [] }),

@@ -235,5 +235,33 @@ describe('intake against hostile and broken senders, on the local runtime', () =
         .map((event) => (event.detail.profile as { orderCount: number }).orderCount);
       expect(updates).toEqual(orderIds.map((_, index) => index + 1));
     });
+
+    it('numbers each profile.updated with the profile version, so consumers can order what the bus delivers out of order', async () => {
+      const email = 'burst@example.com';
+      const base = fixtureJson('webhooks/shopify/shopify-orders-create.json');
+      const orderIds = Array.from({ length: 12 }, (_, index) => `67700000000000${String(index).padStart(2, '0')}`);
+      await Promise.all(
+        orderIds.flatMap((orderId) => {
+          const body = JSON.stringify({
+            ...base,
+            id: Number(orderId),
+            admin_graphql_api_id: `gid://shopify/Order/${orderId}`,
+            email,
+            contact_email: email,
+            customer: null,
+          });
+          return ['orders/create', 'orders/paid'].map((topic) => shopify(topic, body, { 'x-shopify-webhook-id': randomUUID() }));
+        }),
+      );
+      await runtime.idle();
+      const updates = runtime
+        .busLog()
+        .filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.profile as { email?: string }).email === email)
+        .map((event) => ({ version: event.detail.version as number, orders: (event.detail.profile as { orderCount: number }).orderCount }));
+      expect(updates).toHaveLength(12);
+      const byVersion = [...updates].sort((a, b) => a.version - b.version);
+      expect(byVersion.map((update) => update.orders)).toEqual(orderIds.map((_, index) => index + 1));
+      expect(new Set(updates.map((update) => update.version)).size).toBe(12);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -224,4 +224,32 @@ describe('the local runtime killed while orders arrive', () => {
     expect({ acknowledged: acknowledged.length, lost }).toEqual({ acknowledged: expect.any(Number), lost: [] });
     expect(existsSync(join(dataDir, 'dlq', 'profiles.ndjson')) ? readFileSync(join(dataDir, 'dlq', 'profiles.ndjson'), 'utf8') : '').toBe('');
   }, 180_000);
+
+  it('sends dead letters back while the runtime is stopped, through the journal its next start resumes', async () => {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child?.kill('SIGTERM');
+    await exited;
+    const envelope = {
+      version: '0',
+      id: 'dead-while-stopped',
+      'detail-type': 'customer.upserted',
+      source: 'nudge.intake',
+      account: '000000000000',
+      time: '2026-11-20T10:00:00Z',
+      region: localRegion,
+      resources: [],
+      detail: customerEvent('ev_stopped', 'stopped@example.com'),
+    };
+    writeFileSync(
+      join(dataDir, 'dlq', 'profiles.ndjson'),
+      `${JSON.stringify({ failedAt: '2026-11-20T10:01:00Z', error: 'the table was down', event: envelope })}\n`,
+    );
+    const where = ['--data-dir', dataDir, '--endpoint', `http://127.0.0.1:${ports.aws}`];
+    expect(nudge('dead-letters', 'redrive', ...where).stdout).toContain('1 dead letter sent back through the journal the next npm start resumes');
+    expect(nudge('dead-letters', 'list', ...where).stdout.trim()).toBe('No dead letters.');
+    child = await start();
+    for (let wait = 0; wait < 300 && updatesFor(readBusLog(dataDir), 'ev_stopped').length === 0; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(updatesFor(readBusLog(dataDir), 'ev_stopped')).toHaveLength(1);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { basicAuthUser, standardWebhookKey, strictBase64, strictHex } from '../../services/intake/core/signatures.js';
+import { basicAuthUser, signStripe, standardWebhookKey, strictBase64, strictHex, verifyStripeSignature } from '../../services/intake/core/signatures.js';
 import { receiveWebhook, type WebhookRequest } from '../../services/intake/core/webhook.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
@@ -161,5 +161,19 @@ describe('Segment Basic auth', () => {
     const header = change(basic('write-key-1:x'));
     expect(basicAuthUser(header)).toBeUndefined();
     expect(status(track(header))).toMatchObject({ status: 401, body: { code: 'missing-write-key' } });
+  });
+});
+
+describe('a signature header sent twice', () => {
+  const at = new Date('2026-11-20T10:00:00Z');
+  const body = Buffer.from('{"id":"evt_1"}');
+  const header = signStripe(Math.floor(at.getTime() / 1000), body, 'whsec_test');
+
+  it.each([
+    ['joined by a comma and a space, as proxies join repeated headers', `${header}, ${header}`],
+    ['joined by a bare comma', `${header},${header}`],
+  ])('is refused for Stripe and the app scheme when %s', (_how, doubled) => {
+    expect(verifyStripeSignature(header, body, 'whsec_test', at)).toBe('valid');
+    expect(verifyStripeSignature(doubled, body, 'whsec_test', at)).toBe('invalid');
   });
 });

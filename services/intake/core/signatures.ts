@@ -88,7 +88,10 @@ export function verifyStripeSignature(header: string | undefined, rawBody: Buffe
     const equals = part.indexOf('=');
     return equals === -1 ? [part, undefined] : [part.slice(0, equals), part.slice(equals + 1)];
   });
-  const timestamp = parts.find(([key]) => key === 't')?.[1];
+  // One timestamp, and keys as Stripe writes them: a header sent twice (joined by ", ") is not one signature.
+  const timestamps = parts.filter(([key]) => key === 't');
+  if (timestamps.length !== 1 || parts.some(([key]) => !/^[a-z][a-z0-9]*$/.test(key ?? ''))) return 'invalid';
+  const timestamp = timestamps[0]?.[1];
   if (!timestamp || !/^\d+$/.test(timestamp)) return 'invalid';
   const expected = hmac(secret, Buffer.concat([Buffer.from(`${timestamp}.`), rawBody]));
   const signed = parts.some(([key, value]) => key === 'v1' && value !== undefined && matches(strictHex(value), expected));
