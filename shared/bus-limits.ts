@@ -42,23 +42,43 @@ export function jsonTextDepth(text: string): number {
   return deepest;
 }
 
-/** How deeply a parsed value nests objects and arrays (iteratively: a value thousands of levels deep does not overflow the stack). */
-export function valueDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+/**
+ * How deeply a parsed value nests objects and arrays, and an upper bound on its JSON size in
+ * bytes (each character counted as 3 UTF-8 bytes, escapes and separators generously), in one
+ * iterative walk: a value thousands of levels deep does not overflow the stack.
+ */
+export function valueShape(value: unknown, depthLimit = Number.POSITIVE_INFINITY): { depth: number; maxBytes: number } {
   let deepest = 0;
+  let maxBytes = 0;
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop() as [unknown, number];
-    if (typeof current !== 'object' || current === null) continue;
+    if (typeof current === 'string') {
+      maxBytes += current.length * 6 + 2;
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) {
+      maxBytes += 24;
+      continue;
+    }
     deepest = Math.max(deepest, depth);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(current)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    if (deepest > depthLimit) return { depth: deepest, maxBytes };
+    maxBytes += 2;
+    for (const [key, child] of Object.entries(current)) {
+      maxBytes += key.length * 6 + 4;
+      stack.push([child, depth + 1]);
+    }
   }
-  return deepest;
+  return { depth: deepest, maxBytes };
 }
 
 /** Why EventBridge would refuse this event, in words, or nothing if it would take it. */
 export function busLimitProblem(source: string, detailType: string, detail: unknown): string | undefined {
-  if (valueDepth(detail, maxDetailDepth) > maxDetailDepth) return `the event is nested more than ${maxDetailDepth} levels deep, which the event bus refuses`;
+  const shape = valueShape(detail, maxDetailDepth);
+  if (shape.depth > maxDetailDepth) return `the event is nested more than ${maxDetailDepth} levels deep, which the event bus refuses`;
+  // Serialised only when the bound says it might be too large: most events are far below it.
+  const head = Buffer.byteLength(source) + Buffer.byteLength(detailType);
+  if (head + shape.maxBytes <= maxPutEventsBytes) return undefined;
   const size = putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(detail) });
   if (size > maxPutEventsBytes) return `the event would be ${size} bytes; the event bus takes at most ${maxPutEventsBytes}`;
   return undefined;
