@@ -73,7 +73,7 @@ export function createHttpGateway(
     response.writeHead(status, { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) });
     response.end(JSON.stringify({ code, message }));
   };
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -113,4 +113,7 @@ export function createHttpGateway(
       }
     });
   });
+  // A sender that stops sending mid-body (a Content-Length larger than the body) gets a 408, not silence.
+  server.requestTimeout = 30_000;
+  return server;
 }
