@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { type DeadLetter, moveDeadLettersToJournal, readDeadLetters } from '../local/event-bus.js';
+import { runtimePidFile } from '../local/runtime.js';
 import { type Consumer, consumerNames } from '../shared/topology.js';
 import { UsageError } from './test-pattern.js';
 
@@ -57,12 +59,30 @@ export async function redriveLocal(dataDir: string, awsUrl: string, services: re
       } catch (error) {
         // Only a runtime that is certainly not running is bypassed: its journal is then ours to write.
         if (error instanceof UsageError || !isConnectionRefused(error)) throw error;
+        const owner = runningOwner(dataDir);
+        if (owner !== undefined)
+          throw new UsageError(
+            `A local runtime (pid ${owner}) runs on ${dataDir} but nothing answered at ${awsUrl}; give its AWS endpoint with --endpoint (or NUDGE_AWS_PORT)`,
+          );
         running = false;
       }
     }
     counts[service] = moveDeadLettersToJournal(dataDir, service, Date.now()).length;
   }
   return { counts, via: running ? `the running runtime at ${awsUrl}` : 'the journal the next npm start resumes' };
+}
+
+/** The pid of a live process that runs a local runtime on this data folder, if any. */
+function runningOwner(dataDir: string): number | undefined {
+  const file = runtimePidFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function isConnectionRefused(error: unknown): boolean {

@@ -128,6 +128,8 @@ export class LocalEventBus {
   private readonly pending = new Map<string, Delivery>();
   private readonly running = new Set<string>();
   private readonly runningPerConsumer = new Map<Consumer, number>();
+  /** Batches in flight per queue consumer: the event source mapping's maximum concurrency counts batches. */
+  private readonly batchesRunning = new Map<Consumer, number>();
   private readonly retryPolicy: NonNullable<LocalEventBusOptions['retryPolicy']>;
   private idleWaiters: (() => void)[] = [];
   private journalLines = 0;
@@ -200,8 +202,9 @@ export class LocalEventBus {
     }
     for (const [consumer, waiting] of batches) {
       for (let start = 0; start < waiting.length; start += queueDelivery.batchSize) {
-        if ((this.runningPerConsumer.get(consumer) ?? 0) >= queueDelivery.maxConcurrency) break;
+        if ((this.batchesRunning.get(consumer) ?? 0) >= queueDelivery.maxConcurrency) break;
         const batch = waiting.slice(start, start + queueDelivery.batchSize);
+        this.batchesRunning.set(consumer, (this.batchesRunning.get(consumer) ?? 0) + 1);
         this.begin(batch);
         void this.receiveBatch(consumer, batch);
       }
@@ -326,6 +329,7 @@ export class LocalEventBus {
     } catch (error) {
       for (const delivery of batch) failures.set(delivery.id, error instanceof Error ? error.message : String(error));
     }
+    this.batchesRunning.set(consumer, (this.batchesRunning.get(consumer) ?? 1) - 1);
     for (const delivery of batch) {
       const retryIn = delivery.receives < queueDelivery.maxReceiveCount ? this.retryPolicy.queueVisibilityMillis : undefined;
       this.settle(delivery, failures.get(delivery.id), retryIn);

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -54,6 +54,8 @@ export interface LocalRuntime {
 }
 
 export const localRegion = 'us-east-1';
+/** The process running on a data folder, while it runs. */
+export const runtimePidFile = (dataDir: string) => join(dataDir, 'runtime.pid');
 export const localTableName = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
 export const unsubscribeKeyId = 'nudge/unsubscribe-key';
@@ -258,6 +260,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // The bus starts handing over events (and resumes what a crash left) once every handler is loaded.
     bus.start();
     started.push(async () => bus.stop());
+    // Says that this folder's journal is in use, so `nudge dead-letters redrive` never writes it behind a running bus.
+    writeFileSync(runtimePidFile(dataDir), String(process.pid));
+    started.push(async () => rmSync(runtimePidFile(dataDir), { force: true }));
     const backlogLimit = options.maxBacklog ?? maxBacklog;
     const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
     const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, (path, headers, body) => {

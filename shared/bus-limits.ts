@@ -44,7 +44,7 @@ export function jsonTextDepth(text: string): number {
 
 /**
  * How deeply a parsed value nests objects and arrays, and an upper bound on its JSON size in
- * bytes (each character counted as 3 UTF-8 bytes, escapes and separators generously), in one
+ * bytes (each UTF-16 unit counted as 6 bytes, as a \uXXXX escape would be; separators generously), in one
  * iterative walk: a value thousands of levels deep does not overflow the stack.
  */
 export function valueShape(value: unknown, depthLimit = Number.POSITIVE_INFINITY): { depth: number; maxBytes: number } {

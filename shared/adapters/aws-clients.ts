@@ -30,11 +30,12 @@ export const awsClients = {
 } as const;
 
 /**
- * Whether a failed AWS call got an answer from the service (an HTTP status: it refused the request),
- * as opposed to no answer at all (a timeout, a reset connection: the request may have been carried
- * out). The SDK sets `$metadata` on both, so only the status tells them apart.
+ * Whether a failed AWS call was refused by the service (an error status: it did not carry the
+ * request out), as opposed to no answer or a success whose body was lost (a timeout, a reset
+ * connection, a 200 cut off mid-body: the request may have been carried out). The SDK sets
+ * `$metadata` on all of them, and the status of a cut-off 200 too, so only an error status counts.
  */
 export function serviceAnswered(error: unknown): boolean {
-  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata;
-  return typeof metadata?.httpStatusCode === 'number';
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 400;
 }

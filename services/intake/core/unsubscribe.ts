@@ -62,8 +62,9 @@ export function unsubscribe(method: string, token: string | undefined, key: stri
     };
   }
   const at = now.toISOString();
-  // One fact per email's link; a link from before links named their email counts once a day.
-  const fact = claim.messageId === undefined ? `day:${at.slice(0, 10)}` : `message:${claim.messageId}`;
+  // Clicks on one email's link on one day are one fact. Not one forever: someone who re-subscribes
+  // and uses the same link again on a later day must be unsubscribed again.
+  const fact = `${claim.messageId === undefined ? 'link' : `message:${claim.messageId}`}|${at.slice(0, 10)}`;
   const eventId = canonicalEventId('nudge', 'nudge', `unsubscribe|${claim.channel}|${identity.email}|${fact}`);
   const detail = {
     eventId,
