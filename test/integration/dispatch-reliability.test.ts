@@ -9,6 +9,7 @@ import * as MessageRequestedContract from '../../shared/events/message-requested
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
 import { messageRequest, putRequests } from '../support/dispatch.js';
+import { serveOnLoopback } from '../support/dynamodb-front.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /**
@@ -53,15 +54,7 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
     runtime = await startTestRuntime({
       sesFront: async (endpoint) => {
         ses = lossySes(endpoint, loseAnswerFor);
-        const server = ses.server;
-        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-        return {
-          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          stop: async () => {
-            server.closeAllConnections();
-            await new Promise((resolve) => server.close(resolve));
-          },
-        };
+        return serveOnLoopback(ses.server);
       },
     });
     documents = DynamoDBDocumentClient.from(

@@ -1,5 +1,17 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** Listens on a free loopback port: the endpoint, and how to stop, for the runtime's `*Front` options. */
+export async function serveOnLoopback(server: Server): Promise<{ readonly endpoint: string; stop(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 /**
  * A proxy in front of DynamoDB Local that fails the calls `failing` picks (by operation, such as
@@ -26,13 +38,6 @@ export function failingDynamoDbFront(failing: (operation: string, body: Buffer) 
         forward.end(body);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return {
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      stop: async () => {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-      },
-    };
+    return serveOnLoopback(server);
   };
 }
