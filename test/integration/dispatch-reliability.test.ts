@@ -1,13 +1,9 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaContext } from '../../local/lambda-context.js';
-import { localRegion, localTableName } from '../../local/runtime.js';
+import { localRegion } from '../../local/runtime.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import * as MessageRequestedContract from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
-import { messageRequest, putRequests } from '../support/dispatch.js';
+import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { serveOnLoopback } from '../support/dynamodb-front.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -45,7 +41,6 @@ function lossySes(target: string, loseAnswerFor: Set<string>): { server: Server;
 
 describe('dispatch under failure and concurrency, on the local runtime', () => {
   let runtime: TestRuntime;
-  let documents: DynamoDBDocumentClient;
   const loseAnswerFor = new Set<string>();
   let ses: ReturnType<typeof lossySes> | undefined;
 
@@ -56,9 +51,6 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
         return serveOnLoopback(ses.server);
       },
     });
-    documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-    );
     await clearInbox(runtime);
   });
 
@@ -66,22 +58,7 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
     await runtime?.stop();
   });
 
-  /** A person stored as the profiles service stores them; `raw` fields go in as they are, unchecked. */
-  const person = async (profileId: string, email: string, raw: Record<string, unknown> = {}): Promise<Profile> => {
-    const profile = {
-      profileId,
-      email,
-      firstName: 'Kim',
-      orderCount: 1,
-      revenue: {},
-      firstSeenAt: '2026-01-01T00:00:00.000Z',
-      lastSeenAt: '2026-11-01T00:00:00.000Z',
-      traitsAt: {},
-      ...raw,
-    } as Profile;
-    await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profileId), profile, version: 1 } }));
-    return profile;
-  };
+  const person = (profileId: string, email: string, raw: Record<string, unknown> = {}) => storedPerson(runtime, profileId, email, raw);
   const mailTo = async (address: string) => (await inbox(runtime)).filter((email) => email.destination.to.includes(address));
   const outcomes = (messageId: string) =>
     runtime

@@ -8,7 +8,7 @@ import type { MessageRequested } from '../../shared/events/message-requested.js'
 import type { Profile } from '../../shared/events/profile.js';
 import { addressHash } from '../../shared/suppression.js';
 import { keys } from '../../shared/table.js';
-import { messageRequest, putRequests } from '../support/dispatch.js';
+import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixturesDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -28,21 +28,7 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     await runtime?.stop();
   });
 
-  const person = async (profileId: string, email: string, extra: Partial<Profile> = {}): Promise<Profile> => {
-    const profile: Profile = {
-      profileId,
-      email,
-      firstName: 'Kim',
-      orderCount: 1,
-      revenue: {},
-      firstSeenAt: '2026-01-01T00:00:00.000Z',
-      lastSeenAt: '2026-11-01T00:00:00.000Z',
-      traitsAt: {},
-      ...extra,
-    };
-    await documents.send(new PutCommand({ TableName: localTableName, Item: { ...keys.profile(profileId), profile, version: 1 } }));
-    return profile;
-  };
+  const person = (profileId: string, email: string, extra: Partial<Profile> = {}) => storedPerson(runtime, profileId, email, extra);
   const request = (messageId: string, profile: Profile) => messageRequest(messageId, profile);
   const put = (...requests: MessageRequested[]) => putRequests(runtime, ...requests);
   const outcomes = (messageId: string) =>

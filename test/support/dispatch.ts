@@ -43,6 +43,24 @@ export async function storeProfile(runtime: LocalRuntime, profile: Profile): Pro
   return profile;
 }
 
+/**
+ * A person with an email, stored as the profiles service stores them. `raw` fields go in as they
+ * are, unchecked, so a test can store what an older or broken writer left.
+ */
+export function storedPerson(runtime: LocalRuntime, profileId: string, email: string, raw: Record<string, unknown> = {}): Promise<Profile> {
+  return storeProfile(runtime, {
+    profileId,
+    email,
+    firstName: 'Kim',
+    orderCount: 1,
+    revenue: {},
+    firstSeenAt: '2026-01-01T00:00:00.000Z',
+    lastSeenAt: '2026-11-01T00:00:00.000Z',
+    traitsAt: {},
+    ...raw,
+  } as Profile);
+}
+
 /** Puts message requests on the local bus, as the rules service does, and waits until they are handled. */
 export async function putRequests(runtime: LocalRuntime, ...requests: MessageRequested[]): Promise<void> {
   const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
