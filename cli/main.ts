@@ -1,17 +1,23 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { localRegion, localTableName } from '../local/runtime.js';
+import { MeasurementStore } from '../services/measurement/adapters/measurement-store.js';
+import { reportPeriod } from '../services/measurement/core/report.js';
+import { reportHtml } from '../services/measurement/core/report-html.js';
+import { readReport } from '../services/measurement/read-report.js';
 import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
 import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js';
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
 import { formatProblems, readGeofences, readRuleFiles } from '../services/rules/adapters/rule-files.js';
+import { awsClients } from '../shared/adapters/aws-clients.js';
 import { Profile } from '../shared/events/profile.js';
 import { consumerNames } from '../shared/topology.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { previewTemplate } from './preview-template.js';
+import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
@@ -136,11 +142,14 @@ const tableOptions = (command: Command) =>
     .option('--endpoint <url>', 'DynamoDB endpoint', `http://localhost:${process.env.NUDGE_DYNAMODB_PORT ?? 8000}`)
     .option('--aws', 'use AWS with the usual credentials and region instead of the local runtime');
 
+function clientFor(options: TableOptions): DynamoDBClient {
+  return options.aws
+    ? awsClients.dynamoDb()
+    : awsClients.dynamoDb({ endpoint: options.endpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
 function privacyFor(options: TableOptions): ProfilePrivacy {
-  const client = options.aws
-    ? new DynamoDBClient({})
-    : new DynamoDBClient({ endpoint: options.endpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  return new ProfilePrivacy(client, options.table);
+  return new ProfilePrivacy(clientFor(options), options.table);
 }
 
 function keyFrom(text: string) {
@@ -181,6 +190,29 @@ tableOptions(
   console.log(
     `Erased profile ${erased.profileId}: ${erased.deletedItems} items deleted; suppression entries kept for: ${erased.suppressed.join(', ') || 'none'}.`,
   );
+});
+
+tableOptions(
+  program
+    .command('report')
+    .description('What each rule and variant sent and earned: funnel rates, attributed conversions and revenue, lift over the holdout, A/B verdicts.')
+    .option('--from <day>', 'first UTC day, YYYY-MM-DD (default: 29 days before --to)')
+    .option('--to <day>', 'last UTC day, YYYY-MM-DD (default: today)')
+    .option('--rule <id>', 'only this rule')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'write the report as one self-contained HTML page with charts')
+    .option('--project <dir>', 'the Nudge project (holds rules/)', defaultProject),
+).action(async (options: TableOptions & { from?: string; to?: string; rule?: string; json?: boolean; html?: string; project: string }) => {
+  const period = reportPeriod(options.from, options.to, new Date());
+  if (!period.ok) throw new UsageError(period.message);
+  const rules = reportedRules(join(options.project, 'rules'), options.rule);
+  const report = await readReport(new MeasurementStore(clientFor(options), options.table), rules, period);
+  if (options.html !== undefined) {
+    writeFileSync(options.html, reportHtml(report));
+    console.log(`Wrote ${options.html}`);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (options.html === undefined) console.log(formatMeasurementReport(report));
 });
 
 const deadLetters = program

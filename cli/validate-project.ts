@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
+import { checkSubject, parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
 import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
@@ -207,8 +207,42 @@ export function projectProblems(projectRoot: string): Problem[] {
     else if (!existsSync(join(templatesDir, `${rule.rule.template}.liquid`))) {
       problems.push({ file, path: 'template', message: `no template templates/${rule.rule.template}.liquid; create it or fix the name` });
     }
+    problems.push(...variantProblems(rule, file, templates));
   }
   return problems;
+}
+
+/** Every variant's template exists and is for the variant's channel; a subject override parses. */
+function variantProblems(rule: CompiledRule, file: string, templates: ReadonlyMap<string, string>): Problem[] {
+  return (rule.rule.variants ?? []).flatMap((variant, index): Problem[] => {
+    const name = variant.template ?? rule.rule.template;
+    const channel = variant.channel ?? rule.rule.channel;
+    const source = templates.get(name);
+    if (source === undefined) {
+      return variant.template === undefined
+        ? []
+        : [{ file, path: `variants.${index}.template`, message: `no template templates/${name}.liquid; create it or fix the name` }];
+    }
+    const problems: Problem[] = [];
+    const templateChannel = parseTemplate(name, source).channel;
+    if (templateChannel !== channel)
+      problems.push({
+        file,
+        path: `variants.${index}.template`,
+        message: `templates/${name}.liquid is for ${templateChannel}, and variant "${variant.id}" sends ${channel}`,
+      });
+    if (variant.subject !== undefined && channel !== 'email')
+      problems.push({ file, path: `variants.${index}.subject`, message: `variant "${variant.id}" sends ${channel}, which has no subject` });
+    if (variant.subject !== undefined) {
+      try {
+        checkSubject(variant.subject);
+      } catch (error) {
+        problems.push({ file, path: `variants.${index}.subject`, message: `the subject is not valid Liquid: ${(error as Error).message}` });
+      }
+    }
+    if (variant.template !== undefined) problems.push(...templateVariableProblems({ ...rule, rule: { ...rule.rule, template: name } }, file, source));
+    return problems;
+  });
 }
 
 export function assertProjectValid(projectRoot: string): void {

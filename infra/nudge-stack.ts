@@ -215,8 +215,21 @@ export class NudgeStack extends Stack {
         });
         return { fn, dlq };
       })(),
+      measurement: (() => {
+        const dlq = deadLetterQueue('Measurement');
+        const fn = new ServiceFunction(this, 'Measurement', {
+          service: 'measurement',
+          description: 'Counts what each rule and variant sent and earned: funnel, attributed orders, holdout lift',
+          timeout: Duration.seconds(30),
+          environment: { TABLE_NAME: table.tableName, CONFIG_DIR: 'config' },
+          assetFolders: ['config'],
+          deadLetterQueue: dlq,
+        });
+        return { fn, dlq };
+      })(),
     };
     table.grantReadWriteData(consumers.feedback.fn.role);
+    table.grantReadWriteData(consumers.measurement.fn.role);
     // SES publishes the configuration set's events to the account's default bus, where a rule picks them up.
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     configurationSet.addEventDestination('ToEventBridge', {

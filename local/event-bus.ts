@@ -225,9 +225,20 @@ export class LocalEventBus {
     return deliveries.length;
   }
 
-  private putEvent(entry: PutEventsEntry): EntryResult {
+  /**
+   * An AWS service's event on the account's default bus (locally: SES's events of local mail), for
+   * the subscriptions on that bus only, as EventBridge routes them.
+   */
+  putServiceEvent(entry: Omit<PutEventsEntry, 'EventBusName'>): EntryResult {
+    const result = this.putEvent({ ...entry, EventBusName: 'default' }, 'default');
+    this.pump();
+    return result;
+  }
+
+  private putEvent(entry: PutEventsEntry, bus: 'nudge' | 'default' = 'nudge'): EntryResult {
     const busName = entry.EventBusName?.split('/').pop() ?? 'default';
-    if (busName !== this.options.busName) return { ErrorCode: 'InvalidArgument', ErrorMessage: `Event bus ${entry.EventBusName ?? 'default'} does not exist.` };
+    if (bus === 'nudge' && busName !== this.options.busName)
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Event bus ${entry.EventBusName ?? 'default'} does not exist.` };
     if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
     }
@@ -257,8 +268,8 @@ export class LocalEventBus {
     this.options.log(`bus  ${envelope.source} ${envelope['detail-type']}`);
     const now = this.options.clock.now();
     for (const route of this.routes) {
-      // Only AWS services put events on the default bus; locally there is none to route from.
-      if (route.subscription.bus !== undefined || !matches(route.pattern, envelope)) continue;
+      // Each bus has its own subscriptions: the Nudge bus's, or the default bus's (AWS services' events).
+      if ((route.subscription.bus ?? 'nudge') !== bus || !matches(route.pattern, envelope)) continue;
       this.accept({ id: randomUUID(), consumer: route.subscription.consumer, via: route.subscription.delivery, envelope, receives: 0, dueAt: now });
     }
     return { EventId: envelope.id };

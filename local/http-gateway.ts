@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
@@ -51,7 +51,14 @@ function toEvent(request: IncomingMessage, body: Buffer): APIGatewayProxyEventV2
  * A request the local runtime answers itself instead of intake (the local webhook receiver):
  * returns the status to answer, or undefined to pass the request on.
  */
-export type LocalRoute = (path: string, headers: Readonly<Record<string, string | string[] | undefined>>, body: Buffer) => number | undefined;
+export type LocalRoute = (url: URL, method: string, headers: IncomingHttpHeaders, body: Buffer) => LocalReply | undefined | Promise<LocalReply | undefined>;
+
+/** What the local runtime answers itself: a status, and headers and a body if any. */
+export interface LocalReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer;
+}
 
 /** Requests intake works on at once; API Gateway throttles beyond its burst limit with a 429 the same way. */
 export const maxConcurrentRequests = 64;
@@ -88,10 +95,19 @@ export function createHttpGateway(
     });
     request.on('end', async () => {
       if (refused) return;
-      const local = localRoute(new URL(request.url ?? '/', 'http://localhost').pathname, request.headers, Buffer.concat(chunks));
+      let local: LocalReply | undefined;
+      try {
+        local = await localRoute(new URL(request.url ?? '/', 'http://localhost'), request.method ?? 'GET', request.headers, Buffer.concat(chunks));
+      } catch (error) {
+        local = {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ code: 'internal-error', message: (error as Error).message }),
+        };
+      }
       if (local !== undefined) {
-        response.writeHead(local, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ received: local < 300 }));
+        response.writeHead(local.status, local.headers);
+        response.end(local.body ?? '');
         return;
       }
       const pressure = overloaded();

@@ -4,16 +4,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { reportedRules } from '../cli/report.js';
 import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
+import { MeasurementStore } from '../services/measurement/adapters/measurement-store.js';
+import { reportPeriod } from '../services/measurement/core/report.js';
+import { reportHtml } from '../services/measurement/core/report-html.js';
+import { readReport } from '../services/measurement/read-report.js';
 import { loadRules } from '../services/rules/adapters/rule-files.js';
+import { awsClients } from '../shared/adapters/aws-clients.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
 import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
-import { createHttpGateway } from './http-gateway.js';
+import { createHttpGateway, type LocalReply } from './http-gateway.js';
 import type { LambdaHandler } from './lambda-context.js';
 import { LocalClock, LocalScheduler } from './scheduler.js';
+import { startSesTracker } from './ses-tracker.js';
 
 export interface LocalRuntimeOptions {
   /** Ports; 0 picks a free one. */
@@ -41,6 +48,8 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   readonly httpUrl: string;
+  /** The measurement report of the local data, as a page (`?from=…&to=…&rule=…`). */
+  readonly reportUrl: string;
   readonly inboxUrl: string;
   readonly awsUrl: string;
   readonly dynamoDbUrl: string;
@@ -57,6 +66,8 @@ export const localRegion = 'us-east-1';
 /** The process running on a data folder, while it runs. */
 export const runtimePidFile = (dataDir: string) => join(dataDir, 'runtime.pid');
 export const localTableName = 'nudge-local';
+/** The SES configuration set local mail is sent with: its events come back through the local tracker. */
+export const localConfigurationSet = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
 export const unsubscribeKeyId = 'nudge/unsubscribe-key';
 export const outgoingWebhookKeyId = 'nudge/outgoing-webhook-key';
@@ -152,7 +163,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sesServer = await startSes({ host: '127.0.0.1', port: options.inboxPort === 0 ? await freePort() : options.inboxPort });
     started.push(() => close(sesServer));
     const inboxPort = (sesServer.address() as AddressInfo).port;
-    let sesEndpoint = `http://127.0.0.1:${inboxPort}`;
+    // The intake endpoints' port is fixed before the services load: unsubscribe and tracking links point at it.
+    const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
+    const publicUrl = `http://localhost:${httpPort}`;
+    // Nearest the emulator, as SES itself: an answer lost on the way back still leaves a delivered email.
+    const tracker = await startSesTracker({
+      upstream: `http://127.0.0.1:${inboxPort}`,
+      publicUrl,
+      dataDir,
+      region: localRegion,
+      publish: (entry) => bus.putServiceEvent(entry),
+    });
+    started.push(() => tracker.stop());
+    let sesEndpoint = tracker.endpoint;
     if (options.sesFront) {
       const front = await options.sesFront(sesEndpoint);
       started.push(() => front.stop());
@@ -165,6 +188,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       rules: () => Promise.reject(new Error('not loaded')),
       dispatch: () => Promise.reject(new Error('not loaded')),
       feedback: () => Promise.reject(new Error('not loaded')),
+      measurement: () => Promise.reject(new Error('not loaded')),
     };
     const ruleFiles = loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule);
     const subscriptions = subscriptionsFor(ruleFiles);
@@ -217,8 +241,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     started.push(() => close(awsEndpoint));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
 
-    // The intake endpoints' port is fixed before the services load: unsubscribe links point at it.
-    const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
     Object.assign(process.env, {
       AWS_REGION: localRegion,
       AWS_ACCESS_KEY_ID: 'local',
@@ -238,7 +260,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       TABLE_NAME: localTableName,
       WEBHOOK_SECRETS_ID: webhookSecretsId,
       UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
-      PUBLIC_URL: `http://localhost:${httpPort}`,
+      PUBLIC_URL: publicUrl,
+      SES_CONFIGURATION_SET: localConfigurationSet,
       RULES_DIR: join(options.projectDir, 'rules'),
       CONFIG_DIR: options.configDir ?? join(options.projectDir, 'config'),
       TEMPLATES_DIR: join(options.projectDir, 'templates'),
@@ -251,10 +274,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const rules = await import('../services/rules/handler.js');
     const dispatch = await import('../services/dispatch/handler.js');
     const feedback = await import('../services/dispatch/feedback.js');
+    const measurement = await import('../services/measurement/handler.js');
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;
     targets.dispatch = dispatch.handler as LambdaHandler;
     targets.feedback = feedback.handler as LambdaHandler;
+    targets.measurement = measurement.handler as LambdaHandler;
 
     // Tasks of the webhook channel to the local receiver are recorded in .local/webhooks.ndjson.
     // The bus starts handing over events (and resumes what a crash left) once every handler is loaded.
@@ -265,16 +290,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     started.push(async () => rmSync(runtimePidFile(dataDir), { force: true }));
     const backlogLimit = options.maxBacklog ?? maxBacklog;
     const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
-    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, (path, headers, body) => {
-      if (!path.startsWith(localWebhookPath)) return undefined;
+    const measurementStore = new MeasurementStore(awsClients.dynamoDb({ endpoint: dynamoDbEndpoint, region: localRegion }), localTableName);
+    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, async (url, method, headers, body) => {
+      const tracked = tracker.route(url, headers);
+      if (tracked !== undefined) return tracked;
+      if (url.pathname === reportPath && method === 'GET') return reportPage(measurementStore, options.projectDir, url);
+      if (!url.pathname.startsWith(localWebhookPath)) return undefined;
       const task = {
         at: new Date().toISOString(),
-        endpoint: path.slice(localWebhookPath.length),
+        endpoint: url.pathname.slice(localWebhookPath.length),
         signature: headers['nudge-signature'],
         body: body.toString('utf8'),
       };
       appendFileSync(join(dataDir, 'webhooks.ndjson'), `${JSON.stringify(task)}\n`);
-      return 200;
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ received: true }) };
     });
     await listen(gateway, httpPort);
     started.push(() => close(gateway));
@@ -283,6 +312,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     started.push(async () => scheduler.stop());
     return {
       httpUrl: `http://127.0.0.1:${httpPort}`,
+      reportUrl: `${publicUrl}${reportPath}`,
       inboxUrl: `http://127.0.0.1:${inboxPort}`,
       awsUrl,
       dynamoDbUrl: dynamo.endpoint,
@@ -309,6 +339,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stopAll();
     throw error;
   }
+}
+
+/** The report page's path on the local HTTP endpoint. */
+export const reportPath = '/_local/report';
+
+/** The measurement report page for `GET /_local/report?from=&to=&rule=`: a bad period or rule gets a 400 that says why. */
+async function reportPage(store: MeasurementStore, projectDir: string, url: URL): Promise<LocalReply> {
+  const fail = (message: string): LocalReply => ({
+    status: 400,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 'bad-request', message }),
+  });
+  const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, new Date());
+  if (!period.ok) return fail(period.message);
+  let rules: ReturnType<typeof reportedRules>;
+  try {
+    rules = reportedRules(join(projectDir, 'rules'), url.searchParams.get('rule') ?? undefined);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const report = await readReport(store, rules, period);
+  return url.searchParams.get('format') === 'json'
+    ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) }
+    : { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: reportHtml(report) };
 }
 
 /** The runtime's own operations, on the AWS endpoint: what is pending, and dead letters sent back. */

@@ -22,7 +22,8 @@ console.log(`
 Nudge is running locally.
   Intake     ${localhost(runtime.httpUrl)}/webhooks/{shopify,woocommerce,bigcommerce,stripe}, /v1/batch (Segment), /events/app
              (development secrets in ${shown}/webhook-secrets.json; Shopify's is "${localShopifySecret}")
-  Inbox      ${localhost(runtime.inboxUrl)}                     (every email sent, as SES would have sent it)
+  Inbox      ${localhost(runtime.inboxUrl)}                     (every email sent; opening one and following its links report opens and clicks, as SES does)
+  Report     ${runtime.reportUrl}          (what each rule earned; also: npm run nudge -- report)
   AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler and Secrets Manager; timers in ${shown}/schedules.json)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in ${shown}/dynamodb)
 Try it: npm run demo   ·   Stop: Ctrl-C

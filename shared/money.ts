@@ -48,3 +48,22 @@ export function decimalFromNumber(value: unknown): string | undefined {
   const text = String(value);
   return /^-?\d+(\.\d+)?$/.test(text) ? text : undefined;
 }
+
+/** Exact decimal product ("19.99" × "19.99" = "399.6001"). */
+export function multiplyDecimal(a: string, b: string): string {
+  const scaleA = fractionDigits(a);
+  const scaleB = fractionDigits(b);
+  return fromScaled(toScaled(a, scaleA) * toScaled(b, scaleB), scaleA + scaleB);
+}
+
+/** −1, 0 or 1 as a is less than, equal to or greater than b, exactly. */
+export function compareDecimal(a: string, b: string): number {
+  const scale = Math.max(fractionDigits(a), fractionDigits(b));
+  const difference = toScaled(a, scale) - toScaled(b, scale);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+/** The negative of a decimal string. */
+export function negateDecimal(value: string): string {
+  return value.startsWith('-') ? value.slice(1) : value === '0' ? value : `-${value}`;
+}

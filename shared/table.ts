@@ -41,6 +41,17 @@ export const keys = {
   capReservations: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'CAPS' }),
   /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
+  /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
+  measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
+    pk: `MEASURE#RULE#${ruleId}`,
+    sk: `DAY#${day}#${shard}#${variant ?? '-'}`,
+  }),
+  /** A fact measurement counted (by the hash of its id), so a redelivery or replay never counts twice. */
+  measureFact: (factHash: string): ItemKey => ({ pk: `MEASURE#FACT#${factHash}`, sk: 'FACT' }),
+  /** Where one counted order's revenue went (by the hash of its key), so refunds take it back from there. */
+  measureOrder: (orderHash: string): ItemKey => ({ pk: `MEASURE#ORDER#${orderHash}`, sk: 'ORDER' }),
+  /** What measurement keeps of one person: recent messages (for attribution) and experiment windows. */
+  personMeasures: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'MEASURES' }),
 } as const;
 
 /** Every item of a profile shares this partition key (profile, identities, history, rule state). */
@@ -73,3 +84,6 @@ export const triggerStateRetentionSeconds = 400 * 24 * 3600;
 export function expiresAt(now: Date, seconds: number): number {
   return Math.floor(now.getTime() / 1000) + seconds;
 }
+
+/** How long measurement remembers a counted fact: longer than the bus archive keeps events to replay. */
+export const measureFactRetentionSeconds = 400 * 24 * 3600;

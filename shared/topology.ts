@@ -6,7 +6,7 @@ import * as Events from './events/index.js';
  */
 export const busName = 'nudge';
 
-export const consumerNames = ['profiles', 'rules', 'dispatch', 'feedback'] as const;
+export const consumerNames = ['profiles', 'rules', 'dispatch', 'feedback', 'measurement'] as const;
 export type Consumer = (typeof consumerNames)[number];
 
 export interface Subscription {
@@ -157,6 +157,34 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       description: 'Requested messages go through the send gate and are sent once, from a queue that paces them',
       pattern: on(Events.MessageRequested),
       delivery: 'queue' as const,
+    },
+    {
+      id: 'MessagesToMeasurement',
+      consumer: 'measurement',
+      description: 'Every step of every message (requested to clicked) is counted per rule, variant and day',
+      pattern: on(...Events.messageEvents),
+      delivery: 'invoke' as const,
+    },
+    {
+      id: 'OrdersToMeasurement',
+      consumer: 'measurement',
+      description:
+        "Orders and refunds (as profile updates, so of the surviving profile), unsubscribes through a message's link, and merges are attributed to rules",
+      pattern: {
+        source: [Events.ProfileUpdated.source],
+        $or: [
+          { 'detail-type': [Events.ProfileMerged.detailType] },
+          {
+            'detail-type': [Events.ProfileUpdated.detailType],
+            detail: { trigger: { 'detail-type': [Events.OrderCompleted.detailType, Events.OrderRefunded.detailType] } },
+          },
+          {
+            'detail-type': [Events.ProfileUpdated.detailType],
+            detail: { trigger: { 'detail-type': [Events.ConsentChanged.detailType], detail: { origin: { platform: ['nudge'] } } } },
+          },
+        ],
+      },
+      delivery: 'invoke' as const,
     },
     {
       id: 'SesEventsToFeedback',

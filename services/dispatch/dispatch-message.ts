@@ -46,7 +46,14 @@ const week = 7 * 86_400_000;
  * uncertain and reported, never sent again.
  */
 export async function dispatchMessage(request: MessageRequested, ports: DispatchPorts, now: number): Promise<Outcome> {
-  const ref = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, channel: request.channel, template: request.template };
+  const ref = {
+    messageId: request.messageId,
+    ruleId: request.ruleId,
+    profileId: request.profileId,
+    channel: request.channel,
+    template: request.template,
+    ...(request.variant === undefined ? {} : { variant: request.variant }),
+  };
   const at = new Date(now).toISOString();
   /**
    * Records a final decision with the event that announces it, then puts the event on the bus and
@@ -182,7 +189,13 @@ async function preparedSend(request: MessageRequested, to: string, person: Profi
   if (template.channel !== request.channel)
     return { ok: false, code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` };
   const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
-  const tags = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, template: request.template };
+  const tags = {
+    messageId: request.messageId,
+    ruleId: request.ruleId,
+    profileId: request.profileId,
+    template: request.template,
+    ...(request.variant === undefined ? {} : { variant: request.variant }),
+  };
   // Read before rendering: a key that cannot be read now is a retryable failure, not the message's.
   const unsubscribeKey = request.channel === 'email' && request.purpose === 'marketing' ? await ports.unsubscribeKey() : undefined;
   try {
@@ -209,7 +222,7 @@ async function renderedSend(
         unsubscribeKey === undefined
           ? undefined
           : unsubscribeUrl(ports.publicUrl, unsubscribeKey, { email: to, channel: 'email', messageId: request.messageId });
-      const email = await renderEmail(template, { ...context, unsubscribeUrl: link }, ports.layouts);
+      const email = await renderEmail(template, { ...context, unsubscribeUrl: link }, ports.layouts, request.subject);
       const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
       // SES returns the tags with every event it publishes for the email (delivery, bounce, open, …).
       return () => ports.sender.send({ ...email, from: ports.senderAddress, to, tags, headers });

@@ -13,6 +13,8 @@ export const schema = CanonicalEventBase.extend({
     state: ConsentState,
     /** How the permission was given, as the platform says ("single_opt_in", "confirmed_opt_in", …). */
     optInLevel: z.string().optional(),
+    /** The message whose unsubscribe link it was (origin `nudge`), so the unsubscribe is counted for its rule. */
+    messageId: z.string().min(1).optional(),
   }),
 });
 export type ConsentChanged = z.infer<typeof schema>;

@@ -98,6 +98,20 @@ export const customerEvents: readonly CustomerEventContract[] = [
   CustomEvent,
 ];
 
+/** The message events measurement counts: every step of a message, from the request to the click. */
+export const messageEvents: readonly Contract[] = [
+  MessageRequested,
+  MessageSent,
+  MessageSuppressed,
+  MessageDeferred,
+  MessageFailed,
+  MessageDelivered,
+  MessageBounced,
+  MessageComplained,
+  MessageOpened,
+  MessageClicked,
+];
+
 /** Every event on the bus, for the catalogue in the README and for tests. */
 export const catalogue: readonly Contract[] = [
   ...customerEvents,

@@ -14,6 +14,8 @@ export const schema = MessageRef.extend({
   holdoutPercent: z.number().min(0).max(100).default(0),
   /** For the webhook channel: which endpoint of config/dispatch.json. */
   webhook: z.string().optional(),
+  /** The subject line of the rule's variant, in place of the template's (Liquid, like the template's). */
+  subject: z.string().min(1).optional(),
   /** Set on the request dispatch put back for later (quiet hours): the time it stands for. */
   deferredUntil: UtcInstant.optional(),
   /** What the template may use: the profile as of the trigger, and the triggering event's detail. */

@@ -8,6 +8,8 @@ export const MessageRef = z.object({
   profileId: z.string().min(1),
   channel: Channel,
   template: z.string().min(1),
+  /** The rule's A/B variant this person was assigned (absent when the rule has no variants). */
+  variant: z.string().min(1).optional(),
 });
 export type MessageRef = z.infer<typeof MessageRef>;
 

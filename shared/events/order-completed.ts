@@ -18,6 +18,8 @@ export const schema = CanonicalEventBase.extend({
     checkoutId: z.string().optional(),
     cartId: z.string().optional(),
     acceptsMarketing: z.boolean().optional(),
+    /** Where the shopper sees the order's status (Shopify's order status page), for the thank-you email. */
+    statusUrl: z.url().optional(),
   }),
 });
 export type OrderCompleted = z.infer<typeof schema>;

@@ -25,14 +25,17 @@ const functionIdFor = (service: string) => {
 };
 
 describe('AWS stack', () => {
-  it('has the four services, SES feedback and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 6);
+  it('has the five services, SES feedback and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 7);
     expect(functionIdFor('profiles-admin')).toBeDefined();
     template.hasOutput('ProfilesAdminFunction', {});
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'profiles', CONFIG_DIR: 'config' }) },
     });
-    for (const service of ['intake', 'profiles', 'rules', 'dispatch']) expect(functionIdFor(service)).toBeDefined();
+    for (const service of ['intake', 'profiles', 'rules', 'dispatch', 'measurement']) expect(functionIdFor(service)).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'measurement', CONFIG_DIR: 'config' }) },
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'dispatch', SENDER_ADDRESS: 'Shop <hello@shop.example>', TEMPLATES_DIR: 'templates' }),
@@ -150,13 +153,13 @@ describe('AWS stack', () => {
     for (const rule of Object.values(resources('AWS::Events::Rule'))) {
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: expect.anything() }, RetryPolicy: expect.anything() })]);
     }
-    for (const service of ['profiles', 'rules']) {
+    for (const service of ['profiles', 'rules', 'measurement']) {
       expect(resources('AWS::Lambda::Function')[functionIdFor(service)]?.Properties.DeadLetterConfig).toEqual({ TargetArn: expect.anything() });
     }
     // Dispatch is not invoked asynchronously: its queue has the dead-letter queue (below).
     expect(resources('AWS::Lambda::Function')[functionIdFor('dispatch')]?.Properties.DeadLetterConfig).toBeUndefined();
-    // Profiles, rules, dispatch and feedback deliveries, and timers Scheduler could not deliver.
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 5);
+    // Profiles, rules, dispatch, feedback and measurement deliveries, and timers Scheduler could not deliver.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 6);
   });
 
   it('keeps state in one on-demand table with point-in-time recovery, TTL and encryption', () => {

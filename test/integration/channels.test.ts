@@ -7,7 +7,7 @@ import { signTask } from '../../services/dispatch/adapters/webhook-sender.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
-import { messageRequest, putRequests } from '../support/dispatch.js';
+import { dispatchDecisions, messageRequest, putRequests } from '../support/dispatch.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 /** SMS and webhook tasks behind the same gate, recorded by the local runtime where a user can read them. */
@@ -53,7 +53,7 @@ describe('SMS and webhook channels', () => {
   const outcome = (messageId: string) =>
     runtime
       .busLog()
-      .filter((event) => event.source === 'nudge.dispatch' && event.detail.messageId === messageId)
+      .filter((event) => dispatchDecisions.has(event['detail-type']) && event.detail.messageId === messageId)
       .map((event) => [event['detail-type'], event.detail.reason]);
 
   it('texts a person who opted in to SMS, once, and not one who did not', async () => {

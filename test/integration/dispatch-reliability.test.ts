@@ -3,7 +3,7 @@ import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion } from '../../local/runtime.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
 import * as MessageRequestedContract from '../../shared/events/message-requested.js';
-import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
+import { dispatchDecisions, messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { serveOnLoopback } from '../support/dynamodb-front.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -63,7 +63,7 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
   const outcomes = (messageId: string) =>
     runtime
       .busLog()
-      .filter((event) => event.source === 'nudge.dispatch' && event.detail.messageId === messageId)
+      .filter((event) => dispatchDecisions.has(event['detail-type']) && event.detail.messageId === messageId)
       .map((event) => [event['detail-type'], event.detail.reason ?? (event.detail.error as { code?: string } | undefined)?.code]);
 
   it('calls SES once when its answer is lost, so the SDK never sends a second email below the ledger', async () => {

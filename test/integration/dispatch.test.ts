@@ -8,7 +8,7 @@ import type { MessageRequested } from '../../shared/events/message-requested.js'
 import type { Profile } from '../../shared/events/profile.js';
 import { addressHash } from '../../shared/suppression.js';
 import { keys } from '../../shared/table.js';
-import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
+import { dispatchDecisions, messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixturesDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
@@ -34,7 +34,7 @@ describe('dispatch: the send gate and the send-once ledger', () => {
   const outcomes = (messageId: string) =>
     runtime
       .busLog()
-      .filter((event) => event.source === 'nudge.dispatch' && event.detail.messageId === messageId)
+      .filter((event) => dispatchDecisions.has(event['detail-type']) && event.detail.messageId === messageId)
       .map((event) => [event['detail-type'], event.detail.reason]);
   const mailTo = async (address: string) => (await inbox(runtime)).filter((email) => email.destination.to.some((to) => to.includes(address)));
 

@@ -76,3 +76,6 @@ export async function putRequests(runtime: LocalRuntime, ...requests: MessageReq
   );
   await runtime.idle();
 }
+
+/** What dispatch decided about a message (not what SES later reported about the email). */
+export const dispatchDecisions = new Set(['message.sent', 'message.suppressed', 'message.deferred', 'message.failed']);

@@ -78,6 +78,12 @@ describe('rule filters pushed down into the bus', () => {
   });
 
   it('does not invoke the rules service at all when no rule is enabled', () => {
-    expect(subscriptionsFor([rules[3] as Rule]).map((subscription) => subscription.consumer)).toEqual(['profiles', 'dispatch', 'feedback']);
+    expect(subscriptionsFor([rules[3] as Rule]).map((subscription) => subscription.consumer)).toEqual([
+      'profiles',
+      'dispatch',
+      'measurement',
+      'measurement',
+      'feedback',
+    ]);
   });
 });

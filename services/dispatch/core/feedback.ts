@@ -47,9 +47,10 @@ export function readSesEvent(record: SesEventRecord): Feedback {
   const ruleId = tag('ruleId');
   const profileId = tag('profileId');
   const template = tag('template');
+  const variant = tag('variant');
   const ref =
     messageId && ruleId && profileId && template
-      ? { messageId, ruleId, profileId, template, channel: 'email' as const, providerMessageId: record.mail.messageId }
+      ? { messageId, ruleId, profileId, template, channel: 'email' as const, providerMessageId: record.mail.messageId, ...(variant ? { variant } : {}) }
       : undefined;
   const publish = (publication: Publication): Publication | undefined => (ref ? publication : undefined);
   switch (record.eventType) {

@@ -65,6 +65,11 @@ function engine(escapeOutput: boolean): Liquid {
 const htmlEngine = engine(true);
 const textEngine = engine(false);
 
+/** Checks a subject line written outside a template (an A/B variant's); throws what Liquid objects to. */
+export function checkSubject(subject: string): void {
+  textEngine.parse(subject);
+}
+
 export function parseTemplate(name: string, source: string): EmailTemplate {
   const match = source.match(/^---\r?\n([\s\S]*?)\r?\n---\r?\n([\s\S]*)$/);
   if (!match) throw new TemplateError(`${name}.liquid: must start with a front matter block (---, subject: ..., ---)`);
@@ -96,8 +101,15 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
   }
 }
 
-export async function renderEmail(template: EmailTemplate, context: Record<string, unknown>, layouts: Layouts = new Map()): Promise<RenderedEmail> {
-  const subject = (await textEngine.render(template.subject, context)).trim();
+/** `subject`: an A/B variant's subject line (Liquid) in place of the template's. */
+export async function renderEmail(
+  template: EmailTemplate,
+  context: Record<string, unknown>,
+  layouts: Layouts = new Map(),
+  subjectOverride?: string,
+): Promise<RenderedEmail> {
+  const subjectTemplate = subjectOverride === undefined ? template.subject : textEngine.parse(subjectOverride);
+  const subject = (await textEngine.render(subjectTemplate, context)).trim();
   const body = await htmlEngine.render(template.html, context);
   const layout = template.layout === undefined ? undefined : layouts.get(template.layout);
   if (template.layout !== undefined && layout === undefined)

@@ -73,7 +73,7 @@ export function unsubscribe(method: string, token: string | undefined, key: stri
     origin: { platform: 'nudge' as const, shop: 'nudge', topic: 'unsubscribe' },
     identity,
     traits: {},
-    properties: { channel: claim.channel, state: 'unsubscribed' as const },
+    properties: { channel: claim.channel, state: 'unsubscribed' as const, ...(claim.messageId === undefined ? {} : { messageId: claim.messageId }) },
   };
   return {
     status: 200,

@@ -5,6 +5,7 @@ import type { Profile } from '../../../shared/events/profile.js';
 import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
 import type { CompiledRule } from './rule.js';
 import type { RuleIndex } from './rule-index.js';
+import { assignVariant } from './variants.js';
 
 /**
  * The same rule, person and triggering event always give the same message id, so a redelivered
@@ -55,12 +56,15 @@ export function firingRules(index: RuleIndex, update: ProfileUpdated, now: Date)
  * the same instance is the same message; what dispatch needs of the rule; and the template's context.
  */
 export function requestFor(rule: CompiledRule, profile: Profile, instance: string, event: Record<string, unknown>, now: Date): MessageRequested {
+  const variant = rule.rule.variants === undefined ? undefined : assignVariant(rule.rule.id, profile.profileId, rule.rule.variants);
   return {
     messageId: messageIdFor(rule.rule.id, profile.profileId, instance),
     ruleId: rule.rule.id,
     profileId: profile.profileId,
-    channel: rule.rule.channel,
-    template: rule.rule.template,
+    channel: variant?.channel ?? rule.rule.channel,
+    template: variant?.template ?? rule.rule.template,
+    ...(variant === undefined ? {} : { variant: variant.id }),
+    ...(variant?.subject === undefined ? {} : { subject: variant.subject }),
     purpose: rule.rule.purpose,
     holdoutPercent: rule.rule.holdout,
     ...(rule.rule.webhook ? { webhook: rule.rule.webhook } : {}),

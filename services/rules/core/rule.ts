@@ -172,6 +172,25 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/** One arm of an A/B test: what differs from the rule (template, subject or channel) and its share. */
+export const Variant = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, "_" and "-", such as "a" or "short-subject" (it travels as an SES tag)')
+      .meta({ description: 'Stable id of the variant, shown in the report; changing it starts a new arm.' }),
+    weight: z.number().int().min(0).max(1000).meta({ description: "The variant's share, relative to the others' (50 and 50, or 1 and 3); 0 pauses it." }),
+    template: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'the name of a file in templates/ without .liquid')
+      .optional()
+      .meta({ description: "A file in templates/ in place of the rule's template." }),
+    subject: z.string().min(1).max(998).optional().meta({ description: "A subject line (Liquid) in place of the template's." }),
+    channel: Channel.optional().meta({ description: "A channel in place of the rule's (its template must be for that channel)." }),
+  })
+  .strict();
+export type Variant = z.infer<typeof Variant>;
+
 export const Rule = z
   .object({
     $schema: z.string().optional(),
@@ -202,6 +221,10 @@ export const Rule = z
       .max(50)
       .default(0)
       .meta({ description: "Per cent of people kept out of this rule's messages (the same people every time), to measure what the messages earn." }),
+    variants: z.array(Variant).min(2).max(10).optional().meta({
+      description:
+        'A/B test: each person gets one variant, the same every time (while the weights stay the same); the report compares them and names a winner once the difference holds.',
+    }),
     cooldown: Duration.optional().meta({ description: 'Least time between two messages of this rule to one person.' }),
     reentry: z
       .enum(['always', 'once'])
@@ -215,6 +238,25 @@ export const Rule = z
   .superRefine((rule, context) => {
     if ((rule.channel === 'webhook') !== (rule.webhook !== undefined)) {
       context.addIssue({ code: 'custom', path: ['webhook'], message: '"webhook" names the endpoint of a "channel": "webhook" rule, and only of one' });
+    }
+    if (rule.variants !== undefined) {
+      const seen = new Set<string>();
+      rule.variants.forEach((variant, index) => {
+        if (seen.has(variant.id)) context.addIssue({ code: 'custom', path: ['variants', index, 'id'], message: `two variants are called "${variant.id}"` });
+        seen.add(variant.id);
+        if (variant.template === undefined && variant.subject === undefined && variant.channel === undefined)
+          context.addIssue({ code: 'custom', path: ['variants', index], message: 'say what differs: "template", "subject" or "channel"' });
+        if (variant.channel !== undefined && variant.channel !== rule.channel && variant.template === undefined)
+          context.addIssue({
+            code: 'custom',
+            path: ['variants', index, 'template'],
+            message: 'a variant on another channel needs a template for that channel',
+          });
+        if (variant.channel === 'webhook' || (rule.channel === 'webhook' && variant.channel === undefined && variant.subject !== undefined))
+          context.addIssue({ code: 'custom', path: ['variants', index], message: 'webhook tasks have no subject and no A/B channel; test email or sms' });
+      });
+      if (rule.variants.every((variant) => variant.weight === 0))
+        context.addIssue({ code: 'custom', path: ['variants'], message: 'at least one variant needs a weight above 0' });
     }
     if (rule.activeFrom && rule.activeUntil && Date.parse(rule.activeFrom) >= Date.parse(rule.activeUntil)) {
       context.addIssue({ code: 'custom', path: ['activeUntil'], message: 'activeUntil must be after activeFrom' });

@@ -70,6 +70,7 @@ const Order = z.object({
   cancel_reason: z.string().nullish(),
   checkout_token: z.string().nullish(),
   cart_token: z.string().nullish(),
+  order_status_url: z.string().nullish(),
   buyer_accepts_marketing: z.boolean().nullish(),
   customer_locale: z.string().nullish(),
   customer: Customer.nullish(),
@@ -282,6 +283,7 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
           items: lineItems(o.line_items, o.currency),
           checkoutId: o.checkout_token ?? undefined,
           cartId: o.cart_token ?? undefined,
+          statusUrl: webUrl(o.order_status_url),
           acceptsMarketing: o.buyer_accepts_marketing ?? undefined,
         },
       });
@@ -407,4 +409,15 @@ export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets,
   // Shopify's event id is shared by every subscription that gets one event; the webhook id by every retry.
   const deliveryId = header(request, 'event-id') ?? header(request, 'webhook-id');
   return decideNormalised(normalise(delivery, json.value), deliveryId === undefined ? undefined : `shopify:${shop}:${deliveryId}`);
+}
+
+/** An http(s) address the shopper can open, or nothing: a malformed one is dropped, never kept for an email. */
+function webUrl(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
 }

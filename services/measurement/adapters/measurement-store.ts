@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { expiresAt, keys, measureFactRetentionSeconds } from '../../../shared/table.js';
+import type { MeasurementConfig } from '../core/config.js';
+import { combineIncrements, type Increment, mergePeople, type OrderRecord, type PersonMeasures, planFact } from '../core/counting.js';
+import { type Fact, factId } from '../core/facts.js';
+import type { CounterRow } from '../core/report.js';
+
+/** Counters are spread over this many items per rule, variant and day; the report adds them up. */
+export const counterShards = 4;
+/** Optimistic writes of one person that collide are read again and retried this often. */
+const maxAttempts = 25;
+
+export type CountOutcome = { readonly kind: 'counted'; readonly note?: string } | { readonly kind: 'duplicate' };
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
+const counterNames = new Set(['pk', 'sk', 'ruleId', 'variant', 'day']);
+const needsPerson = new Set<Fact['kind']>(['sent', 'suppressed', 'opened', 'clicked', 'unsubscribed', 'order']);
+
+interface StoredPerson {
+  readonly measures: PersonMeasures | undefined;
+  readonly version: number;
+  /** The profile this one was merged into, if it was. */
+  readonly mergedInto?: string;
+}
+
+/**
+ * Measurement's items: per rule × variant × day counters, a marker per counted fact, a record per
+ * counted order and each person's recent messages. Every fact is counted in one transaction with
+ * its marker, so it counts once or not at all, whatever is delivered twice or replayed.
+ */
+export class MeasurementStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    // Numbers stay decimal text both ways: money is added and read back exactly.
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: true } });
+  }
+
+  async count(fact: Fact, config: MeasurementConfig, now: Date): Promise<CountOutcome> {
+    if (fact.kind === 'merged') return this.merge(fact, now);
+    const id = factId(fact);
+    const shard = Number.parseInt(hash(id).slice(0, 8), 16) % counterShards;
+    let personAlive = true;
+    for (let attempt = 1; ; attempt++) {
+      const profileId = needsPerson.has(fact.kind) && personAlive ? await this.survivingProfile(fact.profileId) : undefined;
+      const person = profileId === undefined ? undefined : await this.person(profileId);
+      const orderKey = fact.kind === 'order' || fact.kind === 'refund' ? keys.measureOrder(hash(fact.orderKey)) : undefined;
+      const order = fact.kind === 'refund' && orderKey ? await this.order(orderKey) : undefined;
+      const plan = planFact(profileId === undefined ? fact : { ...fact, profileId }, person?.measures, order?.record, config);
+      const ttl = expiresAt(now, measureFactRetentionSeconds);
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
+      // The fact's marker first: its condition failing means the fact was counted before. A new order's record is its marker.
+      if (fact.kind === 'order' && orderKey && plan.order)
+        items.push({
+          Put: { TableName: this.tableName, Item: { ...orderKey, ...plan.order, expiresAt: ttl }, ConditionExpression: 'attribute_not_exists(pk)' },
+        });
+      else
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.measureFact(hash(id)), expiresAt: ttl },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      const personWritten = profileId !== undefined && plan.person !== undefined && fact.kind !== 'unsubscribed';
+      if (personWritten && profileId !== undefined && plan.person !== undefined && person !== undefined) {
+        // An erased person's measures are not written again: the profile must still exist.
+        items.push({ ConditionCheck: { TableName: this.tableName, Key: keys.profile(profileId), ConditionExpression: 'attribute_exists(pk)' } });
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.personMeasures(profileId), measures: JSON.stringify(plan.person), version: person.version + 1 },
+            ConditionExpression: person.version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+            ExpressionAttributeValues: person.version === 0 ? undefined : { ':version': person.version },
+          },
+        });
+      }
+      if (fact.kind === 'refund' && orderKey && plan.order && order) {
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...orderKey, ...plan.order, expiresAt: order.expiresAt, version: order.version + 1 },
+            ConditionExpression: 'attribute_not_exists(version) OR version = :version',
+            ExpressionAttributeValues: { ':version': order.version },
+          },
+        });
+      }
+      for (const increment of combineIncrements(plan.increments)) items.push({ Update: this.increment(increment, shard) });
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        return plan.note === undefined ? { kind: 'counted' } : { kind: 'counted', note: plan.note };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'duplicate' };
+        if (personWritten && reasons[1]?.Code === 'ConditionalCheckFailed') personAlive = false;
+        if (attempt >= maxAttempts) throw error;
+        // Another write to the person, the order or a counter came first: read again and retry.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private increment(increment: Increment, shard: number) {
+    const names: Record<string, string> = { '#ruleId': 'ruleId', '#day': 'day' };
+    const values: Record<string, unknown> = { ':ruleId': increment.ruleId, ':day': increment.day };
+    const adds = Object.entries(increment.add).map(([name, value], index) => {
+      names[`#c${index}`] = name;
+      // DynamoDB numbers are exact decimals (38 digits): a string amount adds exactly.
+      values[`:c${index}`] = NumberValue.from(value);
+      return `#c${index} :c${index}`;
+    });
+    let set = '#ruleId = :ruleId, #day = :day';
+    if (increment.variant !== undefined) {
+      names['#variant'] = 'variant';
+      values[':variant'] = increment.variant;
+      set += ', #variant = :variant';
+    }
+    return {
+      TableName: this.tableName,
+      Key: keys.measureCounter(increment.ruleId, increment.day, increment.variant, shard),
+      UpdateExpression: `SET ${set} ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** The profile whose measures these are now: a merged profile's point to the survivor. */
+  private async survivingProfile(profileId: string): Promise<string> {
+    let current = profileId;
+    for (let hop = 0; hop < 5; hop++) {
+      const stored = await this.person(current);
+      if (stored.mergedInto === undefined) return current;
+      current = stored.mergedInto;
+    }
+    return current;
+  }
+
+  private async person(profileId: string): Promise<StoredPerson> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.personMeasures(profileId), ConsistentRead: true }));
+    if (item === undefined) return { measures: undefined, version: 0 };
+    return {
+      measures: typeof item.measures === 'string' ? (JSON.parse(item.measures) as PersonMeasures) : undefined,
+      version: Number(String(item.version ?? 0)),
+      ...(typeof item.mergedInto === 'string' ? { mergedInto: item.mergedInto } : {}),
+    };
+  }
+
+  private async order(key: { pk: string; sk: string }): Promise<{ record: OrderRecord; version: number; expiresAt: number } | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    if (item === undefined) return undefined;
+    const { pk: _pk, sk: _sk, version, expiresAt: ttl, ...record } = item;
+    return { record: record as OrderRecord, version: Number(String(version ?? 0)), expiresAt: Number(String(ttl)) };
+  }
+
+  /** Several profiles became one: their messages and windows move to the survivor, which they point to from then on. */
+  private async merge(fact: Extract<Fact, { kind: 'merged' }>, now: Date): Promise<CountOutcome> {
+    const id = factId(fact);
+    for (let attempt = 1; ; attempt++) {
+      const survivor = await this.person(fact.profileId);
+      const merged = await Promise.all(fact.mergedProfileIds.map(async (profileId) => ({ profileId, stored: await this.person(profileId) })));
+      const combined = mergePeople(
+        survivor.measures,
+        merged.map(({ stored }) => stored.measures),
+      );
+      const versioned = (stored: StoredPerson) =>
+        stored.version === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': stored.version } };
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.measureFact(hash(id)), expiresAt: expiresAt(now, measureFactRetentionSeconds) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.personMeasures(fact.profileId), measures: JSON.stringify(combined), version: survivor.version + 1 },
+            ...versioned(survivor),
+          },
+        },
+        ...merged.map(({ profileId, stored }) => ({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.personMeasures(profileId), mergedInto: fact.profileId, version: stored.version + 1 },
+            ...versioned(stored),
+          },
+        })),
+      ];
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+        return { kind: 'counted' };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return { kind: 'duplicate' };
+        if (attempt >= maxAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** Every counter item of a rule between two UTC days (inclusive), shards as they are. */
+  async counters(ruleId: string, fromDay: string, toDay: string): Promise<CounterRow[]> {
+    const rows: CounterRow[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': keys.measureCounter(ruleId, '', undefined, 0).pk, ':from': `DAY#${fromDay}`, ':to': `DAY#${toDay}#~` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const counters: Record<string, string> = {};
+        for (const [name, value] of Object.entries(item))
+          if (!counterNames.has(name)) counters[name] = value instanceof NumberValue ? value.value : String(value);
+        rows.push({ ruleId, variant: typeof item.variant === 'string' ? item.variant : undefined, day: String(item.day), counters });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return rows;
+  }
+}
