@@ -147,12 +147,15 @@ export function planFact(fact: Fact, person: PersonMeasures | undefined, order: 
     case 'sent': {
       const increments: Increment[] = [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add: { sent: one.count } }];
       const current = keepRecent(person ?? emptyPerson, fact.at, config);
+      // An open or click counted before the send (the bus keeps no order) keeps its time.
+      const engagedAt = current.touches.find((known) => known.messageId === fact.messageId)?.engagedAt;
       const touch: Touch = {
         messageId: fact.messageId,
         ruleId: fact.ruleId,
         ...(fact.variant === undefined ? {} : { variant: fact.variant }),
         channel: fact.channel,
         sentAt: fact.at,
+        ...(engagedAt === undefined ? {} : { engagedAt }),
       };
       const withTouch = {
         ...current,

@@ -1,0 +1,95 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type LocalRuntime, localRegion, localTableName } from '../../local/runtime.js';
+import type { Profile } from '../../shared/events/profile.js';
+import { keys } from '../../shared/table.js';
+
+/** A deterministic random source (mulberry32), so a generated scenario is the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const personProfile = (profileId: string): Profile =>
+  ({
+    profileId,
+    email: `${profileId}@example.com`,
+    orderCount: 0,
+    revenue: {},
+    firstSeenAt: '2026-01-01T00:00:00.000Z',
+    lastSeenAt: '2026-11-01T00:00:00.000Z',
+    traitsAt: {},
+  }) as Profile;
+
+/** Stores many people at once, as the profiles service stores them. */
+export async function storeProfiles(runtime: LocalRuntime, profileIds: readonly string[]): Promise<void> {
+  const documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+  );
+  for (let start = 0; start < profileIds.length; start += 25) {
+    let requests: Record<string, unknown>[] = profileIds
+      .slice(start, start + 25)
+      .map((profileId) => ({ PutRequest: { Item: { ...keys.profile(profileId), profile: personProfile(profileId), version: 1 } } }));
+    while (requests.length > 0) {
+      const result = await documents.send(new BatchWriteCommand({ RequestItems: { [localTableName]: requests as never } }));
+      requests = (result.UnprocessedItems?.[localTableName] ?? []) as Record<string, unknown>[];
+    }
+  }
+}
+
+/** The detail of a profile update after an order (or a refund), as profiles publishes it. */
+export function orderUpdate(
+  profileId: string,
+  order: { orderId: string; at: number; amount: string; currency?: string },
+  refund?: { refundId: string; amount: string },
+) {
+  const occurredAt = new Date(order.at).toISOString();
+  const base = {
+    eventId: `ev_${refund ? refund.refundId : order.orderId}`,
+    occurredAt,
+    receivedAt: occurredAt,
+    origin: { platform: 'shopify', shop: 'demo.myshopify.com', topic: refund ? 'refunds/create' : 'orders/create' },
+    identity: { email: `${profileId}@example.com` },
+    traits: {},
+  };
+  const money = (amount: string) => ({ amount, currency: order.currency ?? 'USD' });
+  return {
+    profileId,
+    version: 2,
+    changed: ['orderCount'],
+    segments: { entered: [], left: [] },
+    profile: personProfile(profileId),
+    trigger: refund
+      ? {
+          source: 'nudge.intake',
+          'detail-type': 'order.refunded',
+          detail: { ...base, properties: { orderId: order.orderId, refundId: refund.refundId, amount: money(refund.amount) } },
+        }
+      : {
+          source: 'nudge.intake',
+          'detail-type': 'order.completed',
+          detail: { ...base, properties: { orderId: order.orderId, total: money(order.amount), items: [] } },
+        },
+  };
+}
+
+/** An EventBridge envelope around a detail, as the bus hands events to a function. */
+export function envelope(source: string, detailType: string, detail: unknown) {
+  return {
+    version: '0',
+    id: `env-${Math.random().toString(36).slice(2)}`,
+    'detail-type': detailType,
+    source,
+    account: '000000000000',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: localRegion,
+    resources: [],
+    detail,
+  };
+}
