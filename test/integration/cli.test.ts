@@ -128,6 +128,33 @@ describe('nudge rules validate', () => {
   });
 });
 
+describe('nudge rules validate: A/B variants', () => {
+  it("checks that every variant's template exists and is for the variant's channel, and that a subject parses", () => {
+    const project = projectCopy();
+    writeFileSync(
+      join(project, 'rules', 'ab.json'),
+      JSON.stringify(
+        rule({
+          id: 'ab',
+          variants: [
+            { id: 'a', weight: 50, subject: 'Thanks {{ profile.firstName' },
+            { id: 'b', weight: 50, template: 'no-such-template' },
+            { id: 'c', weight: 1, channel: 'sms', template: 'thank-you' },
+          ],
+        }),
+      ),
+    );
+    const lines = nudge('rules', 'validate', '--project', project).stderr.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ab\.json at variants\.0\.subject: the subject is not valid Liquid/),
+        'ab.json at variants.1.template: no template templates/no-such-template.liquid; create it or fix the name',
+        'ab.json at variants.2.template: templates/thank-you.liquid is for email, and variant "c" sends sms',
+      ]),
+    );
+  });
+});
+
 describe('rule JSON Schema', () => {
   it('is committed and up to date (regenerate with: npm run nudge -- rules schema)', () => {
     expect(readFileSync(join(projectDir, ruleSchemaPath), 'utf8')).toBe(ruleSchemaText());

@@ -1,9 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { localShopifySecret } from '../../local/runtime.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { readDeadLetters } from '../../local/event-bus.js';
+import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
 import { signShopifyHmac } from '../../services/intake/core/signatures.js';
+import { keys } from '../../shared/table.js';
 import { nudgeAsync } from '../support/cli.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+import { storeProfiles } from '../support/measurement.js';
+
+const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
 /** Shopify's example order as a new order placed now (the fixture's own date is in 2021). */
 function orderNow(orderId: string, at: Date): Buffer {
@@ -27,6 +38,17 @@ function postOrder(runtime: TestRuntime, body: Buffer): Promise<Response> {
     },
     body,
   });
+}
+
+async function putOnBus(runtime: TestRuntime, source: string, detailType: string, detail: Record<string, unknown>): Promise<void> {
+  const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
+  await bus.send(new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }] }));
+  await runtime.idle();
+}
+
+async function measuresOf(runtime: TestRuntime, profileId: string) {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
+  return (await documents.send(new GetCommand({ TableName: localTableName, Key: keys.personMeasures(profileId), ConsistentRead: true }))).Item;
 }
 
 interface JsonReport {
@@ -99,5 +121,73 @@ describe('measurement on the local runtime', () => {
         revenue: { USD: expect.any(String) },
       }),
     ]);
+  });
+
+  it('refuses an unknown rule and a period that is not one, saying what to type instead', async () => {
+    const unknown = await nudgeAsync('report', '--rule', 'no-such-rule', '--endpoint', runtime.dynamoDbUrl);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/No rule "no-such-rule" in .*rules; the rules are: abandoned-checkout, .*thank-you/);
+    const badDay = await nudgeAsync('report', '--from', '2026-13-01', '--endpoint', runtime.dynamoDbUrl);
+    expect(badDay).toMatchObject({ status: 2, stderr: expect.stringContaining('--from 2026-13-01 is not a day: write it as YYYY-MM-DD') });
+    const backwards = await nudgeAsync('report', '--from', '2026-11-02', '--to', '2026-11-01', '--endpoint', runtime.dynamoDbUrl);
+    expect(backwards).toMatchObject({ status: 2, stderr: expect.stringContaining('--from 2026-11-02 is after --to 2026-11-01') });
+    const page = await fetch(`${runtime.httpUrl}/_local/report?rule=nope`);
+    expect(page.status).toBe(400);
+    expect(await page.json()).toMatchObject({ code: 'bad-request', message: expect.stringContaining('No rule "nope"') });
+  });
+
+  it('says plainly when a period has no data, with every rule at zero', async () => {
+    const result = await nudgeAsync('report', '--from', '2020-01-01', '--to', '2020-01-31', '--endpoint', runtime.dynamoDbUrl);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('No messages and no conversions between 2020-01-01 and 2020-01-31 (UTC days).');
+    const { rules } = JSON.parse(
+      (await nudgeAsync('report', '--json', '--from', '2020-01-01', '--to', '2020-01-31', '--endpoint', runtime.dynamoDbUrl)).stdout,
+    ) as JsonReport;
+    expect(rules.every((entry) => entry.sent === 0 && entry.conversions === 0)).toBe(true);
+  });
+
+  it('counts an order in a currency never seen before on its own, never added to another', async () => {
+    const order = orderNow('7000000000003', new Date())
+      .toString('utf8')
+      .replaceAll('"currency": "USD"', '"currency": "JPY"')
+      .replaceAll('"currency_code": "USD"', '"currency_code": "JPY"');
+    expect((await postOrder(runtime, Buffer.from(order))).status).toBe(200);
+    await runtime.idle();
+    const text = await nudgeAsync('report', '--rule', 'thank-you', '--endpoint', runtime.dynamoDbUrl);
+    expect(text.stdout).toMatch(/Revenue is in JPY, USD: each currency is shown on its own, never converted or added up\./);
+    const { rules } = await report(runtime, '--rule', 'thank-you');
+    expect(Object.keys(rules[0]?.revenue ?? {}).sort()).toEqual(['JPY', 'USD']);
+  });
+
+  it('writes the report as one self-contained page with charts, and serves it on the local runtime', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'nudge-report-')), 'report.html');
+    const result = await nudgeAsync('report', '--html', file, '--endpoint', runtime.dynamoDbUrl);
+    expect(result).toMatchObject({ status: 0, stdout: expect.stringContaining(`Wrote ${file}`) });
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Thank you for your order');
+    // Self-contained: nothing fetched from elsewhere, no script.
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).not.toContain('<script');
+    const served = await fetch(`${runtime.httpUrl}/_local/report`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toContain('text/html');
+    expect(await served.text()).toContain('<svg');
+  });
+
+  it("counts what SES reports about an erased person's email, without keeping anything about them again", async () => {
+    const profileId = 'p-erased-measure';
+    await storeProfiles(runtime, [profileId]);
+    const ref = { messageId: 'msg-erased', ruleId: 'win-back', profileId, channel: 'email', template: 'win-back' };
+    await putOnBus(runtime, 'nudge.dispatch', 'message.sent', { ...ref, sentAt: new Date().toISOString(), providerMessageId: 'ses-erased' });
+    expect(await measuresOf(runtime, profileId)).toBeDefined();
+    const erased = await nudgeAsync('profile', 'erase', `email:${profileId}@example.com`, '--endpoint', runtime.dynamoDbUrl);
+    expect(erased.status).toBe(0);
+    expect(await measuresOf(runtime, profileId)).toBeUndefined();
+    const before = (await report(runtime, '--rule', 'win-back')).rules[0];
+    await putOnBus(runtime, 'nudge.dispatch', 'message.opened', { ...ref, at: new Date().toISOString(), providerMessageId: 'ses-erased' });
+    expect((await report(runtime, '--rule', 'win-back')).rules[0]?.opened).toBe((before?.opened ?? 0) + 1);
+    expect(await measuresOf(runtime, profileId)).toBeUndefined();
+    expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
   });
 });

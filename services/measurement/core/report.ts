@@ -343,7 +343,8 @@ export function reportPeriod(
     ['--from', from],
     ['--to', to],
   ] as const) {
-    if (value !== undefined && (!isoDay.test(value) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value))
+    const at = value === undefined ? Number.NaN : Date.parse(`${value}T00:00:00Z`);
+    if (value !== undefined && (!isoDay.test(value) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value))
       return { ok: false, message: `${flag} ${value} is not a day: write it as YYYY-MM-DD, such as 2026-11-01` };
   }
   const end = to ?? now.toISOString().slice(0, 10);

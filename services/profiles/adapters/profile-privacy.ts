@@ -16,6 +16,8 @@ export interface ProfileExport {
   readonly identities: readonly { readonly kind: string; readonly value: string }[];
   readonly history: readonly Record<string, unknown>[];
   readonly ruleStates: readonly Record<string, unknown>[];
+  /** What measurement keeps: the person's recent messages and opens (for attribution) and experiment windows. */
+  readonly measurement: readonly unknown[];
 }
 
 export interface Erasure {
@@ -99,6 +101,7 @@ export class ProfilePrivacy {
       ruleStates: items
         .filter((item) => String(item.sk).startsWith('RULE#'))
         .map((item) => ({ ruleId: String(item.sk).slice('RULE#'.length), ...strip(item) })),
+      measurement: items.filter((item) => item.sk === 'MEASURES' && typeof item.measures === 'string').map((item) => JSON.parse(String(item.measures)) as unknown),
     };
   }
 

@@ -1,0 +1,172 @@
+import { defaultMeasurementConfig } from '../../services/measurement/core/config.js';
+import { attributedTouch, combineIncrements, mergePeople, type PersonMeasures, planFact, type Touch } from '../../services/measurement/core/counting.js';
+import { type Fact, factId, type MessageFact, readFact } from '../../services/measurement/core/facts.js';
+import { orderUpdate } from '../support/measurement.js';
+
+const hour = 3_600_000;
+const day = 24 * hour;
+const t0 = Date.parse('2026-11-02T10:00:00.000Z');
+const config = defaultMeasurementConfig;
+const touch = (messageId: string, ruleId: string, sentAt: number, engagedAt?: number): Touch => ({
+  messageId,
+  ruleId,
+  channel: 'email',
+  sentAt,
+  ...(engagedAt === undefined ? {} : { engagedAt }),
+});
+const sent = (messageId: string, ruleId: string, at: number, variant?: string): MessageFact => ({
+  kind: 'sent',
+  messageId,
+  ruleId,
+  variant,
+  profileId: 'p-1',
+  channel: 'email',
+  at,
+});
+
+describe('attribution: which message an order is a conversion of', () => {
+  it('credits an email sent within a day, or opened or clicked within five days; the last touch wins', () => {
+    const touches = [touch('m1', 'welcome', t0, t0 + hour), touch('m2', 'win-back', t0 + 2 * day)];
+    // 2.5 days after m1 was opened, 12 hours after m2 was sent: m2 is the last touch.
+    expect(attributedTouch(touches, t0 + 2 * day + 12 * hour, config)?.messageId).toBe('m2');
+    // 4 days after m1's open, and m2 sent two days before, unopened: m1.
+    expect(attributedTouch(touches, t0 + 4 * day, config)?.messageId).toBe('m1');
+    // Six days after the open, three after m2: nobody's.
+    expect(attributedTouch(touches, t0 + 6 * day + 2 * hour, config)).toBeUndefined();
+  });
+
+  it('never credits a message sent after the order, or opened after it', () => {
+    expect(attributedTouch([touch('m1', 'r', t0 + hour)], t0, config)).toBeUndefined();
+    expect(attributedTouch([touch('m1', 'r', t0 - 3 * day, t0 + hour)], t0, config)).toBeUndefined();
+  });
+
+  it('follows the windows of config/measurement.json', () => {
+    const wide = { ...config, attribution: { afterOpenOrClickDays: 5, afterSendDays: 3 } };
+    expect(attributedTouch([touch('m1', 'r', t0)], t0 + 2 * day, wide)?.messageId).toBe('m1');
+    expect(attributedTouch([touch('m1', 'r', t0)], t0 + 2 * day, config)).toBeUndefined();
+  });
+});
+
+describe('counting a fact', () => {
+  it('starts one experiment window per person and rule: a second send inside it is not a second person', () => {
+    const first = planFact(sent('m1', 'r', t0, 'a'), undefined, undefined, config);
+    expect(combineIncrements(first.increments)).toEqual([{ ruleId: 'r', variant: 'a', day: '2026-11-02', add: { sent: '1', 'messaged:people': '1' } }]);
+    const second = planFact(sent('m2', 'r', t0 + day, 'a'), first.person, undefined, config);
+    expect(second.increments).toEqual([{ ruleId: 'r', variant: 'a', day: '2026-11-03', add: { sent: '1' } }]);
+    const later = planFact(sent('m3', 'r', t0 + 6 * day, 'a'), second.person, undefined, config);
+    expect(combineIncrements(later.increments)[0]?.add).toEqual({ sent: '1', 'messaged:people': '1' });
+  });
+
+  it('follows a held-out person like a messaged one, and converts each window once with all its revenue', () => {
+    const held = planFact({ ...sent('m1', 'r', t0), kind: 'suppressed', reason: 'holdout' }, undefined, undefined, config);
+    expect(held.increments.map((increment) => increment.add)).toEqual([{ 'suppressed:holdout': '1' }, { 'holdout:people': '1' }]);
+    const order = (orderId: string, at: number, amount: string): Fact => ({
+      kind: 'order',
+      profileId: 'p-1',
+      orderKey: orderId,
+      total: { amount, currency: 'EUR' },
+      at,
+    });
+    const first = planFact(order('o1', t0 + day, '10.50'), held.person, undefined, config);
+    expect(first.increments).toEqual([
+      {
+        ruleId: 'r',
+        variant: undefined,
+        day: '2026-11-02',
+        add: { 'holdout:converted': '1', 'holdout:revenue:EUR': '10.50', 'holdout:revenueSq:EUR': '110.2500' },
+      },
+    ]);
+    const second = planFact(order('o2', t0 + 2 * day, '2.00'), first.person, undefined, config);
+    // (10.50 + 2)² − 10.50² = 46.00: the sum of squares of revenue per person stays exact.
+    expect(second.increments).toEqual([
+      { ruleId: 'r', variant: undefined, day: '2026-11-02', add: { 'holdout:revenue:EUR': '2.00', 'holdout:revenueSq:EUR': '46.0000' } },
+    ]);
+  });
+
+  it('takes a refund back from where its order was counted, never more than the order', () => {
+    const person: PersonMeasures = { touches: [touch('m1', 'r', t0)], episodes: [] };
+    const ordered = planFact(
+      { kind: 'order', profileId: 'p-1', orderKey: 'o1', total: { amount: '40.00', currency: 'USD' }, at: t0 + hour },
+      person,
+      undefined,
+      config,
+    );
+    expect(ordered.increments).toEqual([{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { conversions: '1', 'revenue:USD': '40.00' } }]);
+    const refund = (amount: string, currency = 'USD'): Fact => ({
+      kind: 'refund',
+      profileId: 'p-1',
+      orderKey: 'o1',
+      refundKey: amount,
+      amount: { amount, currency },
+      at: t0 + day,
+    });
+    const partial = planFact(refund('15.00'), undefined, ordered.order, config);
+    expect(partial.increments).toEqual([{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { 'refunds:USD': '15.00' } }]);
+    const tooMuch = planFact(refund('100.00'), undefined, partial.order, config);
+    expect(tooMuch.increments[0]?.add).toEqual({ 'refunds:USD': '25.00' });
+    expect(tooMuch.note).toMatch(/above the 25.00 not yet refunded/);
+    expect(planFact(refund('1.00'), undefined, tooMuch.order, config).increments).toEqual([]);
+    expect(planFact(refund('5.00', 'EUR'), undefined, ordered.order, config)).toMatchObject({
+      increments: [],
+      note: expect.stringMatching(/in EUR; the order was in USD/),
+    });
+    expect(planFact(refund('5.00'), undefined, undefined, config)).toMatchObject({ increments: [], note: expect.stringMatching(/not counted/) });
+  });
+
+  it('counts an unsubscribe for the rule of the message whose link it was, and explains one it cannot place', () => {
+    const person: PersonMeasures = { touches: [{ ...touch('m1', 'win-back', t0), variant: 'b' }], episodes: [] };
+    expect(planFact({ kind: 'unsubscribed', profileId: 'p-1', messageId: 'm1', at: t0 + hour }, person, undefined, config).increments).toEqual([
+      { ruleId: 'win-back', variant: 'b', day: '2026-11-02', add: { unsubscribed: '1' } },
+    ]);
+    expect(planFact({ kind: 'unsubscribed', profileId: 'p-1', messageId: 'gone', at: t0 }, person, undefined, config).note).toMatch(/no longer among/);
+  });
+
+  it('keeps a person’s open when the send is counted after it', () => {
+    const opened = planFact({ ...sent('m1', 'r', t0 + hour), kind: 'opened' }, undefined, undefined, config);
+    const then = planFact(sent('m1', 'r', t0), opened.person, undefined, config);
+    expect(then.person?.touches).toEqual([expect.objectContaining({ messageId: 'm1', sentAt: t0, engagedAt: t0 + hour })]);
+  });
+
+  it('merges people: touches of both, the later open kept', () => {
+    const merged = mergePeople({ touches: [touch('m1', 'r', t0)], episodes: [] }, [
+      { touches: [touch('m1', 'r', t0, t0 + hour), touch('m2', 'q', t0 + day)], episodes: [] },
+    ]);
+    expect(merged.touches.map((known) => [known.messageId, known.engagedAt])).toEqual([
+      ['m1', t0 + hour],
+      ['m2', undefined],
+    ]);
+  });
+});
+
+describe('reading facts from the bus', () => {
+  it('reads an order and a refund of the surviving profile from profile.updated, keyed by platform, shop and order', () => {
+    const order = readFact('profile.updated', orderUpdate('p-9', { orderId: '1001', at: t0, amount: '19.99' }));
+    expect(order).toEqual({
+      ok: true,
+      fact: { kind: 'order', profileId: 'p-9', orderKey: 'shopify:demo.myshopify.com:1001', total: { amount: '19.99', currency: 'USD' }, at: t0 },
+    });
+    const refund = readFact('profile.updated', orderUpdate('p-9', { orderId: '1001', at: t0, amount: '19.99' }, { refundId: 'r1', amount: '5.00' }));
+    expect(refund.ok && factId(refund.fact)).toBe('refund|shopify:demo.myshopify.com:1001|r1');
+  });
+
+  it('ignores, with the reason, what it does not count or cannot read; it never throws', () => {
+    expect(readFact('profile.updated', { profileId: 'p' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid profile.updated/) });
+    expect(readFact('message.sent', { messageId: 'm' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid message.sent/) });
+    expect(readFact('cart.updated', {})).toMatchObject({ ok: false });
+    const update = orderUpdate('p-9', { orderId: '1', at: t0, amount: '1' });
+    const consent = {
+      ...update,
+      trigger: {
+        ...update.trigger,
+        'detail-type': 'consent.changed',
+        detail: { ...update.trigger.detail, properties: { channel: 'email', state: 'unsubscribed' } },
+      },
+    };
+    expect(readFact('profile.updated', consent)).toMatchObject({ ok: false, ignored: 'a consent change not made through a message' });
+  });
+
+  it('counts opens and clicks once per message: the report shows unique opens and clicks', () => {
+    const open = { ...sent('m1', 'r', t0), kind: 'opened' as const };
+    expect(factId(open)).toBe(factId({ ...open, at: t0 + hour }));
+  });
+});
