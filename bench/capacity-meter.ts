@@ -20,7 +20,7 @@ export interface MeteredCall {
   readonly kind: 'read' | 'write';
   /** As DynamoDB Local reported them. */
   readonly units: number;
-  /** As AWS bills them: transactions count twice. */
+  /** As AWS bills them: transactions count twice, per item (see transactionWriteUnits). */
   readonly billed: number;
 }
 
@@ -55,8 +55,12 @@ export async function startCapacityMeter(target: string): Promise<{ endpoint: st
             const parsed = JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
             const consumed = parsed.ConsumedCapacity;
             const units = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []).reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
-            const transactional = operation.startsWith('Transact');
-            calls.push({ operation, kind, units, billed: transactional ? units * 2 : units });
+            calls.push({
+              operation,
+              kind,
+              units,
+              billed: operation === 'TransactWriteItems' ? transactionWriteUnits(body) : operation.startsWith('Transact') ? units * 2 : units,
+            });
           }
           outgoing.writeHead(response.statusCode ?? 500, response.headers);
           outgoing.end(answer);
@@ -79,4 +83,43 @@ export async function startCapacityMeter(target: string): Promise<{ endpoint: st
         server.close(() => resolve());
       }),
   };
+}
+
+type AttributeValue = Record<string, unknown>;
+
+/** An attribute value's size as DynamoDB counts it (UTF-8 strings, numbers about a byte per two digits, nesting overhead). */
+function valueSize(value: AttributeValue): number {
+  const [[type, inner] = ['NULL', true]] = Object.entries(value);
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(inner));
+    case 'N':
+      return Math.ceil(String(inner).replace(/^-|\./g, '').length / 2) + 1;
+    case 'B':
+      return Buffer.from(String(inner), 'base64').length;
+    case 'SS':
+    case 'NS':
+    case 'BS':
+      return (inner as string[]).reduce((sum, member) => sum + valueSize({ [type.slice(0, 1)]: member }), 0);
+    case 'L':
+      return 3 + (inner as AttributeValue[]).reduce((sum, member) => sum + 1 + valueSize(member), 0);
+    case 'M':
+      return 3 + itemSize(inner as Record<string, AttributeValue>);
+    default:
+      return 1;
+  }
+}
+
+function itemSize(item: Record<string, AttributeValue>): number {
+  return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueSize(value), 0);
+}
+
+/**
+ * What a TransactWriteItems is billed, by DynamoDB's rules (DynamoDB Local reports 2 for any
+ * transaction): two write units per 1 KB of each item. A Put's size is known from the request; an
+ * Update, Delete or ConditionCheck is counted at one KB (its stored item is not in the request).
+ */
+function transactionWriteUnits(body: Buffer): number {
+  const input = JSON.parse(body.toString('utf8')) as { TransactItems?: { Put?: { Item: Record<string, AttributeValue> } }[] };
+  return (input.TransactItems ?? []).reduce((sum, item) => sum + 2 * Math.max(1, Math.ceil((item.Put ? itemSize(item.Put.Item) : 0) / 1024)), 0);
 }

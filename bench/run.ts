@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { measureCheckoutCapacity } from './checkout-capacity.js';
 import { measureIntake } from './intake.js';
+import { measureMeasurement } from './measurement.js';
 import { measureProfileCapacity } from './profile-capacity.js';
 import { measureRuleMatching } from './rule-matching.js';
 import { measureTriggers } from './triggers.js';
@@ -67,4 +68,19 @@ const billedWrite = flow.reduce((total, row) => total + row.billedWrite, 0);
 // On-demand prices in us-east-1: $0.625 per million write request units, $0.125 per million read request units.
 console.log(
   `\nCheckout and order together: ${billedRead} RCU and ${billedWrite} WCU billed, about $${(billedWrite * 0.625 + billedRead * 0.125).toFixed(2)} per million checkouts that end in an order (on demand, us-east-1).`,
+);
+
+console.log('\nMeasurement: every counted fact is one DynamoDB transaction with its count-once marker (and the person’s recent');
+console.log('messages where attribution needs them), on DynamoDB Local through a meter. Billed: transactions count twice.\n');
+const measurement = measureMeasurement();
+console.log('counted fact                                                        calls   billed RCU / WCU');
+for (const row of measurement.perFact)
+  console.log(`${row.fact.padEnd(67)} ${String(row.calls).padStart(5)}   ${`${row.billedRead} / ${row.billedWrite}`.padStart(16)}`);
+const counted = measurement.perFact.slice(0, -1);
+const perMessage = { read: counted.reduce((sum, row) => sum + row.billedRead, 0), write: counted.reduce((sum, row) => sum + row.billedWrite, 0) };
+console.log(
+  `\nOne email's whole funnel and its order: ${perMessage.read} RCU and ${perMessage.write} WCU billed, about $${((perMessage.write * 0.625 + perMessage.read * 0.125) / counted.length).toFixed(2)} per million counted events (on demand, us-east-1).`,
+);
+console.log(
+  `${format(measurement.events)} events, eight at once on DynamoDB Local: ${format(measurement.eventsPerSecond)} counted events/s; baseline (a transaction of a count-once marker and one counter per event, same table, same run): ${format(measurement.baselinePerSecond)}/s.`,
 );

@@ -16,7 +16,9 @@ const orderId = `${Date.now()}${String(Math.floor(Math.random() * 1e5)).padStart
 const body = Buffer.from(
   readFileSync(resolve(projectDir, 'test/fixtures/webhooks/shopify/shopify-orders-create.json'), 'utf8')
     .replace('gid://shopify/Order/820982911946154508', `gid://shopify/Order/${orderId}`)
-    .replace('"name": "#9999"', `"name": "#${orderId.slice(-4)}"`),
+    .replace('"name": "#9999"', `"name": "#${orderId.slice(-4)}"`)
+    // Placed now, so that measurement can attribute it to the messages just before it.
+    .replaceAll('2021-12-31T19:00:00-05:00', new Date().toISOString()),
 );
 const startedAt = Math.floor(Date.now() / 1000);
 let response: Response;
@@ -59,6 +61,7 @@ while (Date.now() < deadline) {
       `\nEmail in the inbox within ${seconds} s (${inboxUrl}):\n  From:    ${email.from}\n  To:      ${email.destination.to.join(', ')}\n  Subject: ${email.subject}\n`,
     );
     console.log((email.body.text ?? '').replace(/^/gm, '  '));
+    console.log(`\nWhat it earned: npm run nudge -- report, or ${httpUrl}/_local/report (run the demo again: a second order within a day counts as the thank-you's conversion).`);
     process.exit(0);
   }
   await new Promise((resolveWait) => setTimeout(resolveWait, 100));

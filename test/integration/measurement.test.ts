@@ -10,6 +10,7 @@ import { localRegion, localShopifySecret, localTableName } from '../../local/run
 import { signShopifyHmac } from '../../services/intake/core/signatures.js';
 import { keys } from '../../shared/table.js';
 import { nudgeAsync } from '../support/cli.js';
+import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { storeProfiles } from '../support/measurement.js';
@@ -189,5 +190,16 @@ describe('measurement on the local runtime', () => {
     expect((await report(runtime, '--rule', 'win-back')).rules[0]?.opened).toBe((before?.opened ?? 0) + 1);
     expect(await measuresOf(runtime, profileId)).toBeUndefined();
     expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
+  });
+
+  it("sends a variant's subject, tags the email with the variant, and counts SES's events for that variant", async () => {
+    const kim = await storedPerson(runtime, 'p-variant', 'variant@example.com');
+    await putRequests(runtime, messageRequest('msg-variant', kim, { variant: 'ten-off', subject: 'Ten off for you, {{ profile.firstName }}' }));
+    const [email] = (await inbox(runtime)).filter((mail) => mail.destination.to.includes('variant@example.com'));
+    expect(email?.subject).toBe('Ten off for you, Kim');
+    const delivered = runtime.busLog().find((event) => event['detail-type'] === 'message.delivered' && event.detail.messageId === 'msg-variant');
+    expect(delivered?.detail).toMatchObject({ ruleId: 'win-back', variant: 'ten-off' });
+    const { rules } = await report(runtime, '--rule', 'win-back');
+    expect(rules.find((entry) => entry.variant === 'ten-off')).toMatchObject({ sent: 1, delivered: 1 });
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signUnsubscribe } from '../../shared/unsubscribe.js';
+import { nudgeAsync } from '../support/cli.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
 
@@ -57,6 +58,9 @@ describe('one-click unsubscribe', () => {
     expect(subjects).toEqual(['You left something behind, friend', 'Thank you for your order, friend!']);
     const suppressed = runtime.busLog().filter((event) => event['detail-type'] === 'message.suppressed' && event.detail.ruleId === 'post-purchase-review');
     expect(suppressed.map((event) => event.detail.reason)).toEqual(['unsubscribed']);
+    // Measurement counts the unsubscribe for the rule of the email whose link it was.
+    const counted = await nudgeAsync('report', '--json', '--rule', 'abandoned-checkout', '--endpoint', runtime.dynamoDbUrl);
+    expect(JSON.parse(counted.stdout).rules).toEqual([expect.objectContaining({ rule: 'abandoned-checkout', sent: 1, unsubscribed: 1 })]);
   });
 
   it('refuses a changed link with a 400 page and changes nothing', async () => {

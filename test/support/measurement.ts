@@ -33,16 +33,14 @@ export async function storeProfiles(runtime: LocalRuntime, profileIds: readonly 
     new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
   );
   for (let start = 0; start < profileIds.length; start += 8) {
-    let requests: Record<string, unknown>[] = profileIds
-      .slice(start, start + 8)
-      .flatMap((profileId) => {
-        const email = `${profileId}@example.com`;
-        return [
-          { PutRequest: { Item: { ...keys.profile(profileId), profile: personProfile(profileId), version: 1 } } },
-          { PutRequest: { Item: { ...keys.alias('email', email), profileId } } },
-          { PutRequest: { Item: { ...keys.identity(profileId, 'email', email) } } },
-        ];
-      });
+    let requests: Record<string, unknown>[] = profileIds.slice(start, start + 8).flatMap((profileId) => {
+      const email = `${profileId}@example.com`;
+      return [
+        { PutRequest: { Item: { ...keys.profile(profileId), profile: personProfile(profileId), version: 1 } } },
+        { PutRequest: { Item: { ...keys.alias('email', email), profileId } } },
+        { PutRequest: { Item: { ...keys.identity(profileId, 'email', email) } } },
+      ];
+    });
     while (requests.length > 0) {
       const result = await documents.send(new BatchWriteCommand({ RequestItems: { [localTableName]: requests as never } }));
       requests = (result.UnprocessedItems?.[localTableName] ?? []) as Record<string, unknown>[];

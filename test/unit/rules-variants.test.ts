@@ -1,5 +1,7 @@
-import { Rule } from '../../services/rules/core/rule.js';
+import { requestFor } from '../../services/rules/core/evaluate.js';
+import { compileRule, Rule } from '../../services/rules/core/rule.js';
 import { assignVariant } from '../../services/rules/core/variants.js';
+import type { Profile } from '../../shared/events/profile.js';
 
 const variants = [
   { id: 'a', weight: 1 },
@@ -96,5 +98,31 @@ describe('A/B variants of a rule', () => {
       }),
     ).toEqual(['variants.0.template: a variant on another channel needs a template for that channel']);
     expect(issue({ variants: [{ id: 'a', weight: 1, subject: 'A' }] })?.[0]).toMatch(/^variants/);
+  });
+});
+
+describe('the message of a rule with variants', () => {
+  it("carries the person's variant, with its template, subject or channel in place of the rule's", () => {
+    const parsed = Rule.parse({
+      id: 'win-back',
+      name: 'Win-back',
+      trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
+      channel: 'email',
+      template: 'win-back',
+      variants: [
+        { id: 'subject', weight: 1, subject: 'We miss you' },
+        { id: 'text', weight: 1, channel: 'sms', template: 'win-back-sms' },
+      ],
+    });
+    const compiled = compileRule(parsed);
+    const profile = { profileId: 'p-1', orderCount: 1, revenue: {}, firstSeenAt: 'x', lastSeenAt: 'x', traitsAt: {} } as unknown as Profile;
+    const seen = new Map<string, ReturnType<typeof requestFor>>();
+    for (let index = 0; index < 40; index++) {
+      const request = requestFor(compiled, { ...profile, profileId: `p-${index}` }, 'ev-1', {}, new Date('2026-11-27T10:00:00Z'));
+      seen.set(request.variant as string, request);
+    }
+    expect(seen.get('subject')).toMatchObject({ channel: 'email', template: 'win-back', subject: 'We miss you' });
+    expect(seen.get('text')).toMatchObject({ channel: 'sms', template: 'win-back-sms' });
+    expect(seen.get('text')).not.toHaveProperty('subject');
   });
 });

@@ -8,7 +8,7 @@ import { type Fact, factId } from '../core/facts.js';
 import type { CounterRow } from '../core/report.js';
 
 /** Counters are spread over this many items per rule, variant and day; the report adds them up. */
-export const counterShards = 4;
+export const counterShards = 16;
 /** Optimistic writes of one person that collide are read again and retried this often. */
 const maxAttempts = 25;
 
@@ -32,6 +32,8 @@ interface StoredPerson {
  */
 export class MeasurementStore {
   private readonly documents: DynamoDBDocumentClient;
+  /** Transactions tried again after a collision (for the benchmark and the logs). */
+  retries = 0;
 
   constructor(
     client: DynamoDBClient,
@@ -47,8 +49,9 @@ export class MeasurementStore {
     const shard = Number.parseInt(hash(id).slice(0, 8), 16) % counterShards;
     let personAlive = true;
     for (let attempt = 1; ; attempt++) {
-      const profileId = needsPerson.has(fact.kind) && personAlive ? await this.survivingProfile(fact.profileId) : undefined;
-      const person = profileId === undefined ? undefined : await this.person(profileId);
+      const surviving = needsPerson.has(fact.kind) && personAlive ? await this.survivingPerson(fact.profileId) : undefined;
+      const profileId = surviving?.profileId;
+      const person = surviving?.stored;
       const orderKey = fact.kind === 'order' || fact.kind === 'refund' ? keys.measureOrder(hash(fact.orderKey)) : undefined;
       const order = fact.kind === 'refund' && orderKey ? await this.order(orderKey) : undefined;
       const plan = planFact(profileId === undefined ? fact : { ...fact, profileId }, person?.measures, order?.record, config);
@@ -68,9 +71,14 @@ export class MeasurementStore {
           },
         });
       const personWritten = profileId !== undefined && plan.person !== undefined && fact.kind !== 'unsubscribed';
+      let profileCheck: number | undefined;
       if (personWritten && profileId !== undefined && plan.person !== undefined && person !== undefined) {
-        // An erased person's measures are not written again: the profile must still exist.
-        items.push({ ConditionCheck: { TableName: this.tableName, Key: keys.profile(profileId), ConditionExpression: 'attribute_exists(pk)' } });
+        // An erased person's measures are not written again: a new item needs the profile to exist.
+        // (An existing one does not: erasure deletes it with the profile.)
+        if (person.version === 0) {
+          profileCheck = items.length;
+          items.push({ ConditionCheck: { TableName: this.tableName, Key: keys.profile(profileId), ConditionExpression: 'attribute_exists(pk)' } });
+        }
         items.push({
           Put: {
             TableName: this.tableName,
@@ -98,8 +106,9 @@ export class MeasurementStore {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'duplicate' };
-        if (personWritten && reasons[1]?.Code === 'ConditionalCheckFailed') personAlive = false;
+        if (profileCheck !== undefined && reasons[profileCheck]?.Code === 'ConditionalCheckFailed') personAlive = false;
         if (attempt >= maxAttempts) throw error;
+        this.retries++;
         // Another write to the person, the order or a counter came first: read again and retry.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
@@ -130,15 +139,15 @@ export class MeasurementStore {
     };
   }
 
-  /** The profile whose measures these are now: a merged profile's point to the survivor. */
-  private async survivingProfile(profileId: string): Promise<string> {
+  /** The person's measures, read where they are now: a merged profile's point to the survivor's. */
+  private async survivingPerson(profileId: string): Promise<{ profileId: string; stored: StoredPerson }> {
     let current = profileId;
-    for (let hop = 0; hop < 5; hop++) {
-      const stored = await this.person(current);
-      if (stored.mergedInto === undefined) return current;
+    let stored = await this.person(current);
+    for (let hop = 0; hop < 5 && stored.mergedInto !== undefined; hop++) {
       current = stored.mergedInto;
+      stored = await this.person(current);
     }
-    return current;
+    return { profileId: current, stored };
   }
 
   private async person(profileId: string): Promise<StoredPerson> {

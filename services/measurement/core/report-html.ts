@@ -64,7 +64,7 @@ function intervals(items: readonly { label: string; value: number; interval: Int
   const low = Math.min(zeroLine ? 0 : Number.POSITIVE_INFINITY, ...items.map((item) => item.interval[0]));
   const high = Math.max(zeroLine ? 0 : Number.NEGATIVE_INFINITY, ...items.map((item) => item.interval[1]));
   const span = high - low || 1;
-  const x = (value: number) => 150 + (460 * (value - low)) / span;
+  const x = (value: number) => 130 + (480 * (value - low)) / span;
   const label = (value: number) => (asPercent ? `${(value * 100).toFixed(2)}%` : value.toFixed(2));
   const rows = items
     .map((item, index) => {
@@ -76,7 +76,7 @@ function intervals(items: readonly { label: string; value: number; interval: Int
   return `<svg viewBox="0 0 640 ${items.length * 28 + 10}" role="img" aria-label="Intervals">${zero}${rows}</svg>`;
 }
 
-function variantsSection(test: VariantTest): string {
+function variantsSection(test: VariantTest, liftChart: string): string {
   const items = test.variants.flatMap((variant) => {
     if (variant.conversionRate === null || variant.people === 0) return [];
     const p = variant.conversionRate;
@@ -89,7 +89,8 @@ function variantsSection(test: VariantTest): string {
         `<tr><td>${escapeHtml(variant.variant)}${variant.variant === test.winner ? ' 🏆' : ''}</td><td>${variant.people}</td><td>${variant.conversions}</td><td>${percent(variant.conversionRate, 2)}</td><td>${money(variant.revenuePerRecipient)}</td><td>${variant.vsControl === null ? 'control' : `${(variant.vsControl.difference * 100).toFixed(2)} pp, p = ${variant.vsControl.pValue.toPrecision(2)}`}</td></tr>`,
     )
     .join('');
-  return `<h3>Variants side by side</h3><p class="verdict">${escapeHtml(test.verdict)}</p>${intervals(items, false, true)}
+  return `<div class="charts"><div>${liftChart}</div><div><h3>Variants side by side (conversion rate, 95%)</h3>${intervals(items, false, true)}</div></div>
+<p class="verdict">${escapeHtml(test.verdict)}</p>
 <table><tr><th>Variant</th><th>People</th><th>Converted</th><th>Rate</th><th>Revenue / recipient</th><th>vs control (always-valid p)</th></tr>${rows}</table>`;
 }
 
@@ -101,6 +102,10 @@ function ruleSection(report: Report, ruleId: string): string {
   const lifts = entries.flatMap((entry) =>
     entry.holdout.lift === null ? [] : [{ label: entry.variant ?? 'all', value: entry.holdout.lift.absolute, interval: entry.holdout.lift.interval }],
   );
+  const liftChart =
+    lifts.length > 0
+      ? `<h3>Lift over the holdout (conversion rate, points, 95%)</h3>${intervals(lifts, true, true)}`
+      : '<p class="muted">No holdout in this period: set "holdout" on the rule to measure lift.</p>';
   const table = entries
     .map(
       (entry) =>
@@ -110,8 +115,7 @@ function ruleSection(report: Report, ruleId: string): string {
   return `<section><h2>${escapeHtml(first.name)} <small>${escapeHtml(ruleId)}</small></h2>
 <table><tr><th>Variant</th><th>Sent</th><th>Delivered</th><th>Opened</th><th>Clicked</th><th>Conversions</th><th>Revenue (net)</th><th>Revenue / recipient</th><th>Held out: people / converted</th><th>Lift vs holdout (95%)</th></tr>${table}</table>
 <div class="charts"><div><h3>Daily trend</h3>${trendChart(entries, report.from, report.to)}</div><div><h3>Funnel</h3>${funnel(entries)}</div></div>
-${lifts.length > 0 ? `<h3>Lift over the holdout (conversion rate, percentage points, 95% interval)</h3>${intervals(lifts, true, true)}` : '<p class="muted">No holdout in this period: set "holdout" on the rule to measure lift.</p>'}
-${test === undefined ? '' : variantsSection(test)}</section>`;
+${test === undefined ? `<div class="charts"><div>${liftChart}</div></div>` : variantsSection(test, liftChart)}</section>`;
 }
 
 /** The report as one self-contained page: no script, no remote file; charts are inline SVG. */
