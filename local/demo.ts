@@ -61,7 +61,9 @@ while (Date.now() < deadline) {
       `\nEmail in the inbox within ${seconds} s (${inboxUrl}):\n  From:    ${email.from}\n  To:      ${email.destination.to.join(', ')}\n  Subject: ${email.subject}\n`,
     );
     console.log((email.body.text ?? '').replace(/^/gm, '  '));
-    console.log(`\nWhat it earned: npm run nudge -- report, or ${httpUrl}/_local/report (run the demo again: a second order within a day counts as the thank-you's conversion).`);
+    console.log(
+      `\nWhat it earned: npm run nudge -- report, or ${httpUrl}/_local/report (run the demo again: a second order within a day counts as the thank-you's conversion).`,
+    );
     process.exit(0);
   }
   await new Promise((resolveWait) => setTimeout(resolveWait, 100));

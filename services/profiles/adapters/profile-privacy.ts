@@ -101,7 +101,9 @@ export class ProfilePrivacy {
       ruleStates: items
         .filter((item) => String(item.sk).startsWith('RULE#'))
         .map((item) => ({ ruleId: String(item.sk).slice('RULE#'.length), ...strip(item) })),
-      measurement: items.filter((item) => item.sk === 'MEASURES' && typeof item.measures === 'string').map((item) => JSON.parse(String(item.measures)) as unknown),
+      measurement: items
+        .filter((item) => item.sk === 'MEASURES' && typeof item.measures === 'string')
+        .map((item) => JSON.parse(String(item.measures)) as unknown),
     };
   }
 
