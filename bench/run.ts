@@ -56,7 +56,7 @@ console.log(
 
 console.log('\nOne checkout, then its order, end to end on the local runtime with the shipped rules: every DynamoDB call of intake,');
 console.log('profiles, rules (state and timers) and dispatch (gate and ledger), counted by a meter in front of DynamoDB Local.');
-console.log('Billed: transactions count twice.\n');
+console.log('Billed: transactions count twice, per item.\n');
 console.log('step                                                                             calls   reported RCU/WCU   billed RCU/WCU');
 const flow = await measureCheckoutCapacity(join(import.meta.dirname, '..'));
 for (const row of flow) {

@@ -13,7 +13,7 @@ import { nudgeAsync } from '../support/cli.js';
 import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
-import { storeProfiles } from '../support/measurement.js';
+import { orderUpdate, storeProfiles } from '../support/measurement.js';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
@@ -201,5 +201,30 @@ describe('measurement on the local runtime', () => {
     expect(delivered?.detail).toMatchObject({ ruleId: 'win-back', variant: 'ten-off' });
     const { rules } = await report(runtime, '--rule', 'win-back');
     expect(rules.find((entry) => entry.variant === 'ten-off')).toMatchObject({ sent: 1, delivered: 1 });
+  });
+
+  it('counts an order after a merge for the surviving profile, attributed to a message the merged profile got', async () => {
+    await storeProfiles(runtime, ['p-merge-old', 'p-merge-new']);
+    const ref = { messageId: 'msg-merge', ruleId: 'abandoned-checkout', profileId: 'p-merge-old', channel: 'email', template: 'abandoned-checkout' };
+    await putOnBus(runtime, 'nudge.dispatch', 'message.sent', { ...ref, sentAt: new Date(Date.now() - 60_000).toISOString(), providerMessageId: 'ses-merge' });
+    await putOnBus(runtime, 'nudge.profiles', 'profile.merged', { profileId: 'p-merge-new', mergedProfileIds: ['p-merge-old'], eventId: 'ev-merge' });
+    const before = (await report(runtime, '--rule', 'abandoned-checkout')).rules[0];
+    await putOnBus(
+      runtime,
+      'nudge.profiles',
+      'profile.updated',
+      orderUpdate('p-merge-new', { orderId: 'merge-1', at: Date.now(), amount: '30.00', currency: 'GBP' }),
+    );
+    // The same order again (a replay): counted once.
+    await putOnBus(
+      runtime,
+      'nudge.profiles',
+      'profile.updated',
+      orderUpdate('p-merge-new', { orderId: 'merge-1', at: Date.now(), amount: '30.00', currency: 'GBP' }),
+    );
+    const after = (await report(runtime, '--rule', 'abandoned-checkout')).rules[0];
+    expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
+    expect(after?.revenue.GBP).toBe('30');
+    expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
   });
 });

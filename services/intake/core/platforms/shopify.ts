@@ -70,7 +70,7 @@ const Order = z.object({
   cancel_reason: z.string().nullish(),
   checkout_token: z.string().nullish(),
   cart_token: z.string().nullish(),
-  order_status_url: z.string().nullish(),
+  order_status_url: z.unknown().optional(),
   buyer_accepts_marketing: z.boolean().nullish(),
   customer_locale: z.string().nullish(),
   customer: Customer.nullish(),
@@ -412,8 +412,8 @@ export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets,
 }
 
 /** An http(s) address the shopper can open, or nothing: a malformed one is dropped, never kept for an email. */
-function webUrl(text: string | null | undefined): string | undefined {
-  if (!text) return undefined;
+function webUrl(text: unknown): string | undefined {
+  if (typeof text !== 'string' || text === '') return undefined;
   try {
     const url = new URL(text);
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
