@@ -224,7 +224,7 @@ describe('measurement on the local runtime', () => {
     );
     const after = (await report(runtime, '--rule', 'abandoned-checkout')).rules[0];
     expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
-    expect(after?.revenue.GBP).toBe('30');
+    expect(Number(after?.revenue.GBP)).toBe(30);
     expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
   });
 });
