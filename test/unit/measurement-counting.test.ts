@@ -83,6 +83,13 @@ describe('counting a fact', () => {
     ]);
   });
 
+  it('changes nothing for an order no message preceded: nothing to attribute, no window to convert', () => {
+    const order: Fact = { kind: 'order', profileId: 'p-1', orderKey: 'o9', total: { amount: '9.00', currency: 'USD' }, at: t0 };
+    expect(planFact(order, undefined, undefined, config)).toEqual({ increments: [] });
+    const old: PersonMeasures = { touches: [touch('m0', 'r', t0 - 30 * day)], episodes: [] };
+    expect(planFact(order, old, undefined, config)).toEqual({ increments: [] });
+  });
+
   it('takes a refund back from where its order was counted, never more than the order', () => {
     const person: PersonMeasures = { touches: [touch('m1', 'r', t0)], episodes: [] };
     const ordered = planFact(

@@ -55,6 +55,10 @@ export class MeasurementStore {
       const orderKey = fact.kind === 'order' || fact.kind === 'refund' ? keys.measureOrder(hash(fact.orderKey)) : undefined;
       const order = fact.kind === 'refund' && orderKey ? await this.order(orderKey) : undefined;
       const plan = planFact(profileId === undefined ? fact : { ...fact, profileId }, person?.measures, order?.record, config);
+      // A fact that changes nothing (an order no message preceded, a refund of one) writes nothing:
+      // counting it again changes nothing either.
+      if (plan.increments.length === 0 && plan.person === undefined && plan.order === undefined)
+        return plan.note === undefined ? { kind: 'counted' } : { kind: 'counted', note: plan.note };
       const ttl = expiresAt(now, measureFactRetentionSeconds);
       const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
       // The fact's marker first: its condition failing means the fact was counted before. A new order's record is its marker.

@@ -223,9 +223,11 @@ function planOrder(fact: Extract<Fact, { kind: 'order' }>, person: PersonMeasure
     if (Object.keys(add).length > 0) increments.push({ ruleId: episode.ruleId, variant: episode.variant, day, add });
     return { ...episode, converted: true, revenue };
   });
+  // An order of someone no message reached changes nothing: nothing to attribute, no window to convert.
+  if (touch === undefined && inWindow.length === 0) return { increments };
   return {
     increments,
-    person: { ...person, episodes },
+    ...(inWindow.length > 0 ? { person: { ...person, episodes } } : {}),
     order: {
       total: money,
       refunded: '0',
