@@ -2,7 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
+import { DispatchPolicy } from '../services/dispatch/core/gate.js';
 import { checkSubject, parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
+import { MeasurementConfig } from '../services/measurement/core/config.js';
 import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
 import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
@@ -162,7 +164,7 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
  */
 export function projectProblems(projectRoot: string): Problem[] {
   const templatesDir = join(projectRoot, 'templates');
-  const problems: Problem[] = [];
+  const problems: Problem[] = configProblems(projectRoot);
   const templates = new Map<string, string>();
   for (const name of existsSync(templatesDir) ? readdirSync(templatesDir).filter((file) => file.endsWith('.liquid')) : []) {
     const source = readFileSync(join(templatesDir, name), 'utf8');
@@ -242,6 +244,26 @@ function variantProblems(rule: CompiledRule, file: string, templates: ReadonlyMa
     }
     if (variant.template !== undefined) problems.push(...templateVariableProblems({ ...rule, rule: { ...rule.rule, template: name } }, file, source));
     return problems;
+  });
+}
+
+/** The configuration files the services read at start: a problem names the file and the field, before a deploy. */
+function configProblems(projectRoot: string): Problem[] {
+  const files: readonly [string, z.ZodType][] = [
+    ['dispatch.json', DispatchPolicy],
+    ['measurement.json', MeasurementConfig],
+  ];
+  return files.flatMap(([name, schema]): Problem[] => {
+    const path = join(projectRoot, 'config', name);
+    if (!existsSync(path)) return [];
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      return [{ file: `config/${name}`, path: '', message: `not valid JSON: ${(error as Error).message}` }];
+    }
+    const parsed = schema.safeParse(json);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => ({ file: `config/${name}`, path: issue.path.join('.'), message: issue.message }));
   });
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from '../../cli/rule-schema.js';
@@ -150,6 +150,23 @@ describe('nudge rules validate: A/B variants', () => {
         expect.stringMatching(/^ab\.json at variants\.0\.subject: the subject is not valid Liquid/),
         'ab.json at variants.1.template: no template templates/no-such-template.liquid; create it or fix the name',
         'ab.json at variants.2.template: templates/thank-you.liquid is for email, and variant "c" sends sms',
+      ]),
+    );
+  });
+});
+
+describe('nudge rules validate: configuration', () => {
+  it('checks config/measurement.json and config/dispatch.json before a deploy, naming the file and the field', () => {
+    const project = projectCopy();
+    mkdirSync(join(project, 'config'));
+    writeFileSync(join(project, 'config', 'measurement.json'), JSON.stringify({ attribution: { afterSendDays: -1 }, holdout: { windowDays: 5, extra: 1 } }));
+    writeFileSync(join(project, 'config', 'dispatch.json'), '{ "consent": ');
+    const lines = nudge('rules', 'validate', '--project', project).stderr.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config\/dispatch\.json: not valid JSON/),
+        expect.stringMatching(/^config\/measurement\.json at attribution\.afterSendDays: /),
+        expect.stringMatching(/^config\/measurement\.json at holdout: .*extra/),
       ]),
     );
   });
