@@ -263,10 +263,29 @@ deadLetterOptions(
   );
 });
 
+/** What went wrong outside Nudge (the table, the network, a file), said plainly instead of a stack trace. */
+function explainFailure(error: unknown): string | undefined {
+  const failure = error as { name?: string; code?: string; message?: string; address?: string; port?: number; path?: string; syscall?: string };
+  if (failure.code === 'ECONNREFUSED' || failure.code === 'ENOTFOUND' || failure.code === 'ECONNRESET')
+    return `Cannot reach ${failure.address ?? 'the endpoint'}${failure.port ? `:${failure.port}` : ''} (${failure.code}): is npm start running, or is --endpoint right? (--aws uses AWS)`;
+  if (failure.name === 'ResourceNotFoundException') return `No such table: check --table (in AWS: the TableName output of the stack). ${failure.message ?? ''}`.trim();
+  if (failure.name === 'ValidationException' || failure.name === 'UnrecognizedClientException' || failure.name === 'AccessDeniedException')
+    return `DynamoDB refused the request (${failure.name}): ${failure.message}`;
+  if (error instanceof TypeError && failure.code === 'ERR_INVALID_URL') return `Not a URL: ${failure.message}; pass --endpoint http://host:port`;
+  if (failure.syscall !== undefined && failure.path !== undefined) return `Cannot ${failure.syscall} ${failure.path}: ${failure.code}`;
+  return undefined;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(error.message);
-  process.exitCode = 2;
+  if (error instanceof UsageError) {
+    console.error(error.message);
+    process.exitCode = 2;
+  } else {
+    const explained = explainFailure(error);
+    if (explained === undefined) throw error;
+    console.error(explained);
+    process.exitCode = 1;
+  }
 }

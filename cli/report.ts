@@ -13,7 +13,7 @@ export function reportedRules(rulesDir: string, only: string | undefined): Repor
   }));
   if (only === undefined) return rules;
   const rule = rules.find((candidate) => candidate.id === only);
-  if (rule === undefined) throw new UsageError(`No rule "${only}" in ${rulesDir}; the rules are: ${rules.map((candidate) => candidate.id).join(', ')}`);
+  if (rule === undefined) throw new UsageError(`No rule "${only}" in rules/; the rules are: ${rules.map((candidate) => candidate.id).join(', ')}`);
   return [rule];
 }
 
@@ -58,6 +58,9 @@ export function formatMeasurementReport(report: Report): string {
     `${entry.holdout.people}/${entry.holdout.conversions}`,
     lift(entry),
   ]);
+  // Control characters in a name (a variant from a broken producer) must not forge rows or colour the terminal.
+  const clean = (cell: string) => cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  for (const row of rows) row.splice(0, 2, clean(row[0] ?? ''), clean(row[1] ?? ''));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

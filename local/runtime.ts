@@ -292,9 +292,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
     const measurementStore = new MeasurementStore(awsClients.dynamoDb({ endpoint: dynamoDbEndpoint, region: localRegion }), localTableName);
     const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, async (url, method, headers, body) => {
-      const tracked = tracker.route(url, headers);
+      const tracked = tracker.route(url, method, headers);
       if (tracked !== undefined) return tracked;
-      if (url.pathname === reportPath && method === 'GET') return reportPage(measurementStore, options.projectDir, url);
+      if (url.pathname === reportPath) return reportPage(measurementStore, options.projectDir, url, method);
       if (!url.pathname.startsWith(localWebhookPath)) return undefined;
       const task = {
         at: new Date().toISOString(),
@@ -345,13 +345,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 export const reportPath = '/_local/report';
 
 /** The measurement report page for `GET /_local/report?from=&to=&rule=`: a bad period or rule gets a 400 that says why. */
-async function reportPage(store: MeasurementStore, projectDir: string, url: URL): Promise<LocalReply> {
-  const fail = (message: string): LocalReply => ({
-    status: 400,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: 'bad-request', message }),
+async function reportPage(store: MeasurementStore, projectDir: string, url: URL, method: string): Promise<LocalReply> {
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}): LocalReply => ({
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
   });
-  const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, new Date());
+  const fail = (message: string) => json(400, { code: 'bad-request', message });
+  if (method !== 'GET') return json(405, { code: 'method-not-allowed', message: 'The report is read with GET' }, { allow: 'GET' });
+  const known = ['from', 'to', 'rule', 'format'];
+  for (const name of new Set(url.searchParams.keys())) {
+    if (!known.includes(name)) return fail(`Unknown parameter "${name}": the report takes from, to, rule and format`);
+    if (url.searchParams.getAll(name).length > 1) return fail(`"${name}" is given more than once`);
+  }
+  const format = url.searchParams.get('format') ?? 'html';
+  if (format !== 'html' && format !== 'json') return fail(`format=${format}: the report comes as html or json`);
+  const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, new Date(), { from: 'from', to: 'to' });
   if (!period.ok) return fail(period.message);
   let rules: ReturnType<typeof reportedRules>;
   try {
@@ -360,8 +369,8 @@ async function reportPage(store: MeasurementStore, projectDir: string, url: URL)
     return fail((error as Error).message);
   }
   const report = await readReport(store, rules, period);
-  return url.searchParams.get('format') === 'json'
-    ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) }
+  return format === 'json'
+    ? json(200, report)
     : { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: reportHtml(report) };
 }
 

@@ -21,7 +21,7 @@ export interface SesTracker {
   /** Where dispatch sends email: the tracker, which passes it on to the SES emulator. */
   readonly endpoint: string;
   /** Answers the tracking links in local mail (`/_local/ses/open/…`, `/_local/ses/click/…`); undefined for other paths. */
-  route(url: URL, headers: IncomingHttpHeaders): LocalReply | undefined;
+  route(url: URL, method: string, headers: IncomingHttpHeaders): LocalReply | undefined;
   stop(): Promise<void>;
 }
 
@@ -148,19 +148,30 @@ export async function startSesTracker(options: {
 
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    route(url, headers): LocalReply | undefined {
+    route(url, method, headers): LocalReply | undefined {
       if (!url.pathname.startsWith(trackingPath)) return undefined;
-      const [kind, trackingId, index] = url.pathname.slice(trackingPath.length).split('/');
-      const mail = trackingId === undefined ? undefined : mails.get(trackingId);
-      if (mail === undefined) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'No such email' };
+      const text = (status: number, body: string, extra: Record<string, string> = {}): LocalReply => ({
+        status,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra },
+        body,
+      });
+      // Only a GET is someone opening or following: HEAD, OPTIONS and the like come from scanners and prefetchers.
+      if (method !== 'GET') return text(405, 'Tracking links are followed with GET', { allow: 'GET' });
+      const parts = url.pathname.slice(trackingPath.length).split('/');
+      const [kind, trackingId = '', index = ''] = parts;
+      const open = kind === 'open' && parts.length === 2;
+      const click = kind === 'click' && parts.length === 3 && /^\d{1,4}$/.test(index);
+      if (!open && !click) return text(404, 'No such tracking address');
+      const mail = mails.get(trackingId);
+      if (mail === undefined) return text(404, 'No such email');
       const seen = { ipAddress: '127.0.0.1', timestamp: new Date().toISOString(), userAgent: String(headers['user-agent'] ?? '') };
-      if (kind === 'open') {
+      if (open) {
         publish(mail, 'Email Opened', 'Open', { open: seen });
         return { status: 200, headers: { 'content-type': 'image/gif', 'cache-control': 'no-store' }, body: pixel };
       }
-      const link = kind === 'click' ? mail.links[Number(index)] : undefined;
       // Only the email's own links: the tracker is no open redirect.
-      if (link === undefined) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'No such link' };
+      const link = mail.links[Number(index)];
+      if (link === undefined) return text(404, 'No such link');
       publish(mail, 'Email Clicked', 'Click', { click: { ...seen, link, linkTags: {} } });
       return { status: 302, headers: { location: link, 'cache-control': 'no-store' } };
     },

@@ -24,7 +24,9 @@ async function onEvent(event: unknown): Promise<void> {
   const { detailType, detail } = parseBusEvent(event, ...Events.messageEvents, Events.ProfileUpdated, Events.ProfileMerged);
   const reading = readFact(detailType, detail);
   if (!reading.ok) {
-    logger.debug('Not counted', { detailType, reason: reading.ignored });
+    // An event that breaks its contract is a producer's bug: said where operators look, never retried.
+    if (reading.invalid) logger.warn('Not counted: the event breaks its contract', { detailType, reason: reading.ignored });
+    else logger.debug('Not counted', { detailType, reason: reading.ignored });
     return;
   }
   const outcome = await store.count(reading.fact, measurementConfig, new Date());

@@ -62,6 +62,7 @@ interface JsonReport {
     clicked: number;
     conversions: number;
     revenue: Record<string, string>;
+    holdout: { messaged: { conversions: number; revenue: Record<string, string> } };
   }[];
 }
 
@@ -127,7 +128,7 @@ describe('measurement on the local runtime', () => {
   it('refuses an unknown rule and a period that is not one, saying what to type instead', async () => {
     const unknown = await nudgeAsync('report', '--rule', 'no-such-rule', '--endpoint', runtime.dynamoDbUrl);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/No rule "no-such-rule" in .*rules; the rules are: abandoned-checkout, .*thank-you/);
+    expect(unknown.stderr).toMatch(/No rule "no-such-rule" in rules\/; the rules are: abandoned-checkout, .*thank-you/);
     const badDay = await nudgeAsync('report', '--from', '2026-13-01', '--endpoint', runtime.dynamoDbUrl);
     expect(badDay).toMatchObject({ status: 2, stderr: expect.stringContaining('--from 2026-13-01 is not a day: write it as YYYY-MM-DD') });
     const backwards = await nudgeAsync('report', '--from', '2026-11-02', '--to', '2026-11-01', '--endpoint', runtime.dynamoDbUrl);
@@ -226,5 +227,74 @@ describe('measurement on the local runtime', () => {
     expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
     expect(Number(after?.revenue.GBP)).toBe(30);
     expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
+  });
+
+  it('counts one order once after a merge left the survivor two open windows of one rule, and ignores a self-merge and a cycle', async () => {
+    await storeProfiles(runtime, ['p-two-a', 'p-two-b']);
+    const sentTo = (profileId: string, messageId: string) =>
+      putOnBus(runtime, 'nudge.dispatch', 'message.sent', {
+        messageId,
+        ruleId: 'browse-abandonment',
+        profileId,
+        channel: 'email',
+        template: 'browse-abandonment',
+        sentAt: new Date(Date.now() - 120_000).toISOString(),
+        providerMessageId: `ses-${messageId}`,
+      });
+    await sentTo('p-two-a', 'msg-two-a');
+    await sentTo('p-two-b', 'msg-two-b');
+    await putOnBus(runtime, 'nudge.profiles', 'profile.merged', { profileId: 'p-two-b', mergedProfileIds: ['p-two-a', 'p-two-b'], eventId: 'ev-two' });
+    await putOnBus(runtime, 'nudge.profiles', 'profile.merged', { profileId: 'p-two-a', mergedProfileIds: ['p-two-b'], eventId: 'ev-cycle' });
+    const before = (await report(runtime, '--rule', 'browse-abandonment')).rules[0];
+    await putOnBus(runtime, 'nudge.profiles', 'profile.updated', orderUpdate('p-two-b', { orderId: 'two-1', at: Date.now(), amount: '19.00' }));
+    const after = (await report(runtime, '--rule', 'browse-abandonment')).rules[0];
+    expect(after?.holdout.messaged.conversions).toBe((before?.holdout.messaged.conversions ?? 0) + 1);
+    expect(Number(after?.holdout.messaged.revenue.USD ?? 0) - Number(before?.holdout.messaged.revenue.USD ?? 0)).toBe(19);
+    expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
+    expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
+  });
+
+  it('counts opens and clicks only for a GET of an exact tracking address of the email', async () => {
+    const response = await postOrder(runtime, orderNow('7000000000009', new Date()));
+    expect(response.status).toBe(200);
+    await runtime.idle();
+    const [email] = (await inbox(runtime)).slice(-1);
+    const link = String(email?.body.html ?? '').match(/href="http:\/\/localhost:\d+(\/_local\/ses\/click\/[^"]+)"/)?.[1] ?? '';
+    const opened = String(email?.body.html ?? '').match(/src="http:\/\/localhost:\d+(\/_local\/ses\/open\/[^"]+)"/)?.[1] ?? '';
+    const clicksBefore = runtime.busLog().filter((event) => event['detail-type'] === 'Email Clicked').length;
+    for (const method of ['HEAD', 'OPTIONS', 'POST', 'DELETE'])
+      expect((await fetch(`${runtime.httpUrl}${link}`, { method, redirect: 'manual' })).status).toBe(405);
+    for (const variant of [
+      `${link}x`,
+      link.replace(/\/0$/, '/0x0'),
+      link.replace(/\/0$/, '/'),
+      `${link}/extra`,
+      `${opened}/extra`,
+      link.replace('/click/', '/CLICK/'),
+    ])
+      expect((await fetch(`${runtime.httpUrl}${variant}`, { redirect: 'manual' })).status).toBe(404);
+    await runtime.idle();
+    expect(runtime.busLog().filter((event) => event['detail-type'] === 'Email Clicked').length).toBe(clicksBefore);
+    expect((await fetch(`${runtime.httpUrl}${link}`, { redirect: 'manual' })).status).toBe(302);
+  });
+
+  it('answers the report page’s mistakes with 400 or 405 and a message in its own terms', async () => {
+    const ask = async (query: string, method = 'GET') => {
+      const response = await fetch(`${runtime.httpUrl}/_local/report${query}`, { method });
+      return { status: response.status, body: (await response.json()) as { message: string } };
+    };
+    expect(await ask('?from=2026-13-01')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^from 2026-13-01 is not a day/) } });
+    expect(await ask('?format=xml')).toMatchObject({ status: 400, body: { message: 'format=xml: the report comes as html or json' } });
+    expect(await ask('?rule=a&rule=b')).toMatchObject({ status: 400, body: { message: '"rule" is given more than once' } });
+    expect(await ask('?rule=nope')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^No rule "nope" in rules\/;/) } });
+    expect(await ask('', 'POST')).toMatchObject({ status: 405 });
+  });
+
+  it('says plainly when it cannot reach the table, instead of a stack trace', async () => {
+    const unreachable = await nudgeAsync('report', '--endpoint', 'http://127.0.0.1:1');
+    expect(unreachable).toMatchObject({ status: 1, stderr: expect.stringContaining('Cannot reach 127.0.0.1:1 (ECONNREFUSED)') });
+    const noTable = await nudgeAsync('report', '--endpoint', runtime.dynamoDbUrl, '--table', 'no-such-table');
+    expect(noTable).toMatchObject({ status: 1, stderr: expect.stringContaining('No such table: check --table') });
+    expect(noTable.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,5 +1,13 @@
 import { defaultMeasurementConfig } from '../../services/measurement/core/config.js';
-import { attributedTouch, combineIncrements, mergePeople, type PersonMeasures, planFact, type Touch } from '../../services/measurement/core/counting.js';
+import {
+  attributedTouch,
+  combineIncrements,
+  countableAmount,
+  mergePeople,
+  type PersonMeasures,
+  planFact,
+  type Touch,
+} from '../../services/measurement/core/counting.js';
 import { type Fact, factId, type MessageFact, readFact } from '../../services/measurement/core/facts.js';
 import { orderUpdate } from '../support/measurement.js';
 
@@ -73,13 +81,13 @@ describe('counting a fact', () => {
         ruleId: 'r',
         variant: undefined,
         day: '2026-11-02',
-        add: { 'holdout:converted': '1', 'holdout:revenue:EUR': '10.50', 'holdout:revenueSq:EUR': '110.2500' },
+        add: { 'holdout:converted': '1', 'holdout:revenue:EUR': '10.50', 'holdout:revenueSq:EUR': '110.25' },
       },
     ]);
     const second = planFact(order('o2', t0 + 2 * day, '2.00'), first.person, undefined, config);
     // (10.50 + 2)² − 10.50² = 46.00: the sum of squares of revenue per person stays exact.
     expect(second.increments).toEqual([
-      { ruleId: 'r', variant: undefined, day: '2026-11-02', add: { 'holdout:revenue:EUR': '2.00', 'holdout:revenueSq:EUR': '46.0000' } },
+      { ruleId: 'r', variant: undefined, day: '2026-11-02', add: { 'holdout:revenue:EUR': '2.00', 'holdout:revenueSq:EUR': '46.00' } },
     ]);
   });
 
@@ -88,6 +96,42 @@ describe('counting a fact', () => {
     expect(planFact(order, undefined, undefined, config)).toEqual({ increments: [] });
     const old: PersonMeasures = { touches: [touch('m0', 'r', t0 - 30 * day)], episodes: [] };
     expect(planFact(order, old, undefined, config)).toEqual({ increments: [] });
+  });
+
+  it('counts an order once per rule when a merge left a person two open windows of it', () => {
+    const window = (startedAt: number) => ({ ruleId: 'r', group: 'messaged' as const, startedAt, until: startedAt + 5 * day, converted: false, revenue: {} });
+    const merged: PersonMeasures = { touches: [], episodes: [window(t0), window(t0 + hour)] };
+    const plan = planFact(
+      { kind: 'order', profileId: 'p-1', orderKey: 'o1', total: { amount: '19.00', currency: 'USD' }, at: t0 + 2 * hour },
+      merged,
+      undefined,
+      config,
+    );
+    expect(plan.increments).toEqual([
+      {
+        ruleId: 'r',
+        variant: undefined,
+        day: '2026-11-02',
+        add: { 'messaged:converted': '1', 'messaged:revenue:USD': '19.00', 'messaged:revenueSq:USD': '361.00' },
+      },
+    ]);
+  });
+
+  it('counts an order whose total is no amount (negative, or beyond what DynamoDB adds exactly) without revenue, and says so', () => {
+    const person: PersonMeasures = { touches: [touch('m1', 'r', t0)], episodes: [] };
+    for (const amount of ['-50.00', '99999999999999999999999999999999999999', '0.000000000000000000000000000000000000000001']) {
+      const plan = planFact({ kind: 'order', profileId: 'p-1', orderKey: 'o1', total: { amount, currency: 'USD' }, at: t0 + hour }, person, undefined, config);
+      expect(plan.increments).toEqual([{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { conversions: '1' } }]);
+      expect(plan.note).toMatch(/no amount to add up/);
+    }
+    expect(countableAmount('404.95')).toBe(true);
+    expect(countableAmount('1e308')).toBe(false);
+  });
+
+  it('counts an open on the day its message went, so a day’s open rate is of that day’s messages', () => {
+    const person: PersonMeasures = { touches: [touch('m1', 'r', t0)], episodes: [] };
+    const plan = planFact({ ...sent('m1', 'r', t0 + 2 * day), kind: 'opened' }, person, undefined, config);
+    expect(plan.increments).toEqual([{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { opened: '1' } }]);
   });
 
   it('takes a refund back from where its order was counted, never more than the order', () => {

@@ -171,20 +171,32 @@ export class MeasurementStore {
     return { record: record as OrderRecord, version: Number(String(version ?? 0)), expiresAt: Number(String(ttl)) };
   }
 
-  /** Several profiles became one: their messages and windows move to the survivor, which they point to from then on. */
+  /**
+   * Several profiles became one: each merged profile's messages and windows move to the survivor,
+   * which it points to from then on. One transaction per merged profile, each with its own marker,
+   * so a merge of any size is done once, piece by piece, whatever is retried. A profile "merged"
+   * into itself, or into a profile that points back at it, changes nothing.
+   */
   private async merge(fact: Extract<Fact, { kind: 'merged' }>, now: Date): Promise<CountOutcome> {
-    const id = factId(fact);
+    let merged = 0;
+    for (const mergedId of new Set(fact.mergedProfileIds)) {
+      if (mergedId === fact.profileId) continue;
+      if (await this.mergeOne(fact, mergedId, now)) merged++;
+    }
+    return merged === 0 ? { kind: 'duplicate' } : { kind: 'counted' };
+  }
+
+  private async mergeOne(fact: Extract<Fact, { kind: 'merged' }>, mergedId: string, now: Date): Promise<boolean> {
+    const id = `${factId(fact)}|${mergedId}`;
     for (let attempt = 1; ; attempt++) {
-      const survivor = await this.person(fact.profileId);
-      const merged = await Promise.all(fact.mergedProfileIds.map(async (profileId) => ({ profileId, stored: await this.person(profileId) })));
-      const combined = mergePeople(
-        survivor.measures,
-        merged.map(({ stored }) => stored.measures),
-      );
-      const versioned = (stored: StoredPerson) =>
-        stored.version === 0
+      const survivor = await this.survivingPerson(fact.profileId);
+      const stored = await this.person(mergedId);
+      // Already pointing elsewhere, or the survivor leads back to it: nothing to move.
+      if (survivor.profileId === mergedId) return false;
+      const versioned = (person: StoredPerson) =>
+        person.version === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': stored.version } };
+          : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': person.version } };
       const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
         {
           Put: {
@@ -196,25 +208,30 @@ export class MeasurementStore {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...keys.personMeasures(fact.profileId), measures: JSON.stringify(combined), version: survivor.version + 1 },
-            ...versioned(survivor),
+            Item: {
+              ...keys.personMeasures(survivor.profileId),
+              measures: JSON.stringify(mergePeople(survivor.stored.measures, [stored.measures])),
+              version: survivor.stored.version + 1,
+            },
+            ...versioned(survivor.stored),
           },
         },
-        ...merged.map(({ profileId, stored }) => ({
+        {
           Put: {
             TableName: this.tableName,
-            Item: { ...keys.personMeasures(profileId), mergedInto: fact.profileId, version: stored.version + 1 },
+            Item: { ...keys.personMeasures(mergedId), mergedInto: survivor.profileId, version: stored.version + 1 },
             ...versioned(stored),
           },
-        })),
+        },
       ];
       try {
         await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
-        return { kind: 'counted' };
+        return true;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return { kind: 'duplicate' };
+        if (error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
         if (attempt >= maxAttempts) throw error;
+        this.retries++;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }

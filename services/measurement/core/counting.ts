@@ -167,9 +167,10 @@ export function planFact(fact: Fact, person: PersonMeasures | undefined, order: 
     }
     case 'opened':
     case 'clicked': {
-      const increments: Increment[] = [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add: { [fact.kind]: one.count } }];
       const current = person ?? emptyPerson;
       const known = current.touches.find((touch) => touch.messageId === fact.messageId);
+      // Counted on the day the message went, with its sends, so a day's open rate is of that day's messages.
+      const increments: Increment[] = [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(known?.sentAt ?? fact.at), add: { [fact.kind]: one.count } }];
       // An open reported before the send was counted (the bus keeps no order) adds the touch from the open's own fields.
       const base: Touch = known ?? {
         messageId: fact.messageId,
@@ -198,16 +199,38 @@ export function planFact(fact: Fact, person: PersonMeasures | undefined, order: 
   }
 }
 
+/**
+ * Amounts measurement adds up: not negative, at most 12 digits before the point and 4 after, so
+ * sums and squares stay within DynamoDB's 38 digits. Anything else is no amount a shop charges.
+ */
+export function countableAmount(amount: string): boolean {
+  return /^\d{1,12}(\.\d{1,4})?$/.test(amount);
+}
+
+/** A decimal rounded half up to two places: the sum of squares feeds a variance, not a ledger. */
+function roundToCents(value: string): string {
+  const negative = value.startsWith('-');
+  const [whole = '0', fraction = ''] = (negative ? value.slice(1) : value).split('.');
+  const cents = BigInt(whole + fraction.padEnd(3, '0').slice(0, 2)) + (Number(fraction[2] ?? '0') >= 5 ? 1n : 0n);
+  const text = cents.toString().padStart(3, '0');
+  const rounded = `${text.slice(0, -2)}.${text.slice(-2)}`;
+  return negative && cents !== 0n ? `-${rounded}` : rounded;
+}
+
 function planOrder(fact: Extract<Fact, { kind: 'order' }>, person: PersonMeasures, config: MeasurementConfig): Plan {
   const increments: Increment[] = [];
-  const money = fact.total;
+  const money = fact.total !== undefined && countableAmount(fact.total.amount) ? fact.total : undefined;
+  const note = fact.total !== undefined && money === undefined ? `order ${fact.orderKey} has a total of ${fact.total.amount}, which is no amount to add up: counted without revenue` : undefined;
   const revenueOf = (prefix: string): Record<string, string> => (money === undefined ? {} : { [`${prefix}${money.currency}`]: money.amount });
   const touch = attributedTouch(person.touches, fact.at, config);
   if (touch !== undefined)
     increments.push({ ruleId: touch.ruleId, variant: touch.variant, day: dayOf(fact.at), add: { conversions: '1', ...revenueOf('revenue:') } });
   const inWindow: OrderRecord['episodes'][number][] = [];
+  // One window per rule counts an order: after a merge a person may hold two open windows of one rule.
+  const counting = new Set<string>();
   const episodes = person.episodes.map((episode): Episode => {
-    if (!(episode.startedAt <= fact.at && fact.at < episode.until)) return episode;
+    if (!(episode.startedAt <= fact.at && fact.at < episode.until) || counting.has(episode.ruleId)) return episode;
+    counting.add(episode.ruleId);
     const day = dayOf(episode.startedAt);
     inWindow.push({ ruleId: episode.ruleId, ...(episode.variant === undefined ? {} : { variant: episode.variant }), group: episode.group, day });
     const add: Record<string, string> = episode.converted ? {} : { [`${episode.group}:converted`]: '1' };
@@ -217,16 +240,17 @@ function planOrder(fact: Extract<Fact, { kind: 'order' }>, person: PersonMeasure
       const after = addDecimal(before, money.amount);
       add[`${episode.group}:revenue:${money.currency}`] = money.amount;
       // The sum of squares of revenue per person, for the variance: (x + a)² − x².
-      add[`${episode.group}:revenueSq:${money.currency}`] = addDecimal(multiplyDecimal(after, after), negateDecimal(multiplyDecimal(before, before)));
+      add[`${episode.group}:revenueSq:${money.currency}`] = roundToCents(addDecimal(multiplyDecimal(after, after), negateDecimal(multiplyDecimal(before, before))));
       revenue = { ...episode.revenue, [money.currency]: after };
     }
     if (Object.keys(add).length > 0) increments.push({ ruleId: episode.ruleId, variant: episode.variant, day, add });
     return { ...episode, converted: true, revenue };
   });
   // An order of someone no message reached changes nothing: nothing to attribute, no window to convert.
-  if (touch === undefined && inWindow.length === 0) return { increments };
+  if (touch === undefined && inWindow.length === 0) return note === undefined ? { increments } : { increments, note };
   return {
     increments,
+    ...(note === undefined ? {} : { note }),
     ...(inWindow.length > 0 ? { person: { ...person, episodes } } : {}),
     order: {
       total: money,
@@ -244,6 +268,8 @@ function planRefund(fact: Extract<Fact, { kind: 'refund' }>, order: OrderRecord 
     return { increments: [], note: `refund of order ${fact.orderKey}, which was not counted (no message preceded it, or it predates measurement)` };
   if (order.total === undefined) return { increments: [], note: `refund of order ${fact.orderKey}, whose total was not known` };
   const currency = order.total.currency;
+  if (fact.amount !== undefined && !countableAmount(fact.amount.amount))
+    return { increments: [], note: `refund of ${fact.amount.amount} ${fact.amount.currency} on order ${fact.orderKey} is no amount to take back: not counted` };
   if (fact.amount !== undefined && fact.amount.currency !== currency)
     return { increments: [], note: `refund of order ${fact.orderKey} in ${fact.amount.currency}; the order was in ${currency}: not counted` };
   const remaining = addDecimal(order.total.amount, negateDecimal(order.refunded));

@@ -80,7 +80,8 @@ function epoch(text: string): number | undefined {
   return Number.isFinite(at) ? at : undefined;
 }
 
-export type Reading = { readonly ok: true; readonly fact: Fact } | { readonly ok: false; readonly ignored: string };
+/** `invalid`: the event breaks its contract (a user should hear of it); otherwise measurement does not count it, by design. */
+export type Reading = { readonly ok: true; readonly fact: Fact } | { readonly ok: false; readonly ignored: string; readonly invalid?: true };
 
 /**
  * What a bus event means for measurement: a `message.*` event of a rule, an order or a refund of a
@@ -91,7 +92,7 @@ export type Reading = { readonly ok: true; readonly fact: Fact } | { readonly ok
 export function readFact(detailType: string, detail: unknown): Reading {
   if (detailType === Events.ProfileMerged.detailType) {
     const merged = Events.ProfileMerged.schema.safeParse(detail);
-    if (!merged.success) return { ok: false, ignored: `invalid profile.merged: ${merged.error.issues[0]?.message}` };
+    if (!merged.success) return { ok: false, invalid: true, ignored: `invalid profile.merged: ${merged.error.issues[0]?.message}` };
     return {
       ok: true,
       fact: { kind: 'merged', profileId: merged.data.profileId, mergedProfileIds: merged.data.mergedProfileIds, eventId: merged.data.eventId },
@@ -101,10 +102,10 @@ export function readFact(detailType: string, detail: unknown): Reading {
   const contract = Events.catalogue.find((candidate) => candidate.detailType === detailType && candidate.detailType.startsWith('message.'));
   if (contract === undefined) return { ok: false, ignored: `not counted: ${detailType}` };
   const parsed = (contract.schema as z.ZodType<Record<string, unknown>>).safeParse(detail);
-  if (!parsed.success) return { ok: false, ignored: `invalid ${detailType}: ${parsed.error.issues[0]?.message}` };
+  if (!parsed.success) return { ok: false, invalid: true, ignored: `invalid ${detailType}: ${parsed.error.issues[0]?.message}` };
   const message = parsed.data as unknown as Events.MessageRequested.MessageRequested & { reason?: SuppressionReason };
   const at = epoch(messageTime(detailType, parsed.data));
-  if (at === undefined) return { ok: false, ignored: `${detailType} has no readable time` };
+  if (at === undefined) return { ok: false, invalid: true, ignored: `${detailType} has no readable time` };
   const base = {
     messageId: message.messageId,
     ruleId: message.ruleId,
@@ -121,12 +122,12 @@ export function readFact(detailType: string, detail: unknown): Reading {
 
 function readProfileUpdate(detail: unknown): Reading {
   const update = Events.ProfileUpdated.schema.safeParse(detail);
-  if (!update.success) return { ok: false, ignored: `invalid profile.updated: ${update.error.issues[0]?.message}` };
+  if (!update.success) return { ok: false, invalid: true, ignored: `invalid profile.updated: ${update.error.issues[0]?.message}` };
   const { profileId, trigger } = update.data;
   switch (trigger['detail-type']) {
     case Events.OrderCompleted.detailType: {
       const order = Events.OrderCompleted.schema.safeParse(trigger.detail);
-      if (!order.success) return { ok: false, ignored: `invalid order.completed: ${order.error.issues[0]?.message}` };
+      if (!order.success) return { ok: false, invalid: true, ignored: `invalid order.completed: ${order.error.issues[0]?.message}` };
       const { origin, properties, occurredAt } = order.data;
       return {
         ok: true,
@@ -141,7 +142,7 @@ function readProfileUpdate(detail: unknown): Reading {
     }
     case Events.OrderRefunded.detailType: {
       const refund = Events.OrderRefunded.schema.safeParse(trigger.detail);
-      if (!refund.success) return { ok: false, ignored: `invalid order.refunded: ${refund.error.issues[0]?.message}` };
+      if (!refund.success) return { ok: false, invalid: true, ignored: `invalid order.refunded: ${refund.error.issues[0]?.message}` };
       const { origin, properties, occurredAt, eventId } = refund.data;
       return {
         ok: true,
@@ -157,7 +158,7 @@ function readProfileUpdate(detail: unknown): Reading {
     }
     case Events.ConsentChanged.detailType: {
       const consent = Events.ConsentChanged.schema.safeParse(trigger.detail);
-      if (!consent.success) return { ok: false, ignored: `invalid consent.changed: ${consent.error.issues[0]?.message}` };
+      if (!consent.success) return { ok: false, invalid: true, ignored: `invalid consent.changed: ${consent.error.issues[0]?.message}` };
       const { origin, properties, occurredAt } = consent.data;
       if (origin.platform !== 'nudge' || properties.state !== 'unsubscribed' || properties.messageId === undefined)
         return { ok: false, ignored: 'a consent change not made through a message' };

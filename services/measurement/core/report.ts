@@ -173,8 +173,10 @@ function entryOf(rule: ReportedRule, variant: string | undefined, rows: readonly
       };
     }
   }
+  // Per person messaged (each counted once per window), as the variants are compared.
+  const recipients = group(totals, 'messaged').people;
   const revenuePerRecipient: Money = {};
-  for (const [currency, amount] of Object.entries(netRevenue)) if (sent > 0) revenuePerRecipient[currency] = (Number(amount) / sent).toFixed(4);
+  for (const [currency, amount] of Object.entries(netRevenue)) if (recipients > 0) revenuePerRecipient[currency] = (Number(amount) / recipients).toFixed(4);
   return {
     rule: rule.id,
     name: rule.name,
@@ -224,9 +226,10 @@ function entryOf(rule: ReportedRule, variant: string | undefined, rows: readonly
 
 /** The variants of one rule compared with the first (the control), looking once per day of the period. */
 function variantTest(rule: ReportedRule, rows: readonly CounterRow[], entries: readonly ReportEntry[]): VariantTest | undefined {
+  // Only the variants the rule declares are a test; others in the data (from an earlier test) are shown, not judged.
   const declared = rule.variants ?? [];
   const present = entries.map((entry) => entry.variant).filter((variant): variant is string => variant !== null);
-  const order = [...declared.filter((variant) => present.includes(variant)), ...present.filter((variant) => !declared.includes(variant))];
+  const order = declared.filter((variant) => present.includes(variant));
   if (order.length < 2) return undefined;
   const [control = ''] = order;
   const days = [...new Set(rows.map((row) => row.day))].sort();
@@ -324,8 +327,14 @@ export function buildReport(rows: readonly CounterRow[], rules: readonly Reporte
     const test = variantTest(rule, ruleRows, ruleEntries);
     if (test !== undefined) tests.push(test);
   }
-  if (entries.every((entry) => entry.requested === 0 && entry.sent === 0 && entry.conversions === 0))
+  const inPeriod = rows.filter((row) => row.day >= period.from && row.day <= period.to && rules.some((rule) => rule.id === row.ruleId));
+  if (inPeriod.every((row) => Object.values(row.counters).every((value) => Number(value) === 0)))
     notes.push(`No messages and no conversions between ${period.from} and ${period.to} (UTC days).`);
+  const beyond = entries.filter((entry) => entry.delivered > entry.sent || entry.opened > Math.max(entry.delivered, entry.sent) || entry.clicked > entry.opened);
+  if (beyond.length > 0)
+    notes.push(
+      `More opens, clicks or deliveries than messages for ${[...new Set(beyond.map((entry) => entry.rule))].join(', ')}: SES reported events of messages Nudge has no send of in this period, so those rates are above 100%.`,
+    );
   const currencies = new Set(entries.flatMap((entry) => Object.keys(entry.revenue)));
   if (currencies.size > 1) notes.push(`Revenue is in ${[...currencies].sort().join(', ')}: each currency is shown on its own, never converted or added up.`);
   return { from: period.from, to: period.to, rules: entries, tests, notes };
@@ -338,10 +347,11 @@ export function reportPeriod(
   from: string | undefined,
   to: string | undefined,
   now: Date,
+  names: { readonly from: string; readonly to: string } = { from: '--from', to: '--to' },
 ): { ok: true; from: string; to: string } | { ok: false; message: string } {
   for (const [flag, value] of [
-    ['--from', from],
-    ['--to', to],
+    [names.from, from],
+    [names.to, to],
   ] as const) {
     const at = value === undefined ? Number.NaN : Date.parse(`${value}T00:00:00Z`);
     if (value !== undefined && (!isoDay.test(value) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value))
@@ -349,7 +359,7 @@ export function reportPeriod(
   }
   const end = to ?? now.toISOString().slice(0, 10);
   const start = from ?? new Date(Date.parse(`${end}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
-  if (start > end) return { ok: false, message: `--from ${start} is after --to ${end}` };
+  if (start > end) return { ok: false, message: `${names.from} ${start} is after ${names.to} ${end}` };
   if (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) > 3 * 366 * 86_400_000)
     return { ok: false, message: 'a report covers at most three years' };
   return { ok: true, from: start, to: end };

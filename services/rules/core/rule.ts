@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CompiledPattern, compilePattern } from '../../../shared/event-pattern/index.js';
 import { Channel } from '../../../shared/events/common.js';
+import { VariantId } from '../../../shared/events/message.js';
 import { storeVisitPattern } from '../../../shared/topology.js';
 import { parseCron, runsInSkippedHours } from './cron.js';
 
@@ -175,10 +176,7 @@ export function isTimeZone(name: string): boolean {
 /** One arm of an A/B test: what differs from the rule (template, subject or channel) and its share. */
 export const Variant = z
   .object({
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, "_" and "-", such as "a" or "short-subject" (it travels as an SES tag)')
-      .meta({ description: 'Stable id of the variant, shown in the report; changing it starts a new arm.' }),
+    id: VariantId.meta({ description: 'Stable id of the variant, shown in the report; changing it starts a new arm.' }),
     weight: z.number().int().min(0).max(1000).meta({ description: "The variant's share, relative to the others' (50 and 50, or 1 and 3); 0 pauses it." }),
     template: z
       .string()
