@@ -268,7 +268,8 @@ function explainFailure(error: unknown): string | undefined {
   const failure = error as { name?: string; code?: string; message?: string; address?: string; port?: number; path?: string; syscall?: string };
   if (failure.code === 'ECONNREFUSED' || failure.code === 'ENOTFOUND' || failure.code === 'ECONNRESET')
     return `Cannot reach ${failure.address ?? 'the endpoint'}${failure.port ? `:${failure.port}` : ''} (${failure.code}): is npm start running, or is --endpoint right? (--aws uses AWS)`;
-  if (failure.name === 'ResourceNotFoundException') return `No such table: check --table (in AWS: the TableName output of the stack). ${failure.message ?? ''}`.trim();
+  if (failure.name === 'ResourceNotFoundException')
+    return `No such table: check --table (in AWS: the TableName output of the stack). ${failure.message ?? ''}`.trim();
   if (failure.name === 'ValidationException' || failure.name === 'UnrecognizedClientException' || failure.name === 'AccessDeniedException')
     return `DynamoDB refused the request (${failure.name}): ${failure.message}`;
   if (error instanceof TypeError && failure.code === 'ERR_INVALID_URL') return `Not a URL: ${failure.message}; pass --endpoint http://host:port`;

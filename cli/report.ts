@@ -59,7 +59,7 @@ export function formatMeasurementReport(report: Report): string {
     lift(entry),
   ]);
   // Control characters in a name (a variant from a broken producer) must not forge rows or colour the terminal.
-  const clean = (cell: string) => cell.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const clean = (cell: string) => cell.replace(/\p{Cc}/gu, '?');
   for (const row of rows) row.splice(0, 2, clean(row[0] ?? ''), clean(row[1] ?? ''));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]) =>
