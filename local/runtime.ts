@@ -369,9 +369,7 @@ async function reportPage(store: MeasurementStore, projectDir: string, url: URL,
     return fail((error as Error).message);
   }
   const report = await readReport(store, rules, period);
-  return format === 'json'
-    ? json(200, report)
-    : { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: reportHtml(report) };
+  return format === 'json' ? json(200, report) : { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: reportHtml(report) };
 }
 
 /** The runtime's own operations, on the AWS endpoint: what is pending, and dead letters sent back. */

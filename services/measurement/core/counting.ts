@@ -220,7 +220,10 @@ function roundToCents(value: string): string {
 function planOrder(fact: Extract<Fact, { kind: 'order' }>, person: PersonMeasures, config: MeasurementConfig): Plan {
   const increments: Increment[] = [];
   const money = fact.total !== undefined && countableAmount(fact.total.amount) ? fact.total : undefined;
-  const note = fact.total !== undefined && money === undefined ? `order ${fact.orderKey} has a total of ${fact.total.amount}, which is no amount to add up: counted without revenue` : undefined;
+  const note =
+    fact.total !== undefined && money === undefined
+      ? `order ${fact.orderKey} has a total of ${fact.total.amount}, which is no amount to add up: counted without revenue`
+      : undefined;
   const revenueOf = (prefix: string): Record<string, string> => (money === undefined ? {} : { [`${prefix}${money.currency}`]: money.amount });
   const touch = attributedTouch(person.touches, fact.at, config);
   if (touch !== undefined)
@@ -240,7 +243,9 @@ function planOrder(fact: Extract<Fact, { kind: 'order' }>, person: PersonMeasure
       const after = addDecimal(before, money.amount);
       add[`${episode.group}:revenue:${money.currency}`] = money.amount;
       // The sum of squares of revenue per person, for the variance: (x + a)² − x².
-      add[`${episode.group}:revenueSq:${money.currency}`] = roundToCents(addDecimal(multiplyDecimal(after, after), negateDecimal(multiplyDecimal(before, before))));
+      add[`${episode.group}:revenueSq:${money.currency}`] = roundToCents(
+        addDecimal(multiplyDecimal(after, after), negateDecimal(multiplyDecimal(before, before))),
+      );
       revenue = { ...episode.revenue, [money.currency]: after };
     }
     if (Object.keys(add).length > 0) increments.push({ ruleId: episode.ruleId, variant: episode.variant, day, add });

@@ -330,7 +330,9 @@ export function buildReport(rows: readonly CounterRow[], rules: readonly Reporte
   const inPeriod = rows.filter((row) => row.day >= period.from && row.day <= period.to && rules.some((rule) => rule.id === row.ruleId));
   if (inPeriod.every((row) => Object.values(row.counters).every((value) => Number(value) === 0)))
     notes.push(`No messages and no conversions between ${period.from} and ${period.to} (UTC days).`);
-  const beyond = entries.filter((entry) => entry.delivered > entry.sent || entry.opened > Math.max(entry.delivered, entry.sent) || entry.clicked > entry.opened);
+  const beyond = entries.filter(
+    (entry) => entry.delivered > entry.sent || entry.opened > Math.max(entry.delivered, entry.sent) || entry.clicked > entry.opened,
+  );
   if (beyond.length > 0)
     notes.push(
       `More opens, clicks or deliveries than messages for ${[...new Set(beyond.map((entry) => entry.rule))].join(', ')}: SES reported events of messages Nudge has no send of in this period, so those rates are above 100%.`,
