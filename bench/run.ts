@@ -71,7 +71,7 @@ console.log(
 );
 
 console.log('\nMeasurement: every counted fact is one DynamoDB transaction with its count-once marker (and the person’s recent');
-console.log('messages where attribution needs them), on DynamoDB Local through a meter. Billed: transactions count twice.\n');
+console.log('messages where attribution needs them), on DynamoDB Local through a meter. Billed: transactions count twice, per item.\n');
 const measurement = measureMeasurement();
 console.log('counted fact                                                        calls   billed RCU / WCU');
 for (const row of measurement.perFact)
