@@ -106,8 +106,14 @@ export function createHttpGateway(
         };
       }
       if (local !== undefined) {
-        response.writeHead(local.status, local.headers);
-        response.end(local.body ?? '');
+        try {
+          response.writeHead(local.status, local.headers);
+          response.end(local.body ?? '');
+        } catch (error) {
+          // A header Node will not send (a character outside Latin-1) is the runtime's bug, never a crash.
+          if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ code: 'internal-error', message: (error as Error).message }));
+        }
         return;
       }
       const pressure = overloaded();

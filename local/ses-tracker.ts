@@ -206,7 +206,19 @@ function track(body: Buffer, publicUrl: string): { body: Buffer; mail: Omit<Trac
   if (html?.Data !== undefined) {
     html.Data = html.Data.replace(/<a\b([^>]*?)\bhref="(https?:\/\/[^"]+)"([^>]*)>/gi, (anchor, before: string, href: string, after: string) => {
       if (/ses:no-track/i.test(before + after)) return anchor;
-      links.push(href.replaceAll('&amp;', '&'));
+      // The address as the browser would follow it: HTML entities decoded, non-ASCII percent-encoded.
+      let link: string;
+      try {
+        link = new URL(
+          href.replace(
+            /&(amp|quot|#34|#39|#x27|apos);/g,
+            (_, name: string) => ({ amp: '&', quot: '"', '#34': '"', '#39': "'", '#x27': "'", apos: "'" })[name] ?? '',
+          ),
+        ).href;
+      } catch {
+        return anchor;
+      }
+      links.push(link);
       return `<a${before}href="${publicUrl}${trackingPath}click/${trackingId}/${links.length - 1}"${after}>`;
     });
     const image = `<img src="${publicUrl}${trackingPath}open/${trackingId}" width="1" height="1" alt="" style="display:none">`;

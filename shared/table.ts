@@ -44,7 +44,8 @@ export const keys = {
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
     pk: `MEASURE#RULE#${ruleId}`,
-    sk: `DAY#${day}#${shard}#${variant ?? '-'}`,
+    // No variant is an empty suffix: no variant id is empty, so the two never share an item.
+    sk: `DAY#${day}#${shard}#${variant ?? ''}`,
   }),
   /** A fact measurement counted (by the hash of its id), so a redelivery or replay never counts twice. */
   measureFact: (factHash: string): ItemKey => ({ pk: `MEASURE#FACT#${factHash}`, sk: 'FACT' }),

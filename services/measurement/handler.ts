@@ -24,7 +24,8 @@ async function onEvent(event: unknown): Promise<void> {
   const { detailType, detail } = parseBusEvent(event, ...Events.messageEvents, Events.ProfileUpdated, Events.ProfileMerged);
   const reading = readFact(detailType, detail);
   if (!reading.ok) {
-    // An event that breaks its contract is a producer's bug: said where operators look, never retried.
+    // A broken order or refund inside a valid profile.updated is said where operators look, not retried.
+    // (A bus event that breaks its own contract is refused by parseBusEvent and reaches the dead letters.)
     if (reading.invalid) logger.warn('Not counted: the event breaks its contract', { detailType, reason: reading.ignored });
     else logger.debug('Not counted', { detailType, reason: reading.ignored });
     return;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readDeadLetters } from '../../local/event-bus.js';
 import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
 import { signShopifyHmac } from '../../services/intake/core/signatures.js';
@@ -296,5 +296,42 @@ describe('measurement on the local runtime', () => {
     const noTable = await nudgeAsync('report', '--endpoint', runtime.dynamoDbUrl, '--table', 'no-such-table');
     expect(noTable).toMatchObject({ status: 1, stderr: expect.stringContaining('No such table: check --table') });
     expect(noTable.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('counts an order that arrives before the merge it caused for the messages of the profile it absorbed', async () => {
+    await storeProfiles(runtime, ['p-early-a', 'p-early-b']);
+    const ref = { messageId: 'msg-early', ruleId: 'birthday', profileId: 'p-early-a', channel: 'email', template: 'birthday' };
+    await putOnBus(runtime, 'nudge.dispatch', 'message.sent', { ...ref, sentAt: new Date(Date.now() - 60_000).toISOString(), providerMessageId: 'ses-early' });
+    // What the profiles service wrote when the order showed the two to be one; its profile.merged comes later.
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: localTableName,
+        Key: keys.profile('p-early-b'),
+        UpdateExpression: 'SET absorbed = :a',
+        ExpressionAttributeValues: { ':a': ['p-early-a'] },
+      }),
+    );
+    const before = (await report(runtime, '--rule', 'birthday')).rules[0];
+    await putOnBus(runtime, 'nudge.profiles', 'profile.updated', orderUpdate('p-early-b', { orderId: 'early-1', at: Date.now(), amount: '12.00' }));
+    await putOnBus(runtime, 'nudge.profiles', 'profile.merged', { profileId: 'p-early-b', mergedProfileIds: ['p-early-a'], eventId: 'ev-early' });
+    const after = (await report(runtime, '--rule', 'birthday')).rules[0];
+    expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
+    expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
+  });
+
+  it('moves the attribution window on with a second open, though it is no second unique open', async () => {
+    await storeProfiles(runtime, ['p-reopen']);
+    const day = 86_400_000;
+    const ref = { messageId: 'msg-reopen', ruleId: 'post-purchase-reorder', profileId: 'p-reopen', channel: 'email', template: 'reorder-reminder' };
+    const at = (offset: number) => new Date(Date.now() + offset).toISOString();
+    await putOnBus(runtime, 'nudge.dispatch', 'message.sent', { ...ref, sentAt: at(-7 * day), providerMessageId: 'ses-reopen' });
+    await putOnBus(runtime, 'nudge.dispatch', 'message.opened', { ...ref, at: at(-7 * day + 60_000), providerMessageId: 'ses-reopen' });
+    await putOnBus(runtime, 'nudge.dispatch', 'message.opened', { ...ref, at: at(-2 * day), providerMessageId: 'ses-reopen' });
+    const before = (await report(runtime, '--rule', 'post-purchase-reorder', '--from', at(-30 * day).slice(0, 10))).rules[0];
+    await putOnBus(runtime, 'nudge.profiles', 'profile.updated', orderUpdate('p-reopen', { orderId: 'reopen-1', at: Date.now(), amount: '8.00' }));
+    const after = (await report(runtime, '--rule', 'post-purchase-reorder', '--from', at(-30 * day).slice(0, 10))).rules[0];
+    expect(after?.opened).toBe(before?.opened);
+    expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
   });
 });

@@ -134,6 +134,20 @@ describe('counting a fact', () => {
     expect(plan.increments).toEqual([{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { opened: '1' } }]);
   });
 
+  it('puts a person deferred, capped or failed after the holdout check in the messaged group, from that moment (intent to treat)', () => {
+    for (const fact of [
+      { ...sent('m1', 'r', t0), kind: 'deferred' as const },
+      { ...sent('m1', 'r', t0), kind: 'failed' as const },
+      { ...sent('m1', 'r', t0), kind: 'suppressed' as const, reason: 'frequency-cap' as const },
+    ]) {
+      const plan = planFact(fact, undefined, undefined, config);
+      expect(plan.increments.flatMap((increment) => Object.keys(increment.add))).toContain('messaged:people');
+      expect(plan.person?.episodes).toEqual([expect.objectContaining({ ruleId: 'r', group: 'messaged', startedAt: t0 })]);
+    }
+    const unreachable = planFact({ ...sent('m1', 'r', t0), kind: 'suppressed', reason: 'no-consent' }, undefined, undefined, config);
+    expect(unreachable).toEqual({ increments: [{ ruleId: 'r', variant: undefined, day: '2026-11-02', add: { 'suppressed:no-consent': '1' } }] });
+  });
+
   it('takes a refund back from where its order was counted, never more than the order', () => {
     const person: PersonMeasures = { touches: [touch('m1', 'r', t0)], episodes: [] };
     const ordered = planFact(

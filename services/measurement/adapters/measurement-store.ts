@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  NumberValue,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { expiresAt, keys, measureFactRetentionSeconds } from '../../../shared/table.js';
 import type { MeasurementConfig } from '../core/config.js';
 import { combineIncrements, type Increment, mergePeople, type OrderRecord, type PersonMeasures, planFact } from '../core/counting.js';
@@ -16,7 +24,7 @@ export type CountOutcome = { readonly kind: 'counted'; readonly note?: string } 
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 const counterNames = new Set(['pk', 'sk', 'ruleId', 'variant', 'day']);
-const needsPerson = new Set<Fact['kind']>(['sent', 'suppressed', 'opened', 'clicked', 'unsubscribed', 'order']);
+const needsPerson = new Set<Fact['kind']>(['sent', 'deferred', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed', 'order']);
 
 interface StoredPerson {
   readonly measures: PersonMeasures | undefined;
@@ -45,6 +53,9 @@ export class MeasurementStore {
 
   async count(fact: Fact, config: MeasurementConfig, now: Date): Promise<CountOutcome> {
     if (fact.kind === 'merged') return this.merge(fact, now);
+    // The order that shows two profiles to be one comes with its profile.merged, in no set order:
+    // the profiles it absorbed are folded in first, so their messages count for it.
+    if (fact.kind === 'order') await this.foldAbsorbed(fact.profileId, now);
     const id = factId(fact);
     const shard = Number.parseInt(hash(id).slice(0, 8), 16) % counterShards;
     let personAlive = true;
@@ -109,7 +120,11 @@ export class MeasurementStore {
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'duplicate' };
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          // A second open or click is no second unique open, but it does move the attribution window on.
+          if (fact.kind === 'opened' || fact.kind === 'clicked') await this.refreshEngagement(fact.profileId, fact.messageId, fact.at);
+          return { kind: 'duplicate' };
+        }
         if (profileCheck !== undefined && reasons[profileCheck]?.Code === 'ConditionalCheckFailed') personAlive = false;
         if (attempt >= maxAttempts) throw error;
         this.retries++;
@@ -143,12 +158,52 @@ export class MeasurementStore {
     };
   }
 
+  /** Sets a message's latest open or click to `at` if that is later; the later time wins, so repeating it changes nothing. */
+  private async refreshEngagement(profileId: string, messageId: string, at: number): Promise<void> {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const surviving = await this.survivingPerson(profileId);
+      const measures = surviving.stored.measures;
+      const touch = measures?.touches.find((known) => known.messageId === messageId);
+      if (measures === undefined || touch === undefined || (touch.engagedAt ?? 0) >= at) return;
+      const touches = measures.touches.map((known) => (known.messageId === messageId ? { ...known, engagedAt: at } : known));
+      try {
+        await this.documents.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...keys.personMeasures(surviving.profileId), measures: JSON.stringify({ ...measures, touches }), version: surviving.stored.version + 1 },
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: { ':version': surviving.stored.version },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  /** Moves the measures of profiles this one absorbed (per its profile item) that were not moved yet. */
+  private async foldAbsorbed(profileId: string, now: Date): Promise<void> {
+    const { Item: item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.profile(profileId), ProjectionExpression: 'absorbed', ConsistentRead: true }),
+    );
+    const absorbed = Array.isArray(item?.absorbed) ? (item.absorbed as unknown[]).filter((id): id is string => typeof id === 'string') : [];
+    for (const mergedId of absorbed.slice(-20)) {
+      const stored = await this.person(mergedId);
+      if (stored.measures !== undefined && stored.mergedInto === undefined)
+        await this.mergeOne({ kind: 'merged', profileId, mergedProfileIds: [mergedId], eventId: 'absorbed' }, mergedId, now);
+    }
+  }
+
   /** The person's measures, read where they are now: a merged profile's point to the survivor's. */
   private async survivingPerson(profileId: string): Promise<{ profileId: string; stored: StoredPerson }> {
     let current = profileId;
     let stored = await this.person(current);
-    for (let hop = 0; hop < 5 && stored.mergedInto !== undefined; hop++) {
+    const visited = new Set([current]);
+    // To the end of the chain (a cycle, which profiles never make, stops where it closes).
+    while (stored.mergedInto !== undefined && !visited.has(stored.mergedInto) && visited.size < 100) {
       current = stored.mergedInto;
+      visited.add(current);
       stored = await this.person(current);
     }
     return { profileId: current, stored };

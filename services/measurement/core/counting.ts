@@ -102,6 +102,18 @@ function startEpisode(
 }
 
 /**
+ * A decision after the holdout that did not send now (deferred to the end of quiet hours, capped,
+ * failed): the person is in the messaged group all the same, from this moment, as the held-out
+ * people are from theirs. Comparing everyone assigned (intent to treat) keeps the groups alike.
+ */
+function assigned(fact: MessageFact, add: Readonly<Record<string, string>>, person: PersonMeasures | undefined, config: MeasurementConfig): Plan {
+  const increments: Increment[] = [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add }];
+  const episode = startEpisode(keepRecent(person ?? emptyPerson, fact.at, config), fact, 'messaged', config);
+  if (episode.started) increments.push({ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add: { 'messaged:people': one.count } });
+  return { increments, person: episode.person };
+}
+
+/**
  * The message an order is a conversion of (last touch): among messages sent to the person before
  * the order, those within the send window of their sending, or within the open-or-click window of
  * the person's latest open or click; of these, the one touched last.
@@ -129,14 +141,17 @@ const one = { count: '1' } as const;
  */
 export function planFact(fact: Fact, person: PersonMeasures | undefined, order: OrderRecord | undefined, config: MeasurementConfig): Plan {
   switch (fact.kind) {
-    case 'requested':
     case 'deferred':
     case 'failed':
+      return assigned(fact, { [fact.kind]: one.count }, person, config);
+    case 'requested':
     case 'delivered':
     case 'bounced':
     case 'complained':
       return { increments: [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add: { [fact.kind]: one.count } }] };
     case 'suppressed': {
+      // A frequency cap is decided after the holdout: that person was assigned to be messaged.
+      if (fact.reason === 'frequency-cap') return assigned(fact, { 'suppressed:frequency-cap': one.count }, person, config);
       const increments: Increment[] = [{ ruleId: fact.ruleId, variant: fact.variant, day: dayOf(fact.at), add: { [`suppressed:${fact.reason}`]: one.count } }];
       if (fact.reason !== 'holdout') return { increments };
       const current = keepRecent(person ?? emptyPerson, fact.at, config);

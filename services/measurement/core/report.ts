@@ -225,11 +225,16 @@ function entryOf(rule: ReportedRule, variant: string | undefined, rows: readonly
 }
 
 /** The variants of one rule compared with the first (the control), looking once per day of the period. */
-function variantTest(rule: ReportedRule, rows: readonly CounterRow[], entries: readonly ReportEntry[]): VariantTest | undefined {
+/**
+ * The variants of one rule compared with the first (the control), from the test's first day up to
+ * the end of the period, one look per day: the sequential test is valid only over the whole run of
+ * the test, not over whichever period a report shows.
+ */
+function variantTest(rule: ReportedRule, rows: readonly CounterRow[]): VariantTest | undefined {
   // Only the variants the rule declares are a test; others in the data (from an earlier test) are shown, not judged.
   const declared = rule.variants ?? [];
-  const present = entries.map((entry) => entry.variant).filter((variant): variant is string => variant !== null);
-  const order = declared.filter((variant) => present.includes(variant));
+  const present = new Set(rows.map((row) => row.variant));
+  const order = declared.filter((variant) => present.has(variant));
   if (order.length < 2) return undefined;
   const [control = ''] = order;
   const days = [...new Set(rows.map((row) => row.day))].sort();
@@ -241,7 +246,7 @@ function variantTest(rule: ReportedRule, rows: readonly CounterRow[], entries: r
     });
   };
   const controlLooks = cumulative(control);
-  const final = (variant: string) => entries.find((entry) => entry.variant === variant)?.holdout.messaged;
+  const final = (variant: string) => group(cumulative(variant).at(-1) ?? {}, 'messaged');
   const currency = Object.keys(final(control)?.revenue ?? {})[0];
   const comparisons = order.map((variant): VariantComparison => {
     const figures = final(variant);
@@ -305,7 +310,13 @@ function variantTest(rule: ReportedRule, rows: readonly CounterRow[], entries: r
 }
 
 /** The report of a period from the counters read for it, rule by rule (in the order given) and variant by variant. */
-export function buildReport(rows: readonly CounterRow[], rules: readonly ReportedRule[], period: { readonly from: string; readonly to: string }): Report {
+export function buildReport(
+  rows: readonly CounterRow[],
+  rules: readonly ReportedRule[],
+  period: { readonly from: string; readonly to: string },
+  /** The counters of rules with variants since their first day, for the A/B tests (default: `rows`). */
+  testRows?: readonly CounterRow[],
+): Report {
   const entries: ReportEntry[] = [];
   const tests: VariantTest[] = [];
   const notes: string[] = [];
@@ -324,7 +335,10 @@ export function buildReport(rows: readonly CounterRow[], rules: readonly Reporte
       ),
     );
     entries.push(...ruleEntries);
-    const test = variantTest(rule, ruleRows, ruleEntries);
+    const test = variantTest(
+      rule,
+      (testRows ?? rows).filter((row) => row.ruleId === rule.id && row.day <= period.to),
+    );
     if (test !== undefined) tests.push(test);
   }
   const inPeriod = rows.filter((row) => row.day >= period.from && row.day <= period.to && rules.some((rule) => rule.id === row.ruleId));
