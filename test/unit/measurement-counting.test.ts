@@ -214,6 +214,15 @@ describe('reading facts from the bus', () => {
     expect(refund.ok && factId(refund.fact)).toBe('refund|shopify:demo.myshopify.com:1001|r1');
   });
 
+  it('takes an empty refund id as no id, so two such refunds of one order are two refunds', () => {
+    const refund = (eventId: string) => {
+      const update = orderUpdate('p-9', { orderId: '1001', at: t0, amount: '19.99' }, { refundId: '', amount: '5.00' });
+      return readFact('profile.updated', { ...update, trigger: { ...update.trigger, detail: { ...update.trigger.detail, eventId } } });
+    };
+    const [first, second] = [refund('ev_r1'), refund('ev_r2')];
+    expect(first.ok && second.ok && factId(first.fact) !== factId(second.fact)).toBe(true);
+  });
+
   it('ignores, with the reason, what it does not count or cannot read; it never throws', () => {
     expect(readFact('profile.updated', { profileId: 'p' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid profile.updated/) });
     expect(readFact('message.sent', { messageId: 'm' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid message.sent/) });

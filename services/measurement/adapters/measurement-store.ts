@@ -126,7 +126,8 @@ export class MeasurementStore {
           return { kind: 'duplicate' };
         }
         if (profileCheck !== undefined && reasons[profileCheck]?.Code === 'ConditionalCheckFailed') personAlive = false;
-        if (attempt >= maxAttempts) throw error;
+        // A request DynamoDB finds invalid (an item too large) stays invalid: no retry can help.
+        if (attempt >= maxAttempts || reasons.some((reason) => reason.Code === 'ValidationError')) throw error;
         this.retries++;
         // Another write to the person, the order or a counter came first: read again and retry.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));

@@ -150,7 +150,8 @@ function readProfileUpdate(detail: unknown): Reading {
           kind: 'refund',
           profileId,
           orderKey: `${origin.platform}:${origin.shop}:${properties.orderId}`,
-          refundKey: properties.refundId ?? eventId,
+          // An empty refund id is no id: each such refund is its own event.
+          refundKey: properties.refundId || eventId,
           amount: properties.amount,
           at: Date.parse(occurredAt),
         },
