@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
 
 /** Operations that accept ReturnConsumedCapacity, and whether they read or write. */
 const operations: Record<string, 'read' | 'write'> = {
@@ -122,4 +126,41 @@ function itemSize(item: Record<string, AttributeValue>): number {
 function transactionWriteUnits(body: Buffer): number {
   const input = JSON.parse(body.toString('utf8')) as { TransactItems?: { Put?: { Item: Record<string, AttributeValue> } }[] };
   return (input.TransactItems ?? []).reduce((sum, item) => sum + 2 * Math.max(1, Math.ceil((item.Put ? itemSize(item.Put.Item) : 0) / 1024)), 0);
+}
+
+/**
+ * Runs `work` on a fresh local runtime whose DynamoDB calls all pass the meter (quiet logs, data in
+ * a temporary folder), then stops it and removes the folder.
+ */
+export async function withMeteredRuntime<T>(
+  projectDir: string,
+  work: (runtime: LocalRuntime, meter: { readonly endpoint: string; readonly calls: MeteredCall[] }) => Promise<T>,
+): Promise<T> {
+  let meter: Awaited<ReturnType<typeof startCapacityMeter>> | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-'));
+  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  const runtime = await startLocalRuntime({
+    httpPort: 0,
+    inboxPort: 0,
+    awsPort: 0,
+    dynamoDbPort: 0,
+    dataDir,
+    persist: false,
+    projectDir,
+    log: () => undefined,
+    dynamoDbFront: async (endpoint) => {
+      meter = await startCapacityMeter(endpoint);
+      return meter;
+    },
+  });
+  try {
+    if (meter === undefined) throw new Error('The capacity meter did not start');
+    return await work(runtime, meter);
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
+  }
 }

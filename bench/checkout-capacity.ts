@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { localWebhookSecrets, startLocalRuntime } from '../local/runtime.js';
-import { type MeteredCall, startCapacityMeter } from './capacity-meter.js';
+import { localWebhookSecrets } from '../local/runtime.js';
+import { type MeteredCall, withMeteredRuntime } from './capacity-meter.js';
 
 export interface FlowCapacity {
   readonly step: string;
@@ -23,25 +20,7 @@ const sum = (calls: readonly MeteredCall[], kind: 'read' | 'write', field: 'unit
  * DynamoDB (every call the unchanged services make, through a meter in front of DynamoDB Local).
  */
 export async function measureCheckoutCapacity(projectDir: string): Promise<FlowCapacity[]> {
-  let meter: Awaited<ReturnType<typeof startCapacityMeter>> | undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-'));
-  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  const runtime = await startLocalRuntime({
-    httpPort: 0,
-    inboxPort: 0,
-    awsPort: 0,
-    dynamoDbPort: 0,
-    dataDir,
-    persist: false,
-    projectDir,
-    log: () => undefined,
-    dynamoDbFront: async (endpoint) => {
-      meter = await startCapacityMeter(endpoint);
-      return meter;
-    },
-  });
-  try {
+  return withMeteredRuntime(projectDir, async (runtime, meter) => {
     const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
     const track = async (event: string, properties: Record<string, unknown>) => {
       const response = await fetch(`${runtime.httpUrl}/v1/track`, {
@@ -61,7 +40,7 @@ export async function measureCheckoutCapacity(projectDir: string): Promise<FlowC
     const products = [{ product_id: 'p1', sku: 'MUG-1', name: 'Mug', price: 12.5, quantity: 2 }];
     const figures: FlowCapacity[] = [];
     const step = async (name: string, run: () => Promise<void>) => {
-      const calls = meter?.calls as MeteredCall[];
+      const calls = meter.calls;
       calls.length = 0;
       await run();
       figures.push({
@@ -80,10 +59,5 @@ export async function measureCheckoutCapacity(projectDir: string): Promise<FlowC
       track('Order Completed', { order_id: 'ord-1', checkout_id: 'chk-1', total: 25, currency: 'EUR', products }),
     );
     return figures;
-  } finally {
-    await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
-  }
+  });
 }

@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { lambdaContext } from '../local/lambda-context.js';
-import { localRegion, localTableName, startLocalRuntime } from '../local/runtime.js';
+import { localRegion, localTableName } from '../local/runtime.js';
 import { keys } from '../shared/table.js';
-import { type MeteredCall, startCapacityMeter } from './capacity-meter.js';
+import { withMeteredRuntime } from './capacity-meter.js';
 import { random } from './random.js';
 
 export interface MeasurementFigures {
@@ -96,28 +94,10 @@ function messageEvents(profileId: string, at: number, withOrder: boolean, orderI
  * least a count-once write can be (a transaction of a marker and one counter) on the same table in the same run.
  */
 export async function measureMeasurementHere(projectDir: string): Promise<MeasurementFigures> {
-  let meter: Awaited<ReturnType<typeof startCapacityMeter>> | undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-'));
-  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  const runtime = await startLocalRuntime({
-    httpPort: 0,
-    inboxPort: 0,
-    awsPort: 0,
-    dynamoDbPort: 0,
-    dataDir,
-    persist: false,
-    projectDir,
-    log: () => undefined,
-    dynamoDbFront: async (endpoint) => {
-      meter = await startCapacityMeter(endpoint);
-      return meter;
-    },
-  });
-  try {
-    const calls = meter?.calls as MeteredCall[];
+  return withMeteredRuntime(projectDir, async (_runtime, meter) => {
+    const calls = meter.calls;
     const documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: meter?.endpoint, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
+      new DynamoDBClient({ endpoint: meter.endpoint, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
     );
     const people = Array.from({ length: 500 }, (_, index) => `bench-${index}`);
     for (let start = 0; start < people.length; start += 25) {
@@ -180,12 +160,7 @@ export async function measureMeasurementHere(projectDir: string): Promise<Measur
       load,
     );
     return { perFact, events: load.length, eventsPerSecond, baselinePerSecond };
-  } finally {
-    await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
-  }
+  });
 }
 
 /** The same, in a fresh process (see measurement-worker.ts). */

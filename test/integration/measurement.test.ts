@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,14 +5,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readDeadLetters } from '../../local/event-bus.js';
-import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
-import { signShopifyHmac } from '../../services/intake/core/signatures.js';
+import { localRegion, localTableName } from '../../local/runtime.js';
 import { keys } from '../../shared/table.js';
 import { nudgeAsync } from '../support/cli.js';
 import { messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { orderUpdate, storeProfiles } from '../support/measurement.js';
+import { postShopify } from '../support/shopper.js';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
@@ -25,20 +24,6 @@ function orderNow(orderId: string, at: Date): Buffer {
       .replace('gid://shopify/Order/820982911946154508', `gid://shopify/Order/${orderId}`)
       .replaceAll('2021-12-31T19:00:00-05:00', at.toISOString()),
   );
-}
-
-function postOrder(runtime: TestRuntime, body: Buffer): Promise<Response> {
-  return fetch(`${runtime.httpUrl}/webhooks/shopify`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': 'orders/create',
-      'x-shopify-shop-domain': 'demo.myshopify.com',
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-hmac-sha256': signShopifyHmac(body, localShopifySecret),
-    },
-    body,
-  });
 }
 
 async function putOnBus(runtime: TestRuntime, source: string, detailType: string, detail: Record<string, unknown>): Promise<void> {
@@ -89,7 +74,7 @@ describe('measurement on the local runtime', () => {
   });
 
   it("counts the demo order's thank-you, a second order within the window as its conversion, and a click in the local inbox", async () => {
-    const first = await postOrder(runtime, orderNow('7000000000001', new Date()));
+    const first = await postShopify(runtime, orderNow('7000000000001', new Date()));
     expect(first.status).toBe(200);
     await runtime.idle();
     const [email] = await inbox(runtime);
@@ -106,7 +91,7 @@ describe('measurement on the local runtime', () => {
     expect(click.status).toBe(302);
     await runtime.idle();
 
-    const second = await postOrder(runtime, orderNow('7000000000002', new Date(Date.now() + 1000)));
+    const second = await postShopify(runtime, orderNow('7000000000002', new Date(Date.now() + 1000)));
     expect(second.status).toBe(200);
     await runtime.idle();
 
@@ -153,7 +138,7 @@ describe('measurement on the local runtime', () => {
       .toString('utf8')
       .replaceAll('"currency": "USD"', '"currency": "JPY"')
       .replaceAll('"currency_code": "USD"', '"currency_code": "JPY"');
-    expect((await postOrder(runtime, Buffer.from(order))).status).toBe(200);
+    expect((await postShopify(runtime, Buffer.from(order))).status).toBe(200);
     await runtime.idle();
     const text = await nudgeAsync('report', '--rule', 'thank-you', '--endpoint', runtime.dynamoDbUrl);
     expect(text.stdout).toMatch(/Revenue is in JPY, USD: each currency is shown on its own, never converted or added up\./);
@@ -255,7 +240,7 @@ describe('measurement on the local runtime', () => {
   });
 
   it('counts opens and clicks only for a GET of an exact tracking address of the email', async () => {
-    const response = await postOrder(runtime, orderNow('7000000000009', new Date()));
+    const response = await postShopify(runtime, orderNow('7000000000009', new Date()));
     expect(response.status).toBe(200);
     await runtime.idle();
     const [email] = (await inbox(runtime)).slice(-1);

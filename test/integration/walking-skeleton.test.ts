@@ -1,28 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { localShopifySecret, localTableName } from '../../local/runtime.js';
+import { localTableName } from '../../local/runtime.js';
 import { signShopifyHmac } from '../../services/intake/core/signatures.js';
 import { keys } from '../../shared/table.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+import { postShopify } from '../support/shopper.js';
 
 const order = fixtureBytes('webhooks/shopify/shopify-orders-create.json');
-
-function postShopify(runtime: TestRuntime, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${runtime.httpUrl}/webhooks/shopify`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': 'orders/create',
-      'x-shopify-shop-domain': 'demo.myshopify.com',
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-hmac-sha256': signShopifyHmac(body, localShopifySecret),
-      ...headers,
-    },
-    body,
-  });
-}
 
 async function profileOf(runtime: TestRuntime, email: string) {
   const documents = DynamoDBDocumentClient.from(

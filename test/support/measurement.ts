@@ -4,17 +4,8 @@ import { type LocalRuntime, localRegion, localTableName } from '../../local/runt
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
 
-/** A deterministic random source (mulberry32), so a generated scenario is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic random source (mulberry32), the benchmarks' own, so a generated scenario is the same on every run. */
+export { random as seededRandom } from '../../bench/random.js';
 
 export const personProfile = (profileId: string): Profile =>
   ({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { localWebhookSecrets } from '../../local/runtime.js';
+import { localShopifySecret, localWebhookSecrets } from '../../local/runtime.js';
+import { signShopifyHmac } from '../../services/intake/core/signatures.js';
 import type { WebhookRequest } from '../../services/intake/core/webhook.js';
 import { signed } from './intake.js';
 import type { TestRuntime } from './local-runtime.js';
@@ -35,4 +36,20 @@ export function shopper(runtime: TestRuntime, email: string) {
         ),
       ),
   };
+}
+
+/** Posts a Shopify webhook (orders/create unless the headers say otherwise) to the local runtime, signed with the development secret. */
+export function postShopify(runtime: TestRuntime, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${runtime.httpUrl}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-shop-domain': 'demo.myshopify.com',
+      'x-shopify-webhook-id': randomUUID(),
+      'x-shopify-hmac-sha256': signShopifyHmac(body, localShopifySecret),
+      ...headers,
+    },
+    body,
+  });
 }
