@@ -319,4 +319,23 @@ describe('measurement on the local runtime', () => {
     expect(after?.opened).toBe(before?.opened);
     expect(after?.conversions).toBe((before?.conversions ?? 0) + 1);
   });
+
+  it('counts 50 simultaneous clicks and opens of one email, over HTTP, as one unique click and one open', async () => {
+    expect((await postShopify(runtime, orderNow('7000000000050', new Date()))).status).toBe(200);
+    await runtime.idle();
+    const [email] = (await inbox(runtime)).slice(-1);
+    const html = String(email?.body.html ?? '');
+    const link = html.match(/href="(http:\/\/localhost:\d+\/_local\/ses\/click\/[^"]+)"/)?.[1] ?? '';
+    const pixel = html.match(/src="(http:\/\/localhost:\d+\/_local\/ses\/open\/[^"]+)"/)?.[1] ?? '';
+    const before = (await report(runtime, '--rule', 'thank-you')).rules[0];
+    const answers = await Promise.all([
+      ...Array.from({ length: 50 }, () => fetch(link, { redirect: 'manual' })),
+      ...Array.from({ length: 50 }, () => fetch(pixel)),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(50).fill(200), ...Array(50).fill(302)]);
+    await runtime.idle();
+    const after = (await report(runtime, '--rule', 'thank-you')).rules[0];
+    expect([after?.clicked, after?.opened]).toEqual([(before?.clicked ?? 0) + 1, (before?.opened ?? 0) + 1]);
+    expect(readDeadLetters(runtime.dataDir, 'measurement')).toEqual([]);
+  });
 });
