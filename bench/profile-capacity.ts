@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/runtime.js';
-import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
+import { loadProject } from '../project/load-project.js';
 import { ProfileStore } from '../services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '../services/profiles/core/apply-event.js';
 import { updateProfile } from '../services/profiles/update-profile.js';
+import { startCapacityMeter } from './capacity-meter.js';
 
 export interface CapacityFigure {
   readonly step: string;
@@ -53,10 +54,19 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
   const dynamo = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
   try {
     await ensureTable(dynamo.endpoint, 'nudge-bench');
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+    // Metered in front of DynamoDB Local, so the store is the production one, unchanged.
+    const meter = await startCapacityMeter(dynamo.endpoint);
+    const client = new DynamoDBClient({ endpoint: meter.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
     const store = new ProfileStore(client, 'nudge-bench');
-    store.capacity.estimateBilling = true;
-    const config = projectProfileConfig(`${import.meta.dirname}/..`);
+    const total = (kind: 'read' | 'write', field: 'units' | 'billed') =>
+      meter.calls.filter((call) => call.kind === kind).reduce((sum, call) => sum + call[field], 0);
+    const capacity = () => ({
+      read: total('read', 'units'),
+      write: total('write', 'units'),
+      billedRead: total('read', 'billed'),
+      billedWrite: total('write', 'billed'),
+    });
+    const config = loadProject(`${import.meta.dirname}/..`, { checks: 'run' }).profiles;
     const figures: CapacityFigure[] = [];
     for (const [index, [step, detailType, properties, extra]] of journey.entries()) {
       const occurredAt = new Date(Date.UTC(2026, 10, 1, 10, index)).toISOString();
@@ -64,11 +74,11 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
         detailType,
         detail: { eventId: `bench-${index}`, occurredAt, identity: {}, traits: { firstName: 'Ada' }, properties, ...extra },
       };
-      const { read, write, billedRead, billedWrite } = store.capacity;
+      const { read, write, billedRead, billedWrite } = capacity();
       const outcome = await updateProfile(store, event, config, new Date(), `bench-delivery-${index}`);
       await store.markPublished(event.detail.eventId);
       const profileBytes = outcome.kind === 'applied' ? Buffer.byteLength(JSON.stringify(outcome.profile)) : 0;
-      const after = store.capacity;
+      const after = capacity();
       figures.push({
         step,
         read: after.read - read,
@@ -79,6 +89,7 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
       });
     }
     client.destroy();
+    await meter.stop();
     return figures;
   } finally {
     await dynamo.stop();

@@ -197,10 +197,10 @@ export function measureOneRuleCount(count: number, millis = 1500): MatchingFigur
     const flat = flattenEvent(event);
     const viaIndex = index
       .matching(event)
-      .map(({ rule }) => rule.id)
+      .map(({ rule }) => rule.rule.id)
       .sort();
     const viaScan = matchingByScan(rules, flat)
-      .map(({ rule }) => rule.id)
+      .map(({ rule }) => rule.rule.id)
       .sort();
     if (viaIndex.join() !== viaScan.join()) throw new Error(`The index and the scan disagree on ${JSON.stringify(event)}`);
     found += viaIndex.length;

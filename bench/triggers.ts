@@ -1,7 +1,7 @@
-import { MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../services/rules/adapters/in-memory.js';
+import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../cli/simulator-ports.js';
 import type { Geofence } from '../services/rules/core/geofence.js';
 import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
-import { TriggerEngine } from '../services/rules/triggers.js';
+import { RuleEngine } from '../services/rules/engine.js';
 import { PatternSet } from '../shared/event-pattern/pattern-set.js';
 import type { Profile } from '../shared/events/profile.js';
 import type { ProfileUpdated } from '../shared/events/profile-updated.js';
@@ -144,16 +144,16 @@ export async function measureTriggers(eventCount = 60_000): Promise<TriggerFigur
   const profiles = new Map(Array.from({ length: profileCount }, (_, index) => [`p${index}`, profile(index)]));
   const states = new MemoryTriggerStates();
   const timers = new MemoryTimers();
-  const engine = new TriggerEngine(rules, { states, timers, profiles: new MemoryProfiles(profiles), geofences });
-  for (const event of warmUp) await engine.onProfileUpdated(event, Date.parse(event.trigger.detail.occurredAt));
+  const engine = new RuleEngine(rules, { states, firings: new MemoryFirings(), timers, profiles: new MemoryProfiles(profiles), geofences });
+  for (const event of warmUp) await engine.triggered(event, Date.parse(event.trigger.detail.occurredAt));
   const scheduledBefore = timers.scheduled;
   const cancelledBefore = timers.cancelled;
   let messagesDue = 0;
   const began = performance.now();
-  for (const event of events) messagesDue += (await engine.onProfileUpdated(event, Date.parse(event.trigger.detail.occurredAt))).length;
+  for (const event of events) messagesDue += (await engine.triggered(event, Date.parse(event.trigger.detail.occurredAt))).candidates.length;
   const elapsed = performance.now() - began;
 
-  const patterns = new PatternSet(rules.flatMap((rule) => rule.triggerPatterns.map(({ pattern }) => ({ pattern, value: rule }))));
+  const patterns = new PatternSet(rules.flatMap((rule) => rule.trigger.patterns.map(({ pattern }) => ({ pattern, value: rule }))));
   for (const event of warmUp) patterns.match(event.trigger);
   const matchBegan = performance.now();
   let matched = 0;

@@ -4,14 +4,14 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { localRegion, localTableName } from '../local/runtime.js';
+import { readProject } from '../project/load-project.js';
+import { formatProblems } from '../project/problem.js';
 import { MeasurementStore } from '../services/measurement/adapters/measurement-store.js';
 import { reportPeriod } from '../services/measurement/core/report.js';
 import { reportHtml } from '../services/measurement/core/report-html.js';
 import { readReport } from '../services/measurement/read-report.js';
-import { projectProfileConfig } from '../services/profiles/adapters/profile-config-file.js';
 import { ProfilePrivacy } from '../services/profiles/adapters/profile-privacy.js';
 import { parseIdentityKey } from '../services/profiles/core/apply-event.js';
-import { formatProblems, readGeofences, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { awsClients } from '../shared/adapters/aws-clients.js';
 import { Profile } from '../shared/events/profile.js';
 import { consumerNames } from '../shared/topology.js';
@@ -21,7 +21,6 @@ import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
-import { projectProblems } from './validate-project.js';
 
 const defaultProject = resolve(import.meta.dirname, '..');
 
@@ -53,12 +52,12 @@ rules
   )
   .option('--project <dir>', 'the Nudge project (holds rules/ and templates/)', defaultProject)
   .action((options: { project: string }) => {
-    const problems = projectProblems(options.project);
-    if (problems.length === 0) {
-      const result = readRuleFiles(join(options.project, 'rules'));
-      console.log(`All ${result.ok ? result.rules.length : 0} rules and their templates are valid.`);
+    const project = readProject(options.project);
+    if (project.ok) {
+      console.log(`All ${project.value.rules.length} rules and their templates are valid.`);
       return;
     }
+    const problems = project.error;
     console.error(`${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`);
     process.exitCode = 1;
   });
@@ -74,10 +73,9 @@ rules
   .option('--json', 'print the report as JSON')
   .option('--horizon <days>', 'keep the clock running this many days after the last event, so pending timers fall due', '90')
   .action(async (options: { events: string; profiles?: string; project: string; json?: boolean; horizon: string }) => {
-    const ruleFiles = readRuleFiles(join(options.project, 'rules'));
-    if (!ruleFiles.ok) throw new UsageError(`The rules have problems; run nudge rules validate:\n${formatProblems(ruleFiles.problems)}`);
-    const fences = readGeofences(join(options.project, 'rules'));
-    if (!fences.ok) throw new UsageError(`The geofences have problems; run nudge rules validate:\n${formatProblems(fences.problems)}`);
+    const project = readProject(options.project, { checks: 'run' });
+    if (!project.ok) throw new UsageError(`The project has problems; run nudge rules validate:\n${formatProblems(project.error)}`);
+    const { rules, geofences, profiles } = project.value;
     const horizonDays = Number(options.horizon);
     if (!Number.isFinite(horizonDays) || horizonDays < 0) throw new UsageError(`--horizon takes a number of days, such as 30, not ${options.horizon}`);
     if (!existsSync(options.events)) throw new UsageError(`Cannot read the events file ${options.events}`);
@@ -90,11 +88,8 @@ rules
       }
       seeds = parsed.data;
     }
-    const report = await simulate(ruleFiles.rules, readFileSync(options.events, 'utf8'), projectProfileConfig(options.project), seeds, {
-      geofences: fences.geofences,
-      horizonMillis: horizonDays * 86_400_000,
-    });
-    console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, ruleFiles.rules));
+    const report = await simulate(rules, readFileSync(options.events, 'utf8'), profiles, seeds, { geofences, horizonMillis: horizonDays * 86_400_000 });
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, rules));
   });
 
 rules

@@ -1,12 +1,13 @@
+import { readRules } from '../project/load-project.js';
+import { formatProblems } from '../project/problem.js';
 import type { Report, ReportEntry, ReportedRule } from '../services/measurement/core/report.js';
-import { formatProblems, readRuleFiles } from '../services/rules/adapters/rule-files.js';
 import { UsageError } from './test-pattern.js';
 
 /** The rules the report covers: all in rules/, or the one named (an unknown name is refused with the known ones). */
 export function reportedRules(rulesDir: string, only: string | undefined): ReportedRule[] {
-  const files = readRuleFiles(rulesDir);
-  if (!files.ok) throw new UsageError(`The rules cannot be read; fix these first:\n${formatProblems(files.problems)}`);
-  const rules = files.rules.map(({ rule }) => ({
+  const files = readRules(rulesDir);
+  if (!files.ok) throw new UsageError(`The rules cannot be read; fix these first:\n${formatProblems(files.error)}`);
+  const rules = files.value.map(({ rule }) => ({
     id: rule.id,
     name: rule.name,
     ...(rule.variants ? { variants: rule.variants.map((variant) => variant.id) } : {}),

@@ -1,17 +1,14 @@
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '../services/profiles/core/apply-event.js';
 import type { ProfileConfig } from '../services/profiles/core/config.js';
 import { segmentChanges } from '../services/profiles/core/derive.js';
-import { MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../services/rules/adapters/in-memory.js';
-import { nextOpening } from '../services/rules/core/calendar.js';
 import { nextRun, parseCron } from '../services/rules/core/cron.js';
-import { admit, firingRules, messageRequest, type RuleState, stateAfter } from '../services/rules/core/evaluate.js';
 import type { Geofence } from '../services/rules/core/geofence.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
-import { RuleIndex } from '../services/rules/core/rule-index.js';
-import { type Candidate, TriggerEngine } from '../services/rules/triggers.js';
+import { type Evaluation, RuleEngine } from '../services/rules/engine.js';
 import { customerEvents, findContract } from '../shared/events/index.js';
 import type { Profile } from '../shared/events/profile.js';
 import type { ProfileUpdated } from '../shared/events/profile-updated.js';
+import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from './simulator-ports.js';
 
 export interface SimulatedMessage {
   readonly at: string;
@@ -63,20 +60,19 @@ export async function simulate(
   seedProfiles: readonly Profile[] = [],
   options: { readonly geofences?: ReadonlyMap<string, Geofence>; readonly horizonMillis?: number } = {},
 ): Promise<SimulationReport> {
-  const index = new RuleIndex(rules);
   const profiles = new Map<string, Profile>(seedProfiles.map((profile) => [profile.profileId, profile]));
   const profileIdByKey = new Map<string, string>(
     seedProfiles.filter((profile) => profile.email !== undefined).map((profile) => [`email#${profile.email?.toLowerCase()}`, profile.profileId]),
   );
   const timers = new MemoryTimers();
-  const engine = new TriggerEngine(rules, {
+  const engine = new RuleEngine(rules, {
     states: new MemoryTriggerStates(),
+    firings: new MemoryFirings(),
     timers,
     profiles: new MemoryProfiles(profiles),
     geofences: options.geofences ?? new Map(),
   });
   const applied = new Set<string>();
-  const states = new Map<string, Map<string, RuleState>>();
   const report = {
     messages: [] as SimulatedMessage[],
     heldBack: [] as HeldBack[],
@@ -88,27 +84,19 @@ export async function simulate(
   /** Next run of each recurring rule, once the clock has started. */
   const recurring = new Map<CompiledRule, number>();
 
-  /** Cooldown and re-entry, as the service applies them, then the message goes in the report. */
-  const admitAll = (candidates: readonly Candidate[], at: number, trigger: string) => {
-    const now = new Date(at);
-    for (const { rule, request } of candidates) {
-      const ruleStates = states.get(request.profileId) ?? new Map<string, RuleState>();
-      states.set(request.profileId, ruleStates);
-      const ruleId = rule.rule.id;
-      const admission = admit(rule, ruleStates.get(ruleId), request.messageId, now);
-      if (admission.kind === 'refuse') {
-        report.heldBack.push({ at: now.toISOString(), ruleId, profileId: request.profileId, reason: admission.reason });
-      } else if (admission.kind === 'admit') {
-        ruleStates.set(ruleId, stateAfter(ruleStates.get(ruleId), request.messageId, now));
-        report.messages.push({
-          at: now.toISOString(),
-          ruleId,
-          profileId: request.profileId,
-          email: profiles.get(request.profileId)?.email,
-          messageId: request.messageId,
-          trigger,
-        });
-      }
+  /** What the engine decided (cooldown and re-entry applied, as in the service) goes in the report. */
+  const record = (evaluation: Evaluation, at: number, trigger: string) => {
+    const time = new Date(at).toISOString();
+    for (const refusal of evaluation.refused) report.heldBack.push({ at: time, ...refusal });
+    for (const request of evaluation.requests) {
+      report.messages.push({
+        at: time,
+        ruleId: request.ruleId,
+        profileId: request.profileId,
+        email: profiles.get(request.profileId)?.email,
+        messageId: request.messageId,
+        trigger,
+      });
     }
   };
 
@@ -126,16 +114,16 @@ export async function simulate(
         const [timer] = timers.takeDue(next);
         if (timer === undefined) continue;
         const dueAt = new Date(timer.dueAt).toISOString();
-        admitAll(await engine.onTimer({ kind: 'once', ...timer, dueAt }), timer.dueAt, `timer ${timer.stateKey || 'person'} ${timer.instanceId}`);
+        record(await engine.onTimer({ kind: 'once', ...timer, dueAt }), timer.dueAt, `timer ${timer.stateKey || 'person'} ${timer.instanceId}`);
         continue;
       }
       for (const [rule, at] of recurring) {
         if (at !== next) continue;
         const scheduledAt = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        admitAll(await engine.onTimer({ kind: 'recurring', ruleId: rule.rule.id, dueAt: scheduledAt }), at, `schedule ${scheduledAt}`);
-        const trigger = rule.trigger as { cron: string; timeZone: string };
-        const parsed = parseCron(trigger.cron);
-        const following = parsed.ok ? nextRun(parsed.pattern, trigger.timeZone, at) : undefined;
+        record(await engine.onTimer({ kind: 'recurring', ruleId: rule.rule.id, dueAt: scheduledAt }), at, `schedule ${scheduledAt}`);
+        const schedule = rule.trigger.schedule;
+        const parsed = schedule === undefined ? undefined : parseCron(schedule.cron);
+        const following = schedule !== undefined && parsed?.ok ? nextRun(parsed.pattern, schedule.timeZone, at) : undefined;
         if (following === undefined) recurring.delete(rule);
         else recurring.set(rule, following);
       }
@@ -171,15 +159,15 @@ export async function simulate(
     const receivedAt = Date.parse(detail.receivedAt);
     if (clock === undefined) {
       for (const rule of rules) {
-        if (!rule.rule.enabled || rule.trigger.kind !== 'recurring') continue;
-        const cron = parseCron(rule.trigger.cron);
-        const first = cron.ok ? nextRun(cron.pattern, rule.trigger.timeZone, receivedAt) : undefined;
+        const schedule = rule.trigger.schedule;
+        if (!rule.rule.enabled || schedule === undefined) continue;
+        const cron = parseCron(schedule.cron);
+        const first = cron.ok ? nextRun(cron.pattern, schedule.timeZone, receivedAt) : undefined;
         if (first !== undefined) recurring.set(rule, first);
       }
     }
     clock = Math.max(clock ?? receivedAt, receivedAt);
     await runClockTo(clock);
-    const now = new Date(clock);
     const key = primaryIdentityKey(detail.identity);
     if (key === undefined) continue;
     const keyText = `${key.kind}#${key.value}`;
@@ -200,14 +188,7 @@ export async function simulate(
       profile,
       trigger: { source: contract.source, 'detail-type': detailType, detail },
     };
-    const candidates: Candidate[] = [];
-    for (const rule of firingRules(index, update, now)) {
-      const window = rule.rule.sendWindow;
-      if (window !== undefined && nextOpening(window, profile.timeZone ?? 'UTC', clock) > clock) await engine.defer(rule, update, clock);
-      else candidates.push({ rule, request: messageRequest(rule, update, now) });
-    }
-    candidates.push(...(await engine.onProfileUpdated(update, clock)));
-    admitAll(candidates, clock, `${detailType} ${detail.eventId}`);
+    record(await engine.onProfileUpdated(update, clock), clock, `${detailType} ${detail.eventId}`);
   }
   if (clock !== undefined) await runClockTo(clock + (options.horizonMillis ?? defaultHorizonMillis));
   report.messages.sort((a, b) => a.at.localeCompare(b.at));

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -13,10 +12,18 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { loadRules } from '../services/rules/adapters/rule-files.js';
+import { loadProject, type Project } from '../project/load-project.js';
+import { DispatchEnvironment, SesFeedbackEnvironment } from '../services/dispatch/environment.js';
+import { IntakeEnvironment } from '../services/intake/environment.js';
+import { MeasurementEnvironment } from '../services/measurement/environment.js';
+import { ProfilesAdminEnvironment, ProfilesEnvironment } from '../services/profiles/environment.js';
+import { busNeedsOf } from '../services/rules/bus-needs.js';
+import { RulesEnvironment } from '../services/rules/environment.js';
+import { environmentOf } from '../shared/config.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
 import { deliveryKeyPrefix, tableDefinition } from '../shared/table.js';
 import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
+import { NudgeMonitoring } from './constructs/monitoring.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
 export interface NudgeStackProps extends StackProps {
@@ -24,7 +31,14 @@ export interface NudgeStackProps extends StackProps {
   readonly senderAddress: string;
   /** The verified SES identity the sender belongs to: a domain ("shop.com") or an address. */
   readonly sesIdentity: string;
+  /** Where alarm notifications are e-mailed (context `alarmEmail`); none when unset. */
+  readonly alarmEmail?: string;
+  /** The project as loaded and checked (infra/app.ts); loaded from the repository when not given. */
+  readonly project?: Project;
 }
+
+/** The project folders bundled beside each function that loads the project (rules/, templates/, config/). */
+const projectFolders = ['rules', 'templates', 'config'] as const;
 
 /** Maps an event pattern as written on the bus ("detail-type") to the CDK's property names. */
 function toCdkPattern(pattern: Record<string, unknown>): events.EventPattern {
@@ -104,12 +118,16 @@ export class NudgeStack extends Stack {
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
 
+    // Every dead-letter queue, for the alarms.
+    const deadLetterQueues: sqs.Queue[] = [];
     const deadLetterQueue = (name: string) => {
-      return new sqs.Queue(this, `${name}DeadLetters`, {
+      const queue = new sqs.Queue(this, `${name}DeadLetters`, {
         retentionPeriod: Duration.days(14),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
+      deadLetterQueues.push(queue);
+      return queue;
     };
 
     // Timers: EventBridge Scheduler puts `timer.fired` on the bus with this role; runs it cannot
@@ -144,7 +162,12 @@ export class NudgeStack extends Stack {
       service: 'intake',
       description: 'Verifies platform webhooks and puts canonical customer events on the bus',
       timeout: Duration.seconds(10),
-      environment: { ...common, WEBHOOK_SECRETS_ID: webhookSecrets.secretName, TABLE_NAME: table.tableName, UNSUBSCRIBE_KEY_ID: unsubscribeKey.secretName },
+      environment: environmentOf(IntakeEnvironment, {
+        ...common,
+        WEBHOOK_SECRETS_ID: webhookSecrets.secretName,
+        TABLE_NAME: table.tableName,
+        UNSUBSCRIBE_KEY_ID: unsubscribeKey.secretName,
+      }),
     });
     const consumers: Record<Consumer, { fn: ServiceFunction; dlq: sqs.Queue }> = {
       profiles: (() => {
@@ -153,8 +176,8 @@ export class NudgeStack extends Stack {
           service: 'profiles',
           description: 'Keeps one profile per customer and announces what changed',
           timeout: Duration.seconds(30),
-          environment: { ...common, TABLE_NAME: table.tableName, CONFIG_DIR: 'config' },
-          assetFolders: ['config'],
+          environment: environmentOf(ProfilesEnvironment, { ...common, TABLE_NAME: table.tableName, PROJECT_DIR: '.' }),
+          assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -165,16 +188,16 @@ export class NudgeStack extends Stack {
           service: 'rules',
           description: 'Evaluates the marketers’ rules and requests messages',
           timeout: Duration.seconds(30),
-          environment: {
+          environment: environmentOf(RulesEnvironment, {
             ...common,
             TABLE_NAME: table.tableName,
-            RULES_DIR: 'rules',
+            PROJECT_DIR: '.',
             EVENT_BUS_ARN: bus.eventBusArn,
             SCHEDULE_GROUP: scheduleGroupName,
             SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
             TIMER_DLQ_ARN: timerDeadLetters.queueArn,
-          },
-          assetFolders: ['rules'],
+          }),
+          assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -185,11 +208,12 @@ export class NudgeStack extends Stack {
           service: 'dispatch',
           description: 'Renders and sends requested messages through SES',
           timeout: Duration.seconds(30),
-          environment: {
+          environment: environmentOf(DispatchEnvironment, {
             ...common,
             TABLE_NAME: table.tableName,
-            TEMPLATES_DIR: 'templates',
-            CONFIG_DIR: 'config',
+            PROJECT_DIR: '.',
+            // The intake API's URL (links in emails): set below, once the API exists.
+            PUBLIC_URL: 'https://replaced.invalid',
             SENDER_ADDRESS: props.senderAddress,
             SES_CONFIGURATION_SET: configurationSet.configurationSetName,
             EVENT_BUS_ARN: bus.eventBusArn,
@@ -198,8 +222,8 @@ export class NudgeStack extends Stack {
             TIMER_DLQ_ARN: timerDeadLetters.queueArn,
             UNSUBSCRIBE_KEY_ID: unsubscribeKey.secretName,
             OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKey.secretName,
-          },
-          assetFolders: ['templates', 'config'],
+          }),
+          assetFolders: projectFolders,
         });
         return { fn, dlq };
       })(),
@@ -207,10 +231,10 @@ export class NudgeStack extends Stack {
         const dlq = deadLetterQueue('Feedback');
         const fn = new ServiceFunction(this, 'Feedback', {
           service: 'dispatch',
-          entry: 'feedback.ts',
+          entry: 'ses-feedback.ts',
           description: 'Turns SES events into suppression (hard bounces, complaints) and message.* events',
           timeout: Duration.seconds(30),
-          environment: { ...common, TABLE_NAME: table.tableName },
+          environment: environmentOf(SesFeedbackEnvironment, { ...common, TABLE_NAME: table.tableName }),
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -221,8 +245,8 @@ export class NudgeStack extends Stack {
           service: 'measurement',
           description: 'Counts what each rule and variant sent and earned: funnel, attributed orders, holdout lift',
           timeout: Duration.seconds(30),
-          environment: { TABLE_NAME: table.tableName, CONFIG_DIR: 'config' },
-          assetFolders: ['config'],
+          environment: environmentOf(MeasurementEnvironment, { TABLE_NAME: table.tableName, PROJECT_DIR: '.' }),
+          assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -272,7 +296,7 @@ export class NudgeStack extends Stack {
       entry: 'admin.ts',
       description: 'Exports or erases everything Nudge holds on one person (invoke with {"action", "key"})',
       timeout: Duration.minutes(5),
-      environment: { TABLE_NAME: table.tableName },
+      environment: environmentOf(ProfilesAdminEnvironment, { TABLE_NAME: table.tableName }),
     });
     table.grantReadWriteData(profilesAdmin.role);
     table.grantReadWriteData(consumers.profiles.fn.role);
@@ -314,7 +338,7 @@ export class NudgeStack extends Stack {
     }
 
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
-    const rules = loadRules(join(projectRoot, 'rules')).map(({ rule }) => rule);
+    const rules = busNeedsOf((props.project ?? loadProject(projectRoot, { checks: 'run' })).rules);
     // Each recurring rule is one schedule in its time zone; Scheduler fills in each run's time.
     for (const recurring of recurringSchedules(rules)) {
       const schedule = new scheduler.CfnSchedule(this, `Schedule-${recurring.ruleId}`, {
@@ -366,7 +390,7 @@ export class NudgeStack extends Stack {
 
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
     const api = new apigw.HttpApi(this, 'Api', { description: 'Nudge webhook endpoints', createDefaultStage: false });
-    new apigw.HttpStage(this, 'ApiStage', {
+    const apiStage = new apigw.HttpStage(this, 'ApiStage', {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
@@ -412,5 +436,20 @@ export class NudgeStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'ProfilesAdminFunction', { value: profilesAdmin.function.functionName, description: 'Invoke for data-subject export and erasure' });
     new CfnOutput(this, 'WebhookSecretsName', { value: webhookSecrets.secretName, description: 'Put the platform signing secrets here' });
+
+    // Dashboard and alarms (infra/constructs/monitoring.ts), on every function and queue defined above.
+    const monitoring = new NudgeMonitoring(this, 'Monitoring', {
+      functions: this.node.findAll().filter((construct: Construct): construct is ServiceFunction => construct instanceof ServiceFunction),
+      workQueues: [...queues.values()],
+      deadLetterQueues,
+      httpApi: api,
+      apiStage: apiStage.stageName,
+      scheduleGroupName,
+      configurationSetName: configurationSet.configurationSetName,
+      alarmEmail: props.alarmEmail,
+    });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboardName });
+    new CfnOutput(this, 'DashboardUrl', { value: monitoring.dashboardUrl, description: 'The Nudge CloudWatch dashboard' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Every alarm notifies this topic; subscribe to it' });
   }
 }

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { join } from 'node:path';
 import { jsonTextDepth, maxDetailDepth } from '../shared/bus-limits.js';
 import { type CompiledPattern, compilePattern, matches } from '../shared/event-pattern/index.js';
-import { type Consumer, queueDelivery, type Subscription, subscriptionsFor } from '../shared/topology.js';
+import { type Consumer, noRules, queueDelivery, type Subscription, subscriptionsFor } from '../shared/topology.js';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
 /** The event as EventBridge hands it to a target. */
@@ -107,7 +107,7 @@ const journalFileOf = (dataDir: string) => join(dataDir, 'bus-pending.ndjson');
 export function moveDeadLettersToJournal(dataDir: string, consumer: Consumer, now: number): Delivery[] {
   const letters = readDeadLetters(dataDir, consumer);
   if (letters.length === 0) return [];
-  const via = subscriptionsFor([]).find((subscription) => subscription.consumer === consumer)?.delivery ?? 'invoke';
+  const via = subscriptionsFor(noRules).find((subscription) => subscription.consumer === consumer)?.delivery ?? 'invoke';
   const deliveries: Delivery[] = letters.map((letter) => ({ id: randomUUID(), consumer, via, envelope: letter.event, receives: 0, dueAt: now }));
   appendFileSync(journalFileOf(dataDir), deliveries.map((delivery) => `${JSON.stringify({ op: 'put', delivery } satisfies JournalLine)}\n`).join(''));
   writeFileSync(deadLetterFile(dataDir, consumer), '');

@@ -5,13 +5,20 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { reportedRules } from '../cli/report.js';
+import { loadProject } from '../project/load-project.js';
+import { DispatchEnvironment, SesFeedbackEnvironment } from '../services/dispatch/environment.js';
 import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
+import { IntakeEnvironment } from '../services/intake/environment.js';
 import { MeasurementStore } from '../services/measurement/adapters/measurement-store.js';
 import { reportPeriod } from '../services/measurement/core/report.js';
 import { reportHtml } from '../services/measurement/core/report-html.js';
+import { MeasurementEnvironment } from '../services/measurement/environment.js';
 import { readReport } from '../services/measurement/read-report.js';
-import { loadRules } from '../services/rules/adapters/rule-files.js';
+import { ProfilesEnvironment } from '../services/profiles/environment.js';
+import { busNeedsOf } from '../services/rules/bus-needs.js';
+import { RulesEnvironment } from '../services/rules/environment.js';
 import { awsClients } from '../shared/adapters/aws-clients.js';
+import { environmentOf } from '../shared/config.js';
 import * as TimerFired from '../shared/events/timer-fired.js';
 import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
@@ -190,13 +197,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       feedback: () => Promise.reject(new Error('not loaded')),
       measurement: () => Promise.reject(new Error('not loaded')),
     };
-    const ruleFiles = loadRules(join(options.projectDir, 'rules')).map(({ rule }) => rule);
-    const subscriptions = subscriptionsFor(ruleFiles);
+    // The project as the handlers will load it: a problem stops the start here, with its file and path.
+    const configDir = options.configDir ?? join(options.projectDir, 'config');
+    const rulesNeed = busNeedsOf(loadProject(options.projectDir, { checks: 'run', configDir }).rules);
+    const subscriptions = subscriptionsFor(rulesNeed);
     const clock = new LocalClock();
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
     const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
     // The recurring rules' schedules, as the stack creates them in AWS.
-    const recurring = recurringSchedules(ruleFiles);
+    const recurring = recurringSchedules(rulesNeed);
     for (const schedule of recurring) {
       scheduler.put({
         name: schedule.name,
@@ -241,39 +250,60 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     started.push(() => close(awsEndpoint));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
 
-    Object.assign(process.env, {
-      AWS_REGION: localRegion,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
-      AWS_ENDPOINT_URL_SESV2: sesEndpoint,
-      AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
-      AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
-      OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKeyId,
-      EVENT_BUS_NAME: busName,
-      EVENT_BUS_ARN: `arn:aws:events:${localRegion}:000000000000:event-bus/${busName}`,
+    // Each function's environment from its own schema, as the stack sets it in AWS; they share one process here.
+    const eventBusArn = `arn:aws:events:${localRegion}:000000000000:event-bus/${busName}`;
+    const scheduling = {
       SCHEDULE_GROUP: scheduleGroupName,
       SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/nudge-local-scheduler',
       TIMER_DLQ_ARN: `arn:aws:sqs:${localRegion}:000000000000:nudge-local-timers-dlq`,
-      TABLE_NAME: localTableName,
-      WEBHOOK_SECRETS_ID: webhookSecretsId,
-      UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
-      PUBLIC_URL: publicUrl,
-      SES_CONFIGURATION_SET: localConfigurationSet,
-      RULES_DIR: join(options.projectDir, 'rules'),
-      CONFIG_DIR: options.configDir ?? join(options.projectDir, 'config'),
-      TEMPLATES_DIR: join(options.projectDir, 'templates'),
-      SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    });
+    };
+    const project = { PROJECT_DIR: options.projectDir, CONFIG_DIR: configDir };
+    Object.assign(
+      process.env,
+      {
+        AWS_REGION: localRegion,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+        AWS_ENDPOINT_URL_SESV2: sesEndpoint,
+        AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
+        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        // Metrics and traces are CloudWatch's and X-Ray's: locally the logs say what happened.
+        POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+      },
+      environmentOf(IntakeEnvironment, {
+        EVENT_BUS_NAME: busName,
+        WEBHOOK_SECRETS_ID: webhookSecretsId,
+        TABLE_NAME: localTableName,
+        UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
+      }),
+      environmentOf(ProfilesEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName, ...project }),
+      environmentOf(RulesEnvironment, { EVENT_BUS_NAME: busName, EVENT_BUS_ARN: eventBusArn, TABLE_NAME: localTableName, ...project, ...scheduling }),
+      environmentOf(DispatchEnvironment, {
+        EVENT_BUS_NAME: busName,
+        EVENT_BUS_ARN: eventBusArn,
+        TABLE_NAME: localTableName,
+        ...project,
+        ...scheduling,
+        SENDER_ADDRESS: process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>',
+        SES_CONFIGURATION_SET: localConfigurationSet,
+        PUBLIC_URL: publicUrl,
+        UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
+        OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKeyId,
+      }),
+      environmentOf(SesFeedbackEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName }),
+      environmentOf(MeasurementEnvironment, { TABLE_NAME: localTableName, ...project }),
+    );
     // One at a time: jest's ESM loader fails on concurrent imports that share dependencies.
     const intake = await import('../services/intake/handler.js');
     const profiles = await import('../services/profiles/handler.js');
     const rules = await import('../services/rules/handler.js');
     const dispatch = await import('../services/dispatch/handler.js');
-    const feedback = await import('../services/dispatch/feedback.js');
+    const feedback = await import('../services/dispatch/ses-feedback.js');
     const measurement = await import('../services/measurement/handler.js');
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;

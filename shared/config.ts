@@ -12,3 +12,10 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
   }
   return result.data;
 }
+
+/** A function's environment as its schema declares it: the stack and the local runtime set it through this, so a variable cannot be missed or misspelt. */
+export type EnvironmentOf<S extends z.ZodObject> = { readonly [K in keyof z.input<S>]: string };
+
+export function environmentOf<S extends z.ZodObject>(_schema: S, values: EnvironmentOf<S>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}

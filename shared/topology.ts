@@ -30,56 +30,19 @@ export const queueDelivery = { batchSize: 10, maxReceiveCount: 3, maxConcurrency
 
 type Pattern = Record<string, unknown>;
 
-/** What push-down needs of a rule (the rule file's own fields). */
-export interface RuleFilter {
-  readonly id: string;
-  readonly enabled: boolean;
-  readonly trigger: {
-    readonly type: string;
-    readonly event?: Pattern;
-    readonly steps?: readonly { readonly event: Pattern }[];
-    readonly absent?: { readonly event: Pattern };
-    readonly after?: { readonly event: Pattern };
-    readonly date?: string;
-    readonly on?: string;
-    readonly stores?: readonly string[];
-    readonly cron?: string;
-    readonly timeZone?: string;
-  };
-  readonly conditions?: Pattern;
-  readonly sendWindow?: unknown;
-}
-
-/** The pattern of a store visit, as the shop app reports it (a `place` trigger with `on: visit`). */
-export function storeVisitPattern(stores: readonly string[] | undefined): Pattern {
-  return { 'detail-type': ['store.visited'], ...(stores ? { detail: { properties: { storeId: [...stores] } } } : {}) };
-}
-
 /**
- * The profile updates a rule needs to see, as alternatives of the feed pattern. Event triggers
- * push their conditions down too; the others keep state and check conditions when a message
- * falls due, so they need every update that could move them on, whoever the person is then.
+ * What the rules service needs from the bus and Scheduler, as its rules' trigger kinds say
+ * (services/rules/bus-needs.ts): the profile updates it wants, whether it keeps timers, and its
+ * recurring schedules.
  */
-export function feedAlternatives(rule: RuleFilter): Pattern[] {
-  const { trigger } = rule;
-  const onTrigger = (event: Pattern): Pattern => ({ detail: { trigger: event } });
-  switch (trigger.type) {
-    case 'event':
-      return trigger.event ? [{ detail: { trigger: trigger.event, ...(rule.conditions ? { profile: rule.conditions } : {}) } }] : [];
-    case 'sequence':
-      return [...(trigger.steps ?? []).map((step) => onTrigger(step.event)), ...(trigger.absent ? [onTrigger(trigger.absent.event)] : [])];
-    case 'time':
-      if (trigger.after) return [onTrigger(trigger.after.event)];
-      // A date trigger plans the next date when the date or the person's time zone changes.
-      if (trigger.date) return [{ detail: { changed: [trigger.date, 'timeZone'] } }];
-      return [];
-    case 'place':
-      if (trigger.on === 'visit') return [{ detail: { trigger: storeVisitPattern(trigger.stores), ...(rule.conditions ? { profile: rule.conditions } : {}) } }];
-      return [onTrigger({ 'detail-type': ['location.reported'] })];
-    default:
-      return [];
-  }
+export interface RulesBusNeeds {
+  /** Alternatives of the feed pattern over the profile update's detail. */
+  readonly feed: readonly Pattern[];
+  readonly timers: boolean;
+  readonly schedules: readonly { readonly ruleId: string; readonly cron: string; readonly timeZone: string }[];
 }
+
+export const noRules: RulesBusNeeds = { feed: [], timers: false, schedules: [] };
 
 /** EventBridge's default limit on one event pattern, in characters (it can be raised to 4096). */
 export const maxEventPatternLength = 2048;
@@ -97,16 +60,9 @@ const on = (...contracts: readonly Events.Contract[]) => {
  * events that no rule wants never invoke it. Split into several patterns when one would pass
  * EventBridge's size limit; a rule whose filter alone is too large gets every update instead.
  */
-export function ruleFeedPatterns(rules: readonly RuleFilter[]): Record<string, unknown>[] {
+export function ruleFeedPatterns(feed: readonly Pattern[]): Record<string, unknown>[] {
   const base = on(Events.ProfileUpdated);
-  const alternatives: Pattern[] = [
-    ...new Map(
-      rules
-        .filter((rule) => rule.enabled)
-        .flatMap(feedAlternatives)
-        .map((alternative) => [JSON.stringify(alternative), alternative] as const),
-    ).values(),
-  ];
+  const alternatives: Pattern[] = [...new Map(feed.map((alternative) => [JSON.stringify(alternative), alternative] as const)).values()];
   const patternOf = (chunk: readonly Record<string, unknown>[]) => (chunk.length === 1 ? { ...base, ...chunk[0] } : { ...base, $or: chunk });
   if (alternatives.some((alternative) => JSON.stringify(patternOf([alternative])).length > maxEventPatternLength)) return [base];
   const patterns: Record<string, unknown>[] = [];
@@ -122,7 +78,7 @@ export function ruleFeedPatterns(rules: readonly RuleFilter[]): Record<string, u
   return patterns;
 }
 
-export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
+export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
   return [
     {
       id: 'CustomerEventsToProfiles',
@@ -132,15 +88,15 @@ export function subscriptionsFor(rules: readonly RuleFilter[]): Subscription[] {
       pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: [{ exists: false }] } },
       delivery: 'invoke' as const,
     },
-    ...ruleFeedPatterns(rules).map((pattern, index) => ({
+    ...ruleFeedPatterns(rules.feed).map((pattern, index) => ({
       id: index === 0 ? 'ProfileUpdatesToRules' : `ProfileUpdatesToRules${index + 1}`,
       consumer: 'rules' as const,
       description: 'Profile updates that some rule wants, with the profile after the event, are evaluated against the rules',
       pattern,
       delivery: 'invoke' as const,
     })),
-    // Only rules that wait need timers: every kind but a plain event rule, and any rule with a send window.
-    ...(rules.some((rule) => rule.enabled && (rule.trigger.type !== 'event' || rule.sendWindow !== undefined))
+    // Only rules that wait need timers (sequences, delays, dwell, dates, schedules, send windows).
+    ...(rules.timers
       ? [
           {
             id: 'TimersToRules',
@@ -212,18 +168,12 @@ export interface RecurringSchedule {
   readonly input: string;
 }
 
-export function recurringSchedules(rules: readonly RuleFilter[]): RecurringSchedule[] {
-  return rules.flatMap((rule) => {
-    const trigger = rule.trigger;
-    if (!rule.enabled || trigger.type !== 'time' || trigger.cron === undefined) return [];
-    return [
-      {
-        name: `rule-${rule.id}`,
-        ruleId: rule.id,
-        expression: trigger.cron,
-        timeZone: trigger.timeZone ?? 'UTC',
-        input: JSON.stringify({ kind: 'recurring', ruleId: rule.id, dueAt: '<aws.scheduler.scheduled-time>' }),
-      },
-    ];
-  });
+export function recurringSchedules(rules: RulesBusNeeds): RecurringSchedule[] {
+  return rules.schedules.map(({ ruleId, cron, timeZone }) => ({
+    name: `rule-${ruleId}`,
+    ruleId,
+    expression: cron,
+    timeZone,
+    input: JSON.stringify({ kind: 'recurring', ruleId, dueAt: '<aws.scheduler.scheduled-time>' }),
+  }));
 }

@@ -1,29 +1,27 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
 import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { SecretText } from '../../shared/adapters/secret-text.js';
 import { loadConfig } from '../../shared/config.js';
-import { createLogger } from '../../shared/logger.js';
+import { Observability } from '../../shared/observability.js';
 import { unsubscribePath } from '../../shared/unsubscribe.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply, type Reply } from './core/request.js';
 import { unsubscribe } from './core/unsubscribe.js';
 import { receiveWebhook } from './core/webhook.js';
-import { publishOnce } from './receive.js';
+import { IntakeEnvironment } from './environment.js';
+import { publishOnce } from './publish-once.js';
 
-const config = loadConfig(
-  z.object({ EVENT_BUS_NAME: z.string().min(1), WEBHOOK_SECRETS_ID: z.string().min(1), TABLE_NAME: z.string().min(3), UNSUBSCRIBE_KEY_ID: z.string().min(1) }),
-);
-const logger = createLogger('intake');
-const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
-const secretsManager = awsClients.secretsManager();
+const config = loadConfig(IntakeEnvironment);
+const observability = new Observability('intake');
+const { logger } = observability;
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), config.EVENT_BUS_NAME);
+const secretsManager = observability.client(awsClients.secretsManager(), 'SecretsManager');
 const secrets = new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID);
 const unsubscribeKey = new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID);
-const ledger = new DeliveryLedger(awsClients.dynamoDb(), config.TABLE_NAME);
+const ledger = new DeliveryLedger(observability.client(awsClients.dynamoDb(), 'DynamoDB'), config.TABLE_NAME);
 
 function toResponse(reply: Reply): APIGatewayProxyStructuredResultV2 {
   return { statusCode: reply.status, headers: { 'content-type': 'application/json', ...reply.headers }, body: JSON.stringify(reply.body) };
@@ -91,4 +89,4 @@ const unexpectedErrorsAsJson = (): middy.MiddlewareObj<APIGatewayProxyEventV2, A
   },
 });
 
-export const handler = middy(receive).use(injectLambdaContext(logger)).use(unexpectedErrorsAsJson());
+export const handler = observability.handler(receive).use(unexpectedErrorsAsJson());

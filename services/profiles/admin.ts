@@ -1,15 +1,14 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { loadConfig } from '../../shared/config.js';
-import { createLogger } from '../../shared/logger.js';
+import { Observability } from '../../shared/observability.js';
 import { ProfilePrivacy } from './adapters/profile-privacy.js';
 import { parseIdentityKey } from './core/apply-event.js';
+import { ProfilesAdminEnvironment } from './environment.js';
 
-const config = loadConfig(z.object({ TABLE_NAME: z.string().min(3) }));
-const logger = createLogger('profiles-admin');
-const privacy = new ProfilePrivacy(awsClients.dynamoDb(), config.TABLE_NAME);
+const env = loadConfig(ProfilesAdminEnvironment);
+const observability = new Observability('profiles-admin');
+const privacy = new ProfilePrivacy(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
 
 /** `aws lambda invoke --function-name <ProfilesAdminFunction> --payload '{"action":"export","key":"email:ada@example.com"}'`. */
 const Request = z.object({ action: z.enum(['export', 'erase']), key: z.string().min(1) });
@@ -31,8 +30,9 @@ async function administer(input: unknown): Promise<AdminReply> {
   const result = request.data.action === 'export' ? await privacy.export(key, now) : await privacy.erase(key, now);
   if (result === undefined) return { ok: false, code: 'not-found', message: `No profile has the key ${request.data.key}` };
   // Logged without the data: who was erased is the requester's record, not the log's.
-  logger.info('Data-subject request done', { action: request.data.action });
+  observability.logger.info('Data-subject request done', { action: request.data.action });
+  observability.counted('DataSubjectRequests', { Action: request.data.action });
   return { ok: true, result };
 }
 
-export const handler = middy(administer).use(injectLambdaContext(logger));
+export const handler = observability.handler(administer);

@@ -1,47 +1,40 @@
-import { join } from 'node:path';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import { z } from 'zod';
+import { loadProject } from '../../project/load-project.js';
 import { awsClients } from '../../shared/adapters/aws-clients.js';
 import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
 import { loadConfig } from '../../shared/config.js';
 import { parseBusEvent } from '../../shared/events/bus-event.js';
 import * as Events from '../../shared/events/index.js';
-import { createLogger } from '../../shared/logger.js';
-import { loadProfileConfig } from './adapters/profile-config-file.js';
+import { Observability } from '../../shared/observability.js';
 import { ProfileStore } from './adapters/profile-store.js';
-import { updateProfile } from './update-profile.js';
+import { ProfilesEnvironment } from './environment.js';
+import { announcements, updateProfile } from './update-profile.js';
 
-const config = loadConfig(z.object({ EVENT_BUS_NAME: z.string().min(1), TABLE_NAME: z.string().min(3), CONFIG_DIR: z.string().min(1).default('config') }));
-const logger = createLogger('profiles');
-const publisher = new BusPublisher(awsClients.eventBridge(), config.EVENT_BUS_NAME);
-const store = new ProfileStore(awsClients.dynamoDb(), config.TABLE_NAME);
-const profileConfig = loadProfileConfig(join(config.CONFIG_DIR, 'profiles.json'));
+const env = loadConfig(ProfilesEnvironment);
+const observability = new Observability('profiles');
+const { logger } = observability;
+const project = loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
+const store = new ProfileStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
 
+/** A customer event: applied to its person's profile once, then the change announced, then marked announced. */
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
-  const outcome = await updateProfile(store, { detailType, detail }, profileConfig, new Date(), envelope.id);
-  if (outcome.kind === 'unattached') {
-    logger.info('Event names no known person; nothing to update', { eventId: detail.eventId, detailType });
+  observability.countEvent('EventsIn', detailType);
+  const outcome = await updateProfile(store, { detailType, detail }, project.profiles, new Date(), envelope.id);
+  const publications = announcements(outcome, { source: contract.source, detailType, detail });
+  if (publications.length === 0) {
+    logger.info(outcome.kind === 'unattached' ? 'Event names no known person; nothing to update' : 'Duplicate event ignored', {
+      eventId: detail.eventId,
+      detailType,
+    });
     return;
   }
-  if (outcome.kind === 'duplicate' && outcome.unfinished === undefined) {
-    logger.info('Duplicate event ignored', { eventId: detail.eventId });
-    return;
+  // One at a time, in order: the merge is on the bus before the update that follows from it.
+  for (const publication of publications) {
+    await publisher.publishAll([publication]);
+    observability.countEvent('EventsOut', publication.contract.detailType);
   }
-  const { profile, version, changed } = outcome.kind === 'applied' ? outcome : (outcome.unfinished as NonNullable<typeof outcome.unfinished>);
-  if (outcome.kind === 'applied' && outcome.merged.length > 0) {
-    await publisher.publish(Events.ProfileMerged, { profileId: profile.profileId, mergedProfileIds: [...outcome.merged], eventId: detail.eventId });
-  }
-  await publisher.publish(Events.ProfileUpdated, {
-    profileId: profile.profileId,
-    version,
-    changed: [...changed],
-    segments: outcome.kind === 'applied' ? { entered: [...outcome.segments.entered], left: [...outcome.segments.left] } : { entered: [], left: [] },
-    profile,
-    trigger: { source: contract.source, 'detail-type': detailType, detail },
-  });
   await store.markPublished(detail.eventId);
 }
 
-export const handler = middy(onCustomerEvent).use(injectLambdaContext(logger));
+export const handler = observability.handler(onCustomerEvent);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Publication } from '../../shared/adapters/bus-publisher.js';
 import { InvalidEventError } from '../../shared/events/bus-event.js';
+import * as Events from '../../shared/events/index.js';
 import type { Profile } from '../../shared/events/profile.js';
 import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profile-store.js';
 import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
@@ -140,4 +142,35 @@ async function duplicateOf(store: ProfileStore, eventId: string, profileId: stri
   return current === undefined
     ? { kind: 'duplicate' }
     : { kind: 'duplicate', unfinished: { profile: current.profile, version: current.version, changed: marker.changed } };
+}
+
+/**
+ * What an outcome announces, in order: the merge (so measurement moves the merged people's counts
+ * first), then the profile as it is after the event. Nothing for a duplicate already announced or
+ * an event that names no known person.
+ */
+export function announcements(
+  outcome: UpdateOutcome,
+  trigger: { readonly source: string; readonly detailType: string; readonly detail: CustomerEvent['detail'] },
+): Publication[] {
+  if (outcome.kind === 'unattached' || (outcome.kind === 'duplicate' && outcome.unfinished === undefined)) return [];
+  const { profile, version, changed } = outcome.kind === 'applied' ? outcome : (outcome.unfinished as NonNullable<typeof outcome.unfinished>);
+  const merge: Publication[] =
+    outcome.kind === 'applied' && outcome.merged.length > 0
+      ? [{ contract: Events.ProfileMerged, detail: { profileId: profile.profileId, mergedProfileIds: [...outcome.merged], eventId: trigger.detail.eventId } }]
+      : [];
+  return [
+    ...merge,
+    {
+      contract: Events.ProfileUpdated,
+      detail: {
+        profileId: profile.profileId,
+        version,
+        changed: [...changed],
+        segments: outcome.kind === 'applied' ? { entered: [...outcome.segments.entered], left: [...outcome.segments.left] } : { entered: [], left: [] },
+        profile,
+        trigger: { source: trigger.source, 'detail-type': trigger.detailType, detail: trigger.detail },
+      },
+    },
+  ];
 }

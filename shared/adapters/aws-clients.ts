@@ -4,6 +4,7 @@ import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2'
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Every AWS client the services make, with its retries chosen on purpose rather than left to the
@@ -28,6 +29,18 @@ export const awsClients = {
   ses: () => new SESv2Client({ maxAttempts: deliveryAttempts }),
   sms: () => new PinpointSMSVoiceV2Client({ maxAttempts: deliveryAttempts }),
 } as const;
+
+/**
+ * The one way Nudge talks to its table in plain objects: attributes left undefined are not written
+ * (a state with no place, a profile without a birthday), so no caller needs to strip them.
+ * `exactNumbers` reads numbers as strings-in-wrappers, for money that must not pass through a float.
+ */
+export function documentClient(client: DynamoDBClient, options: { readonly exactNumbers?: boolean } = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+    unmarshallOptions: { wrapNumbers: options.exactNumbers ?? false },
+  });
+}
 
 /**
  * Whether a failed AWS call was refused by the service (an error status: it did not carry the

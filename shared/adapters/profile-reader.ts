@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../events/profile.js';
 import { keys } from '../table.js';
+import { documentClient } from './aws-clients.js';
 
 /** Most merges a profile id is followed through (a merged profile names its survivor). */
 const maxMergeHops = 10;
@@ -14,7 +15,7 @@ export class DynamoProfileReader {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client);
+    this.documents = documentClient(client);
   }
 
   async get(profileId: string): Promise<Profile | undefined> {

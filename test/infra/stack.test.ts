@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { projectProblems } from '../../cli/validate-project.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
-import { loadRules } from '../../services/rules/adapters/rule-files.js';
+import { loadProject, readProject } from '../../project/load-project.js';
+import { busNeedsOf } from '../../services/rules/bus-needs.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '../../shared/events/index.js';
 import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../../shared/topology.js';
 import { projectDir } from '../support/fixtures.js';
@@ -30,22 +30,22 @@ describe('AWS stack', () => {
     expect(functionIdFor('profiles-admin')).toBeDefined();
     template.hasOutput('ProfilesAdminFunction', {});
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'profiles', CONFIG_DIR: 'config' }) },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'profiles', PROJECT_DIR: '.' }) },
     });
     for (const service of ['intake', 'profiles', 'rules', 'dispatch', 'measurement']) expect(functionIdFor(service)).toBeDefined();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'measurement', CONFIG_DIR: 'config' }) },
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'measurement', PROJECT_DIR: '.' }) },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'dispatch', SENDER_ADDRESS: 'Shop <hello@shop.example>', TEMPLATES_DIR: 'templates' }),
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'dispatch', SENDER_ADDRESS: 'Shop <hello@shop.example>', PROJECT_DIR: '.' }),
       },
     });
   });
 
   it('builds one bus rule per subscription, with the pattern taken from the event contracts and the rules pushed down', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: busName });
-    template.resourceCountIs('AWS::Events::Rule', subscriptionsFor(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule)).length);
+    template.resourceCountIs('AWS::Events::Rule', subscriptionsFor(busNeedsOf(loadProject(projectDir).rules)).length);
     const patterns = Object.values(resources('AWS::Events::Rule')).map((rule) => rule.Properties.EventPattern);
     expect(patterns).toEqual(
       expect.arrayContaining([
@@ -107,13 +107,13 @@ describe('AWS stack', () => {
     const fromSes = Object.values(resources('AWS::Events::Rule')).find((rule) => JSON.stringify(rule.Properties.EventPattern).includes('aws.ses'));
     expect(fromSes?.Properties.EventBusName).toBe('default');
     expect(fromSes?.Properties.Targets).toEqual([
-      expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionIdFor('dispatch-feedback'), 'Arn'] }, DeadLetterConfig: { Arn: expect.anything() } }),
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [functionIdFor('dispatch-ses-feedback'), 'Arn'] }, DeadLetterConfig: { Arn: expect.anything() } }),
     ]);
   });
 
   it('runs timers on EventBridge Scheduler: a group, a role scoped to the bus and the dead letters, and one schedule per recurring rule in its time zone', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: scheduleGroupName });
-    const recurring = recurringSchedules(loadRules(join(projectDir, 'rules')).map(({ rule }) => rule));
+    const recurring = recurringSchedules(busNeedsOf(loadProject(projectDir).rules));
     expect(recurring.map((schedule) => schedule.ruleId)).toEqual(['weekly-at-risk']);
     template.resourceCountIs('AWS::Scheduler::Schedule', recurring.length);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -203,7 +203,9 @@ describe('AWS stack', () => {
       const putEvents = statements.filter((statement) => [statement.Action].flat().includes('events:PutEvents'));
       expect(putEvents).toHaveLength(1);
       expect(JSON.stringify(putEvents[0]?.Resource)).toContain(busId);
-      expect(statements.every((statement) => statement.Resource !== '*')).toBe(true);
+      // Only the X-Ray trace writes of active tracing are on "*": they have no resource-level permissions.
+      const onEverything = statements.filter((statement) => statement.Resource === '*').flatMap((statement) => [statement.Action].flat());
+      expect(onEverything).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
     }
     const send = statementsOf('dispatch').find((statement) => statement.Action === 'ses:SendEmail');
     expect(JSON.stringify(send?.Resource)).toContain('identity/shop.example');
@@ -256,6 +258,12 @@ describe('AWS stack', () => {
   });
 });
 
+/** What the project loader refuses with the deploy's checks (infra/app.ts stops the synth on any). */
+const projectProblems = (root: string) => {
+  const project = readProject(root);
+  return project.ok ? [] : project.error;
+};
+
 describe('what cdk synth refuses to deploy', () => {
   it('accepts the shipped rules and templates', () => {
     expect(projectProblems(projectDir)).toEqual([]);
@@ -265,6 +273,7 @@ describe('what cdk synth refuses to deploy', () => {
     const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
     cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
     cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
+    cpSync(join(projectDir, 'config'), join(copy, 'config'), { recursive: true });
     writeFileSync(
       join(copy, 'rules', 'welcome.json'),
       JSON.stringify({
@@ -284,6 +293,7 @@ describe('what cdk synth refuses to deploy', () => {
     const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
     cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
     cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
+    cpSync(join(projectDir, 'config'), join(copy, 'config'), { recursive: true });
     const rule = (id: string, trigger: Record<string, unknown>) =>
       writeFileSync(join(copy, 'rules', `${id}.json`), JSON.stringify({ id, name: id, trigger, channel: 'email', template: 'birthday' }));
     rule('near-nowhere', { type: 'place', on: 'enter', geofences: ['nowhere'] });
@@ -293,9 +303,11 @@ describe('what cdk synth refuses to deploy', () => {
       steps: [{ event: { 'detail-type': ['checkout.started'] } }],
       absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
     });
-    expect(projectProblems(copy)).toEqual([
-      { file: 'near-nowhere.json', path: 'trigger.geofences.0', message: expect.stringContaining('no geofence "nowhere" in geofences.json') },
-    ]);
+    expect(projectProblems(copy)).toContainEqual({
+      file: 'near-nowhere.json',
+      path: 'trigger.geofences.0',
+      message: expect.stringContaining('no geofence "nowhere" in geofences.json'),
+    });
     rule('near-nowhere', { type: 'place', on: 'enter', geofences: ['flagship-berlin'] });
     expect(projectProblems(copy)).toEqual([
       { file: 'wrong-key.json', path: 'trigger.key', message: expect.stringContaining('have no field "detail.properties.cartNumber"') },

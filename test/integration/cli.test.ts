@@ -14,7 +14,7 @@ const file = (name: string, content: unknown) => {
 
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'nudge-project-'));
-  for (const folder of ['rules', 'templates', 'schema']) cpSync(join(projectDir, folder), join(dir, folder), { recursive: true });
+  for (const folder of ['rules', 'templates', 'schema', 'config']) cpSync(join(projectDir, folder), join(dir, folder), { recursive: true });
   return dir;
 }
 

@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { SQSEvent } from 'aws-lambda';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion } from '../../local/runtime.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
@@ -95,7 +96,9 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
     });
     // Six pollers, each with a batch of one: what the queue does when it is busy.
     const requests = Array.from({ length: 6 }, (_, index) => ({ ...messageRequest(`msg-ida-${index}`, ida), ruleId: `rule-${index}` }));
-    const results = await Promise.all(requests.map((request) => handler({ Records: [record(request)] }, lambdaContext('nudge-dispatch', 30_000, localRegion))));
+    const results = await Promise.all(
+      requests.map((request) => handler({ Records: [record(request)] } as unknown as SQSEvent, lambdaContext('nudge-dispatch', 30_000, localRegion))),
+    );
     expect(results).toEqual(requests.map(() => ({ batchItemFailures: [] })));
     await runtime.idle();
     // The policy's cap is 2 a day (config/dispatch.json).

@@ -89,7 +89,7 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     };
     event.detail.bounce.bouncedRecipients = [{ emailAddress: 'bob@example.com' }];
     event.detail.mail.tags.profileId = ['p-bob'];
-    const { handler } = await import('../../services/dispatch/feedback.js');
+    const { handler } = await import('../../services/dispatch/ses-feedback.js');
     await handler(event, lambdaContext('nudge-feedback', 30_000, localRegion));
     await runtime.idle();
     expect(

@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { localTableName, localWebhookSecrets } from '../../local/runtime.js';
 import type { WebhookRequest } from '../../services/intake/core/request.js';
 import { ProfilePrivacy } from '../../services/profiles/adapters/profile-privacy.js';
 import { ProfileStore } from '../../services/profiles/adapters/profile-store.js';
+import { documentClient } from '../../shared/adapters/aws-clients.js';
 import type { Profile } from '../../shared/events/profile.js';
 import { keys } from '../../shared/table.js';
 import { nudge } from '../support/cli.js';
@@ -38,7 +39,7 @@ describe('profiles on the local runtime', () => {
   beforeAll(async () => {
     runtime = await startTestRuntime();
     client = new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    documents = DynamoDBDocumentClient.from(client);
+    documents = documentClient(client);
     store = new ProfileStore(client, localTableName);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectProfileConfig } from '../../services/profiles/adapters/profile-config-file.js';
+import { loadProject } from '../../project/load-project.js';
 
 export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 export const projectDir = join(import.meta.dirname, '..', '..');
@@ -16,4 +16,4 @@ export function fixtureJson<T = Record<string, unknown>>(relativePath: string): 
 }
 
 /** The project's own config/profiles.json, as the services load it. */
-export const profileConfig = projectProfileConfig(projectDir);
+export const profileConfig = loadProject(projectDir, { checks: 'run' }).profiles;

@@ -120,10 +120,10 @@ describe('the rule index', () => {
     for (const event of generateEvents(300, 9)) {
       const viaIndex = index
         .matching(event)
-        .map(({ rule }) => rule.id)
+        .map(({ rule }) => rule.rule.id)
         .sort();
       const viaScan = matchingByScan(rules, flattenEvent(event))
-        .map(({ rule }) => rule.id)
+        .map(({ rule }) => rule.rule.id)
         .sort();
       expect(viaIndex).toEqual(viaScan);
     }

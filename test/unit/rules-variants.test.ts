@@ -1,4 +1,4 @@
-import { requestFor } from '../../services/rules/core/evaluate.js';
+import { requestFor } from '../../services/rules/core/message-request.js';
 import { compileRule, Rule } from '../../services/rules/core/rule.js';
 import { assignVariant } from '../../services/rules/core/variants.js';
 import type { Profile } from '../../shared/events/profile.js';
@@ -118,7 +118,7 @@ describe('the message of a rule with variants', () => {
     const profile = { profileId: 'p-1', orderCount: 1, revenue: {}, firstSeenAt: 'x', lastSeenAt: 'x', traitsAt: {} } as unknown as Profile;
     const seen = new Map<string, ReturnType<typeof requestFor>>();
     for (let index = 0; index < 40; index++) {
-      const request = requestFor(compiled, { ...profile, profileId: `p-${index}` }, 'ev-1', {}, new Date('2026-11-27T10:00:00Z'));
+      const request = requestFor(compiled, { ...profile, profileId: `p-${index}` }, 'ev-1', {}, Date.parse('2026-11-27T10:00:00Z'));
       seen.set(request.variant as string, request);
     }
     expect(seen.get('subject')).toMatchObject({ channel: 'email', template: 'win-back', subject: 'We miss you' });

@@ -1,3 +1,4 @@
+import { busNeedsOf } from '../../services/rules/bus-needs.js';
 import { compileRule, Rule } from '../../services/rules/core/rule.js';
 import { compilePattern, matches } from '../../shared/event-pattern/index.js';
 import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor } from '../../shared/topology.js';
@@ -19,8 +20,9 @@ function profileUpdated(trigger: Record<string, unknown>, profile: Record<string
   };
 }
 
+const needs = (rules: readonly Rule[]) => busNeedsOf(rules.map((candidate) => compileRule(candidate)));
 const feeds = (rules: Rule[]) =>
-  ruleFeedPatterns(rules).map((pattern) => {
+  ruleFeedPatterns(needs(rules).feed).map((pattern) => {
     const compiled = compilePattern(pattern);
     if (!compiled.ok) throw new Error(compiled.error.message);
     return compiled.pattern;
@@ -47,8 +49,7 @@ describe('rule filters pushed down into the bus', () => {
         const compiled = compileRule(candidate);
         return (
           candidate.enabled &&
-          compiled.eventPattern !== undefined &&
-          matches(compiled.eventPattern, event.detail.trigger) &&
+          compiled.trigger.patterns.some(({ pattern }) => matches(pattern, event.detail.trigger)) &&
           (!compiled.conditions || matches(compiled.conditions, event.detail.profile))
         );
       });
@@ -60,7 +61,7 @@ describe('rule filters pushed down into the bus', () => {
     const many = Array.from({ length: 300 }, (_, index) =>
       rule(`r${index}`, { 'detail-type': ['order.completed'], detail: { properties: { orderId: [`order-${index}`] } } }),
     );
-    const patterns = ruleFeedPatterns(many);
+    const patterns = ruleFeedPatterns(needs(many).feed);
     expect(patterns.length).toBeGreaterThan(1);
     for (const pattern of patterns) expect(JSON.stringify(pattern).length).toBeLessThanOrEqual(maxEventPatternLength);
     const compiled = feeds(many);
@@ -68,17 +69,17 @@ describe('rule filters pushed down into the bus', () => {
       const event = profileUpdated({ source: 'nudge.intake', 'detail-type': 'order.completed', detail: { properties: { orderId: `order-${index}` } } }, {});
       expect(compiled.filter((pattern) => matches(pattern, event))).toHaveLength(1);
     }
-    const subscriptions = subscriptionsFor(many).filter((subscription) => subscription.consumer === 'rules');
+    const subscriptions = subscriptionsFor(needs(many)).filter((subscription) => subscription.consumer === 'rules');
     expect(new Set(subscriptions.map((subscription) => subscription.id)).size).toBe(patterns.length);
   });
 
   it('sends every update to a rule whose filter alone is too large to push down', () => {
     const huge = rule('huge', { detail: { properties: { orderId: Array.from({ length: 400 }, (_, index) => `order-${index}`) } } });
-    expect(ruleFeedPatterns([huge])).toEqual([{ source: ['nudge.profiles'], 'detail-type': ['profile.updated'] }]);
+    expect(ruleFeedPatterns(needs([huge]).feed)).toEqual([{ source: ['nudge.profiles'], 'detail-type': ['profile.updated'] }]);
   });
 
   it('does not invoke the rules service at all when no rule is enabled', () => {
-    expect(subscriptionsFor([rules[3] as Rule]).map((subscription) => subscription.consumer)).toEqual([
+    expect(subscriptionsFor(needs([rules[3] as Rule])).map((subscription) => subscription.consumer)).toEqual([
       'profiles',
       'dispatch',
       'measurement',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { addressHash } from '../../../shared/suppression.js';
 import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '../../../shared/table.js';
 
@@ -31,7 +32,7 @@ export class DispatchStore {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client);
+    this.documents = documentClient(client);
   }
 
   async ledger(messageId: string): Promise<LedgerEntry | undefined> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
 
 export type Claim = 'claimed' | 'duplicate' | 'in-progress';
@@ -17,7 +18,7 @@ export class DeliveryLedger {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client);
+    this.documents = documentClient(client);
   }
 
   async claim(deliveryId: string, now: Date): Promise<Claim> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   NumberValue,
   PutCommand,
@@ -9,6 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { expiresAt, keys, measureFactRetentionSeconds } from '../../../shared/table.js';
 import type { MeasurementConfig } from '../core/config.js';
 import { combineIncrements, type Increment, mergePeople, type OrderRecord, type PersonMeasures, planFact } from '../core/counting.js';
@@ -48,7 +49,7 @@ export class MeasurementStore {
     private readonly tableName: string,
   ) {
     // Numbers stay decimal text both ways: money is added and read back exactly.
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: true } });
+    this.documents = documentClient(client, { exactNumbers: true });
   }
 
   async count(fact: Fact, config: MeasurementConfig, now: Date): Promise<CountOutcome> {

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import type { Profile } from '../../../shared/events/profile.js';
 import { addressHash } from '../../../shared/suppression.js';
 import { type IdentityKind, type ItemKey, keys, profilePartition } from '../../../shared/table.js';
@@ -38,7 +39,7 @@ export class ProfilePrivacy {
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = documentClient(client);
     this.store = new ProfileStore(client, tableName);
   }
 

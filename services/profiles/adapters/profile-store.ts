@@ -1,5 +1,6 @@
-import { type ConsumedCapacity, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { Profile } from '../../../shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '../../../shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
@@ -57,46 +58,6 @@ export interface AppliedMarker {
   readonly appliedAt: number;
 }
 
-/** Close to DynamoDB's item size: attribute names and values as JSON text. */
-const itemBytes = (item: unknown) => (item === undefined ? 0 : Buffer.byteLength(JSON.stringify(item)));
-
-/** DynamoDB capacity units consumed, as DynamoDB reports them (ReturnConsumedCapacity). */
-export class CapacityMeter {
-  read = 0;
-  write = 0;
-  /**
-   * What DynamoDB on AWS bills for the same calls, by its published rules (DynamoDB Local
-   * under-reports transactions). Sizing items costs time, so only the benchmark turns it on.
-   */
-  estimateBilling = false;
-  billedRead = 0;
-  billedWrite = 0;
-
-  /** A strongly consistent read: 1 RCU per 4 KB started, at least 1, found or not. */
-  billRead(item: unknown): void {
-    if (!this.estimateBilling) return;
-    this.billedRead += Math.max(1, Math.ceil(itemBytes(item) / 4096));
-  }
-
-  /** A write: 1 WCU per KB started; in a transaction, twice that. */
-  billWrite(item: unknown, transactional: boolean): void {
-    if (!this.estimateBilling) return;
-    this.billedWrite += (transactional ? 2 : 1) * Math.max(1, Math.ceil(itemBytes(item) / 1024));
-  }
-
-  /** `kind` says what a total without a read/write split was (GetItem reports only a total). */
-  add(consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined, kind: 'read' | 'write'): void {
-    for (const entry of [consumed ?? []].flat()) {
-      if (entry.ReadCapacityUnits === undefined && entry.WriteCapacityUnits === undefined) {
-        this[kind] += entry.CapacityUnits ?? 0;
-      } else {
-        this.read += entry.ReadCapacityUnits ?? 0;
-        this.write += entry.WriteCapacityUnits ?? 0;
-      }
-    }
-  }
-}
-
 /**
  * Profiles, their identity aliases and applied-event markers in the one table. Every write that
  * must agree with another goes in one transaction with conditions, so concurrent and duplicate
@@ -104,19 +65,16 @@ export class CapacityMeter {
  */
 export class ProfileStore {
   private readonly documents: DynamoDBDocumentClient;
-  readonly capacity = new CapacityMeter();
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = documentClient(client);
   }
 
   private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }));
-    this.capacity.add(result.ConsumedCapacity, 'read');
-    this.capacity.billRead(result.Item);
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return result.Item;
   }
 
@@ -237,9 +195,7 @@ export class ProfileStore {
       items.push({ Put: { TableName: this.tableName, Item: { ...keys.identity(profile.profileId, alias.kind, alias.value), createdAt: now.toISOString() } } });
     }
     try {
-      const result = await this.documents.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
-      this.capacity.add(result.ConsumedCapacity, 'write');
-      for (const item of items) this.capacity.billWrite(item.Put?.Item, true);
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
       return 'saved';
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
@@ -251,16 +207,13 @@ export class ProfileStore {
   }
 
   async markPublished(eventId: string): Promise<void> {
-    const result = await this.documents.send(
+    const _result = await this.documents.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.appliedEvent(eventId),
         UpdateExpression: 'SET published = :true',
         ExpressionAttributeValues: { ':true': true },
-        ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    this.capacity.add(result.ConsumedCapacity, 'write');
-    this.capacity.billWrite({ ...keys.appliedEvent(eventId), published: true }, false);
   }
 }

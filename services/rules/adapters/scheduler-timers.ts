@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { BusSchedules } from '../../../shared/adapters/bus-schedule.js';
 import * as TimerFired from '../../../shared/events/timer-fired.js';
-import type { TimerRef, Timers } from '../triggers.js';
+import type { TimerRef, Timers } from '../ports.js';
 
 /**
  * The deterministic name of a timer: the same trigger instance and due time always give the same
  * name, so setting it twice is one schedule and cancelling it is a delete by name.
  * Scheduler names are at most 64 characters of [0-9a-zA-Z-_.].
  */
-export function timerName(timer: TimerRef & { readonly dueAt: number }): string {
+export function timerName(timer: TimerRef): string {
   const digest = createHash('sha256').update(`${timer.ruleId}|${timer.profileId}|${timer.stateKey}|${timer.instanceId}|${timer.dueAt}`).digest('hex');
   return `t-${timer.ruleId.slice(0, 24)}-${digest.slice(0, 32)}`;
 }
@@ -17,12 +17,12 @@ export function timerName(timer: TimerRef & { readonly dueAt: number }): string 
 export class SchedulerTimers implements Timers {
   constructor(private readonly schedules: BusSchedules) {}
 
-  async schedule(timer: TimerRef & { readonly dueAt: number }): Promise<void> {
+  async schedule(timer: TimerRef): Promise<void> {
     const detail: TimerFired.TimerFired = { kind: 'once', ...timer, dueAt: new Date(timer.dueAt).toISOString() };
     await this.schedules.create(timerName(timer), timer.dueAt, { source: TimerFired.source, detailType: TimerFired.detailType, detail });
   }
 
-  async cancel(timer: TimerRef & { readonly dueAt: number }): Promise<void> {
+  async cancel(timer: TimerRef): Promise<void> {
     await this.schedules.delete(timerName(timer));
   }
 }

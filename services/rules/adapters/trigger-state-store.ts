@@ -1,27 +1,25 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { expiresAt, keys, triggerStateRetentionSeconds } from '../../../shared/table.js';
 import type { TriggerState } from '../core/trigger-state.js';
-import type { TriggerStateStore, VersionedState } from '../triggers.js';
+import type { TriggerStateStore, VersionedState, WriteOutcome } from '../ports.js';
 
 /** Trigger state in the profile's partition, one item per (rule, key), written with a version condition. */
 export class DynamoTriggerStateStore implements TriggerStateStore {
   private readonly documents: DynamoDBDocumentClient;
-  /** Capacity units used, for the benchmark. */
-  consumed = { read: 0, write: 0 };
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client);
+    this.documents = documentClient(client);
   }
 
   async load(profileId: string, ruleId: string, stateKey: string): Promise<VersionedState | undefined> {
     const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.triggerState(profileId, ruleId, stateKey), ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+      new GetCommand({ TableName: this.tableName, Key: keys.triggerState(profileId, ruleId, stateKey), ConsistentRead: true }),
     );
-    this.consumed.read += result.ConsumedCapacity?.CapacityUnits ?? 0;
     const item = result.Item;
     if (item === undefined) return undefined;
     return {
@@ -36,35 +34,24 @@ export class DynamoTriggerStateStore implements TriggerStateStore {
     };
   }
 
-  async save(
-    profileId: string,
-    ruleId: string,
-    stateKey: string,
-    state: TriggerState,
-    version: number | undefined,
-    now: number,
-  ): Promise<'saved' | 'conflict'> {
+  async save(profileId: string, ruleId: string, stateKey: string, state: TriggerState, version: number | undefined, now: number): Promise<WriteOutcome> {
     try {
-      const result = await this.documents.send(
+      const _result = await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
             ...keys.triggerState(profileId, ruleId, stateKey),
             ruleId,
-            // Without the undefined fields (an optional entry id): DynamoDB has no undefined, and
-            // document clients made from one shared client share their marshalling options.
-            ...(JSON.parse(JSON.stringify(state)) as TriggerState),
+            ...state,
             version: (version ?? 0) + 1,
             expiresAt: expiresAt(new Date(now), triggerStateRetentionSeconds),
           },
-          ReturnConsumedCapacity: 'TOTAL',
           ...(version === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': version } }),
         }),
       );
-      this.consumed.write += result.ConsumedCapacity?.CapacityUnits ?? 0;
-      return 'saved';
+      return 'written';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';
       throw error;

@@ -1,9 +1,23 @@
-import type { CompiledSequence } from './rule.js';
+import type { CompiledPattern } from '../../../shared/event-pattern/index.js';
 
 /**
  * Sequences as a pure function of the events seen: the same set of events gives the same
  * instances whatever order they arrived in, and an event seen twice is one event.
  */
+
+/** A sequence, or a delay after an event (a sequence of one step whose message waits `dueAfterMillis`). */
+export interface CompiledSequence {
+  readonly steps: readonly { readonly pattern: CompiledPattern; readonly key: string | undefined }[];
+  readonly withinMillis: number | undefined;
+  readonly absent: { readonly pattern: CompiledPattern; readonly key: string | undefined; readonly withinMillis: number } | undefined;
+  /** How long after the last step the message is due (absent.within, or a time trigger's delay). */
+  readonly dueAfterMillis: number;
+}
+
+/** Whether the steps are joined by a correlation value (a checkout, a product) rather than per person. */
+export function isCorrelated(sequence: CompiledSequence): boolean {
+  return sequence.steps.some((step) => step.key !== undefined);
+}
 
 /** An event a sequence rule saw for one person and correlation key. */
 export interface SeenEvent {
@@ -47,7 +61,8 @@ export function withEvent(events: readonly SeenEvent[], event: SeenEvent): SeenE
  * happened; per person, only one after the last step), or when a later run completes before it
  * fell due (the latest activity restarts the clock: one reminder for a checkout updated twice).
  */
-export function instancesOf(sequence: CompiledSequence, events: readonly SeenEvent[], now: number, correlated: boolean): Instance[] {
+export function instancesOf(sequence: CompiledSequence, events: readonly SeenEvent[], now: number): Instance[] {
+  const correlated = isCorrelated(sequence);
   const sorted = [...events].sort(byTime);
   const runs: { eventIds: string[]; completedAt: number }[] = [];
   let from = 0;

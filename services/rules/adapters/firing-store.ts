@@ -1,19 +1,22 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../../shared/adapters/aws-clients.js';
 import { keys } from '../../../shared/table.js';
-import type { RuleState } from '../core/evaluate.js';
+import type { RuleState } from '../core/admission.js';
+import type { FiringStore, WriteOutcome } from '../ports.js';
 
 /** BatchGetItem reads at most 100 keys a call. */
 const maxKeysPerBatch = 100;
 
-export class RuleStateStore {
+/** What each rule sent each person, one item per (person, rule), for cooldown and re-entry. */
+export class DynamoFiringStore implements FiringStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client);
+    this.documents = documentClient(client);
   }
 
   async load(profileId: string, ruleIds: readonly string[]): Promise<Map<string, RuleState>> {
@@ -40,7 +43,7 @@ export class RuleStateStore {
   }
 
   /** Records that the rule fired, unless another delivery changed the state since it was read. */
-  async record(profileId: string, ruleId: string, previous: RuleState | undefined, next: RuleState): Promise<'recorded' | 'conflict'> {
+  async record(profileId: string, ruleId: string, previous: RuleState | undefined, next: RuleState): Promise<WriteOutcome> {
     try {
       await this.documents.send(
         new PutCommand({
@@ -51,7 +54,7 @@ export class RuleStateStore {
             : { ConditionExpression: 'lastMessageId = :previous', ExpressionAttributeValues: { ':previous': previous.lastMessageId } }),
         }),
       );
-      return 'recorded';
+      return 'written';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';
       throw error;

@@ -1,35 +1,44 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { DispatchPolicy } from '../services/dispatch/core/gate.js';
-import { checkSubject, parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
-import { MeasurementConfig } from '../services/measurement/core/config.js';
-import { formatProblems, type RuleFileProblem, readRuleFiles } from '../services/rules/adapters/rule-files.js';
+import { checkSubject, parseTemplate } from '../services/dispatch/core/template.js';
+import type { Geofence } from '../services/rules/core/geofence.js';
 import type { CompiledRule } from '../services/rules/core/rule.js';
+import type { ProjectFacts } from '../services/rules/kinds/kind.js';
 import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
 import { covers, customerEvents } from '../shared/events/index.js';
 import { Profile } from '../shared/events/profile.js';
+import type { Problem } from './problem.js';
 
-export type Problem = RuleFileProblem;
+/**
+ * What a project can load with and still never work: patterns no customer event can match,
+ * conditions on fields profiles do not have, templates missing, on the wrong channel or using
+ * variables nothing supplies. `nudge rules validate` and `cdk synth` refuse them.
+ */
 
 type JsonSchema = Record<string, unknown>;
 type Segment = string | number;
 
 /** What a rule's event pattern and template may refer to: each customer event's detail, and the profile. */
-const detailSchemaByContract = new Map<string, JsonSchema>(
-  customerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
-);
+let detailSchemaByContract: Map<string, JsonSchema> | undefined;
+const schemaByContract = () => {
+  detailSchemaByContract ??= new Map(
+    customerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
+  );
+  return detailSchemaByContract;
+};
 /** The detail schema of a detail-type, including the members of a family (`custom.Song Played`). */
 const detailSchemas = {
   get: (type: string) => {
     const contract = customerEvents.find((candidate) => covers(candidate, type));
-    return contract === undefined ? undefined : detailSchemaByContract.get(contract.detailType);
+    return contract === undefined ? undefined : schemaByContract().get(contract.detailType);
   },
   has: (type: string) => customerEvents.some((candidate) => covers(candidate, type)),
-  keys: () => detailSchemaByContract.keys(),
+  keys: () => schemaByContract().keys(),
 };
-const profileSchema = z.toJSONSchema(Profile) as JsonSchema;
+let profileJsonSchema: JsonSchema | undefined;
+const profileSchema = () => (profileJsonSchema ??= z.toJSONSchema(Profile) as JsonSchema);
 const eventSource = customerEvents[0]?.source ?? 'nudge.intake';
 /** What a rule's event pattern sees: the customer event as profiles passed it on (see profile.updated). */
 const triggerFields = new Set(['source', 'detail-type', 'detail']);
@@ -64,7 +73,7 @@ function typesOf(branch: readonly Condition[]): string[] {
 const onlyAbsence = (condition: Condition) => condition.tests.every((test) => test.kind === 'exists' && !test.value);
 
 function eventPatternProblems(rule: CompiledRule, file: string): Problem[] {
-  return rule.triggerPatterns.flatMap(({ path, pattern }) => patternProblems(pattern, path, file));
+  return rule.trigger.patterns.flatMap(({ path, pattern }) => patternProblems(pattern, path, file));
 }
 
 function patternProblems(pattern: CompiledPattern, patternPath: string, file: string): Problem[] {
@@ -96,45 +105,37 @@ function patternProblems(pattern: CompiledPattern, patternPath: string, file: st
   return problems;
 }
 
-/** A sequence's correlation keys must be fields its events have, or no two events would ever be joined. */
-function sequenceKeyProblems(rule: CompiledRule, file: string): Problem[] {
-  const trigger = rule.trigger;
-  if (trigger.kind !== 'sequence') return [];
-  const keyed = [
-    ...trigger.steps.map((step, index) => ({ key: step.key, pattern: step.pattern, path: `trigger.steps.${index}` })),
-    ...(trigger.absent ? [{ key: trigger.absent.key, pattern: trigger.absent.pattern, path: 'trigger.absent' }] : []),
-  ];
-  const problems: Problem[] = [];
-  for (const { key, pattern, path } of keyed) {
-    if (key === undefined) continue;
-    const [field, ...rest] = key.split('.');
-    const types = [...new Set(pattern.branches.flatMap(typesOf))].filter((type) => detailSchemas.has(type));
-    if (field !== 'detail' || !types.some((type) => schemaHas(detailSchemas.get(type), rest))) {
-      const own = rule.rule.trigger.type === 'sequence' && (rule.rule.trigger as { key?: string }).key === key ? 'trigger.key' : `${path}.key`;
-      problems.push({ file, path: own, message: `can never match: ${types.join(', ') || 'these events'} have no field "${key}" to correlate on` });
-    }
-  }
-  return problems;
+/** What the kinds' own checks may ask of the project. */
+function factsOf(geofences: ReadonlyMap<string, Geofence>, checks: 'deploy' | 'run'): ProjectFacts {
+  return {
+    geofences,
+    missingField: (pattern, key) => {
+      if (checks === 'run') return undefined;
+      const [field, ...rest] = key.split('.');
+      const types = [...new Set(pattern.branches.flatMap(typesOf))].filter((type) => detailSchemas.has(type));
+      return field === 'detail' && types.some((type) => schemaHas(detailSchemas.get(type), rest)) ? undefined : types.join(', ') || 'these events';
+    },
+  };
 }
 
 function conditionProblems(rule: CompiledRule, file: string): Problem[] {
   return (rule.conditions?.branches ?? [])
     .flat()
-    .filter((condition) => !onlyAbsence(condition) && !schemaHas(profileSchema, condition.path.split('.')))
+    .filter((condition) => !onlyAbsence(condition) && !schemaHas(profileSchema(), condition.path.split('.')))
     .map((condition) => ({ file, path: `conditions.${condition.path}`, message: `can never match: profiles have no field "${condition.path}"` }));
 }
 
 const variableReader = new Liquid();
 
 function templateVariableProblems(rule: CompiledRule, file: string, source: string): Problem[] {
-  const types = [...new Set(rule.triggerPatterns.flatMap(({ pattern }) => pattern.branches.flatMap(typesOf)))].filter((type) => detailSchemas.has(type));
+  const types = [...new Set(rule.trigger.patterns.flatMap(({ pattern }) => pattern.branches.flatMap(typesOf)))].filter((type) => detailSchemas.has(type));
   const problems: Problem[] = [];
   for (const segments of variableReader.globalVariableSegmentsSync(variableReader.parse(source))) {
     const [root, ...rest] = segments as Segment[];
     const name = segments.join('.');
     const missing =
       root === 'profile'
-        ? !schemaHas(profileSchema, rest)
+        ? !schemaHas(profileSchema(), rest)
         : root === 'event'
           ? types.length > 0 && !types.some((type) => schemaHas(detailSchemas.get(type), rest))
           : root === 'rule'
@@ -158,44 +159,21 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
   return problems;
 }
 
-/**
- * Everything `nudge rules validate` and `cdk synth` refuse: invalid or duplicate rules, broken or
- * missing templates, template variables nothing can supply, and patterns that can never match.
- */
-export function projectProblems(projectRoot: string): Problem[] {
-  const templatesDir = join(projectRoot, 'templates');
-  const problems: Problem[] = configProblems(projectRoot);
-  const templates = new Map<string, string>();
-  for (const name of existsSync(templatesDir) ? readdirSync(templatesDir).filter((file) => file.endsWith('.liquid')) : []) {
-    const source = readFileSync(join(templatesDir, name), 'utf8');
-    try {
-      parseTemplate(name.replace(/\.liquid$/, ''), source);
-      templates.set(name.replace(/\.liquid$/, ''), source);
-    } catch (error) {
-      problems.push({ file: `templates/${name}`, path: '', message: (error as Error).message });
-    }
-  }
-  const layoutsDir = join(templatesDir, 'layouts');
-  const layouts = new Set<string>();
-  for (const name of existsSync(layoutsDir) ? readdirSync(layoutsDir).filter((file) => file.endsWith('.liquid')) : []) {
-    try {
-      parseLayout(name.replace(/\.liquid$/, ''), readFileSync(join(layoutsDir, name), 'utf8'));
-      layouts.add(name.replace(/\.liquid$/, ''));
-    } catch (error) {
-      problems.push({ file: `templates/layouts/${name}`, path: '', message: (error as Error).message });
-    }
-  }
-  for (const [name, source] of templates) {
-    const layout = parseTemplate(name, source).layout;
-    if (layout !== undefined && !layouts.has(layout) && !existsSync(join(layoutsDir, `${layout}.liquid`))) {
-      problems.push({ file: `templates/${name}.liquid`, path: 'layout', message: `no layout templates/layouts/${layout}.liquid; create it or fix the name` });
-    }
-  }
-  const result = readRuleFiles(join(projectRoot, 'rules'));
-  if (!result.ok) return [...result.problems, ...problems];
-  for (const rule of result.rules) {
+/** The problems of compiled rules within their project (see the top of this file). */
+export function lintProject(
+  rules: readonly CompiledRule[],
+  geofences: ReadonlyMap<string, Geofence>,
+  templates: ReadonlyMap<string, string>,
+  rulesDir: string,
+  checks: 'deploy' | 'run',
+): Problem[] {
+  const facts = factsOf(geofences, checks);
+  const problems: Problem[] = [];
+  for (const rule of rules) {
     const file = rule.file ?? `${rule.rule.id}.json`;
-    problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file), ...sequenceKeyProblems(rule, file));
+    problems.push(...rule.trigger.problems(facts).map((problem) => ({ file, ...problem })));
+    if (checks === 'run') continue;
+    problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file));
     const source = templates.get(rule.rule.template);
     const templateChannel = source === undefined ? undefined : parseTemplate(rule.rule.template, source).channel;
     if (templateChannel !== undefined && templateChannel !== rule.rule.channel) {
@@ -206,7 +184,7 @@ export function projectProblems(projectRoot: string): Problem[] {
       });
     }
     if (source !== undefined) problems.push(...templateVariableProblems(rule, file, source));
-    else if (!existsSync(join(templatesDir, `${rule.rule.template}.liquid`))) {
+    else if (!existsSync(join(rulesDir, '..', 'templates', `${rule.rule.template}.liquid`))) {
       problems.push({ file, path: 'template', message: `no template templates/${rule.rule.template}.liquid; create it or fix the name` });
     }
     problems.push(...variantProblems(rule, file, templates));
@@ -245,29 +223,4 @@ function variantProblems(rule: CompiledRule, file: string, templates: ReadonlyMa
     if (variant.template !== undefined) problems.push(...templateVariableProblems({ ...rule, rule: { ...rule.rule, template: name } }, file, source));
     return problems;
   });
-}
-
-/** The configuration files the services read at start: a problem names the file and the field, before a deploy. */
-function configProblems(projectRoot: string): Problem[] {
-  const files: readonly [string, z.ZodType][] = [
-    ['dispatch.json', DispatchPolicy],
-    ['measurement.json', MeasurementConfig],
-  ];
-  return files.flatMap(([name, schema]): Problem[] => {
-    const path = join(projectRoot, 'config', name);
-    if (!existsSync(path)) return [];
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      return [{ file: `config/${name}`, path: '', message: `not valid JSON: ${(error as Error).message}` }];
-    }
-    const parsed = schema.safeParse(json);
-    return parsed.success ? [] : parsed.error.issues.map((issue) => ({ file: `config/${name}`, path: issue.path.join('.'), message: issue.message }));
-  });
-}
-
-export function assertProjectValid(projectRoot: string): void {
-  const problems = projectProblems(projectRoot);
-  if (problems.length > 0) throw new Error(`Nudge cannot be deployed; fix these first:\n${formatProblems(problems)}`);
 }

@@ -1,10 +1,11 @@
-import type { Profile } from '../../../shared/events/profile.js';
-import type { TriggerState } from '../core/trigger-state.js';
-import type { ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState } from '../triggers.js';
+import type { RuleState } from '../services/rules/core/admission.js';
+import type { TriggerState } from '../services/rules/core/trigger-state.js';
+import type { FiringStore, ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState, WriteOutcome } from '../services/rules/ports.js';
+import type { Profile } from '../shared/events/profile.js';
 
 /**
- * The trigger engine's ports in memory, for the simulator and the benchmark: the same engine
- * code as the service, with state in maps and timers in a list a virtual clock drains.
+ * The rules engine's ports in memory, for `nudge simulate` (and the trigger benchmark): the same
+ * engine code as the service, with state in maps and timers in a list a virtual clock drains.
  */
 export class MemoryTriggerStates implements TriggerStateStore {
   private readonly items = new Map<string, VersionedState>();
@@ -13,11 +14,11 @@ export class MemoryTriggerStates implements TriggerStateStore {
     return this.items.get(`${profileId}|${ruleId}|${stateKey}`);
   }
 
-  async save(profileId: string, ruleId: string, stateKey: string, state: TriggerState, version: number | undefined): Promise<'saved' | 'conflict'> {
+  async save(profileId: string, ruleId: string, stateKey: string, state: TriggerState, version: number | undefined): Promise<WriteOutcome> {
     const key = `${profileId}|${ruleId}|${stateKey}`;
     if (this.items.get(key)?.version !== version) return 'conflict';
     this.items.set(key, { state, version: (version ?? 0) + 1 });
-    return 'saved';
+    return 'written';
   }
 
   get size(): number {
@@ -25,7 +26,7 @@ export class MemoryTriggerStates implements TriggerStateStore {
   }
 }
 
-export type PendingTimer = TimerRef & { readonly dueAt: number };
+export type PendingTimer = TimerRef;
 
 export class MemoryTimers implements Timers {
   private readonly pending = new Map<string, PendingTimer>();
@@ -66,5 +67,25 @@ export class MemoryProfiles implements ProfileSource {
 
   async *all(): AsyncIterable<Profile> {
     yield* this.profiles.values();
+  }
+}
+
+export class MemoryFirings implements FiringStore {
+  private readonly items = new Map<string, RuleState>();
+
+  async load(profileId: string, ruleIds: readonly string[]): Promise<Map<string, RuleState>> {
+    const found = new Map<string, RuleState>();
+    for (const ruleId of ruleIds) {
+      const state = this.items.get(`${profileId}|${ruleId}`);
+      if (state !== undefined) found.set(ruleId, state);
+    }
+    return found;
+  }
+
+  async record(profileId: string, ruleId: string, previous: RuleState | undefined, next: RuleState): Promise<WriteOutcome> {
+    const key = `${profileId}|${ruleId}`;
+    if (this.items.get(key)?.lastMessageId !== previous?.lastMessageId) return 'conflict';
+    this.items.set(key, next);
+    return 'written';
   }
 }

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+
+/** The intake function's environment: the stack and the local runtime set it from this. */
+export const IntakeEnvironment = z.object({
+  EVENT_BUS_NAME: z.string().min(1),
+  WEBHOOK_SECRETS_ID: z.string().min(1),
+  TABLE_NAME: z.string().min(3),
+  UNSUBSCRIBE_KEY_ID: z.string().min(1),
+});

@@ -1,0 +1,175 @@
+import { nextOpening } from '../../shared/calendar.js';
+import { matches } from '../../shared/event-pattern/index.js';
+import type { MessageRequested } from '../../shared/events/message-requested.js';
+import type { Profile } from '../../shared/events/profile.js';
+import type { ProfileUpdated } from '../../shared/events/profile-updated.js';
+import type { TimerFired } from '../../shared/events/timer-fired.js';
+import { admit, stateAfter } from './core/admission.js';
+import { requestFor } from './core/message-request.js';
+import { type CompiledRule, isActive } from './core/rule.js';
+import { RuleIndex } from './core/rule-index.js';
+import { emptyTriggerState, type TriggerState, withDecided } from './core/trigger-state.js';
+import type { Candidate, Step, TriggerContext } from './kinds/kind.js';
+import type { RulePorts } from './ports.js';
+
+/** What one profile update or timer comes to, after each rule's cooldown and re-entry. */
+export interface Evaluation {
+  readonly requests: MessageRequested[];
+  readonly refused: { readonly ruleId: string; readonly profileId: string; readonly reason: string }[];
+  /** Rules whose message fell due for someone who did not meet their conditions (or outside their active period). */
+  readonly unqualified: string[];
+}
+
+/** What triggers decided, before cooldown and re-entry. */
+export interface Triggered {
+  readonly candidates: Candidate[];
+  readonly unqualified: string[];
+}
+
+/** Lost races on one state item before the delivery is failed and retried later. */
+const maxSaveAttempts = 5;
+
+/**
+ * The rules engine: one for every kind of trigger. For a profile update it finds the rules whose
+ * patterns match the event (one index over every pattern of every rule, so cost grows with the
+ * rules that could match) and the rules that watch a changed field, and asks each rule's trigger
+ * (kinds/) what the update does; for a timer, the trigger it belongs to. What is the same for
+ * every kind is here: reading and writing state with a version condition, send windows, the
+ * active period, conditions, the message request, and cooldown and re-entry per person.
+ */
+export class RuleEngine {
+  private readonly index: RuleIndex;
+  private readonly watching: readonly CompiledRule[];
+  private readonly byId: ReadonlyMap<string, CompiledRule>;
+  private readonly order: ReadonlyMap<CompiledRule, number>;
+
+  constructor(
+    readonly rules: readonly CompiledRule[],
+    private readonly ports: RulePorts,
+  ) {
+    const enabled = rules.filter((rule) => rule.rule.enabled);
+    this.byId = new Map(rules.map((rule) => [rule.rule.id, rule]));
+    this.order = new Map(rules.map((rule, index) => [rule, index]));
+    this.watching = enabled.filter((rule) => rule.trigger.watches.length > 0);
+    this.index = new RuleIndex(rules);
+  }
+
+  rule(ruleId: string): CompiledRule | undefined {
+    return this.byId.get(ruleId);
+  }
+
+  async onProfileUpdated(update: ProfileUpdated, now: number): Promise<Evaluation> {
+    const { candidates, unqualified } = await this.triggered(update, now);
+    return { ...(await this.admit(candidates, now)), unqualified };
+  }
+
+  async onTimer(timer: TimerFired): Promise<Evaluation> {
+    const { candidates, unqualified } = await this.fired(timer);
+    return { ...(await this.admit(candidates, Date.parse(timer.dueAt) || Date.now())), unqualified };
+  }
+
+  /** What a profile update does to every rule: timers set or cancelled, and the messages due now (before cooldown and re-entry). */
+  async triggered(update: ProfileUpdated, now: number): Promise<Triggered> {
+    const matched = new Map<CompiledRule, number[]>();
+    for (const { rule, role } of this.index.matching(update.trigger)) {
+      const roles = matched.get(rule);
+      if (roles === undefined) matched.set(rule, [role]);
+      else roles.push(role);
+    }
+    for (const rule of this.watching) {
+      if (!matched.has(rule) && rule.trigger.watches.some((field) => update.changed.includes(field))) matched.set(rule, []);
+    }
+    const candidates: Candidate[] = [];
+    const unqualified: string[] = [];
+    const inOrder = [...matched].sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+    for (const [rule, roles] of inOrder) candidates.push(...(await rule.trigger.onUpdate(this.contextOf(rule, unqualified), update, roles, now)));
+    return { candidates, unqualified };
+  }
+
+  /** A due timer: the messages it still stands for (before cooldown and re-entry). The timer's own time is the decision's time. */
+  async fired(timer: TimerFired): Promise<Triggered> {
+    const unqualified: string[] = [];
+    const rule = this.byId.get(timer.ruleId);
+    const now = Date.parse(timer.dueAt);
+    if (rule === undefined || !rule.rule.enabled || Number.isNaN(now)) return { candidates: [], unqualified };
+    const context = this.contextOf(rule, unqualified);
+    if (timer.kind === 'recurring') return { candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [], unqualified };
+    const profile = await this.ports.profiles.get(timer.profileId);
+    if (profile === undefined) return { candidates: [], unqualified };
+    return { candidates: await rule.trigger.onTimer(context, timer, profile, now), unqualified };
+  }
+
+  /**
+   * Applies each rule's cooldown and re-entry for the person. A write that loses a race is re-read
+   * and decided again, so two concurrent triggers cannot both pass a cooldown.
+   */
+  async admit(candidates: readonly Candidate[], now: number): Promise<Omit<Evaluation, 'unqualified'>> {
+    const requests: MessageRequested[] = [];
+    const refused: Evaluation['refused'][number][] = [];
+    for (const { rule, request } of candidates) {
+      const ruleId = rule.rule.id;
+      let previous = (await this.ports.firings.load(request.profileId, [ruleId])).get(ruleId);
+      let admission = admit(rule, previous, request.messageId, now);
+      while (admission.kind === 'admit') {
+        const outcome = await this.ports.firings.record(request.profileId, ruleId, previous, stateAfter(previous, request.messageId, now));
+        if (outcome === 'written') break;
+        previous = (await this.ports.firings.load(request.profileId, [ruleId])).get(ruleId);
+        admission = admit(rule, previous, request.messageId, now);
+      }
+      if (admission.kind === 'refuse') refused.push({ ruleId, profileId: request.profileId, reason: admission.reason });
+      else requests.push(request);
+    }
+    return { requests, refused };
+  }
+
+  /** What the engine does for one rule's trigger, in one evaluation (`unqualified` collects its misses). */
+  private contextOf(rule: CompiledRule, unqualified: string[]): TriggerContext {
+    const { ports } = this;
+    const ruleId = rule.rule.id;
+    const zone = (profile: Profile) => profile.timeZone ?? rule.trigger.timeZone ?? 'UTC';
+    const request = (profile: Profile, instance: string, event: Record<string, unknown>, now: number): Candidate | undefined => {
+      if (isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, profile)))
+        return { rule, request: requestFor(rule, profile, instance, event, now) };
+      unqualified.push(ruleId);
+      return undefined;
+    };
+    const opening = (profile: Profile, now: number): number | undefined => {
+      const window = rule.rule.sendWindow;
+      if (window === undefined) return undefined;
+      const at = nextOpening(window, zone(profile), now);
+      return at > now ? at : undefined;
+    };
+    return {
+      rule,
+      geofences: ports.geofences,
+      zone,
+      request,
+      opening,
+      schedule: (timer) => ports.timers.schedule({ ruleId, ...timer }),
+      cancel: (timer) => ports.timers.cancel({ ruleId, ...timer }),
+      profile: (profileId) => ports.profiles.get(profileId),
+      profiles: () => ports.profiles.all(),
+      async change(profileId, stateKey, now, decide) {
+        for (let attempt = 1; ; attempt++) {
+          const stored = await ports.states.load(profileId, ruleId, stateKey);
+          const before = stored?.state ?? emptyTriggerState;
+          const { state, candidates } = await decide(before);
+          if (state === before) return [...candidates];
+          const outcome = await ports.states.save(profileId, ruleId, stateKey, state, stored?.version, now);
+          if (outcome === 'written') return [...candidates];
+          if (attempt >= maxSaveAttempts) throw new Error(`Trigger state of ${ruleId} for ${profileId} kept changing; retrying later`);
+        }
+      },
+      async due(profile, stateKey, instanceId, event, state: TriggerState, now): Promise<Step> {
+        const at = opening(profile, now);
+        if (at !== undefined) {
+          if (state.timers[instanceId] !== at) await ports.timers.schedule({ ruleId, profileId: profile.profileId, stateKey, instanceId, dueAt: at });
+          return { state: { ...state, timers: { ...state.timers, [instanceId]: at } }, candidates: [] };
+        }
+        const decided = withDecided(state, [instanceId]);
+        const candidate = request(profile, `${stateKey}|${instanceId}`, event, now);
+        return { state: decided, candidates: candidate === undefined ? [] : [candidate] };
+      },
+    };
+  }
+}

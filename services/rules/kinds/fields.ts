@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { type CompiledPattern, compilePattern } from '../../../shared/event-pattern/index.js';
+
+/** Schema parts that more than one trigger kind (and the rule itself) is written with. */
+
+/** An EventBridge event pattern, checked by the same compiler that matches it. */
+export const EventPattern = z
+  .record(z.string(), z.unknown())
+  .superRefine((pattern, context) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) {
+      context.addIssue({
+        code: 'custom',
+        path: compiled.error.path === '' ? [] : compiled.error.path.split('.'),
+        message: `invalid event pattern: ${compiled.error.message}`,
+      });
+    }
+  })
+  .meta({ description: 'An EventBridge event pattern: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html' });
+export type EventPattern = z.infer<typeof EventPattern>;
+
+/** Compiles a pattern the schema already accepted. */
+export function compiledPattern(pattern: EventPattern): CompiledPattern {
+  const result = compilePattern(pattern);
+  // The schema refused invalid patterns, so this only guards against misuse.
+  if (!result.ok) throw new Error(`invalid event pattern: ${result.error.message}`);
+  return result.pattern;
+}
+
+const durationUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** A span of time written the way marketers say it: "30m", "24h", "7d", "2w". */
+export const Duration = z
+  .string()
+  .regex(/^[1-9]\d*(s|m|h|d|w)$/, 'write a duration such as "30m", "24h", "7d" or "2w"')
+  .meta({ description: 'A duration: a whole number and a unit, s, m, h, d or w ("24h", "7d").' });
+
+export function durationMillis(duration: string): number {
+  const unit = duration.at(-1) as keyof typeof durationUnits;
+  return Number(duration.slice(0, -1)) * durationUnits[unit];
+}
+
+/** A dotted path into the event as it is on the bus, such as `detail.properties.checkoutId`. */
+export const EventPath = z
+  .string()
+  .regex(/^(source|detail-type|detail(\.[^.\s]+)+)$/, 'a dotted path into the event, such as "detail.properties.checkoutId"')
+  .meta({ description: 'Where in the event the correlation key is, such as "detail.properties.checkoutId" (arrays: any element).' });
+
+export const LocalTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time such as "09:00"')
+  .meta({ description: "A time of day, HH:MM, in the profile's time zone." });
+
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,75 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+
+/** The CloudWatch namespace of every Nudge metric (the stack's dashboard and alarms read it). */
+export const metricsNamespace = 'Nudge';
+
+/**
+ * Most rules a project may have for rule ids to be metric dimensions. Each distinct dimension
+ * value is a custom metric that CloudWatch bills monthly, so above this the decisions are counted
+ * per trigger kind only (the per-rule figures are in `nudge report`).
+ */
+export const maxRuleDimensions = 50;
+
+/**
+ * Logs, metrics (CloudWatch embedded metric format, written with the logs: no API call) and X-Ray
+ * traces for one function, with Powertools. Outside Lambda the local runtime turns metrics and
+ * traces off (POWERTOOLS_METRICS_DISABLED, POWERTOOLS_TRACE_ENABLED).
+ */
+export class Observability {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+
+  constructor(readonly service: string) {
+    this.logger = new Logger({ serviceName: service });
+    this.metrics = new Metrics({ namespace: metricsNamespace, serviceName: service });
+    this.tracer = new Tracer({ serviceName: service });
+  }
+
+  /** The handler with its invocation's logs, metrics flushed at the end, and a trace segment. */
+  handler<E, R>(handle: (event: E) => Promise<R>) {
+    return middy(handle)
+      .use(captureLambdaHandler(this.tracer))
+      .use(injectLambdaContext(this.logger))
+      .use(logMetrics(this.metrics, { captureColdStartMetric: true }));
+  }
+
+  /**
+   * An AWS SDK client traced in X-Ray, with each call's latency as a metric (`DynamoDBLatency`,
+   * `EventBridgeLatency`...), whatever the outcome.
+   */
+  client<C extends { middlewareStack: { add: (...args: never[]) => unknown }; config: { serviceId?: string } }>(client: C, name: string): C {
+    const metrics = this.metrics;
+    (client.middlewareStack as unknown as { add: (middleware: unknown, options: unknown) => void }).add(
+      (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        const started = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          metrics.addMetric(`${name}Latency`, MetricUnit.Milliseconds, performance.now() - started);
+        }
+      },
+      { step: 'initialize', name: 'nudgeLatency' },
+    );
+    return this.tracer.captureAWSv3Client(client);
+  }
+
+  /** Counts one event in or out by its detail-type (a bounded set: the event catalogue). */
+  countEvent(metric: 'EventsIn' | 'EventsOut', detailType: string, count = 1): void {
+    this.counted(metric, { DetailType: detailType }, count);
+  }
+
+  /** A count with its own dimensions, written at once (the function's shared metrics keep none). */
+  counted(metric: string, dimensions: Readonly<Record<string, string>>, count = 1): void {
+    if (count === 0) return;
+    const single = this.metrics.singleMetric();
+    for (const [name, value] of Object.entries(dimensions)) single.addDimension(name, value);
+    single.addMetric(metric, MetricUnit.Count, count);
+  }
+}

@@ -1,0 +1,221 @@
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { NudgeStack } from '../../infra/nudge-stack.js';
+import { scheduleGroupName } from '../../shared/topology.js';
+
+// Built as test/infra/stack.test.ts builds it, but without bundling the functions' code
+// (the alarms only need the template), so two stacks synthesise in a few seconds.
+const build = (alarmEmail?: string) => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new NudgeStack(app, 'Nudge', { senderAddress: 'Shop <hello@shop.example>', sesIdentity: 'shop.example', alarmEmail });
+  return { app, stack, template: Template.fromStack(stack) };
+};
+const { template } = build();
+
+type Resource = { Properties: Record<string, unknown> };
+type Metric = { MetricName: string; Namespace: string; Dimensions?: { Name: string; Value: unknown }[] };
+type Alarm = {
+  Properties: {
+    MetricName?: string;
+    Namespace?: string;
+    Dimensions?: { Name: string; Value: unknown }[];
+    // cdk-monitoring-constructs writes every alarm as metric queries, with a label.
+    Metrics?: { Id: string; Expression?: string; MetricStat?: { Metric: Metric; Stat: string; Period: number } }[];
+    Threshold: number;
+    ComparisonOperator: string;
+    EvaluationPeriods: number;
+    DatapointsToAlarm?: number;
+    TreatMissingData?: string;
+    AlarmActions?: unknown[];
+  };
+};
+const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+/** The metrics an alarm reads: its own, or those of its math expression. */
+const metricsOf = (alarm: Alarm): Metric[] =>
+  alarm.Properties.MetricName !== undefined
+    ? [{ MetricName: alarm.Properties.MetricName, Namespace: alarm.Properties.Namespace as string, Dimensions: alarm.Properties.Dimensions }]
+    : (alarm.Properties.Metrics ?? []).flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric] : []));
+const namespaceOf = (alarm: Alarm) => [...new Set(metricsOf(alarm).map((metric) => metric.Namespace))];
+const alarmsOn = (metricName: string, dimension?: { Name: string; Value: unknown }) =>
+  alarms.filter((alarm) =>
+    metricsOf(alarm).some(
+      (metric) => metric.MetricName === metricName && (dimension === undefined || JSON.stringify(metric.Dimensions ?? []).includes(JSON.stringify(dimension))),
+    ),
+  );
+const onlyAlarmOn = (metricName: string, dimension?: { Name: string; Value: unknown }) => {
+  const found = alarmsOn(metricName, dimension);
+  expect([metricName, found.length]).toEqual([metricName, 1]);
+  return found[0] as Alarm;
+};
+
+const functionIds = Object.entries(template.findResources('AWS::Lambda::Function'))
+  .filter(([, fn]) => fn.Properties.Runtime === 'nodejs24.x')
+  .map(([id]) => id);
+const queues = Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][];
+// Dead-letter queues keep messages 14 days; the work queues 4.
+const deadLetterQueueIds = queues.filter(([, queue]) => queue.Properties.MessageRetentionPeriod === 14 * 24 * 3600).map(([id]) => id);
+const workQueueIds = queues.filter(([, queue]) => queue.Properties.RedrivePolicy !== undefined).map(([id]) => id);
+const queueName = (id: string) => ({ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } });
+
+describe('monitoring in AWS', () => {
+  it('has one CloudWatch dashboard and outputs its name and URL', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Nudge' });
+    template.hasOutput('DashboardName', { Value: 'Nudge' });
+    const url = JSON.stringify(template.findOutputs('DashboardUrl').DashboardUrl?.Value);
+    expect(url).toContain('.console.aws.amazon.com/cloudwatch/home?region=');
+    expect(url).toContain('#dashboards/dashboard/Nudge');
+  });
+
+  it('alarms on the errors and the throttles of every function', () => {
+    // Intake, profiles, rules, dispatch, feedback, measurement and the profiles admin function.
+    expect(functionIds).toHaveLength(7);
+    expect(alarmsOn('Errors')).toHaveLength(functionIds.length);
+    expect(alarmsOn('Throttles')).toHaveLength(functionIds.length);
+    for (const id of functionIds) {
+      const dimension = { Name: 'FunctionName', Value: { Ref: id } };
+      const errors = onlyAlarmOn('Errors', dimension);
+      expect(namespaceOf(errors)).toEqual(['AWS/Lambda']);
+      expect(errors.Properties).toMatchObject({
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+      });
+      const throttles = onlyAlarmOn('Throttles', dimension);
+      expect(namespaceOf(throttles)).toEqual(['AWS/Lambda']);
+      expect(throttles.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        DatapointsToAlarm: 2,
+        EvaluationPeriods: 3,
+      });
+    }
+  });
+
+  it('alarms on the depth and the age of the oldest message of every dead-letter queue, and on the dispatch backlog', () => {
+    // Profiles, rules, dispatch, feedback, measurement and the Scheduler timers.
+    expect(deadLetterQueueIds).toHaveLength(6);
+    expect(deadLetterQueueIds).toEqual(expect.arrayContaining([expect.stringMatching(/^TimersDeadLetters/), expect.stringMatching(/^DispatchDeadLetters/)]));
+    expect(alarmsOn('ApproximateNumberOfMessagesVisible')).toHaveLength(deadLetterQueueIds.length);
+    for (const id of deadLetterQueueIds) {
+      const depth = onlyAlarmOn('ApproximateNumberOfMessagesVisible', queueName(id));
+      expect(namespaceOf(depth)).toEqual(['AWS/SQS']);
+      expect(depth.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      const age = onlyAlarmOn('ApproximateAgeOfOldestMessage', queueName(id));
+      expect(namespaceOf(age)).toEqual(['AWS/SQS']);
+      expect(age.Properties).toMatchObject({
+        Threshold: 3 * 24 * 3600,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+    // Dispatch's work queue: age only (it is never empty for long under load, so no depth alarm).
+    expect(workQueueIds).toEqual([expect.stringMatching(/^DispatchQueue/)]);
+    expect(onlyAlarmOn('ApproximateAgeOfOldestMessage', queueName(workQueueIds[0] as string)).Properties).toMatchObject({
+      Threshold: 30 * 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarmsOn('ApproximateNumberOfMessagesVisible', queueName(workQueueIds[0] as string))).toEqual([]);
+    expect(alarmsOn('ApproximateAgeOfOldestMessage')).toHaveLength(deadLetterQueueIds.length + workQueueIds.length);
+  });
+
+  it('alarms on intake API 5xx as a count and 4xx as a share of requests', () => {
+    const apiId = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0] as string;
+    const api = { Name: 'ApiId', Value: { Ref: apiId } };
+    const stage = { Name: 'Stage', Value: '$default' };
+    const fiveXx = onlyAlarmOn('5xx', api);
+    expect(namespaceOf(fiveXx)).toEqual(['AWS/ApiGateway']);
+    expect(alarmsOn('5xx', stage)).toEqual([fiveXx]);
+    expect(fiveXx.Properties).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
+    const fourXx = onlyAlarmOn('4xx', api);
+    expect(alarmsOn('4xx', stage)).toEqual([fourXx]);
+    expect(fourXx.Properties).toMatchObject({ Threshold: 0.1, ComparisonOperator: 'GreaterThanThreshold', DatapointsToAlarm: 3, EvaluationPeriods: 3 });
+    // The share is the metric's average, counted only over periods of more than 10 requests (its sample count).
+    expect(fourXx.Properties.Metrics?.map((query) => query.Expression ?? query.MetricStat?.Stat)).toEqual([
+      'IF(sampleCount > 10, metric)',
+      'Average',
+      'SampleCount',
+    ]);
+  });
+
+  it('alarms on timers EventBridge Scheduler dropped or could not dead-letter, and on its target errors, for the Nudge group', () => {
+    const group = { Name: 'ScheduleGroup', Value: scheduleGroupName };
+    const lost = onlyAlarmOn('InvocationDroppedCount', group);
+    expect(metricsOf(lost).map((metric) => metric.MetricName)).toEqual(['InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount']);
+    expect(metricsOf(lost).every((metric) => metric.Namespace === 'AWS/Scheduler')).toBe(true);
+    expect(lost.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    const targetErrors = onlyAlarmOn('TargetErrorCount', group);
+    expect(namespaceOf(targetErrors)).toEqual(['AWS/Scheduler']);
+    expect(targetErrors.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+  });
+
+  it('alarms on the account’s SES bounce rate over 2 % and complaint rate over 0.1 % (fractions), with reputation metrics on the configuration set', () => {
+    for (const [metricName, threshold] of [
+      ['Reputation.BounceRate', 0.02],
+      ['Reputation.ComplaintRate', 0.001],
+    ] as const) {
+      const alarm = onlyAlarmOn(metricName);
+      expect(alarm.Properties).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+      // Account level (no dimension): what SES reviews and pauses on.
+      expect(metricsOf(alarm)).toEqual([{ MetricName: metricName, Namespace: 'AWS/SES' }]);
+    }
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', { ReputationOptions: { ReputationMetricsEnabled: true } });
+  });
+
+  it('sends every alarm, and nothing else, to one encrypted SSL-only topic that CloudWatch of this account may publish to', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('AlarmTopicKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const topicPolicy = JSON.stringify(Object.values(template.findResources('AWS::SNS::TopicPolicy')).map((policy) => policy.Properties.PolicyDocument));
+    expect(topicPolicy).toContain('"aws:SecureTransport":"false"');
+    expect(topicPolicy).toContain('cloudwatch.amazonaws.com');
+    expect(topicPolicy).toContain('aws:SourceAccount');
+    expect(JSON.stringify(template.findResources('AWS::KMS::Key'))).toContain('cloudwatch.amazonaws.com');
+    // Two per function, two per dead-letter queue, one per work queue, two on the API, two on Scheduler, two on SES.
+    expect(alarms).toHaveLength(2 * functionIds.length + 2 * deadLetterQueueIds.length + workQueueIds.length + 6);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
+  });
+
+  it('subscribes no one by default, and the alarmEmail address when it is given', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const withEmail = build('ops@shop.example');
+    withEmail.template.resourceCountIs('AWS::SNS::Subscription', 1);
+    const topicId = Object.keys(withEmail.template.findResources('AWS::SNS::Topic'))[0] as string;
+    withEmail.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@shop.example', TopicArn: { Ref: topicId } });
+    // And the AwsSolutions checks still pass with it, run as stack.test.ts runs them.
+    const assembly = withEmail.app.synth();
+    const templatePath = join(assembly.directory, withEmail.stack.templateFile);
+    const report = new AwsSolutionsChecks(withEmail.app).validate({
+      templatePaths: [templatePath],
+      stackTemplates: [{ stackConstructPath: withEmail.stack.node.path, templatePath, accountId: undefined, region: undefined }],
+      appConstruct: withEmail.app,
+    });
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it('traces every function with X-Ray and names the Powertools metrics namespace', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, functionIds.length);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'Nudge' }) } },
+      functionIds.length,
+    );
+    // Each function's role may write traces.
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    for (const id of functionIds) {
+      const role = template.findResources('AWS::Lambda::Function')[id]?.Properties.Role as { 'Fn::GetAtt': [string] };
+      const roleId = role['Fn::GetAtt'][0];
+      const actions = policies
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action));
+      expect([id, actions]).toEqual([id, expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])]);
+    }
+  });
+});
