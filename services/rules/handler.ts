@@ -42,7 +42,7 @@ async function onEvent(event: unknown): Promise<void> {
     ? await engine.onTimer(parseBusEvent(event, Events.TimerFired).detail)
     : await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, Date.now());
   observability.countEvent('EventsIn', isTimer ? Events.TimerFired.detailType : Events.ProfileUpdated.detailType);
-  recordEvaluation(observability, engine, evaluation);
+  recordEvaluation(observability, engine.rules, evaluation);
   if (evaluation.refused.length > 0) logger.info('Rules held back', { refused: evaluation.refused });
   if (evaluation.requests.length === 0) return;
   logger.info('Rules fired', { rules: [...new Set(evaluation.requests.map((request) => request.ruleId))], messages: evaluation.requests.length });

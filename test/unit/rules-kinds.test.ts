@@ -1,0 +1,125 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readProject } from '../../project/load-project.js';
+import { busNeedsOf } from '../../services/rules/bus-needs.js';
+import { compileRule, Rule } from '../../services/rules/core/rule.js';
+import type { Evaluation } from '../../services/rules/engine.js';
+import { decisionCounts } from '../../services/rules/metrics.js';
+import { maxRuleDimensions } from '../../shared/observability.js';
+import { projectDir } from '../support/fixtures.js';
+
+const compiled = (id: string, trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  compileRule(Rule.parse({ id, name: id, trigger, channel: 'email', template: 't', ...extra }));
+
+describe('what each trigger kind says about itself', () => {
+  const event = compiled('thanks', { type: 'event', event: { 'detail-type': ['order.completed'] } });
+  const windowed = compiled('thanks-by-day', { type: 'event', event: { 'detail-type': ['order.completed'] } }, { sendWindow: { from: '09:00', to: '20:00' } });
+  const sequence = compiled('checkout', {
+    type: 'sequence',
+    key: 'detail.properties.checkoutId',
+    steps: [{ event: { 'detail-type': ['checkout.started'] } }],
+    absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
+  });
+  const birthday = compiled('birthday', { type: 'time', date: 'birthday', at: '09:00' });
+  const weekly = compiled('weekly', { type: 'time', cron: 'cron(0 9 ? * MON *)', timeZone: 'Europe/Berlin' });
+  const delay = compiled('review', { type: 'time', after: { event: { 'detail-type': ['order.completed'] } }, delay: '7d' });
+  const dwell = compiled('dwell', { type: 'place', on: 'dwell', geofences: ['store'], dwell: '10m' });
+  const visit = compiled('visit', { type: 'place', on: 'visit', stores: ['berlin'] });
+
+  it('gives the patterns the engine routes on, with where they are in the rule file', () => {
+    expect([event, sequence, delay, dwell, visit, birthday, weekly].map((rule) => rule.trigger.patterns.map((pattern) => pattern.path))).toEqual([
+      ['trigger.event'],
+      ['trigger.steps.0.event', 'trigger.absent.event'],
+      ['trigger.after.event'],
+      ['trigger'],
+      ['trigger.stores'],
+      [],
+      [],
+    ]);
+    expect(birthday.trigger.watches).toEqual(['birthday', 'timeZone']);
+  });
+
+  it('says which rules wait on timers and which run on a schedule', () => {
+    expect([event, windowed, sequence, birthday, weekly, delay, dwell, visit].map((rule) => rule.trigger.waits)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(busNeedsOf([event, visit]).timers).toBe(false);
+    expect(busNeedsOf([event, weekly]).schedules).toEqual([{ ruleId: 'weekly', cron: 'cron(0 9 ? * MON *)', timeZone: 'Europe/Berlin' }]);
+  });
+
+  it('gives the bus the updates it needs: an event rule with its conditions, a date rule on a changed date', () => {
+    const vip = compiled('vip', { type: 'event', event: { 'detail-type': ['order.completed'] } }, { conditions: { orderCount: [{ numeric: ['>=', 5] }] } });
+    expect(busNeedsOf([vip, birthday, compiled('off', { type: 'event', event: { source: ['x'] } }, { enabled: false })]).feed).toEqual([
+      { detail: { trigger: { 'detail-type': ['order.completed'] }, profile: { orderCount: [{ numeric: ['>=', 5] }] } } },
+      { detail: { changed: ['birthday', 'timeZone'] } },
+    ]);
+  });
+});
+
+describe('rule decisions as metrics', () => {
+  const evaluation: Evaluation = {
+    requests: [{ ruleId: 'r1' } as Evaluation['requests'][number], { ruleId: 'r1' } as Evaluation['requests'][number]],
+    refused: [{ ruleId: 'r2', profileId: 'p', reason: 'cooldown' }],
+    unqualified: ['r3'],
+  };
+  const rules = (count: number) => Array.from({ length: count }, (_, index) => compiled(`r${index + 1}`, { type: 'event', event: { source: ['x'] } }));
+
+  it('counts per rule while the rules are few', () => {
+    expect(decisionCounts(rules(3), evaluation)).toEqual([
+      { dimensions: { Decision: 'fired', RuleId: 'r1' }, count: 2 },
+      { dimensions: { Decision: 'cooldown', RuleId: 'r2' }, count: 1 },
+      { dimensions: { Decision: 'conditions', RuleId: 'r3' }, count: 1 },
+    ]);
+  });
+
+  it('counts per trigger type once there are more rules than metrics should have dimensions', () => {
+    expect(decisionCounts(rules(maxRuleDimensions + 1), evaluation)).toEqual([
+      { dimensions: { Decision: 'fired', TriggerType: 'event' }, count: 2 },
+      { dimensions: { Decision: 'cooldown', TriggerType: 'event' }, count: 1 },
+      { dimensions: { Decision: 'conditions', TriggerType: 'event' }, count: 1 },
+    ]);
+  });
+});
+
+describe('the project loader', () => {
+  const copy = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nudge-project-'));
+    for (const folder of ['rules', 'templates', 'config']) cpSync(join(projectDir, folder), join(dir, folder), { recursive: true });
+    return dir;
+  };
+
+  it('loads the shipped project, compiled once', () => {
+    const project = readProject(projectDir);
+    expect(project.ok && project.value.rules.map(({ rule }) => rule.id)).toContain('abandoned-checkout');
+    expect(project.ok && project.value.templates.has('thank-you')).toBe(true);
+  });
+
+  it('starts a handler on what the deploy would refuse only for being useless, and refuses what cannot run', () => {
+    const dir = copy();
+    writeFileSync(
+      join(dir, 'rules', 'never.json'),
+      JSON.stringify({
+        id: 'never',
+        name: 'N',
+        trigger: { type: 'event', event: { 'detail-type': ['order.shipped'] } },
+        channel: 'email',
+        template: 'thank-you',
+      }),
+    );
+    expect(readProject(dir, { checks: 'run' }).ok).toBe(true);
+    expect(readProject(dir)).toEqual({ ok: false, error: [expect.objectContaining({ file: 'never.json', path: 'trigger.event.detail-type' })] });
+    writeFileSync(join(dir, 'config', 'dispatch.json'), '{ "caps": ');
+    expect(readProject(dir, { checks: 'run' })).toEqual({
+      ok: false,
+      error: [{ file: 'config/dispatch.json', path: '', message: expect.stringContaining('not valid JSON') }],
+    });
+  });
+});
