@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { nextOpening } from '../../shared/calendar.js';
 import { matches } from '../../shared/event-pattern/index.js';
 import type { MessageRequested } from '../../shared/events/message-requested.js';
@@ -42,6 +43,10 @@ export class RuleEngine {
   private readonly watching: readonly CompiledRule[];
   private readonly byId: ReadonlyMap<string, CompiledRule>;
   private readonly order: ReadonlyMap<CompiledRule, number>;
+  /** One context per rule, made once (the hot path makes none). */
+  private readonly contexts = new Map<CompiledRule, TriggerContext>();
+  /** The rules one evaluation found unqualified, across its awaits (evaluations may interleave). */
+  private readonly misses = new AsyncLocalStorage<string[]>();
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -79,11 +84,13 @@ export class RuleEngine {
     for (const rule of this.watching) {
       if (!matched.has(rule) && rule.trigger.watches.some((field) => update.changed.includes(field))) matched.set(rule, []);
     }
-    const candidates: Candidate[] = [];
     const unqualified: string[] = [];
     const inOrder = [...matched].sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
-    for (const [rule, roles] of inOrder) candidates.push(...(await rule.trigger.onUpdate(this.contextOf(rule, unqualified), update, roles, now)));
-    return { candidates, unqualified };
+    return this.misses.run(unqualified, async () => {
+      const candidates: Candidate[] = [];
+      for (const [rule, roles] of inOrder) candidates.push(...(await rule.trigger.onUpdate(this.contextOf(rule), update, roles, now)));
+      return { candidates, unqualified };
+    });
   }
 
   /** A due timer: the messages it still stands for (before cooldown and re-entry). The timer's own time is the decision's time. */
@@ -92,11 +99,13 @@ export class RuleEngine {
     const rule = this.byId.get(timer.ruleId);
     const now = Date.parse(timer.dueAt);
     if (rule === undefined || !rule.rule.enabled || Number.isNaN(now)) return { candidates: [], unqualified };
-    const context = this.contextOf(rule, unqualified);
-    if (timer.kind === 'recurring') return { candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [], unqualified };
-    const profile = await this.ports.profiles.get(timer.profileId);
-    if (profile === undefined) return { candidates: [], unqualified };
-    return { candidates: await rule.trigger.onTimer(context, timer, profile, now), unqualified };
+    const context = this.contextOf(rule);
+    return this.misses.run(unqualified, async () => {
+      if (timer.kind === 'recurring') return { candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [], unqualified };
+      const profile = await this.ports.profiles.get(timer.profileId);
+      if (profile === undefined) return { candidates: [], unqualified };
+      return { candidates: await rule.trigger.onTimer(context, timer, profile, now), unqualified };
+    });
   }
 
   /**
@@ -122,15 +131,24 @@ export class RuleEngine {
     return { requests, refused };
   }
 
-  /** What the engine does for one rule's trigger, in one evaluation (`unqualified` collects its misses). */
-  private contextOf(rule: CompiledRule, unqualified: string[]): TriggerContext {
-    const { ports } = this;
+  private contextOf(rule: CompiledRule): TriggerContext {
+    let context = this.contexts.get(rule);
+    if (context === undefined) {
+      context = this.createContext(rule);
+      this.contexts.set(rule, context);
+    }
+    return context;
+  }
+
+  /** What the engine does for one rule's trigger. */
+  private createContext(rule: CompiledRule): TriggerContext {
+    const { ports, misses } = this;
     const ruleId = rule.rule.id;
     const zone = (profile: Profile) => profile.timeZone ?? rule.trigger.timeZone ?? 'UTC';
     const request = (profile: Profile, instance: string, event: Record<string, unknown>, now: number): Candidate | undefined => {
       if (isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, profile)))
         return { rule, request: requestFor(rule, profile, instance, event, now) };
-      unqualified.push(ruleId);
+      misses.getStore()?.push(ruleId);
       return undefined;
     };
     const opening = (profile: Profile, now: number): number | undefined => {
