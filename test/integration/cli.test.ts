@@ -158,7 +158,7 @@ describe('nudge rules validate: A/B variants', () => {
 describe('nudge rules validate: configuration', () => {
   it('checks config/measurement.json and config/dispatch.json before a deploy, naming the file and the field', () => {
     const project = projectCopy();
-    mkdirSync(join(project, 'config'));
+    mkdirSync(join(project, 'config'), { recursive: true });
     writeFileSync(join(project, 'config', 'measurement.json'), JSON.stringify({ attribution: { afterSendDays: -1 }, holdout: { windowDays: 5, extra: 1 } }));
     writeFileSync(join(project, 'config', 'dispatch.json'), '{ "consent": ');
     const lines = nudge('rules', 'validate', '--project', project).stderr.split('\n');
