@@ -5,7 +5,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^#(shared|services|project)/(.*)\\.js$': '<rootDir>/$1/$2' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60_000,
 };

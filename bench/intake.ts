@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
-import type { WebhookRequest } from '../services/intake/core/request.js';
-import { signBodyHmac, signStandardWebhook, signStripe } from '../services/intake/core/signatures.js';
-import { receiveWebhook } from '../services/intake/core/webhook.js';
+import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
+import type { WebhookRequest } from '#services/intake/core/request.js';
+import { signBodyHmac, signStandardWebhook, signStripe } from '#services/intake/core/signatures.js';
+import { receiveWebhook } from '#services/intake/core/webhook.js';
 
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'webhooks');
 const read = (path: string) => readFileSync(join(fixtures, path));

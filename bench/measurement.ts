@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '#shared/table.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { localRegion, localTableName } from '../local/runtime.js';
-import { keys } from '../shared/table.js';
 import { withMeteredRuntime } from './capacity-meter.js';
 import { random } from './random.js';
 
@@ -106,7 +106,7 @@ export async function measureMeasurementHere(projectDir: string): Promise<Measur
         .map((profileId) => ({ PutRequest: { Item: { ...keys.profile(profileId), profile: profile(profileId), version: 1 } } }));
       await documents.send(new BatchWriteCommand({ RequestItems: { [localTableName]: requests } }));
     }
-    const { handler } = await import('../services/measurement/handler.js');
+    const { handler } = await import('#services/measurement/handler.js');
     const invoke = (event: unknown) => handler(event, lambdaContext('nudge-measurement', 30_000, localRegion));
 
     const perFact: { fact: string; calls: number; billedRead: number; billedWrite: number }[] = [];

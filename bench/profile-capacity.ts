@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadProject } from '#project/load-project.js';
+import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
+import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
+import { updateProfile } from '#services/profiles/update-profile.js';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/runtime.js';
-import { loadProject } from '../project/load-project.js';
-import { ProfileStore } from '../services/profiles/adapters/profile-store.js';
-import type { CustomerEvent } from '../services/profiles/core/apply-event.js';
-import { updateProfile } from '../services/profiles/update-profile.js';
 import { startCapacityMeter } from './capacity-meter.js';
 
 export interface CapacityFigure {

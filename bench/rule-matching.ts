@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
-import { matchingByScan, RuleIndex } from '../services/rules/core/rule-index.js';
-import { flattenEvent } from '../shared/event-pattern/index.js';
+import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
+import { matchingByScan, RuleIndex } from '#services/rules/core/rule-index.js';
+import { flattenEvent } from '#shared/event-pattern/index.js';
 import { random } from './random.js';
 
 const catalogue = { products: 5000, categories: 40, shops: 20 };

@@ -1,10 +1,10 @@
+import type { Geofence } from '#services/rules/core/geofence.js';
+import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
+import { RuleEngine } from '#services/rules/engine.js';
+import { PatternSet } from '#shared/event-pattern/pattern-set.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../cli/simulator-ports.js';
-import type { Geofence } from '../services/rules/core/geofence.js';
-import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
-import { RuleEngine } from '../services/rules/engine.js';
-import { PatternSet } from '../shared/event-pattern/pattern-set.js';
-import type { Profile } from '../shared/events/profile.js';
-import type { ProfileUpdated } from '../shared/events/profile-updated.js';
 import { random } from './random.js';
 
 const profileCount = 10_000;

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import { type Consumer, consumerNames } from '#shared/topology.js';
 import { type DeadLetter, moveDeadLettersToJournal, readDeadLetters } from '../local/event-bus.js';
 import { runtimePidFile } from '../local/runtime.js';
-import { type Consumer, consumerNames } from '../shared/topology.js';
 import { UsageError } from './test-pattern.js';
 
 /** One dead letter as the command shows it: which service gave up on which event, when and why. */

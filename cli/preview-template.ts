@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadLayouts } from '../services/dispatch/adapters/template-files.js';
-import { parseTemplate, type RenderedEmail, renderEmail } from '../services/dispatch/core/template.js';
-import { Profile } from '../shared/events/profile.js';
+import { loadLayouts } from '#services/dispatch/adapters/template-files.js';
+import { parseTemplate, type RenderedEmail, renderEmail } from '#services/dispatch/core/template.js';
+import { Profile } from '#shared/events/profile.js';
 import { readJsonFile, UsageError } from './test-pattern.js';
 
 /** A sample person, for a preview without --profile. */

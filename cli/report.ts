@@ -1,6 +1,6 @@
-import { readRules } from '../project/load-project.js';
-import { formatProblems } from '../project/problem.js';
-import type { Report, ReportEntry, ReportedRule } from '../services/measurement/core/report.js';
+import { readRules } from '#project/load-project.js';
+import { formatProblems } from '#project/problem.js';
+import type { Report, ReportEntry, ReportedRule } from '#services/measurement/core/report.js';
 import { UsageError } from './test-pattern.js';
 
 /** The rules the report covers: all in rules/, or the one named (an unknown name is refused with the known ones). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { GeofencesFile } from '../services/rules/core/geofence.js';
-import { Rule } from '../services/rules/core/rule.js';
+import { GeofencesFile } from '#services/rules/core/geofence.js';
+import { Rule } from '#services/rules/core/rule.js';
 
 /** The JSON Schema of a rule file, generated from the zod schema so editors complete and check rules. */
 export function ruleJsonSchema(): Record<string, unknown> {

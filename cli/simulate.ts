@@ -1,13 +1,13 @@
-import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '../services/profiles/core/apply-event.js';
-import type { ProfileConfig } from '../services/profiles/core/config.js';
-import { segmentChanges } from '../services/profiles/core/derive.js';
-import { nextRun, parseCron } from '../services/rules/core/cron.js';
-import type { Geofence } from '../services/rules/core/geofence.js';
-import type { CompiledRule } from '../services/rules/core/rule.js';
-import { type Evaluation, RuleEngine } from '../services/rules/engine.js';
-import { customerEvents, findContract } from '../shared/events/index.js';
-import type { Profile } from '../shared/events/profile.js';
-import type { ProfileUpdated } from '../shared/events/profile-updated.js';
+import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '#services/profiles/core/apply-event.js';
+import type { ProfileConfig } from '#services/profiles/core/config.js';
+import { segmentChanges } from '#services/profiles/core/derive.js';
+import { nextRun, parseCron } from '#services/rules/core/cron.js';
+import type { Geofence } from '#services/rules/core/geofence.js';
+import type { CompiledRule } from '#services/rules/core/rule.js';
+import { type Evaluation, RuleEngine } from '#services/rules/engine.js';
+import { customerEvents, findContract } from '#shared/events/index.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from './simulator-ports.js';
 
 export interface SimulatedMessage {

@@ -1,7 +1,7 @@
-import type { RuleState } from '../services/rules/core/admission.js';
-import type { TriggerState } from '../services/rules/core/trigger-state.js';
-import type { FiringStore, ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState, WriteOutcome } from '../services/rules/ports.js';
-import type { Profile } from '../shared/events/profile.js';
+import type { RuleState } from '#services/rules/core/admission.js';
+import type { TriggerState } from '#services/rules/core/trigger-state.js';
+import type { FiringStore, ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState, WriteOutcome } from '#services/rules/ports.js';
+import type { Profile } from '#shared/events/profile.js';
 
 /**
  * The rules engine's ports in memory, for `nudge simulate` (and the trigger benchmark): the same

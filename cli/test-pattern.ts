@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { testEventPattern } from '../shared/event-pattern/index.js';
+import { testEventPattern } from '#shared/event-pattern/index.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

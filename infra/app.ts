@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readProject } from '../project/load-project.js';
-import { formatProblems } from '../project/problem.js';
+import { readProject } from '#project/load-project.js';
+import { formatProblems } from '#project/problem.js';
 import { projectRoot } from './constructs/service-function.js';
 import { NudgeStack } from './nudge-stack.js';
 

@@ -12,17 +12,17 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { loadProject, type Project } from '../project/load-project.js';
-import { DispatchEnvironment, SesFeedbackEnvironment } from '../services/dispatch/environment.js';
-import { IntakeEnvironment } from '../services/intake/environment.js';
-import { MeasurementEnvironment } from '../services/measurement/environment.js';
-import { ProfilesAdminEnvironment, ProfilesEnvironment } from '../services/profiles/environment.js';
-import { busNeedsOf } from '../services/rules/bus-needs.js';
-import { RulesEnvironment } from '../services/rules/environment.js';
-import { environmentOf } from '../shared/config.js';
-import * as TimerFired from '../shared/events/timer-fired.js';
-import { deliveryKeyPrefix, tableDefinition } from '../shared/table.js';
-import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
+import { loadProject, type Project } from '#project/load-project.js';
+import { DispatchEnvironment, SesFeedbackEnvironment } from '#services/dispatch/environment.js';
+import { IntakeEnvironment } from '#services/intake/environment.js';
+import { MeasurementEnvironment } from '#services/measurement/environment.js';
+import { ProfilesAdminEnvironment, ProfilesEnvironment } from '#services/profiles/environment.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { RulesEnvironment } from '#services/rules/environment.js';
+import { environmentOf } from '#shared/config.js';
+import * as TimerFired from '#shared/events/timer-fired.js';
+import { deliveryKeyPrefix, tableDefinition } from '#shared/table.js';
+import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeMonitoring } from './constructs/monitoring.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
@@ -176,7 +176,7 @@ export class NudgeStack extends Stack {
           service: 'profiles',
           description: 'Keeps one profile per customer and announces what changed',
           timeout: Duration.seconds(30),
-          environment: environmentOf(ProfilesEnvironment, { ...common, TABLE_NAME: table.tableName, PROJECT_DIR: '.' }),
+          environment: environmentOf(ProfilesEnvironment, { ...common, TABLE_NAME: table.tableName, PROJECT_DIR: '.', DEAD_LETTER_QUEUE_URL: dlq.queueUrl }),
           assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
@@ -192,6 +192,7 @@ export class NudgeStack extends Stack {
             ...common,
             TABLE_NAME: table.tableName,
             PROJECT_DIR: '.',
+            DEAD_LETTER_QUEUE_URL: dlq.queueUrl,
             EVENT_BUS_ARN: bus.eventBusArn,
             SCHEDULE_GROUP: scheduleGroupName,
             SCHEDULER_ROLE_ARN: schedulerRole.roleArn,
@@ -212,6 +213,7 @@ export class NudgeStack extends Stack {
             ...common,
             TABLE_NAME: table.tableName,
             PROJECT_DIR: '.',
+            DEAD_LETTER_QUEUE_URL: dlq.queueUrl,
             // The intake API's URL (links in emails): set below, once the API exists.
             PUBLIC_URL: 'https://replaced.invalid',
             SENDER_ADDRESS: props.senderAddress,
@@ -234,7 +236,7 @@ export class NudgeStack extends Stack {
           entry: 'ses-feedback.ts',
           description: 'Turns SES events into suppression (hard bounces, complaints) and message.* events',
           timeout: Duration.seconds(30),
-          environment: environmentOf(SesFeedbackEnvironment, { ...common, TABLE_NAME: table.tableName }),
+          environment: environmentOf(SesFeedbackEnvironment, { ...common, TABLE_NAME: table.tableName, DEAD_LETTER_QUEUE_URL: dlq.queueUrl }),
           deadLetterQueue: dlq,
         });
         return { fn, dlq };
@@ -245,7 +247,7 @@ export class NudgeStack extends Stack {
           service: 'measurement',
           description: 'Counts what each rule and variant sent and earned: funnel, attributed orders, holdout lift',
           timeout: Duration.seconds(30),
-          environment: environmentOf(MeasurementEnvironment, { TABLE_NAME: table.tableName, PROJECT_DIR: '.' }),
+          environment: environmentOf(MeasurementEnvironment, { TABLE_NAME: table.tableName, PROJECT_DIR: '.', DEAD_LETTER_QUEUE_URL: dlq.queueUrl }),
           assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
@@ -254,6 +256,8 @@ export class NudgeStack extends Stack {
     };
     table.grantReadWriteData(consumers.feedback.fn.role);
     table.grantReadWriteData(consumers.measurement.fn.role);
+    // Each consumer puts what no retry can mend in its own dead-letter queue at once (PermanentFailures).
+    for (const { fn, dlq } of Object.values(consumers)) dlq.grantSendMessages(fn.function);
     // SES publishes the configuration set's events to the account's default bus, where a rule picks them up.
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     configurationSet.addEventDestination('ToEventBridge', {

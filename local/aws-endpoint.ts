@@ -1,12 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { maxPutEventsBytes, putEventsEntrySize } from '../shared/bus-limits.js';
-import type { LocalEventBus, PutEventsEntry } from './event-bus.js';
+import { maxPutEventsBytes, putEventsEntrySize } from '#shared/bus-limits.js';
+import { type Consumer, consumerNames } from '#shared/topology.js';
+import type { BusEnvelope, LocalEventBus, PutEventsEntry } from './event-bus.js';
 import type { LocalScheduler } from './scheduler.js';
 
 /** Secrets Manager ids this endpoint serves, each read from a JSON file on every request. */
 export type LocalSecrets = Readonly<Record<string, string>>;
+
+/** A consumer's dead-letter queue as the local endpoint serves it (the URL SQS would give it, on this host). */
+export const localDeadLetterQueueUrl = (awsUrl: string, consumer: Consumer) => `${awsUrl}/000000000000/nudge-${consumer}-dead-letters`;
+
+function consumerOfDeadLetterQueue(queueUrl: string): Consumer | undefined {
+  const name = /\/000000000000\/nudge-([a-z]+)-dead-letters$/.exec(queueUrl)?.[1];
+  return consumerNames.find((consumer) => consumer === name);
+}
 
 type Operation = (input: Record<string, unknown>) => { status: number; body: Record<string, unknown> };
 
@@ -15,8 +24,8 @@ function awsError(status: number, type: string, message: string) {
 }
 
 /**
- * The slice of the AWS JSON 1.1 protocol the services use (EventBridge PutEvents and Secrets
- * Manager GetSecretValue) and EventBridge Scheduler's REST API, so the real SDK clients work
+ * The slice of the AWS JSON protocol the services use (EventBridge PutEvents, Secrets Manager
+ * GetSecretValue, SQS SendMessage to a dead-letter queue) and EventBridge Scheduler's REST API, so the real SDK clients work
  * unchanged through AWS_ENDPOINT_URL_*.
  */
 export function createAwsEndpoint(
@@ -51,6 +60,21 @@ export function createAwsEndpoint(
       }
       const results = bus.putEvents(entries as PutEventsEntry[]);
       return { status: 200, body: { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results } };
+    },
+    // SQS SendMessage to a consumer's dead-letter queue: what a handler puts there itself, at once.
+    'AmazonSQS.SendMessage': (input) => {
+      const consumer = consumerOfDeadLetterQueue(String(input.QueueUrl ?? ''));
+      if (consumer === undefined) return awsError(400, 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+      const body = String(input.MessageBody ?? '');
+      let event: BusEnvelope;
+      try {
+        event = JSON.parse(body) as BusEnvelope;
+      } catch {
+        return awsError(400, 'InvalidParameterValue', 'The local dead-letter queues hold events: the body must be JSON.');
+      }
+      const attributes = (input.MessageAttributes ?? {}) as Record<string, { StringValue?: string } | undefined>;
+      bus.deadLetter(consumer, event, attributes.ErrorMessage?.StringValue ?? 'sent to the dead-letter queue');
+      return { status: 200, body: { MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(body).digest('hex') } };
     },
     'secretsmanager.GetSecretValue': (input) => {
       const secretId = String(input.SecretId ?? '');
@@ -91,7 +115,8 @@ export function createAwsEndpoint(
         return;
       }
       const target = String(request.headers['x-amz-target'] ?? '');
-      const operation = operations[target];
+      // Only the operations above: a header naming `constructor` or `toString` is unknown, not inherited.
+      const operation = Object.hasOwn(operations, target) ? operations[target] : undefined;
       let reply: ReturnType<Operation>;
       if (operation === undefined) {
         reply = awsError(400, 'UnknownOperationException', `The local AWS endpoint does not implement ${target || 'this request'}.`);

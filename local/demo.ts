@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { signShopifyHmac } from '../services/intake/core/signatures.js';
+import { signShopifyHmac } from '#services/intake/core/signatures.js';
 import { localShopifySecret } from './runtime.js';
 
 /** Posts a real, signed Shopify orders/create webhook to a running `npm start` and shows the email it produced. */

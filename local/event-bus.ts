@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonTextDepth, maxDetailDepth } from '../shared/bus-limits.js';
-import { type CompiledPattern, compilePattern, matches } from '../shared/event-pattern/index.js';
-import { type Consumer, noRules, queueDelivery, type Subscription, subscriptionsFor } from '../shared/topology.js';
+import { jsonTextDepth, maxDetailDepth } from '#shared/bus-limits.js';
+import { type CompiledPattern, compilePattern, matches } from '#shared/event-pattern/index.js';
+import { type Consumer, noRules, queueDelivery, type Subscription, subscriptionsFor } from '#shared/topology.js';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
 /** The event as EventBridge hands it to a target. */
@@ -356,14 +356,17 @@ export class LocalEventBus {
       delivery.dueAt = this.options.clock.now() + retryInMillis;
       this.journal({ op: 'retry', id: delivery.id, receives: delivery.receives, dueAt: delivery.dueAt });
     } else {
-      const letter: DeadLetter = { failedAt: new Date().toISOString(), error: failure, event: delivery.envelope };
-      appendFileSync(deadLetterFile(this.options.dataDir, delivery.consumer), `${JSON.stringify(letter)}\n`);
-      this.options.log(
-        `dlq  ${delivery.consumer} could not process ${delivery.envelope['detail-type']} ${delivery.envelope.id} after ${delivery.receives} attempts: ${failure}`,
-      );
+      this.deadLetter(delivery.consumer, delivery.envelope, failure, `after ${delivery.receives} attempts`);
       this.complete(delivery);
     }
     this.pump();
+  }
+
+  /** Writes a dead letter: after the platform's last attempt, or at once when a handler sends one (a permanent failure). */
+  deadLetter(consumer: Consumer, event: BusEnvelope, error: string, when = 'at once'): void {
+    const letter: DeadLetter = { failedAt: new Date().toISOString(), error, event };
+    appendFileSync(deadLetterFile(this.options.dataDir, consumer), `${JSON.stringify(letter)}\n`);
+    this.options.log(`dlq  ${consumer} could not process ${event['detail-type']} ${event.id} ${when}: ${error}`);
   }
 
   private complete(delivery: Delivery): void {

@@ -4,24 +4,24 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { loadProject } from '#project/load-project.js';
+import { DispatchEnvironment, SesFeedbackEnvironment } from '#services/dispatch/environment.js';
+import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
+import { IntakeEnvironment } from '#services/intake/environment.js';
+import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
+import { reportPeriod } from '#services/measurement/core/report.js';
+import { reportHtml } from '#services/measurement/core/report-html.js';
+import { MeasurementEnvironment } from '#services/measurement/environment.js';
+import { readReport } from '#services/measurement/read-report.js';
+import { ProfilesEnvironment } from '#services/profiles/environment.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { RulesEnvironment } from '#services/rules/environment.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { environmentOf } from '#shared/config.js';
+import * as TimerFired from '#shared/events/timer-fired.js';
+import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { reportedRules } from '../cli/report.js';
-import { loadProject } from '../project/load-project.js';
-import { DispatchEnvironment, SesFeedbackEnvironment } from '../services/dispatch/environment.js';
-import type { WebhookSecrets } from '../services/intake/core/platforms/common.js';
-import { IntakeEnvironment } from '../services/intake/environment.js';
-import { MeasurementStore } from '../services/measurement/adapters/measurement-store.js';
-import { reportPeriod } from '../services/measurement/core/report.js';
-import { reportHtml } from '../services/measurement/core/report-html.js';
-import { MeasurementEnvironment } from '../services/measurement/environment.js';
-import { readReport } from '../services/measurement/read-report.js';
-import { ProfilesEnvironment } from '../services/profiles/environment.js';
-import { busNeedsOf } from '../services/rules/bus-needs.js';
-import { RulesEnvironment } from '../services/rules/environment.js';
-import { awsClients } from '../shared/adapters/aws-clients.js';
-import { environmentOf } from '../shared/config.js';
-import * as TimerFired from '../shared/events/timer-fired.js';
-import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../shared/topology.js';
-import { createAwsEndpoint } from './aws-endpoint.js';
+import { createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
 import { createHttpGateway, type LocalReply } from './http-gateway.js';
@@ -258,6 +258,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       TIMER_DLQ_ARN: `arn:aws:sqs:${localRegion}:000000000000:nudge-local-timers-dlq`,
     };
     const project = { PROJECT_DIR: options.projectDir, CONFIG_DIR: configDir };
+    // Each consumer's own dead-letter queue, served by the endpoint below (SQS SendMessage).
+    const deadLetters = (consumer: Consumer) => ({ DEAD_LETTER_QUEUE_URL: localDeadLetterQueueUrl(awsUrl, consumer) });
     Object.assign(
       process.env,
       {
@@ -269,6 +271,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
         AWS_ENDPOINT_URL_SESV2: sesEndpoint,
         AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
+        AWS_ENDPOINT_URL_SQS: awsUrl,
         AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
         // Metrics and traces are CloudWatch's and X-Ray's: locally the logs say what happened.
@@ -281,9 +284,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         TABLE_NAME: localTableName,
         UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
       }),
-      environmentOf(ProfilesEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName, ...project }),
-      environmentOf(RulesEnvironment, { EVENT_BUS_NAME: busName, EVENT_BUS_ARN: eventBusArn, TABLE_NAME: localTableName, ...project, ...scheduling }),
-      environmentOf(DispatchEnvironment, {
+    );
+    // The functions share this process, and so its environment: each handler reads its own at cold
+    // start (the import), so the one variable that differs between them is set just before.
+    const environments = {
+      profiles: environmentOf(ProfilesEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName, ...project, ...deadLetters('profiles') }),
+      rules: environmentOf(RulesEnvironment, {
+        EVENT_BUS_NAME: busName,
+        EVENT_BUS_ARN: eventBusArn,
+        TABLE_NAME: localTableName,
+        ...project,
+        ...scheduling,
+        ...deadLetters('rules'),
+      }),
+      dispatch: environmentOf(DispatchEnvironment, {
         EVENT_BUS_NAME: busName,
         EVENT_BUS_ARN: eventBusArn,
         TABLE_NAME: localTableName,
@@ -294,17 +308,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         PUBLIC_URL: publicUrl,
         UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
         OUTGOING_WEBHOOK_KEY_ID: outgoingWebhookKeyId,
+        ...deadLetters('dispatch'),
       }),
-      environmentOf(SesFeedbackEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName }),
-      environmentOf(MeasurementEnvironment, { TABLE_NAME: localTableName, ...project }),
-    );
+      feedback: environmentOf(SesFeedbackEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName, ...deadLetters('feedback') }),
+      measurement: environmentOf(MeasurementEnvironment, { TABLE_NAME: localTableName, ...project, ...deadLetters('measurement') }),
+    } satisfies Record<Consumer, Record<string, string>>;
+    const coldStart = <M>(consumer: Consumer, load: () => Promise<M>): Promise<M> => {
+      Object.assign(process.env, environments[consumer]);
+      return load();
+    };
     // One at a time: jest's ESM loader fails on concurrent imports that share dependencies.
-    const intake = await import('../services/intake/handler.js');
-    const profiles = await import('../services/profiles/handler.js');
-    const rules = await import('../services/rules/handler.js');
-    const dispatch = await import('../services/dispatch/handler.js');
-    const feedback = await import('../services/dispatch/ses-feedback.js');
-    const measurement = await import('../services/measurement/handler.js');
+    const intake = await import('#services/intake/handler.js');
+    const profiles = await coldStart('profiles', () => import('#services/profiles/handler.js'));
+    const rules = await coldStart('rules', () => import('#services/rules/handler.js'));
+    const dispatch = await coldStart('dispatch', () => import('#services/dispatch/handler.js'));
+    const feedback = await coldStart('feedback', () => import('#services/dispatch/ses-feedback.js'));
+    const measurement = await coldStart('measurement', () => import('#services/measurement/handler.js'));
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;
     targets.dispatch = dispatch.handler as LambdaHandler;

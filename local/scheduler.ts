@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { nextRun, parseCron } from '../services/rules/core/cron.js';
+import { nextRun, parseCron } from '#services/rules/core/cron.js';
 import type { PutEventsEntry } from './event-bus.js';
 
 /**

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
-import { checkSubject, parseTemplate } from '../services/dispatch/core/template.js';
-import type { Geofence } from '../services/rules/core/geofence.js';
-import type { CompiledRule } from '../services/rules/core/rule.js';
-import type { ProjectFacts } from '../services/rules/kinds/kind.js';
-import type { CompiledPattern, Condition } from '../shared/event-pattern/compile.js';
-import { covers, customerEvents } from '../shared/events/index.js';
-import { Profile } from '../shared/events/profile.js';
+import { checkSubject, parseTemplate } from '#services/dispatch/core/template.js';
+import type { Geofence } from '#services/rules/core/geofence.js';
+import type { CompiledRule } from '#services/rules/core/rule.js';
+import type { ProjectFacts } from '#services/rules/kinds/kind.js';
+import type { CompiledPattern, Condition } from '#shared/event-pattern/compile.js';
+import { covers, customerEvents } from '#shared/events/index.js';
+import { Profile } from '#shared/events/profile.js';
 import type { Problem } from './problem.js';
 
 /**

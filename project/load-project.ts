@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { DispatchPolicy } from '../services/dispatch/core/gate.js';
-import { type EmailTemplate, type Layouts, parseLayout, parseTemplate } from '../services/dispatch/core/template.js';
-import { defaultMeasurementConfig, MeasurementConfig } from '../services/measurement/core/config.js';
-import { ProfileConfig } from '../services/profiles/core/config.js';
-import { type Geofence, GeofencesFile } from '../services/rules/core/geofence.js';
-import { type CompiledRule, compileRule, Rule } from '../services/rules/core/rule.js';
-import { fail, ok, type Result } from '../shared/result.js';
+import { DispatchPolicy } from '#services/dispatch/core/gate.js';
+import { type EmailTemplate, type Layouts, parseLayout, parseTemplate } from '#services/dispatch/core/template.js';
+import { defaultMeasurementConfig, MeasurementConfig } from '#services/measurement/core/config.js';
+import { ProfileConfig } from '#services/profiles/core/config.js';
+import { type Geofence, GeofencesFile } from '#services/rules/core/geofence.js';
+import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
+import { fail, ok, type Result } from '#shared/result.js';
 import { lintProject } from './check-project.js';
 import { formatProblems, type Problem } from './problem.js';
 
@@ -103,6 +103,11 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
   const project = readProject(root, options);
   if (!project.ok) throw new Error(`Invalid Nudge project in ${root}; fix these first:\n${formatProblems(project.error)}`);
   return project.value;
+}
+
+/** The project a function was deployed with, where its environment says it was bundled, as it runs it (`checks: 'run'`). */
+export function loadDeployedProject(env: { readonly PROJECT_DIR: string; readonly CONFIG_DIR?: string | undefined }): Project {
+  return loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
 }
 
 function liquidFiles(directory: string): string[] {

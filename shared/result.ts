@@ -13,13 +13,12 @@ export const fail = <E>(error: E): Result<never, E> => ({ ok: false, error });
  * it concerns is reported as `message.failed`.
  */
 export class PermanentError extends Error {
-  override readonly name = 'PermanentError';
-
   constructor(
     readonly reason: string,
     options?: { readonly cause?: unknown },
   ) {
     super(reason, options);
+    this.name = new.target.name;
   }
 }
 

@@ -1,15 +1,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadProject } from '../../project/load-project.js';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
-import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
-import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
-import { SecretText } from '../../shared/adapters/secret-text.js';
-import { loadConfig } from '../../shared/config.js';
-import { parseBusEvent } from '../../shared/events/bus-event.js';
-import * as Events from '../../shared/events/index.js';
-import { Observability } from '../../shared/observability.js';
+import { loadDeployedProject } from '#project/load-project.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js';
+import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
+import { SecretText } from '#shared/adapters/secret-text.js';
+import { loadConfig } from '#shared/config.js';
+import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import { MessageRef } from '#shared/events/message.js';
+import { Observability } from '#shared/observability.js';
+import { PermanentFailures } from '#shared/permanent-failures.js';
+import type { PermanentError } from '#shared/result.js';
 import { DispatchStore } from './adapters/dispatch-store.js';
 import { SesEmailSender } from './adapters/ses-sender.js';
 import { SmsSender } from './adapters/sms-sender.js';
@@ -20,7 +24,7 @@ import { DispatchEnvironment } from './environment.js';
 const env = loadConfig(DispatchEnvironment);
 const observability = new Observability('dispatch');
 const { logger } = observability;
-const project = loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+const project = loadDeployedProject(env);
 const secretsManager = observability.client(awsClients.secretsManager(), 'SecretsManager');
 const outgoingWebhookKey = new SecretText(secretsManager, env.OUTGOING_WEBHOOK_KEY_ID);
 const policy = project.dispatch;
@@ -29,12 +33,7 @@ const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
 const ports: DispatchPorts = {
   store: new DispatchStore(dynamo, env.TABLE_NAME),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
-  schedules: new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), {
-    groupName: env.SCHEDULE_GROUP,
-    eventBusArn: env.EVENT_BUS_ARN,
-    roleArn: env.SCHEDULER_ROLE_ARN,
-    deadLetterQueueArn: env.TIMER_DLQ_ARN,
-  }),
+  schedules: new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), scheduleTargetOf(env)),
   sender: new SesEmailSender(observability.client(awsClients.ses(), 'SES'), env.SES_CONFIGURATION_SET),
   publisher: new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME),
   templates: project.templates,
@@ -47,8 +46,10 @@ const ports: DispatchPorts = {
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),
 };
 
-async function onRequest(record: SQSRecord): Promise<void> {
-  const { detail: request } = parseBusEvent(JSON.parse(record.body), Events.MessageRequested);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+
+async function dispatchRecord(record: SQSRecord): Promise<void> {
+  const { detail: request } = parseBusEvent(parseJson(record.body), Events.MessageRequested);
   observability.countEvent('EventsIn', Events.MessageRequested.detailType);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
   const now = Math.max(Date.now(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
@@ -56,6 +57,40 @@ async function onRequest(record: SQSRecord): Promise<void> {
   observability.counted('Sends', { Channel: request.channel, Outcome: outcome });
   logger.info('Message dispatched', { messageId: request.messageId, ruleId: request.ruleId, outcome });
 }
+
+/**
+ * A request that can never be sent as asked: `message.failed`, when it says which message it is,
+ * so the message's funnel shows it; then the dead letters, with the reason.
+ */
+async function reportFailed(record: SQSRecord, error: PermanentError): Promise<void> {
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(record.body) as { detail?: unknown } | null)?.detail;
+  } catch {
+    return;
+  }
+  const ref = MessageRef.safeParse(detail);
+  if (!ref.success) return;
+  const failed = { ...ref.data, failedAt: new Date().toISOString(), error: { code: 'InvalidRequest', message: error.reason } };
+  await ports.publisher.publish(Events.MessageFailed, failed);
+  observability.countEvent('EventsOut', Events.MessageFailed.detailType);
+}
+
+/** A record's body as JSON; a body that is not JSON breaks the contract like any other malformed event. */
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new InvalidEventError(`The record's body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+const onRequest = (record: SQSRecord) =>
+  permanentFailures.run(
+    () => record.body,
+    () => dispatchRecord(record),
+    (error) => reportFailed(record, error),
+  );
 
 /**
  * A batch from the dispatch queue, one record at a time (SES's pace): records that fail are

@@ -1,7 +1,11 @@
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
-import { loadConfig } from '../../shared/config.js';
-import { Observability } from '../../shared/observability.js';
+import { z } from 'zod';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { loadConfig } from '#shared/config.js';
+import { InvalidEventError } from '#shared/events/bus-event.js';
+import { Observability } from '#shared/observability.js';
+import { PermanentFailures } from '#shared/permanent-failures.js';
 import { DispatchStore } from './adapters/dispatch-store.js';
 import { readSesEvent, SesEventRecord } from './core/ses-events.js';
 import { SesFeedbackEnvironment } from './environment.js';
@@ -11,15 +15,13 @@ const observability = new Observability('feedback');
 const { logger } = observability;
 const store = new DispatchStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
 const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** SES events from the configuration set (on the default bus): suppression first, then the bus. */
 async function onSesEvent(event: unknown): Promise<void> {
   const record = SesEventRecord.safeParse((event as { detail?: unknown }).detail);
-  if (!record.success) {
-    // Not an SES event record: nothing to learn from it, and a retry would not change that.
-    logger.warn('Not an SES event record', { issues: record.error.issues });
-    return;
-  }
+  // Not an SES event record: a retry would not change that, and an operator should see it.
+  if (!record.success) throw new InvalidEventError(`Not an SES event record: ${z.prettifyError(record.error)}`);
   observability.counted('SesEvents', { EventType: record.data.eventType });
   const feedback = readSesEvent(record.data);
   for (const { address, reason } of feedback.suppress) await store.suppress('email', address, reason, Date.now());
@@ -30,4 +32,4 @@ async function onSesEvent(event: unknown): Promise<void> {
   }
 }
 
-export const handler = observability.handler(onSesEvent);
+export const handler = observability.handler(permanentFailures.handling(onSesEvent));

@@ -1,11 +1,11 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
-import { SecretText } from '../../shared/adapters/secret-text.js';
-import { loadConfig } from '../../shared/config.js';
-import { Observability } from '../../shared/observability.js';
-import { unsubscribePath } from '../../shared/unsubscribe.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { SecretText } from '#shared/adapters/secret-text.js';
+import { loadConfig } from '#shared/config.js';
+import { Observability } from '#shared/observability.js';
+import { unsubscribePath } from '#shared/unsubscribe.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply, type Reply } from './core/request.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BusPublisher } from '../../shared/adapters/bus-publisher.js';
+import type { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import type { Claim, DeliveryLedger } from './adapters/delivery-ledger.js';
 import { type Decision, type Delivery, errorReply, type Reply } from './core/request.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { EnvironmentParts } from '#shared/config.js';
 
 /** The measurement function's environment: the stack and the local runtime set it from this. */
 export const MeasurementEnvironment = z.object({
   TABLE_NAME: z.string().min(3),
-  /** The project (rules/, templates/, config/) as bundled beside the code. */
-  PROJECT_DIR: z.string().min(1),
-  CONFIG_DIR: z.string().min(1).optional(),
+  ...EnvironmentParts.project,
+  ...EnvironmentParts.consumer,
 });

@@ -1,9 +1,11 @@
-import { loadProject } from '../../project/load-project.js';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { loadConfig } from '../../shared/config.js';
-import { parseBusEvent } from '../../shared/events/bus-event.js';
-import * as Events from '../../shared/events/index.js';
-import { Observability } from '../../shared/observability.js';
+import { loadDeployedProject } from '#project/load-project.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { loadConfig } from '#shared/config.js';
+import { parseBusEvent } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import { Observability } from '#shared/observability.js';
+import { PermanentFailures } from '#shared/permanent-failures.js';
 import { MeasurementStore } from './adapters/measurement-store.js';
 import { readFact } from './core/facts.js';
 import { MeasurementEnvironment } from './environment.js';
@@ -11,9 +13,10 @@ import { MeasurementEnvironment } from './environment.js';
 const env = loadConfig(MeasurementEnvironment);
 const observability = new Observability('measurement');
 const { logger } = observability;
-const project = loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+const project = loadDeployedProject(env);
 const store = new MeasurementStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
 const measurementConfig = project.measurement;
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** One event from the bus: what it says is counted once for its rule and variant. */
 async function onEvent(event: unknown): Promise<void> {
@@ -33,4 +36,4 @@ async function onEvent(event: unknown): Promise<void> {
   else logger.debug(outcome.kind === 'duplicate' ? 'Already counted' : 'Counted', { detailType });
 }
 
-export const handler = observability.handler(onEvent);
+export const handler = observability.handler(permanentFailures.handling(onEvent));

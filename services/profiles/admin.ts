@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { loadConfig } from '../../shared/config.js';
-import { Observability } from '../../shared/observability.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { loadConfig } from '#shared/config.js';
+import { Observability } from '#shared/observability.js';
 import { ProfilePrivacy } from './adapters/profile-privacy.js';
 import { parseIdentityKey } from './core/apply-event.js';
 import { ProfilesAdminEnvironment } from './environment.js';

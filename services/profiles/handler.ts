@@ -1,10 +1,12 @@
-import { loadProject } from '../../project/load-project.js';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
-import { loadConfig } from '../../shared/config.js';
-import { parseBusEvent } from '../../shared/events/bus-event.js';
-import * as Events from '../../shared/events/index.js';
-import { Observability } from '../../shared/observability.js';
+import { loadDeployedProject } from '#project/load-project.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { loadConfig } from '#shared/config.js';
+import { parseBusEvent } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import { Observability } from '#shared/observability.js';
+import { PermanentFailures } from '#shared/permanent-failures.js';
 import { ProfileStore } from './adapters/profile-store.js';
 import { ProfilesEnvironment } from './environment.js';
 import { announcements, updateProfile } from './update-profile.js';
@@ -12,9 +14,10 @@ import { announcements, updateProfile } from './update-profile.js';
 const env = loadConfig(ProfilesEnvironment);
 const observability = new Observability('profiles');
 const { logger } = observability;
-const project = loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+const project = loadDeployedProject(env);
 const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
 const store = new ProfileStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** A customer event: applied to its person's profile once, then the change announced, then marked announced. */
 async function onCustomerEvent(event: unknown): Promise<void> {
@@ -37,4 +40,4 @@ async function onCustomerEvent(event: unknown): Promise<void> {
   await store.markPublished(detail.eventId);
 }
 
-export const handler = observability.handler(onCustomerEvent);
+export const handler = observability.handler(permanentFailures.handling(onCustomerEvent));

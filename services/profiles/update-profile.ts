@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Publication } from '../../shared/adapters/bus-publisher.js';
-import { InvalidEventError } from '../../shared/events/bus-event.js';
-import * as Events from '../../shared/events/index.js';
-import type { Profile } from '../../shared/events/profile.js';
+import type { Publication } from '#shared/adapters/bus-publisher.js';
+import { InvalidEventError } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import type { Profile } from '#shared/events/profile.js';
 import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profile-store.js';
 import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
 import type { ProfileConfig } from './core/config.js';

@@ -1,4 +1,4 @@
-import type { RulesBusNeeds } from '../../shared/topology.js';
+import type { RulesBusNeeds } from '#shared/topology.js';
 import type { CompiledRule } from './core/rule.js';
 
 /** What the enabled rules need from the bus and Scheduler, from what each trigger kind says. */

@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { nextOpening } from '../../shared/calendar.js';
-import { matches } from '../../shared/event-pattern/index.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../shared/events/profile-updated.js';
-import type { TimerFired } from '../../shared/events/timer-fired.js';
+import { nextOpening } from '#shared/calendar.js';
+import { matches } from '#shared/event-pattern/index.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
+import type { TimerFired } from '#shared/events/timer-fired.js';
 import { admit, stateAfter } from './core/admission.js';
 import { requestFor } from './core/message-request.js';
 import { type CompiledRule, isActive } from './core/rule.js';

@@ -1,12 +1,14 @@
-import { loadProject } from '../../project/load-project.js';
-import { awsClients } from '../../shared/adapters/aws-clients.js';
-import { BusPublisher } from '../../shared/adapters/bus-publisher.js';
-import { BusSchedules } from '../../shared/adapters/bus-schedule.js';
-import { DynamoProfileReader } from '../../shared/adapters/profile-reader.js';
-import { loadConfig } from '../../shared/config.js';
-import { parseBusEvent } from '../../shared/events/bus-event.js';
-import * as Events from '../../shared/events/index.js';
-import { Observability } from '../../shared/observability.js';
+import { loadDeployedProject } from '#project/load-project.js';
+import { awsClients } from '#shared/adapters/aws-clients.js';
+import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js';
+import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
+import { loadConfig } from '#shared/config.js';
+import { parseBusEvent } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import { Observability } from '#shared/observability.js';
+import { PermanentFailures } from '#shared/permanent-failures.js';
 import { DynamoFiringStore } from './adapters/firing-store.js';
 import { SchedulerTimers } from './adapters/scheduler-timers.js';
 import { DynamoTriggerStateStore } from './adapters/trigger-state-store.js';
@@ -17,23 +19,17 @@ import { recordEvaluation } from './metrics.js';
 const env = loadConfig(RulesEnvironment);
 const observability = new Observability('rules');
 const { logger } = observability;
-const project = loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+const project = loadDeployedProject(env);
 const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
 const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
 const engine = new RuleEngine(project.rules, {
   states: new DynamoTriggerStateStore(dynamo, env.TABLE_NAME),
   firings: new DynamoFiringStore(dynamo, env.TABLE_NAME),
-  timers: new SchedulerTimers(
-    new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), {
-      groupName: env.SCHEDULE_GROUP,
-      eventBusArn: env.EVENT_BUS_ARN,
-      roleArn: env.SCHEDULER_ROLE_ARN,
-      deadLetterQueueArn: env.TIMER_DLQ_ARN,
-    }),
-  ),
+  timers: new SchedulerTimers(new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), scheduleTargetOf(env))),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
   geofences: project.geofences,
 });
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** Profile updates (every kind of rule) and due timers, from one bus: decided by the engine, the messages published. */
 async function onEvent(event: unknown): Promise<void> {
@@ -50,4 +46,4 @@ async function onEvent(event: unknown): Promise<void> {
   observability.countEvent('EventsOut', Events.MessageRequested.detailType, evaluation.requests.length);
 }
 
-export const handler = observability.handler(onEvent);
+export const handler = observability.handler(permanentFailures.handling(onEvent));

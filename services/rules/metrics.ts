@@ -1,4 +1,4 @@
-import { maxRuleDimensions, type Observability } from '../../shared/observability.js';
+import { maxRuleDimensions, type Observability } from '#shared/observability.js';
 import type { CompiledRule } from './core/rule.js';
 import type { Evaluation } from './engine.js';
 

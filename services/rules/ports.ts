@@ -1,4 +1,4 @@
-import type { Profile } from '../../shared/events/profile.js';
+import type { Profile } from '#shared/events/profile.js';
 import type { RuleState } from './core/admission.js';
 import type { Geofence } from './core/geofence.js';
 import type { TriggerState } from './core/trigger-state.js';

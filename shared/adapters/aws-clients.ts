@@ -4,6 +4,7 @@ import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2'
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -26,6 +27,7 @@ export const awsClients = {
   eventBridge: () => new EventBridgeClient({ maxAttempts: retryableAttempts }),
   scheduler: () => new SchedulerClient({ maxAttempts: retryableAttempts }),
   secretsManager: () => new SecretsManagerClient({ maxAttempts: retryableAttempts }),
+  sqs: () => new SQSClient({ maxAttempts: retryableAttempts }),
   ses: () => new SESv2Client({ maxAttempts: deliveryAttempts }),
   sms: () => new PinpointSMSVoiceV2Client({ maxAttempts: deliveryAttempts }),
 } as const;

@@ -8,6 +8,19 @@ export interface ScheduleTarget {
   readonly deadLetterQueueArn: string;
 }
 
+/** The schedule target a function's environment names (`EnvironmentParts.scheduling`). */
+export const scheduleTargetOf = (env: {
+  readonly SCHEDULE_GROUP: string;
+  readonly EVENT_BUS_ARN: string;
+  readonly SCHEDULER_ROLE_ARN: string;
+  readonly TIMER_DLQ_ARN: string;
+}): ScheduleTarget => ({
+  groupName: env.SCHEDULE_GROUP,
+  eventBusArn: env.EVENT_BUS_ARN,
+  roleArn: env.SCHEDULER_ROLE_ARN,
+  deadLetterQueueArn: env.TIMER_DLQ_ARN,
+});
+
 /** Scheduler's `at()` takes a date-time to the second, without a zone (UTC is given separately). */
 export const atExpression = (dueAt: number) => `at(${new Date(Math.ceil(dueAt / 1000) * 1000).toISOString().slice(0, 19)})`;
 

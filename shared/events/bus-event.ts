@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PermanentError } from '../result.js';
 import { type Contract, findContract } from './index.js';
 
 /** The envelope EventBridge wraps every detail in when it invokes a target. */
@@ -15,13 +16,8 @@ export const EventBridgeEnvelope = z.object({
 });
 export type EventBridgeEnvelope = z.infer<typeof EventBridgeEnvelope>;
 
-/**
- * An event that can never be processed (wrong shape, wrong contract). Consumers let it fail
- * so that, after the platform's retries, it lands in the service's dead-letter queue.
- */
-export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
-}
+/** An event that can never be processed (wrong shape, wrong contract): it goes to the consumer's dead letters at once. */
+export class InvalidEventError extends PermanentError {}
 
 /** Checks the envelope and the detail against one of the given contracts. */
 export function parseBusEvent<C extends Contract>(

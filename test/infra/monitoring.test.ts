@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { scheduleGroupName } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
-import { scheduleGroupName } from '../../shared/topology.js';
 
 // Built as test/infra/stack.test.ts builds it, but without bundling the functions' code
 // (the alarms only need the template), so two stacks synthesise in a few seconds.

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadProject, readProject } from '#project/load-project.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '#shared/events/index.js';
+import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
-import { loadProject, readProject } from '../../project/load-project.js';
-import { busNeedsOf } from '../../services/rules/bus-needs.js';
-import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '../../shared/events/index.js';
-import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '../../shared/topology.js';
 import { projectDir } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { signTask } from '#services/dispatch/adapters/webhook-sender.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import { keys } from '#shared/table.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
-import { signTask } from '../../services/dispatch/adapters/webhook-sender.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
 import { dispatchDecisions, messageRequest, putRequests } from '../support/dispatch.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 

@@ -1,4 +1,4 @@
-import type { Profile } from '../../shared/events/profile.js';
+import type { Profile } from '#shared/events/profile.js';
 import { messageRequest, putRequests, storeProfile } from '../support/dispatch.js';
 import { inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 

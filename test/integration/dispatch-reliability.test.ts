@@ -1,9 +1,9 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { SQSEvent } from 'aws-lambda';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import * as MessageRequestedContract from '#shared/events/message-requested.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion } from '../../local/runtime.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import * as MessageRequestedContract from '../../shared/events/message-requested.js';
 import { dispatchDecisions, messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { serveOnLoopback } from '../support/dynamodb-front.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -79,7 +79,7 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
 
   it('keeps the frequency cap when six requests for one person arrive at the same instant', async () => {
     const ida = await person('p-ida', 'ida@example.com');
-    const { handler } = await import('../../services/dispatch/handler.js');
+    const { handler } = await import('#services/dispatch/handler.js');
     const record = (request: MessageRequested) => ({
       messageId: request.messageId,
       body: JSON.stringify({

@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import { addressHash } from '#shared/suppression.js';
+import { keys } from '#shared/table.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { addressHash } from '../../shared/suppression.js';
-import { keys } from '../../shared/table.js';
 import { dispatchDecisions, messageRequest, putRequests, storedPerson } from '../support/dispatch.js';
 import { fixturesDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -89,7 +89,7 @@ describe('dispatch: the send gate and the send-once ledger', () => {
     };
     event.detail.bounce.bouncedRecipients = [{ emailAddress: 'bob@example.com' }];
     event.detail.mail.tags.profileId = ['p-bob'];
-    const { handler } = await import('../../services/dispatch/ses-feedback.js');
+    const { handler } = await import('#services/dispatch/ses-feedback.js');
     await handler(event, lambdaContext('nudge-feedback', 30_000, localRegion));
     await runtime.idle();
     expect(

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { signApp, signBodyHmac } from '#services/intake/core/signatures.js';
+import { keys } from '#shared/table.js';
 import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
-import { signApp, signBodyHmac } from '../../services/intake/core/signatures.js';
-import { keys } from '../../shared/table.js';
 import { failingDynamoDbFront } from '../support/dynamodb-front.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';

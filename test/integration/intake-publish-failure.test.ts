@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { signShopifyHmac } from '#services/intake/core/signatures.js';
+import { keys } from '#shared/table.js';
 import { createAwsEndpoint } from '../../local/aws-endpoint.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { LocalEventBus } from '../../local/event-bus.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { freePort } from '../../local/runtime.js';
 import { LocalClock, LocalScheduler } from '../../local/scheduler.js';
-import { signShopifyHmac } from '../../services/intake/core/signatures.js';
-import { keys } from '../../shared/table.js';
 import { fixtureBytes } from '../support/fixtures.js';
 
 /**
@@ -75,7 +75,7 @@ describe('intake when the bus refuses the event', () => {
   });
 
   it('answers 503 publish-failed, so Shopify retries later', async () => {
-    const { handler } = await import('../../services/intake/handler.js');
+    const { handler } = await import('#services/intake/handler.js');
     const body = fixtureBytes('webhooks/shopify/shopify-orders-create.json');
     const event = {
       version: '2.0',

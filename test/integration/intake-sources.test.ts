@@ -1,6 +1,6 @@
 import { Analytics } from '@segment/analytics-node';
+import type { WebhookRequest } from '#services/intake/core/request.js';
 import { localWebhookSecrets } from '../../local/runtime.js';
-import type { WebhookRequest } from '../../services/intake/core/request.js';
 import { fixtureBytes, fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';

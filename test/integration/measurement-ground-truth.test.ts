@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inHoldout } from '#services/dispatch/core/gate.js';
+import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
+import type { Report } from '#services/measurement/core/report.js';
+import { readReport } from '#services/measurement/read-report.js';
+import { assignVariant } from '#services/rules/core/variants.js';
+import { addDecimal } from '#shared/money.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
-import { inHoldout } from '../../services/dispatch/core/gate.js';
-import { MeasurementStore } from '../../services/measurement/adapters/measurement-store.js';
-import type { Report } from '../../services/measurement/core/report.js';
-import { readReport } from '../../services/measurement/read-report.js';
-import { assignVariant } from '../../services/rules/core/variants.js';
-import { addDecimal } from '../../shared/money.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { envelope, orderUpdate, personProfile, seededRandom, storeProfiles } from '../support/measurement.js';
 
@@ -165,7 +165,7 @@ describe('measurement against a generated scenario with known truth', () => {
   beforeAll(async () => {
     runtime = await startTestRuntime();
     await storeProfiles(runtime, profileIds);
-    const { handler } = await import('../../services/measurement/handler.js');
+    const { handler } = await import('#services/measurement/handler.js');
     const invoke = (event: BusEvent) =>
       handler(envelope(event.source, event.detailType, event.detail), lambdaContext('nudge-measurement', 30_000, localRegion));
     for (const events of phases) {

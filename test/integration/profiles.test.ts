@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { WebhookRequest } from '#services/intake/core/request.js';
+import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
+import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import type { Profile } from '#shared/events/profile.js';
+import { keys } from '#shared/table.js';
 import { localTableName, localWebhookSecrets } from '../../local/runtime.js';
-import type { WebhookRequest } from '../../services/intake/core/request.js';
-import { ProfilePrivacy } from '../../services/profiles/adapters/profile-privacy.js';
-import { ProfileStore } from '../../services/profiles/adapters/profile-store.js';
-import { documentClient } from '../../shared/adapters/aws-clients.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
 import { nudge } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
@@ -253,10 +253,8 @@ describe('profiles on the local runtime', () => {
     await bus.send(
       new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: 'nudge.intake', DetailType: 'store.visited', Detail: JSON.stringify(detail) }] }),
     );
+    // At once: no retry can give it an identity (test/integration/permanent-failures.test.ts).
     await runtime.idle();
-    // Lambda tries an asynchronous invocation twice more, a minute and then two minutes later.
-    await runtime.advanceClock(60_000);
-    await runtime.advanceClock(120_000);
     const { readFileSync } = await import('node:fs');
     const dead = readFileSync(`${runtime.dataDir}/dlq/profiles.ndjson`, 'utf8')
       .trim()

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signUnsubscribe } from '../../shared/unsubscribe.js';
+import { signUnsubscribe } from '#shared/unsubscribe.js';
 import { nudgeAsync } from '../support/cli.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';

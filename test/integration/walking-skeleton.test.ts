@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { signShopifyHmac } from '#services/intake/core/signatures.js';
+import { keys } from '#shared/table.js';
 import { localTableName } from '../../local/runtime.js';
-import { signShopifyHmac } from '../../services/intake/core/signatures.js';
-import { keys } from '../../shared/table.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { postShopify } from '../support/shopper.js';

@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DispatchPolicy } from '#services/dispatch/core/gate.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import * as MessageRequestedContract from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import { keys } from '#shared/table.js';
 import { type LocalRuntime, localRegion, localTableName } from '../../local/runtime.js';
-import type { DispatchPolicy } from '../../services/dispatch/core/gate.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import * as MessageRequestedContract from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
 
 /** The policy the dispatch tests decide under: the shipped defaults, with one webhook endpoint. */
 export const dispatchPolicy: DispatchPolicy = {

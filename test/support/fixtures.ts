@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProject } from '../../project/load-project.js';
+import { loadProject } from '#project/load-project.js';
 
 export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 export const projectDir = join(import.meta.dirname, '..', '..');

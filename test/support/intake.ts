@@ -1,6 +1,6 @@
-import type { Decision, WebhookRequest } from '../../services/intake/core/request.js';
-import { signBodyHmac, signStandardWebhook, signStripe } from '../../services/intake/core/signatures.js';
-import type { Publication } from '../../shared/adapters/bus-publisher.js';
+import type { Decision, WebhookRequest } from '#services/intake/core/request.js';
+import { signBodyHmac, signStandardWebhook, signStripe } from '#services/intake/core/signatures.js';
+import type { Publication } from '#shared/adapters/bus-publisher.js';
 
 /** Every event a decision would publish, with its concrete detail-type. */
 export function published(decision: Decision): { detailType: string; detail: Record<string, unknown> & { eventId: string } }[] {

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Profile } from '#shared/events/profile.js';
+import { keys } from '#shared/table.js';
 import { type LocalRuntime, localRegion, localTableName } from '../../local/runtime.js';
-import type { Profile } from '../../shared/events/profile.js';
-import { keys } from '../../shared/table.js';
 
 /** A deterministic random source (mulberry32), the benchmarks' own, so a generated scenario is the same on every run. */
 export { random as seededRandom } from '../../bench/random.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { signShopifyHmac } from '#services/intake/core/signatures.js';
+import type { WebhookRequest } from '#services/intake/core/webhook.js';
 import { localShopifySecret, localWebhookSecrets } from '../../local/runtime.js';
-import { signShopifyHmac } from '../../services/intake/core/signatures.js';
-import type { WebhookRequest } from '../../services/intake/core/webhook.js';
 import { signed } from './intake.js';
 import type { TestRuntime } from './local-runtime.js';
 

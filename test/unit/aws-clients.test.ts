@@ -1,4 +1,4 @@
-import { awsClients, serviceAnswered } from '../../shared/adapters/aws-clients.js';
+import { awsClients, serviceAnswered } from '#shared/adapters/aws-clients.js';
 
 describe('telling a refused AWS call from one that may have been carried out', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { readSesEvent, SesEventRecord } from '../../services/dispatch/core/ses-events.js';
+import { readSesEvent, SesEventRecord } from '#services/dispatch/core/ses-events.js';
 import { fixtureJson } from '../support/fixtures.js';
 
 const record = (file: string, change: (detail: Record<string, unknown>) => void = () => undefined) => {

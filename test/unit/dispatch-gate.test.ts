@@ -1,6 +1,6 @@
-import { gate, inHoldout, type SendHistory } from '../../services/dispatch/core/gate.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
+import { gate, inHoldout, type SendHistory } from '#services/dispatch/core/gate.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
 import { dispatchPolicy } from '../support/dispatch.js';
 
 const now = Date.parse('2026-11-23T12:00:00Z');

@@ -1,11 +1,11 @@
 import { DateTime } from 'luxon';
+import type { LedgerEntry } from '#services/dispatch/adapters/dispatch-store.js';
+import type { OutgoingEmail, SendResult } from '#services/dispatch/adapters/ses-sender.js';
+import { parseTemplate } from '#services/dispatch/core/template.js';
+import { type DispatchPorts, dispatchMessage } from '#services/dispatch/dispatch-message.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
 import { random } from '../../bench/random.js';
-import type { LedgerEntry } from '../../services/dispatch/adapters/dispatch-store.js';
-import type { OutgoingEmail, SendResult } from '../../services/dispatch/adapters/ses-sender.js';
-import { parseTemplate } from '../../services/dispatch/core/template.js';
-import { type DispatchPorts, dispatchMessage } from '../../services/dispatch/dispatch-message.js';
-import type { MessageRequested } from '../../shared/events/message-requested.js';
-import type { Profile } from '../../shared/events/profile.js';
 import { dispatchPolicy } from '../support/dispatch.js';
 
 /**

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadLayouts } from '#services/dispatch/adapters/template-files.js';
+import { parseLayout, parseTemplate, renderEmail, TemplateError } from '#services/dispatch/core/template.js';
 import { previewTemplate } from '../../cli/preview-template.js';
-import { loadLayouts } from '../../services/dispatch/adapters/template-files.js';
-import { parseLayout, parseTemplate, renderEmail, TemplateError } from '../../services/dispatch/core/template.js';
 import { projectDir } from '../support/fixtures.js';
 
 const thankYou = parseTemplate('thank-you', readFileSync(join(projectDir, 'templates', 'thank-you.liquid'), 'utf8'));

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import JSON5 from 'json5';
-import { compilePattern, matches } from '../../shared/event-pattern/index.js';
-import { PatternSet } from '../../shared/event-pattern/pattern-set.js';
+import { compilePattern, matches } from '#shared/event-pattern/index.js';
+import { PatternSet } from '#shared/event-pattern/pattern-set.js';
 
 const casesDir = join(import.meta.dirname, '..', 'conformance', 'event-patterns');
 const cases = readdirSync(casesDir)

@@ -1,7 +1,7 @@
+import { matchingByScan, RuleIndex } from '#services/rules/core/rule-index.js';
+import { compilePattern, flattenEvent, matches, testEventPattern } from '#shared/event-pattern/index.js';
+import { PatternSet } from '#shared/event-pattern/pattern-set.js';
 import { generateEvents, generateRules } from '../../bench/rule-matching.js';
-import { matchingByScan, RuleIndex } from '../../services/rules/core/rule-index.js';
-import { compilePattern, flattenEvent, matches, testEventPattern } from '../../shared/event-pattern/index.js';
-import { PatternSet } from '../../shared/event-pattern/pattern-set.js';
 
 /** An order as it is on the bus: nested objects and an array of items. */
 const order = {

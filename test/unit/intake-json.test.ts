@@ -1,5 +1,5 @@
 import { parse } from 'lossless-json';
-import { parseJson } from '../../services/intake/core/json.js';
+import { parseJson } from '#services/intake/core/json.js';
 import { fixtureBytes } from '../support/fixtures.js';
 
 describe('parsing platform JSON', () => {

@@ -8,10 +8,10 @@ import {
   verifyBodyHmac,
   verifyStandardWebhook,
   verifyStripeSignature,
-} from '../../services/intake/core/signatures.js';
-import { toUtcInstant } from '../../services/intake/core/time.js';
-import { receiveWebhook } from '../../services/intake/core/webhook.js';
-import * as Events from '../../shared/events/index.js';
+} from '#services/intake/core/signatures.js';
+import { toUtcInstant } from '#services/intake/core/time.js';
+import { receiveWebhook } from '#services/intake/core/webhook.js';
+import * as Events from '#shared/events/index.js';
 import { fixtureBytes, fixtureJson, fixturesDir } from '../support/fixtures.js';
 import { published, signed } from '../support/intake.js';
 

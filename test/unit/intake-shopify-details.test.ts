@@ -1,6 +1,6 @@
-import { shopifyTopics } from '../../services/intake/core/platforms/shopify.js';
-import { receiveWebhook } from '../../services/intake/core/webhook.js';
-import * as OrderCompleted from '../../shared/events/order-completed.js';
+import { shopifyTopics } from '#services/intake/core/platforms/shopify.js';
+import { receiveWebhook } from '#services/intake/core/webhook.js';
+import * as OrderCompleted from '#shared/events/order-completed.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { published, signed } from '../support/intake.js';
 

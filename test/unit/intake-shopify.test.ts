@@ -1,6 +1,6 @@
-import { signShopifyHmac, verifyShopifyHmac } from '../../services/intake/core/signatures.js';
-import { maxBodyBytes, receiveWebhook, type WebhookRequest } from '../../services/intake/core/webhook.js';
-import type { OrderCompleted } from '../../shared/events/order-completed.js';
+import { signShopifyHmac, verifyShopifyHmac } from '#services/intake/core/signatures.js';
+import { maxBodyBytes, receiveWebhook, type WebhookRequest } from '#services/intake/core/webhook.js';
+import type { OrderCompleted } from '#shared/events/order-completed.js';
 import { fixtureBytes, fixtureJson } from '../support/fixtures.js';
 import { published } from '../support/intake.js';
 

@@ -1,5 +1,5 @@
-import { basicAuthUser, signStripe, standardWebhookKey, strictBase64, strictHex, verifyStripeSignature } from '../../services/intake/core/signatures.js';
-import { receiveWebhook, type WebhookRequest } from '../../services/intake/core/webhook.js';
+import { basicAuthUser, signStripe, standardWebhookKey, strictBase64, strictHex, verifyStripeSignature } from '#services/intake/core/signatures.js';
+import { receiveWebhook, type WebhookRequest } from '#services/intake/core/webhook.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 

@@ -1,4 +1,4 @@
-import { defaultMeasurementConfig } from '../../services/measurement/core/config.js';
+import { defaultMeasurementConfig } from '#services/measurement/core/config.js';
 import {
   attributedTouch,
   combineIncrements,
@@ -7,8 +7,8 @@ import {
   type PersonMeasures,
   planFact,
   type Touch,
-} from '../../services/measurement/core/counting.js';
-import { type Fact, factId, type MessageFact, readFact } from '../../services/measurement/core/facts.js';
+} from '#services/measurement/core/counting.js';
+import { type Fact, factId, type MessageFact, readFact } from '#services/measurement/core/facts.js';
 import { orderUpdate } from '../support/measurement.js';
 
 const hour = 3_600_000;

@@ -1,5 +1,5 @@
+import { buildReport, type CounterRow, reportPeriod } from '#services/measurement/core/report.js';
 import { formatMeasurementReport } from '../../cli/report.js';
-import { buildReport, type CounterRow, reportPeriod } from '../../services/measurement/core/report.js';
 
 const row = (ruleId: string, variant: string | undefined, day: string, counters: Record<string, string>): CounterRow => ({ ruleId, variant, day, counters });
 const period = { from: '2026-11-01', to: '2026-11-30' };

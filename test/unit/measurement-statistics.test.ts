@@ -5,7 +5,7 @@ import {
   mixtureLikelihoodRatio,
   relativeLift,
   wilson,
-} from '../../services/measurement/core/statistics.js';
+} from '#services/measurement/core/statistics.js';
 import { seededRandom } from '../support/measurement.js';
 
 /** A binomial draw by counting Bernoulli trials: slow, obviously right. */

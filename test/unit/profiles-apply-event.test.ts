@@ -1,5 +1,5 @@
-import { applyEvent, type CustomerEvent, emptyProfile, primaryIdentityKey } from '../../services/profiles/core/apply-event.js';
-import { addDecimal } from '../../shared/money.js';
+import { applyEvent, type CustomerEvent, emptyProfile, primaryIdentityKey } from '#services/profiles/core/apply-event.js';
+import { addDecimal } from '#shared/money.js';
 import { profileConfig } from '../support/fixtures.js';
 
 function order(eventId: string, occurredAt: string, amount: string, traits: CustomerEvent['detail']['traits'] = {}): CustomerEvent {

@@ -1,8 +1,8 @@
-import { applyEvent, type CustomerEvent, emptyProfile, parseIdentityKey } from '../../services/profiles/core/apply-event.js';
-import { derive, divideToCents, rfmOf, segmentChanges } from '../../services/profiles/core/derive.js';
-import { deviceOf } from '../../services/profiles/core/device.js';
-import { mergeProfiles } from '../../services/profiles/core/merge.js';
-import type { Profile } from '../../shared/events/profile.js';
+import { applyEvent, type CustomerEvent, emptyProfile, parseIdentityKey } from '#services/profiles/core/apply-event.js';
+import { derive, divideToCents, rfmOf, segmentChanges } from '#services/profiles/core/derive.js';
+import { deviceOf } from '#services/profiles/core/device.js';
+import { mergeProfiles } from '#services/profiles/core/merge.js';
+import type { Profile } from '#shared/events/profile.js';
 import { profileConfig } from '../support/fixtures.js';
 
 let sequence = 0;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { catalogue } from '../../shared/events/index.js';
+import { catalogue } from '#shared/events/index.js';
 import { projectDir } from '../support/fixtures.js';
 
 describe('README event catalogue', () => {

@@ -1,14 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadProject, readRules } from '#project/load-project.js';
+import { admit, type RuleState, stateAfter } from '#services/rules/core/admission.js';
+import { messageIdFor } from '#services/rules/core/message-request.js';
+import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
+import { RuleEngine } from '#services/rules/engine.js';
+import { durationMillis } from '#services/rules/kinds/fields.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../../cli/simulator-ports.js';
-import { loadProject, readRules } from '../../project/load-project.js';
-import { admit, type RuleState, stateAfter } from '../../services/rules/core/admission.js';
-import { messageIdFor } from '../../services/rules/core/message-request.js';
-import { type CompiledRule, compileRule, Rule } from '../../services/rules/core/rule.js';
-import { RuleEngine } from '../../services/rules/engine.js';
-import { durationMillis } from '../../services/rules/kinds/fields.js';
-import type { ProfileUpdated } from '../../shared/events/profile-updated.js';
 import { projectDir } from '../support/fixtures.js';
 
 const now = new Date('2026-11-22T12:00:00.000Z');

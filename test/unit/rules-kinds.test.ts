@@ -1,12 +1,12 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readProject } from '../../project/load-project.js';
-import { busNeedsOf } from '../../services/rules/bus-needs.js';
-import { compileRule, Rule } from '../../services/rules/core/rule.js';
-import type { Evaluation } from '../../services/rules/engine.js';
-import { decisionCounts } from '../../services/rules/metrics.js';
-import { maxRuleDimensions } from '../../shared/observability.js';
+import { readProject } from '#project/load-project.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { compileRule, Rule } from '#services/rules/core/rule.js';
+import type { Evaluation } from '#services/rules/engine.js';
+import { decisionCounts } from '#services/rules/metrics.js';
+import { maxRuleDimensions } from '#shared/observability.js';
 import { projectDir } from '../support/fixtures.js';
 
 const compiled = (id: string, trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) =>

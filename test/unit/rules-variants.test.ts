@@ -1,7 +1,7 @@
-import { requestFor } from '../../services/rules/core/message-request.js';
-import { compileRule, Rule } from '../../services/rules/core/rule.js';
-import { assignVariant } from '../../services/rules/core/variants.js';
-import type { Profile } from '../../shared/events/profile.js';
+import { requestFor } from '#services/rules/core/message-request.js';
+import { compileRule, Rule } from '#services/rules/core/rule.js';
+import { assignVariant } from '#services/rules/core/variants.js';
+import type { Profile } from '#shared/events/profile.js';
 
 const variants = [
   { id: 'a', weight: 1 },

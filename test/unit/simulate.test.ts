@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compileRule, Rule } from '#services/rules/core/rule.js';
 import { formatReport, simulate } from '../../cli/simulate.js';
-import { compileRule, Rule } from '../../services/rules/core/rule.js';
 import { profileConfig, projectDir } from '../support/fixtures.js';
 
 const thankYou = compileRule(

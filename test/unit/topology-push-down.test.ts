@@ -1,7 +1,7 @@
-import { busNeedsOf } from '../../services/rules/bus-needs.js';
-import { compileRule, Rule } from '../../services/rules/core/rule.js';
-import { compilePattern, matches } from '../../shared/event-pattern/index.js';
-import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor } from '../../shared/topology.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { compileRule, Rule } from '#services/rules/core/rule.js';
+import { compilePattern, matches } from '#shared/event-pattern/index.js';
+import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor } from '#shared/topology.js';
 
 const rule = (id: string, event: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   Rule.parse({ id, name: id, trigger: { type: 'event', event }, channel: 'email', template: 't', ...extra });

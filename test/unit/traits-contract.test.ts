@@ -1,6 +1,6 @@
-import { normaliseSegmentMessage } from '../../services/intake/core/platforms/segment.js';
-import { receiveShopify } from '../../services/intake/core/platforms/shopify.js';
-import { Profile } from '../../shared/events/profile.js';
+import { normaliseSegmentMessage } from '#services/intake/core/platforms/segment.js';
+import { receiveShopify } from '#services/intake/core/platforms/shopify.js';
+import { Profile } from '#shared/events/profile.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { published, signed } from '../support/intake.js';
 

@@ -1,9 +1,9 @@
-import { nextRun, parseCron, runsInSkippedHours } from '../../services/rules/core/cron.js';
-import { applyReport, type Geofence, type PlaceState } from '../../services/rules/core/geofence.js';
-import { Rule } from '../../services/rules/core/rule.js';
-import { type CompiledSequence, instancesOf, planSequence, type SeenEvent, withEvent } from '../../services/rules/core/sequence.js';
-import { compiledPattern, durationMillis } from '../../services/rules/kinds/fields.js';
-import { nextOpening, nextYearly } from '../../shared/calendar.js';
+import { nextRun, parseCron, runsInSkippedHours } from '#services/rules/core/cron.js';
+import { applyReport, type Geofence, type PlaceState } from '#services/rules/core/geofence.js';
+import { Rule } from '#services/rules/core/rule.js';
+import { type CompiledSequence, instancesOf, planSequence, type SeenEvent, withEvent } from '#services/rules/core/sequence.js';
+import { compiledPattern, durationMillis } from '#services/rules/kinds/fields.js';
+import { nextOpening, nextYearly } from '#shared/calendar.js';
 
 const t0 = Date.parse('2026-11-20T12:00:00Z');
 const minutes = (n: number) => n * 60_000;

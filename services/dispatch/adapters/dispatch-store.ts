@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { addressHash } from '../../../shared/suppression.js';
-import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { addressHash } from '#shared/suppression.js';
+import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 
 /** Concurrent sends to one person are few; a handful of rereads settles them. */
 const maxReservationAttempts = 20;

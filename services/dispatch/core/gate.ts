@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { nextOpening } from '../../../shared/calendar.js';
-import type { MessageRequested } from '../../../shared/events/message-requested.js';
-import type { SuppressionReason } from '../../../shared/events/message-suppressed.js';
-import type { Profile } from '../../../shared/events/profile.js';
+import { nextOpening } from '#shared/calendar.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { SuppressionReason } from '#shared/events/message-suppressed.js';
+import type { Profile } from '#shared/events/profile.js';
 
 const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time such as "21:00"');
 

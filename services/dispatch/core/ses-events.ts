@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Publication } from '../../../shared/adapters/bus-publisher.js';
-import * as Events from '../../../shared/events/index.js';
+import type { Publication } from '#shared/adapters/bus-publisher.js';
+import * as Events from '#shared/events/index.js';
 
 /** The part of an SES event record (event publishing through a configuration set) that Nudge reads. */
 const Recipient = z.object({ emailAddress: z.string() });

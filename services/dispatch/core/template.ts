@@ -1,6 +1,6 @@
 import { convert } from 'html-to-text';
 import { Liquid, type Template } from 'liquidjs';
-import { isLocale } from '../../../shared/events/common.js';
+import { isLocale } from '#shared/events/common.js';
 
 /**
  * An email template: a Liquid file whose front matter holds the subject, and whose body is the

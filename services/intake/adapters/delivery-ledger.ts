@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '#shared/table.js';
 
 export type Claim = 'claimed' | 'duplicate' | 'in-progress';
 

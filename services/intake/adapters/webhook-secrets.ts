@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretText } from '../../../shared/adapters/secret-text.js';
+import { SecretText } from '#shared/adapters/secret-text.js';
 import { WebhookSecrets } from '../core/platforms/common.js';
 
 /** Reads the webhook signing secrets (one JSON secret in Secrets Manager), cached like every secret. */

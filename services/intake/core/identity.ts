@@ -1,5 +1,5 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { Identity } from '../../../shared/events/common.js';
+import type { Identity } from '#shared/events/common.js';
 
 export function normaliseEmail(email: unknown): string | undefined {
   if (typeof email !== 'string') return undefined;

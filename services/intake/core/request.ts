@@ -1,4 +1,4 @@
-import type { Publication } from '../../../shared/adapters/bus-publisher.js';
+import type { Publication } from '#shared/adapters/bus-publisher.js';
 
 /** An HTTP request as intake sees it: lower-case header names and the raw body bytes. */
 export interface WebhookRequest {

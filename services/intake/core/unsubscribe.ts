@@ -1,5 +1,5 @@
-import * as Events from '../../../shared/events/index.js';
-import { verifyUnsubscribe } from '../../../shared/unsubscribe.js';
+import * as Events from '#shared/events/index.js';
+import { verifyUnsubscribe } from '#shared/unsubscribe.js';
 import { identityOf } from './identity.js';
 import { canonicalEventId } from './platforms/common.js';
 import type { Decision } from './request.js';

@@ -1,4 +1,4 @@
-import { ownValue } from '../../../shared/lookup.js';
+import { ownValue } from '#shared/lookup.js';
 import { receiveApp } from './platforms/app.js';
 import { receiveBigCommerce } from './platforms/bigcommerce.js';
 import type { WebhookSecrets } from './platforms/common.js';

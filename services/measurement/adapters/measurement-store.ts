@@ -9,8 +9,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { expiresAt, keys, measureFactRetentionSeconds } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { expiresAt, keys, measureFactRetentionSeconds } from '#shared/table.js';
 import type { MeasurementConfig } from '../core/config.js';
 import { combineIncrements, type Increment, mergePeople, type OrderRecord, type PersonMeasures, planFact } from '../core/counting.js';
 import { type Fact, factId } from '../core/facts.js';

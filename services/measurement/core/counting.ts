@@ -1,5 +1,5 @@
-import type { Channel, Money } from '../../../shared/events/common.js';
-import { addDecimal, compareDecimal, multiplyDecimal, negateDecimal } from '../../../shared/money.js';
+import type { Channel, Money } from '#shared/events/common.js';
+import { addDecimal, compareDecimal, multiplyDecimal, negateDecimal } from '#shared/money.js';
 import type { MeasurementConfig } from './config.js';
 import type { Fact, MessageFact } from './facts.js';
 

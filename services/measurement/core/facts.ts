@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { Channel, Money } from '../../../shared/events/common.js';
-import * as Events from '../../../shared/events/index.js';
-import type { SuppressionReason } from '../../../shared/events/message-suppressed.js';
+import type { Channel, Money } from '#shared/events/common.js';
+import * as Events from '#shared/events/index.js';
+import type { SuppressionReason } from '#shared/events/message-suppressed.js';
 
 /** What one message event says about its rule and variant. */
 interface MessageFactBase {

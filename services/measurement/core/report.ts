@@ -1,4 +1,4 @@
-import { addDecimal, negateDecimal } from '../../../shared/money.js';
+import { addDecimal, negateDecimal } from '#shared/money.js';
 import { alwaysValidPValue, differenceOfMeans, differenceOfProportions, type Interval, meanAndVariance, relativeLift, wilson } from './statistics.js';
 
 /** One counter item: its rule, variant, UTC day and counters (decimal text). */

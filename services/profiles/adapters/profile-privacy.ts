@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import type { Profile } from '../../../shared/events/profile.js';
-import { addressHash } from '../../../shared/suppression.js';
-import { type IdentityKind, type ItemKey, keys, profilePartition } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import type { Profile } from '#shared/events/profile.js';
+import { addressHash } from '#shared/suppression.js';
+import { type IdentityKind, type ItemKey, keys, profilePartition } from '#shared/table.js';
 import type { IdentityKey } from '../core/apply-event.js';
 import { ProfileStore } from './profile-store.js';
 

@@ -1,8 +1,8 @@
 import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { Profile } from '../../../shared/events/profile.js';
-import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { Profile } from '#shared/events/profile.js';
+import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '#shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
 
 /** A profile as stored: the profile, its version (optimistic locking) and the profiles merged into it. */

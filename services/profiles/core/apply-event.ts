@@ -1,8 +1,8 @@
 import tzLookup from '@photostructure/tz-lookup';
-import type { Identity, Money, Traits } from '../../../shared/events/common.js';
-import type { ConsentChannel, ConsentDecision, Profile } from '../../../shared/events/profile.js';
-import { addDecimal } from '../../../shared/money.js';
-import type { IdentityKind } from '../../../shared/table.js';
+import type { Identity, Money, Traits } from '#shared/events/common.js';
+import type { ConsentChannel, ConsentDecision, Profile } from '#shared/events/profile.js';
+import { addDecimal } from '#shared/money.js';
+import type { IdentityKind } from '#shared/table.js';
 import type { ProfileConfig } from './config.js';
 import { derive } from './derive.js';
 import { deviceOf } from './device.js';

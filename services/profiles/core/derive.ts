@@ -1,4 +1,4 @@
-import type { Device, Profile } from '../../../shared/events/profile.js';
+import type { Device, Profile } from '#shared/events/profile.js';
 import type { ProfileConfig } from './config.js';
 
 const dayMillis = 24 * 3600 * 1000;

@@ -1,4 +1,4 @@
-import type { Device } from '../../../shared/events/profile.js';
+import type { Device } from '#shared/events/profile.js';
 
 /** The kind of device a user agent belongs to; tablets first, since their agents also say "Android" or "Mobile". */
 export function deviceOf(userAgent: string | undefined): Device | undefined {

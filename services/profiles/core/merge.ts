@@ -1,5 +1,5 @@
-import type { ConsentChannel, Profile } from '../../../shared/events/profile.js';
-import { addDecimal } from '../../../shared/money.js';
+import type { ConsentChannel, Profile } from '#shared/events/profile.js';
+import { addDecimal } from '#shared/money.js';
 import { addActiveDay, decideConsent, earlier, later, newer, traitNames } from './apply-event.js';
 import type { ProfileConfig } from './config.js';
 import { derive } from './derive.js';

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { keys } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { keys } from '#shared/table.js';
 import type { RuleState } from '../core/admission.js';
 import type { FiringStore, WriteOutcome } from '../ports.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BusSchedules } from '../../../shared/adapters/bus-schedule.js';
-import * as TimerFired from '../../../shared/events/timer-fired.js';
+import type { BusSchedules } from '#shared/adapters/bus-schedule.js';
+import * as TimerFired from '#shared/events/timer-fired.js';
 import type { TimerRef, Timers } from '../ports.js';
 
 /**

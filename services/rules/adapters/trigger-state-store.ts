@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../../shared/adapters/aws-clients.js';
-import { expiresAt, keys, triggerStateRetentionSeconds } from '../../../shared/table.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { expiresAt, keys, triggerStateRetentionSeconds } from '#shared/table.js';
 import type { TriggerState } from '../core/trigger-state.js';
 import type { TriggerStateStore, VersionedState, WriteOutcome } from '../ports.js';
 

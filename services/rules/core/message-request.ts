@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { MessageRequested } from '../../../shared/events/message-requested.js';
-import type { Profile } from '../../../shared/events/profile.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
 import type { CompiledRule } from './rule.js';
 import { assignVariant } from './variants.js';
 

@@ -1,5 +1,5 @@
-import { type FlatEvent, matchesFlat } from '../../../shared/event-pattern/index.js';
-import { PatternSet } from '../../../shared/event-pattern/pattern-set.js';
+import { type FlatEvent, matchesFlat } from '#shared/event-pattern/index.js';
+import { PatternSet } from '#shared/event-pattern/pattern-set.js';
 import type { CompiledRule } from './rule.js';
 
 /** A rule and which of its trigger's patterns an event matched. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { CompiledPattern } from '../../../shared/event-pattern/index.js';
-import { Channel } from '../../../shared/events/common.js';
-import { VariantId } from '../../../shared/events/message.js';
+import type { CompiledPattern } from '#shared/event-pattern/index.js';
+import { Channel } from '#shared/events/common.js';
+import { VariantId } from '#shared/events/message.js';
 import { compiledPattern, Duration, durationMillis, EventPattern, LocalTime } from '../kinds/fields.js';
 import { compileTrigger, Trigger } from '../kinds/index.js';
 import type { CompiledTrigger } from '../kinds/kind.js';

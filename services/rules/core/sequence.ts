@@ -1,4 +1,4 @@
-import type { CompiledPattern } from '../../../shared/event-pattern/index.js';
+import type { CompiledPattern } from '#shared/event-pattern/index.js';
 
 /**
  * Sequences as a pure function of the events seen: the same set of events gives the same

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Profile } from '../../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { compiledPattern, EventPattern } from './fields.js';
 import type { BusPattern, Candidate, CompiledTrigger, OnceTimer, RuleSettings, TriggerContext, TriggerKind, TriggerPattern } from './kind.js';
 

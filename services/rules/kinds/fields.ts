@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CompiledPattern, compilePattern } from '../../../shared/event-pattern/index.js';
+import { type CompiledPattern, compilePattern } from '#shared/event-pattern/index.js';
 
 /** Schema parts that more than one trigger kind (and the rule itself) is written with. */
 

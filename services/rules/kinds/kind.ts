@@ -1,8 +1,8 @@
-import type { CompiledPattern } from '../../../shared/event-pattern/index.js';
-import type { MessageRequested } from '../../../shared/events/message-requested.js';
-import type { Profile } from '../../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
-import type { TimerFired } from '../../../shared/events/timer-fired.js';
+import type { CompiledPattern } from '#shared/event-pattern/index.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
+import type { TimerFired } from '#shared/events/timer-fired.js';
 import type { Geofence } from '../core/geofence.js';
 import type { CompiledRule, SendWindow } from '../core/rule.js';
 import type { TriggerState } from '../core/trigger-state.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Profile } from '../../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { applyReport } from '../core/geofence.js';
 import type { TriggerState } from '../core/trigger-state.js';
 import { firesOnEvent } from './event.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Profile } from '../../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { type CompiledSequence, instancesOf, planSequence, type SeenEvent, withEvent } from '../core/sequence.js';
 import { type TriggerState, valuesAt, withDecided } from '../core/trigger-state.js';
 import { compiledPattern, Duration, durationMillis, EventPath, EventPattern } from './fields.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { nextYearly } from '../../../shared/calendar.js';
-import type { Profile } from '../../../shared/events/profile.js';
-import type { ProfileUpdated } from '../../../shared/events/profile-updated.js';
+import { nextYearly } from '#shared/calendar.js';
+import type { Profile } from '#shared/events/profile.js';
+import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { parseCron, runsInSkippedHours } from '../core/cron.js';
 import type { TriggerState } from '../core/trigger-state.js';
 import { compiledPattern, Duration, durationMillis, EventPattern, isTimeZone, LocalTime } from './fields.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import * as Events from '../../../../shared/events/index.js';
-import { ownValue } from '../../../../shared/lookup.js';
+import * as Events from '#shared/events/index.js';
+import { ownValue } from '#shared/lookup.js';
 import { identityOf } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import * as Events from '../../../../shared/events/index.js';
+import * as Events from '#shared/events/index.js';
 import { idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, refuse, type WebhookRequest } from '../request.js';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Publication } from '../../../../shared/adapters/bus-publisher.js';
-import { busLimitProblem } from '../../../../shared/bus-limits.js';
-import type { Money } from '../../../../shared/events/common.js';
-import type { CustomerEventContract } from '../../../../shared/events/index.js';
-import { ownValue } from '../../../../shared/lookup.js';
-import { decimalFromNumber } from '../../../../shared/money.js';
+import type { Publication } from '#shared/adapters/bus-publisher.js';
+import { busLimitProblem } from '#shared/bus-limits.js';
+import type { Money } from '#shared/events/common.js';
+import type { CustomerEventContract } from '#shared/events/index.js';
+import { ownValue } from '#shared/lookup.js';
+import { decimalFromNumber } from '#shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
 import { strictBase64 } from '../signatures.js';
 

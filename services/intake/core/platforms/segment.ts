@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { LineItem, Traits } from '../../../../shared/events/common.js';
-import * as Events from '../../../../shared/events/index.js';
-import { ownValue } from '../../../../shared/lookup.js';
+import type { LineItem, Traits } from '#shared/events/common.js';
+import * as Events from '#shared/events/index.js';
+import { ownValue } from '#shared/lookup.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { type LineItem, Money, type Traits } from '../../../../shared/events/common.js';
-import * as Events from '../../../../shared/events/index.js';
-import { ownValue } from '../../../../shared/lookup.js';
-import { addDecimal, decimalFromNumber } from '../../../../shared/money.js';
+import { type LineItem, Money, type Traits } from '#shared/events/common.js';
+import * as Events from '#shared/events/index.js';
+import { ownValue } from '#shared/lookup.js';
+import { addDecimal, decimalFromNumber } from '#shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, refuse, type WebhookRequest } from '../request.js';

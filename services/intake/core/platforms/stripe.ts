@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import * as Events from '../../../../shared/events/index.js';
-import { fromMinorUnits } from '../../../../shared/money.js';
+import * as Events from '#shared/events/index.js';
+import { fromMinorUnits } from '#shared/money.js';
 import { identityOf } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, refuse, type WebhookRequest } from '../request.js';

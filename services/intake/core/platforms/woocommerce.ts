@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LineItem, Money, Traits } from '../../../../shared/events/common.js';
-import * as Events from '../../../../shared/events/index.js';
+import type { LineItem, Money, Traits } from '#shared/events/common.js';
+import * as Events from '#shared/events/index.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, refuse, type WebhookRequest } from '../request.js';

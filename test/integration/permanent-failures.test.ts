@@ -1,0 +1,78 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { readDeadLetters } from '../../local/event-bus.js';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+// What no retry can mend goes to the consumer's dead letters at once, with the reason, through
+// the real SQS client (the local endpoint serves SendMessage); nothing waits for the platform's
+// retries, and nothing else is held up meanwhile.
+let runtime: TestRuntime;
+let bus: EventBridgeClient;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+}, 60_000);
+afterAll(() => runtime?.stop());
+
+const put = (source: string, detailType: string, detail: unknown) =>
+  bus.send(new PutEventsCommand({ Entries: [{ EventBusName: 'nudge', Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }] }));
+
+const eventIdsIn = (consumer: Parameters<typeof readDeadLetters>[1]) =>
+  readDeadLetters(runtime.dataDir, consumer).map((letter) => ({ error: letter.error, detail: letter.event.detail as Record<string, unknown> }));
+
+describe('permanent failures', () => {
+  it('dead-letters an event that names no person on its first delivery, without the retries', async () => {
+    await put('nudge.intake', 'store.visited', {
+      eventId: 'ev_nobody_at_once',
+      occurredAt: '2026-11-01T00:00:00.000Z',
+      receivedAt: '2026-11-01T00:00:00.000Z',
+      origin: { platform: 'app', shop: 's', topic: 't' },
+      identity: {},
+      traits: {},
+      properties: { storeId: 'x' },
+    });
+    await runtime.idle();
+    // No clock moved: Lambda's two retries (a minute, then two) were not waited for.
+    expect(eventIdsIn('profiles')).toContainEqual({
+      error: expect.stringContaining('identity'),
+      detail: expect.objectContaining({ eventId: 'ev_nobody_at_once' }),
+    });
+  });
+
+  it('dead-letters a profile.updated that breaks its contract at once, in every consumer that reads it', async () => {
+    // It matches both consumers' filters (an order), so both receive it.
+    await put('nudge.profiles', 'profile.updated', { eventId: 'ev_broken_update', profileId: 42, trigger: { 'detail-type': 'order.completed' } });
+    await runtime.idle();
+    for (const consumer of ['rules', 'measurement'] as const) {
+      expect(eventIdsIn(consumer)).toContainEqual({
+        error: expect.stringContaining('Invalid profile.updated detail'),
+        detail: expect.objectContaining({ eventId: 'ev_broken_update' }),
+      });
+    }
+  });
+
+  it('reports a request that can never be sent as message.failed, then dead-letters it with the reason', async () => {
+    const ref = { messageId: 'msg_broken_request', ruleId: 'welcome', profileId: 'p_broken', channel: 'email', template: 'welcome' };
+    // The reference is whole; the rest breaks the contract (no time, no context).
+    await put('nudge.rules', 'message.requested', { ...ref, requestedAt: 'yesterday' });
+    await runtime.idle();
+    const failed = runtime.busLog().filter((event) => event['detail-type'] === 'message.failed' && event.detail.messageId === ref.messageId);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({ ...ref, error: { code: 'InvalidRequest', message: expect.stringContaining('requestedAt') } }),
+      }),
+    ]);
+    expect(eventIdsIn('dispatch')).toContainEqual({
+      error: expect.stringContaining('Invalid message.requested detail'),
+      detail: expect.objectContaining({ messageId: ref.messageId }),
+    });
+  });
+
+  it('the local AWS endpoint serves only its own operations, never an inherited one', async () => {
+    for (const target of ['constructor', 'toString', '__proto__']) {
+      const response = await fetch(runtime.awsUrl, { method: 'POST', headers: { 'x-amz-target': target }, body: '{}' });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    }
+  });
+});
