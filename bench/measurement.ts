@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import { keys } from '#shared/table.js';
+import { localDynamoDb } from '../local/dynamodb-local.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import { localRegion, localTableName } from '../local/runtime.js';
 import { withMeteredRuntime } from './capacity-meter.js';
@@ -96,9 +97,7 @@ function messageEvents(profileId: string, at: number, withOrder: boolean, orderI
 export async function measureMeasurementHere(projectDir: string): Promise<MeasurementFigures> {
   return withMeteredRuntime(projectDir, async (_runtime, meter) => {
     const calls = meter.calls;
-    const documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: meter.endpoint, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-    );
+    const documents = documentClient(localDynamoDb(meter.endpoint));
     const people = Array.from({ length: 500 }, (_, index) => `bench-${index}`);
     for (let start = 0; start < people.length; start += 25) {
       const requests = people

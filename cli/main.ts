@@ -14,7 +14,8 @@ import { parseIdentityKey } from '#services/profiles/core/apply-event.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
 import { consumerNames } from '#shared/topology.js';
-import { localRegion, localTableName } from '../local/runtime.js';
+import { localDynamoDb } from '../local/dynamodb-local.js';
+import { localTableName } from '../local/runtime.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
@@ -128,7 +129,8 @@ const profile = program
 
 interface TableOptions {
   table: string;
-  endpoint?: string;
+  /** Always set: the option has a default. */
+  endpoint: string;
   aws?: boolean;
 }
 const tableOptions = (command: Command) =>
@@ -138,9 +140,7 @@ const tableOptions = (command: Command) =>
     .option('--aws', 'use AWS with the usual credentials and region instead of the local runtime');
 
 function clientFor(options: TableOptions): DynamoDBClient {
-  return options.aws
-    ? awsClients.dynamoDb()
-    : awsClients.dynamoDb({ endpoint: options.endpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return options.aws ? awsClients.dynamoDb() : localDynamoDb(options.endpoint);
 }
 
 function privacyFor(options: TableOptions): ProfilePrivacy {
@@ -199,9 +199,9 @@ tableOptions(
     .option('--project <dir>', 'the Nudge project (holds rules/)', defaultProject),
 ).action(async (options: TableOptions & { from?: string; to?: string; rule?: string; json?: boolean; html?: string; project: string }) => {
   const period = reportPeriod(options.from, options.to, new Date());
-  if (!period.ok) throw new UsageError(period.message);
+  if (!period.ok) throw new UsageError(period.error);
   const rules = reportedRules(join(options.project, 'rules'), options.rule);
-  const report = await readReport(new MeasurementStore(clientFor(options), options.table), rules, period);
+  const report = await readReport(new MeasurementStore(clientFor(options), options.table), rules, period.value);
   if (options.html !== undefined) {
     writeFileSync(options.html, reportHtml(report));
     console.log(`Wrote ${options.html}`);

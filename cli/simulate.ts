@@ -123,7 +123,7 @@ export async function simulate(
         record(await engine.onTimer({ kind: 'recurring', ruleId: rule.rule.id, dueAt: scheduledAt }), at, `schedule ${scheduledAt}`);
         const schedule = rule.trigger.schedule;
         const parsed = schedule === undefined ? undefined : parseCron(schedule.cron);
-        const following = schedule !== undefined && parsed?.ok ? nextRun(parsed.pattern, schedule.timeZone, at) : undefined;
+        const following = schedule !== undefined && parsed?.ok ? nextRun(parsed.value, schedule.timeZone, at) : undefined;
         if (following === undefined) recurring.delete(rule);
         else recurring.set(rule, following);
       }
@@ -162,7 +162,7 @@ export async function simulate(
         const schedule = rule.trigger.schedule;
         if (!rule.rule.enabled || schedule === undefined) continue;
         const cron = parseCron(schedule.cron);
-        const first = cron.ok ? nextRun(cron.pattern, schedule.timeZone, receivedAt) : undefined;
+        const first = cron.ok ? nextRun(cron.value, schedule.timeZone, receivedAt) : undefined;
         if (first !== undefined) recurring.set(rule, first);
       }
     }

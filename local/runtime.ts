@@ -410,14 +410,14 @@ async function reportPage(store: MeasurementStore, projectDir: string, url: URL,
   const format = url.searchParams.get('format') ?? 'html';
   if (format !== 'html' && format !== 'json') return fail(`format=${format}: the report comes as html or json`);
   const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, new Date(), { from: 'from', to: 'to' });
-  if (!period.ok) return fail(period.message);
+  if (!period.ok) return fail(period.error);
   let rules: ReturnType<typeof reportedRules>;
   try {
     rules = reportedRules(join(projectDir, 'rules'), url.searchParams.get('rule') ?? undefined);
   } catch (error) {
     return fail((error as Error).message);
   }
-  const report = await readReport(store, rules, period);
+  const report = await readReport(store, rules, period.value);
   return format === 'json' ? json(200, report) : { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: reportHtml(report) };
 }
 

@@ -47,8 +47,8 @@ function firstRun(expression: string, timeZone: string, after: number): number |
     return Date.parse(`${once[1]}Z`);
   }
   const cron = parseCron(expression);
-  if (!cron.ok) return cron.message;
-  return nextRun(cron.pattern, timeZone, after) ?? 'the schedule never runs';
+  if (!cron.ok) return cron.error;
+  return nextRun(cron.value, timeZone, after) ?? 'the schedule never runs';
 }
 
 export class LocalScheduler {

@@ -65,7 +65,7 @@ export const deliveryKeyPrefix = 'DELIVERY#';
 export const deliveryRetentionSeconds = 7 * 24 * 3600;
 
 /** How long intake owns a delivery it is publishing; a crashed owner's claim lapses after this. */
-export const deliveryLeaseSeconds = 30;
+export const deliveryLeaseMillis = 30_000;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;
@@ -77,13 +77,17 @@ export const ledgerRetentionSeconds = 30 * 24 * 3600;
 export const sentRetentionSeconds = 8 * 24 * 3600;
 
 /** How long a dispatcher owns a message it is sending; after that a retry finds it uncertain, not free. */
-export const sendLeaseSeconds = 300;
+export const sendLeaseMillis = 300_000;
 
 /** How long trigger state outlives its last change: longer than any window a rule may wait (a year's birthday). */
 export const triggerStateRetentionSeconds = 400 * 24 * 3600;
 
-export function expiresAt(now: Date, seconds: number): number {
-  return Math.floor(now.getTime() / 1000) + seconds;
+/**
+ * DynamoDB's time to live: epoch seconds, as TTL requires, `seconds` after `nowMillis`. Every other
+ * time Nudge stores (leases, due times, versions) is in epoch milliseconds.
+ */
+export function expiresAt(nowMillis: number, seconds: number): number {
+  return Math.floor(nowMillis / 1000) + seconds;
 }
 
 /** How long measurement remembers a counted fact: longer than the bus archive keeps events to replay. */

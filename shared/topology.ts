@@ -174,6 +174,6 @@ export function recurringSchedules(rules: RulesBusNeeds): RecurringSchedule[] {
     ruleId,
     expression: cron,
     timeZone,
-    input: JSON.stringify({ kind: 'recurring', ruleId, dueAt: '<aws.scheduler.scheduled-time>' }),
+    input: JSON.stringify({ kind: 'recurring', ruleId, dueAt: '<aws.scheduler.scheduled-time>', contractVersion: Events.TimerFired.version }),
   }));
 }

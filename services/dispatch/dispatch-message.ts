@@ -6,10 +6,11 @@ import * as Events from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import { ownValue } from '#shared/lookup.js';
-import { sendLeaseSeconds } from '#shared/table.js';
+import { fail, ok, type Result } from '#shared/result.js';
+import { sendLeaseMillis } from '#shared/table.js';
 import { unsubscribeUrl } from '#shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
-import type { SendResult, SesEmailSender } from './adapters/ses-sender.js';
+import type { SendFailure, SendResult, SesEmailSender } from './adapters/ses-sender.js';
 import type { OutgoingText } from './adapters/sms-sender.js';
 import { capReached, type DispatchPolicy, gate } from './core/gate.js';
 import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
@@ -110,8 +111,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
     if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now))) return 'duplicate';
     const name = `d-${createHash('sha256').update(`${request.messageId}|${decision.until}`).digest('hex').slice(0, 40)}`;
     await ports.schedules.create(name, decision.until, {
-      source: Events.MessageRequested.source,
-      detailType: Events.MessageRequested.detailType,
+      contract: Events.MessageRequested,
       detail: { ...request, deferredUntil: new Date(decision.until).toISOString() },
     });
     await ports.publisher.publish(Events.MessageDeferred, { ...ref, deferredAt: at, until: new Date(decision.until).toISOString(), reason: decision.reason });
@@ -122,10 +122,10 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   // fails at once with its reason, instead of being retried into the dead-letter queue.
   const prepared = await preparedSend(request, decision.to, person, ports);
   if (!prepared.ok) {
-    const error = { code: prepared.code, message: prepared.message };
-    return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: prepared.code })) ? 'failed' : 'duplicate';
+    const { error } = prepared;
+    return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: error.code })) ? 'failed' : 'duplicate';
   }
-  if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseSeconds * 1000 }, now))) return 'duplicate';
+  if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseMillis }, now))) return 'duplicate';
   const marketing = request.purpose === 'marketing';
   if (marketing) {
     // Reserved before the provider is called, atomically across concurrent sends: a send whose confirmation is lost still counts.
@@ -143,7 +143,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   }
   let result: SendResult;
   try {
-    result = await prepared.send();
+    result = await prepared.value();
   } catch (error) {
     // The provider answered with an error (throttled, 5xx): it did not take the message, so the claim
     // is given back for the retry. No answer at all (a timeout, a reset connection) leaves the claim:
@@ -156,26 +156,15 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   }
   if (!result.ok) {
     if (marketing) await ports.store.releaseSend(request.profileId, request.messageId, now);
-    await conclude(
-      'failed',
-      Events.MessageFailed,
-      { ...ref, error: { code: result.code, message: result.message }, failedAt: at },
-      { code: result.code },
-      'sending',
-    );
+    await conclude('failed', Events.MessageFailed, { ...ref, error: result.error, failedAt: at }, { code: result.error.code }, 'sending');
     return 'failed';
   }
-  await conclude(
-    'sent',
-    Events.MessageSent,
-    { ...ref, providerMessageId: result.providerMessageId, sentAt: at },
-    { providerMessageId: result.providerMessageId },
-    'sending',
-  );
+  await conclude('sent', Events.MessageSent, { ...ref, providerMessageId: result.value, sentAt: at }, { providerMessageId: result.value }, 'sending');
   return 'sent';
 }
 
-type PreparedSend = { readonly ok: true; readonly send: () => Promise<SendResult> } | { readonly ok: false; readonly code: string; readonly message: string };
+/** The send, ready to make; or why the message cannot be made at all (no template, a render that fails). */
+type PreparedSend = Result<() => Promise<SendResult>, SendFailure>;
 
 /**
  * Renders the message for its channel and returns the call that sends it: email through SES (with
@@ -185,9 +174,9 @@ type PreparedSend = { readonly ok: true; readonly send: () => Promise<SendResult
  */
 async function preparedSend(request: MessageRequested, to: string, person: Profile, ports: DispatchPorts): Promise<PreparedSend> {
   const template = ports.templates.get(request.template);
-  if (template === undefined) return { ok: false, code: 'TemplateMissing', message: `No template named ${request.template}` };
+  if (template === undefined) return fail({ code: 'TemplateMissing', message: `No template named ${request.template}` });
   if (template.channel !== request.channel)
-    return { ok: false, code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` };
+    return fail({ code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` });
   const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
   const tags = {
     messageId: request.messageId,
@@ -199,9 +188,9 @@ async function preparedSend(request: MessageRequested, to: string, person: Profi
   // Read before rendering: a key that cannot be read now is a retryable failure, not the message's.
   const unsubscribeKey = request.channel === 'email' && request.purpose === 'marketing' ? await ports.unsubscribeKey() : undefined;
   try {
-    return { ok: true, send: await renderedSend(request, to, person, template, context, tags, unsubscribeKey, ports) };
+    return ok(await renderedSend(request, to, person, template, context, tags, unsubscribeKey, ports));
   } catch (error) {
-    return { ok: false, code: 'RenderFailed', message: `${request.template}: ${error instanceof Error ? error.message : String(error)}` };
+    return fail({ code: 'RenderFailed', message: `${request.template}: ${error instanceof Error ? error.message : String(error)}` });
   }
 }
 
@@ -230,14 +219,14 @@ async function renderedSend(
     case 'sms': {
       const body = await renderText(template, context);
       const sms = ports.sms;
-      if (sms === undefined) return async () => ({ ok: false, code: 'NoSmsSender', message: 'No SMS sender is configured' });
+      if (sms === undefined) return async () => fail({ code: 'NoSmsSender', message: 'No SMS sender is configured' });
       return () => sms.send({ to, body, purpose: request.purpose, tags });
     }
     case 'webhook': {
       const endpoint = ownValue(ports.policy.webhooks, to);
       const webhooks = ports.webhooks;
       if (endpoint === undefined || webhooks === undefined)
-        return async () => ({ ok: false, code: 'UnknownWebhook', message: `No webhook named ${to} in config/dispatch.json` });
+        return async () => fail({ code: 'UnknownWebhook', message: `No webhook named ${to} in config/dispatch.json` });
       const text = await renderText(template, context);
       const task = { messageId: request.messageId, ruleId: request.ruleId, profileId: request.profileId, text, profile: person, event: request.context.event };
       return () => webhooks.send(endpoint.url, task);

@@ -7,7 +7,7 @@ import { type Decision, type Delivery, errorReply, type Reply } from './core/req
 const waitSteps = 10;
 const waitStepMillis = 100;
 
-async function claimWaiting(ledger: DeliveryLedger, id: string, now: () => Date): Promise<Claim> {
+async function claimWaiting(ledger: DeliveryLedger, id: string, now: () => number): Promise<Claim> {
   let claim = await ledger.claim(id, now());
   for (let step = 0; claim === 'in-progress' && step < waitSteps; step++) {
     await sleep(waitStepMillis);
@@ -32,7 +32,7 @@ export type Recorded =
  * publishes nothing; when the table or the bus fails before the events are on the bus, the claims
  * are given back so the platform's retry can publish.
  */
-export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => Date): Promise<Recorded> {
+export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => number): Promise<Recorded> {
   if (decision.deliveries.length === 0) return { kind: 'answered', reply: decision.reply, unfinished: 0 };
   const claims = await Promise.allSettled(
     decision.deliveries.map((delivery) => (delivery.id === undefined ? Promise.resolve<Claim>('claimed') : claimWaiting(ledger, delivery.id, now))),

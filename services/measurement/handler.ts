@@ -26,11 +26,11 @@ async function onEvent(event: unknown): Promise<void> {
   if (!reading.ok) {
     // A broken order or refund inside a valid profile.updated is said where operators look, not retried.
     // (A bus event that breaks its own contract is refused by parseBusEvent and reaches the dead letters.)
-    if (reading.invalid) logger.warn('Not counted: the event breaks its contract', { detailType, reason: reading.ignored });
-    else logger.debug('Not counted', { detailType, reason: reading.ignored });
+    if (reading.error.invalid) logger.warn('Not counted: the event breaks its contract', { detailType, reason: reading.error.reason });
+    else logger.debug('Not counted', { detailType, reason: reading.error.reason });
     return;
   }
-  const outcome = await store.count(reading.fact, measurementConfig, new Date());
+  const outcome = await store.count(reading.value, measurementConfig, new Date());
   observability.counted('FactsCounted', { Outcome: outcome.kind });
   if (outcome.kind === 'counted' && outcome.note !== undefined) logger.warn('Counted with a correction', { detailType, note: outcome.note });
   else logger.debug(outcome.kind === 'duplicate' ? 'Already counted' : 'Counted', { detailType });

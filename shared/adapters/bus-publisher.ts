@@ -1,6 +1,7 @@
 import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { z } from 'zod';
 import { maxPutEventsBytes, putEventsEntrySize } from '../bus-limits.js';
+import { busDetail } from '../events/bus-detail.js';
 import type { Contract } from '../events/index.js';
 
 export interface Publication<C extends Contract = Contract> {
@@ -18,8 +19,9 @@ export class PublishError extends Error {
 const maxEntriesPerCall = 10;
 
 /**
- * Puts events on the bus after checking each against its contract: a producer can never put
- * an event that its consumers would reject. Throws if any entry was not accepted.
+ * Puts events on the bus after checking each against its contract, stamped with the contract's
+ * version: a producer can never put an event that its consumers would reject. Throws if any entry
+ * was not accepted.
  */
 export class BusPublisher {
   constructor(
@@ -36,7 +38,7 @@ export class BusPublisher {
       EventBusName: this.busName,
       Source: contract.source,
       DetailType: detailType ?? contract.detailType,
-      Detail: JSON.stringify(contract.schema.parse(detail)),
+      Detail: busDetail(contract, detail),
     }));
     for (const batch of requestsOf(entries)) {
       const result = await this.client.send(new PutEventsCommand({ Entries: batch }));

@@ -1,4 +1,6 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { busDetail } from '../events/bus-detail.js';
+import type { Publication } from './bus-publisher.js';
 
 /** Where one-time schedules put their event: the bus, the role Scheduler uses for it, and where failed deliveries go. */
 export interface ScheduleTarget {
@@ -35,7 +37,8 @@ export class BusSchedules {
     private readonly target: ScheduleTarget,
   ) {}
 
-  async create(name: string, dueAt: number, event: { readonly source: string; readonly detailType: string; readonly detail: unknown }): Promise<void> {
+  /** Puts the event on the bus at `dueAt`, checked against its contract now, as the publisher checks it. */
+  async create(name: string, dueAt: number, event: Publication): Promise<void> {
     try {
       await this.client.send(
         new CreateScheduleCommand({
@@ -50,8 +53,8 @@ export class BusSchedules {
           Target: {
             Arn: this.target.eventBusArn,
             RoleArn: this.target.roleArn,
-            Input: JSON.stringify(event.detail),
-            EventBridgeParameters: { Source: event.source, DetailType: event.detailType },
+            Input: busDetail(event.contract, event.detail),
+            EventBridgeParameters: { Source: event.contract.source, DetailType: event.contract.detailType },
             RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 24 * 3600 },
             DeadLetterConfig: { Arn: this.target.deadLetterQueueArn },
           },

@@ -29,7 +29,19 @@ export function parseBusEvent<C extends Contract>(
   const { source, 'detail-type': detailType } = envelope.data;
   const contract = findContract(contracts, source, detailType);
   if (contract === undefined) throw new InvalidEventError(`Unexpected event ${source} / ${detailType}`);
+  const version = contractVersionOf(envelope.data.detail);
+  if (version > contract.version) {
+    throw new InvalidEventError(
+      `${detailType} is contract version ${version}, newer than this consumer reads (${contract.version}): deploy the consumer, then redrive its dead letters`,
+    );
+  }
   const detail = contract.schema.safeParse(envelope.data.detail);
   if (!detail.success) throw new InvalidEventError(`Invalid ${detailType} detail: ${z.prettifyError(detail.error)}`);
   return { contract, detailType, detail: detail.data as z.output<C['schema']>, envelope: envelope.data };
+}
+
+/** The version a detail says it is written in; one written before versions were stamped is version 1. */
+function contractVersionOf(detail: unknown): number {
+  const version = (detail as { contractVersion?: unknown } | null)?.contractVersion;
+  return typeof version === 'number' && Number.isInteger(version) && version > 0 ? version : 1;
 }

@@ -3,6 +3,7 @@ import { CanonicalEventBase, LineItem, Money } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'cart.updated';
+export const version = 1;
 
 /** A cart was created or changed; `items` is the whole cart after the change, unless `change` says otherwise. */
 export const schema = CanonicalEventBase.extend({

@@ -3,6 +3,7 @@ import { CanonicalEventBase, LineItem, Money } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'checkout.started';
+export const version = 1;
 
 /** A shopper began a checkout (Shopify checkouts/create and update, Segment "Checkout Started"). */
 export const schema = CanonicalEventBase.extend({

@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'consent.changed';
+export const version = 1;
 
 export const ConsentState = z.enum(['subscribed', 'unsubscribed', 'not-subscribed']);
 

@@ -5,6 +5,7 @@ export const source = 'nudge.intake';
 /** A family of detail-types: `custom.<name>`, one per tracked event name that is not a canonical one. */
 export const detailTypePrefix = 'custom.';
 export const detailType = `${detailTypePrefix}*`;
+export const version = 1;
 
 /** EventBridge allows detail-types of up to 128 characters. */
 export const maxNameLength = 128 - detailTypePrefix.length;

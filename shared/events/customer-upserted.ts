@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'customer.upserted';
+export const version = 1;
 
 export const schema = CanonicalEventBase.extend({
   properties: z.object({

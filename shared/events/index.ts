@@ -32,6 +32,13 @@ export interface Contract<S extends z.ZodType = z.ZodType> {
   readonly source: string;
   /** The detail-type; one ending in `*` names a family (`custom.*` covers `custom.Song Played`). */
   readonly detailType: string;
+  /**
+   * The contract's major version, carried in every detail as `contractVersion`. Adding an optional
+   * field keeps it; a change a consumer cannot read (a field removed, renamed or retyped) raises it,
+   * and a consumer refuses a version newer than its own (to its dead letters, to be redriven once
+   * it is deployed) rather than misread it.
+   */
+  readonly version: number;
   readonly schema: S;
 }
 
@@ -126,8 +133,4 @@ export function covers(contract: Contract, detailType: string): boolean {
 export function findContract<C extends Contract>(contracts: readonly C[], source: unknown, detailType: unknown): C | undefined {
   if (typeof source !== 'string' || typeof detailType !== 'string') return undefined;
   return contracts.find((contract) => contract.source === source && covers(contract, detailType));
-}
-
-export function contractFor(source: string, detailType: string): Contract | undefined {
-  return findContract(catalogue, source, detailType);
 }

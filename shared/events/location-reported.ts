@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'location.reported';
+export const version = 1;
 
 /** A shop app reported where the shopper is: the input of geofence triggers. */
 export const schema = CanonicalEventBase.extend({

@@ -4,6 +4,7 @@ import { MessageRef } from './message.js';
 
 export const source = 'nudge.dispatch';
 export const detailType = 'message.deferred';
+export const version = 1;
 
 /** Not now: the message waits (quiet hours in the person's time zone) and is asked for again at `until`. */
 export const schema = MessageRef.extend({

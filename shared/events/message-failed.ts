@@ -4,6 +4,7 @@ import { MessageRef } from './message.js';
 
 export const source = 'nudge.dispatch';
 export const detailType = 'message.failed';
+export const version = 1;
 
 /** A send that can never succeed as asked (SES rejected it); transient errors are retried instead. */
 export const schema = MessageRef.extend({

@@ -3,6 +3,7 @@ import { MessageFeedback } from './message.js';
 
 export const source = 'nudge.dispatch';
 export const detailType = 'message.opened';
+export const version = 1;
 
 /** The recipient opened the email (as far as images tell). (SES event `Open`.) */
 export const schema = MessageFeedback;

@@ -5,6 +5,7 @@ import { Profile } from './profile.js';
 
 export const source = 'nudge.rules';
 export const detailType = 'message.requested';
+export const version = 1;
 
 export const schema = MessageRef.extend({
   requestedAt: UtcInstant,

@@ -4,6 +4,7 @@ import { MessageRef } from './message.js';
 
 export const source = 'nudge.dispatch';
 export const detailType = 'message.sent';
+export const version = 1;
 
 export const schema = MessageRef.extend({
   sentAt: UtcInstant,

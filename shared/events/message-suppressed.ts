@@ -4,6 +4,7 @@ import { MessageRef } from './message.js';
 
 export const source = 'nudge.dispatch';
 export const detailType = 'message.suppressed';
+export const version = 1;
 
 /**
  * Why a message did not go: no address for the channel; the address is suppressed (bounced,

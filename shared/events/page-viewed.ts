@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'page.viewed';
+export const version = 1;
 
 /** A shopper viewed a page of the web shop, or a screen of the shop's app (Segment page and screen). */
 export const schema = CanonicalEventBase.extend({

@@ -3,6 +3,7 @@ import { CanonicalEventBase, Money } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'product.viewed';
+export const version = 1;
 
 export const schema = CanonicalEventBase.extend({
   properties: z.object({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 export const source = 'nudge.profiles';
 export const detailType = 'profile.merged';
+export const version = 1;
 
 /**
  * Two or more profiles turned out to be one person (an event carried keys of both). The merged

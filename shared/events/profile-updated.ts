@@ -3,6 +3,7 @@ import { Profile } from './profile.js';
 
 export const source = 'nudge.profiles';
 export const detailType = 'profile.updated';
+export const version = 1;
 
 /**
  * Published once per applied customer event (duplicates are dropped before this), after the

@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'referral.completed';
+export const version = 1;
 
 /** Someone this customer referred became a customer: the referrer earns loyalty. */
 export const schema = CanonicalEventBase.extend({

@@ -3,6 +3,7 @@ import { CanonicalEventBase } from './common.js';
 
 export const source = 'nudge.intake';
 export const detailType = 'review.submitted';
+export const version = 1;
 
 /** A customer reviewed a product: behaviour that earns loyalty without a purchase. */
 export const schema = CanonicalEventBase.extend({

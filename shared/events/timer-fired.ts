@@ -3,6 +3,7 @@ import { UtcInstant } from './common.js';
 
 export const source = 'nudge.scheduler';
 export const detailType = 'timer.fired';
+export const version = 1;
 
 /**
  * Put on the bus by EventBridge Scheduler (locally: the local Scheduler) when a timer is due.

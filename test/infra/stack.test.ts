@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -9,7 +8,7 @@ import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '#shared/events/index.js';
 import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
-import { projectDir } from '../support/fixtures.js';
+import { copyOfProject, projectDir } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.
 const app = new App();
@@ -125,7 +124,7 @@ describe('AWS stack', () => {
       Target: Match.objectLike({
         Arn: Match.anyValue(),
         RoleArn: Match.anyValue(),
-        Input: JSON.stringify({ kind: 'recurring', ruleId: 'weekly-at-risk', dueAt: '<aws.scheduler.scheduled-time>' }),
+        Input: JSON.stringify({ kind: 'recurring', ruleId: 'weekly-at-risk', dueAt: '<aws.scheduler.scheduled-time>', contractVersion: 1 }),
         EventBridgeParameters: { Source: TimerFired.source, DetailType: TimerFired.detailType },
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86400 },
         DeadLetterConfig: { Arn: Match.anyValue() },
@@ -160,6 +159,31 @@ describe('AWS stack', () => {
     expect(resources('AWS::Lambda::Function')[functionIdFor('dispatch')]?.Properties.DeadLetterConfig).toBeUndefined();
     // Profiles, rules, dispatch, feedback and measurement deliveries, and timers Scheduler could not deliver.
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 6);
+  });
+
+  it('lets every consumer put what no retry can mend in its own dead-letter queue at once', () => {
+    const policies = Object.values(resources('AWS::IAM::Policy'));
+    for (const [service, queue] of [
+      ['profiles', 'ProfilesDeadLetters'],
+      ['rules', 'RulesDeadLetters'],
+      ['dispatch', 'DispatchDeadLetters'],
+      ['feedback', 'FeedbackDeadLetters'],
+      ['measurement', 'MeasurementDeadLetters'],
+    ] as const) {
+      // SES feedback is bundled with dispatch (its service name), and told apart by what it does.
+      const fn =
+        service === 'feedback'
+          ? Object.values(resources('AWS::Lambda::Function')).find((candidate) => String(candidate.Properties.Description).startsWith('Turns SES events'))
+          : resources('AWS::Lambda::Function')[functionIdFor(service)];
+      expect(fn?.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${queue}`)) });
+      const roleRef = fn?.Properties.Role['Fn::GetAtt'][0];
+      const sends = policies
+        .filter((policy) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleRef))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'))
+        .map((statement) => statement.Resource['Fn::GetAtt']?.[0]);
+      expect(sends).toContainEqual(expect.stringMatching(new RegExp(`^${queue}`)));
+    }
   });
 
   it('keeps state in one on-demand table with point-in-time recovery, TTL and encryption', () => {
@@ -270,10 +294,7 @@ describe('what cdk synth refuses to deploy', () => {
   });
 
   it('names a rule whose template does not exist, and a broken rule file', () => {
-    const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
-    cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
-    cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
-    cpSync(join(projectDir, 'config'), join(copy, 'config'), { recursive: true });
+    const copy = copyOfProject();
     writeFileSync(
       join(copy, 'rules', 'welcome.json'),
       JSON.stringify({
@@ -290,10 +311,7 @@ describe('what cdk synth refuses to deploy', () => {
   });
 
   it('names a place rule’s unknown geofence, a correlation key the events lack, and a broken geofences file', () => {
-    const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
-    cpSync(join(projectDir, 'rules'), join(copy, 'rules'), { recursive: true });
-    cpSync(join(projectDir, 'templates'), join(copy, 'templates'), { recursive: true });
-    cpSync(join(projectDir, 'config'), join(copy, 'config'), { recursive: true });
+    const copy = copyOfProject();
     const rule = (id: string, trigger: Record<string, unknown>) =>
       writeFileSync(join(copy, 'rules', `${id}.json`), JSON.stringify({ id, name: id, trigger, channel: 'email', template: 'birthday' }));
     rule('near-nowhere', { type: 'place', on: 'enter', geofences: ['nowhere'] });

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { signApp, signBodyHmac } from '#services/intake/core/signatures.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import { keys } from '#shared/table.js';
-import { localRegion, localShopifySecret, localTableName } from '../../local/runtime.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
+import { localShopifySecret, localTableName } from '../../local/runtime.js';
 import { failingDynamoDbFront } from '../support/dynamodb-front.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -24,9 +25,7 @@ describe('intake against hostile and broken senders, on the local runtime', () =
     runtime = await startTestRuntime({
       dynamoDbFront: failingDynamoDbFront((operation, body) => failing !== undefined && operation === failing && body.includes('DELIVERY#')),
     });
-    documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-    );
+    documents = documentClient(localDynamoDb(runtime.dynamoDbUrl));
   });
 
   afterAll(async () => {

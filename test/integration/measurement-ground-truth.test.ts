@@ -1,10 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inHoldout } from '#services/dispatch/core/gate.js';
 import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
 import type { Report } from '#services/measurement/core/report.js';
 import { readReport } from '#services/measurement/read-report.js';
 import { assignVariant } from '#services/rules/core/variants.js';
 import { addDecimal } from '#shared/money.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { localRegion, localTableName } from '../../local/runtime.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -179,10 +179,7 @@ describe('measurement against a generated scenario with known truth', () => {
     }
     // An archive replay of every order: nothing counts twice.
     for (const event of phases[1]?.slice(0, 500) ?? []) await invoke(event);
-    const store = new MeasurementStore(
-      new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-      localTableName,
-    );
+    const store = new MeasurementStore(localDynamoDb(runtime.dynamoDbUrl), localTableName);
     report = await readReport(store, [{ id: ruleId, name: 'A/B test', variants: ['a', 'b'] }], { from: '2026-10-25', to: '2026-11-30' });
   }, 600_000);
 

@@ -51,6 +51,15 @@ describe('permanent failures', () => {
     }
   });
 
+  it('dead-letters an event of a contract version newer than the consumer reads, to be redriven once it is deployed', async () => {
+    await put('nudge.scheduler', 'timer.fired', { kind: 'recurring', ruleId: 'from-the-future', dueAt: '2026-11-30T08:00:00Z', contractVersion: 2 });
+    await runtime.idle();
+    expect(eventIdsIn('rules')).toContainEqual({
+      error: expect.stringContaining('timer.fired is contract version 2, newer than this consumer reads (1)'),
+      detail: expect.objectContaining({ ruleId: 'from-the-future' }),
+    });
+  });
+
   it('reports a request that can never be sent as message.failed, then dead-letters it with the reason', async () => {
     const ref = { messageId: 'msg_broken_request', ruleId: 'welcome', profileId: 'p_broken', channel: 'email', template: 'welcome' };
     // The reference is whole; the rest breaks the contract (no time, no context).

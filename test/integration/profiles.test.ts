@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookRequest } from '#services/intake/core/request.js';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
@@ -6,6 +6,7 @@ import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Profile } from '#shared/events/profile.js';
 import { keys } from '#shared/table.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { localTableName, localWebhookSecrets } from '../../local/runtime.js';
 import { nudge } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
@@ -38,7 +39,7 @@ describe('profiles on the local runtime', () => {
 
   beforeAll(async () => {
     runtime = await startTestRuntime();
-    client = new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    client = localDynamoDb(runtime.dynamoDbUrl);
     documents = documentClient(client);
     store = new ProfileStore(client, localTableName);
   });
@@ -94,7 +95,7 @@ describe('profiles on the local runtime', () => {
     });
     const mergedEvents = runtime.busLog().filter((event) => event['detail-type'] === 'profile.merged');
     expect(mergedEvents.map((event) => event.detail)).toEqual([
-      { profileId: merged?.profileId, mergedProfileIds: [anonymous?.profileId], eventId: expect.any(String) },
+      { profileId: merged?.profileId, mergedProfileIds: [anonymous?.profileId], eventId: expect.any(String), contractVersion: 1 },
     ]);
 
     const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, new Date());

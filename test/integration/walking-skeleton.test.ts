@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { signShopifyHmac } from '#services/intake/core/signatures.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import { keys } from '#shared/table.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { localTableName } from '../../local/runtime.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -11,9 +12,7 @@ import { postShopify } from '../support/shopper.js';
 const order = fixtureBytes('webhooks/shopify/shopify-orders-create.json');
 
 async function profileOf(runtime: TestRuntime, email: string) {
-  const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-  );
+  const documents = documentClient(localDynamoDb(runtime.dynamoDbUrl));
   const alias = await documents.send(new GetCommand({ TableName: localTableName, Key: keys.alias('email', email) }));
   const item = await documents.send(new GetCommand({ TableName: localTableName, Key: keys.profile(alias.Item?.profileId) }));
   return item.Item?.profile;

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProject } from '#project/load-project.js';
 
@@ -17,3 +18,10 @@ export function fixtureJson<T = Record<string, unknown>>(relativePath: string): 
 
 /** The project's own config/profiles.json, as the services load it. */
 export const profileConfig = loadProject(projectDir, { checks: 'run' }).profiles;
+
+/** A copy of the shipped project (rules, templates, config) in a temporary folder, to change in a test. */
+export function copyOfProject(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
+  for (const folder of ['rules', 'templates', 'config']) cpSync(join(projectDir, folder), join(copy, folder), { recursive: true });
+  return copy;
+}

@@ -1,7 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Profile } from '#shared/events/profile.js';
 import { keys } from '#shared/table.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { type LocalRuntime, localRegion, localTableName } from '../../local/runtime.js';
 
 /** A deterministic random source (mulberry32), the benchmarks' own, so a generated scenario is the same on every run. */
@@ -20,9 +21,7 @@ export const personProfile = (profileId: string): Profile =>
 
 /** Stores many people at once, as the profiles service stores them. */
 export async function storeProfiles(runtime: LocalRuntime, profileIds: readonly string[]): Promise<void> {
-  const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.dynamoDbUrl, region: localRegion, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }),
-  );
+  const documents = documentClient(localDynamoDb(runtime.dynamoDbUrl));
   for (let start = 0; start < profileIds.length; start += 8) {
     let requests: Record<string, unknown>[] = profileIds.slice(start, start + 8).flatMap((profileId) => {
       const email = `${profileId}@example.com`;

@@ -5,6 +5,7 @@ import { parseTemplate } from '#services/dispatch/core/template.js';
 import { type DispatchPorts, dispatchMessage } from '#services/dispatch/dispatch-message.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
+import { fail, ok } from '#shared/result.js';
 import { random } from '../../bench/random.js';
 import { dispatchPolicy } from '../support/dispatch.js';
 
@@ -116,9 +117,9 @@ function world(seed: number) {
           deliver();
           throw Object.assign(new Error('socket hang up after SES took the email'), { name: 'TimeoutError', $metadata: { attempts: 1 } });
         }
-        if (roll < 0.18) return { ok: false, code: 'MessageRejected', message: 'Email address is not verified.' };
+        if (roll < 0.18) return fail({ code: 'MessageRejected', message: 'Email address is not verified.' });
         deliver();
-        return { ok: true, providerMessageId: `ses-${inbox.length}` };
+        return ok(`ses-${inbox.length}`);
       },
     },
     publisher: {

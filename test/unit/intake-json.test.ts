@@ -25,6 +25,6 @@ describe('parsing platform JSON', () => {
   });
 
   it('reports malformed JSON with a position', () => {
-    expect(parseJson('{"id": 1,')).toEqual({ ok: false, message: expect.stringMatching(/position/) });
+    expect(parseJson('{"id": 1,')).toEqual({ ok: false, error: expect.stringMatching(/position/) });
   });
 });

@@ -208,10 +208,10 @@ describe('reading facts from the bus', () => {
     const order = readFact('profile.updated', orderUpdate('p-9', { orderId: '1001', at: t0, amount: '19.99' }));
     expect(order).toEqual({
       ok: true,
-      fact: { kind: 'order', profileId: 'p-9', orderKey: 'shopify:demo.myshopify.com:1001', total: { amount: '19.99', currency: 'USD' }, at: t0 },
+      value: { kind: 'order', profileId: 'p-9', orderKey: 'shopify:demo.myshopify.com:1001', total: { amount: '19.99', currency: 'USD' }, at: t0 },
     });
     const refund = readFact('profile.updated', orderUpdate('p-9', { orderId: '1001', at: t0, amount: '19.99' }, { refundId: 'r1', amount: '5.00' }));
-    expect(refund.ok && factId(refund.fact)).toBe('refund|shopify:demo.myshopify.com:1001|r1');
+    expect(refund.ok && factId(refund.value)).toBe('refund|shopify:demo.myshopify.com:1001|r1');
   });
 
   it('takes an empty refund id as no id, so two such refunds of one order are two refunds', () => {
@@ -220,12 +220,12 @@ describe('reading facts from the bus', () => {
       return readFact('profile.updated', { ...update, trigger: { ...update.trigger, detail: { ...update.trigger.detail, eventId } } });
     };
     const [first, second] = [refund('ev_r1'), refund('ev_r2')];
-    expect(first.ok && second.ok && factId(first.fact) !== factId(second.fact)).toBe(true);
+    expect(first.ok && second.ok && factId(first.value) !== factId(second.value)).toBe(true);
   });
 
   it('ignores, with the reason, what it does not count or cannot read; it never throws', () => {
-    expect(readFact('profile.updated', { profileId: 'p' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid profile.updated/) });
-    expect(readFact('message.sent', { messageId: 'm' })).toMatchObject({ ok: false, ignored: expect.stringMatching(/invalid message.sent/) });
+    expect(readFact('profile.updated', { profileId: 'p' })).toMatchObject({ ok: false, error: { reason: expect.stringMatching(/invalid profile.updated/) } });
+    expect(readFact('message.sent', { messageId: 'm' })).toMatchObject({ ok: false, error: { reason: expect.stringMatching(/invalid message.sent/) } });
     expect(readFact('cart.updated', {})).toMatchObject({ ok: false });
     const update = orderUpdate('p-9', { orderId: '1', at: t0, amount: '1' });
     const consent = {
@@ -236,7 +236,7 @@ describe('reading facts from the bus', () => {
         detail: { ...update.trigger.detail, properties: { channel: 'email', state: 'unsubscribed' } },
       },
     };
-    expect(readFact('profile.updated', consent)).toMatchObject({ ok: false, ignored: 'a consent change not made through a message' });
+    expect(readFact('profile.updated', consent)).toMatchObject({ ok: false, error: { reason: 'a consent change not made through a message' } });
   });
 
   it('counts opens and clicks once per message: the report shows unique opens and clicks', () => {

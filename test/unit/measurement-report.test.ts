@@ -59,9 +59,9 @@ describe('the report built from counters', () => {
 describe('the report period', () => {
   const now = new Date('2026-11-27T12:00:00Z');
   it('is the last 30 UTC days by default, and refuses what is not a period, in the words of the caller', () => {
-    expect(reportPeriod(undefined, undefined, now)).toEqual({ ok: true, from: '2026-10-29', to: '2026-11-27' });
-    expect(reportPeriod('2026-02-30', undefined, now)).toMatchObject({ ok: false, message: expect.stringMatching(/^--from 2026-02-30 is not a day/) });
-    expect(reportPeriod('2026-11-02', '2026-11-01', now, { from: 'from', to: 'to' })).toEqual({ ok: false, message: 'from 2026-11-02 is after to 2026-11-01' });
+    expect(reportPeriod(undefined, undefined, now)).toEqual({ ok: true, value: { from: '2026-10-29', to: '2026-11-27' } });
+    expect(reportPeriod('2026-02-30', undefined, now)).toMatchObject({ ok: false, error: expect.stringMatching(/^--from 2026-02-30 is not a day/) });
+    expect(reportPeriod('2026-11-02', '2026-11-01', now, { from: 'from', to: 'to' })).toEqual({ ok: false, error: 'from 2026-11-02 is after to 2026-11-01' });
     expect(reportPeriod('2020-01-01', '2026-01-01', now)).toMatchObject({ ok: false });
   });
 });

@@ -1,5 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProject } from '#project/load-project.js';
 import { busNeedsOf } from '#services/rules/bus-needs.js';
@@ -7,7 +6,7 @@ import { compileRule, Rule } from '#services/rules/core/rule.js';
 import type { Evaluation } from '#services/rules/engine.js';
 import { decisionCounts } from '#services/rules/metrics.js';
 import { maxRuleDimensions } from '#shared/observability.js';
-import { projectDir } from '../support/fixtures.js';
+import { copyOfProject, projectDir } from '../support/fixtures.js';
 
 const compiled = (id: string, trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   compileRule(Rule.parse({ id, name: id, trigger, channel: 'email', template: 't', ...extra }));
@@ -90,11 +89,7 @@ describe('rule decisions as metrics', () => {
 });
 
 describe('the project loader', () => {
-  const copy = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nudge-project-'));
-    for (const folder of ['rules', 'templates', 'config']) cpSync(join(projectDir, folder), join(dir, folder), { recursive: true });
-    return dir;
-  };
+  const copy = copyOfProject;
 
   it('loads the shipped project, compiled once', () => {
     const project = readProject(projectDir);

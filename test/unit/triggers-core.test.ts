@@ -208,26 +208,26 @@ describe('geofences', () => {
 
 describe('recurring schedules', () => {
   it('reads EventBridge Scheduler cron expressions, days of the week counted from Sunday = 1', () => {
-    expect(parseCron('cron(0 9 ? * MON *)')).toEqual({ ok: true, pattern: '0 0 9 * * MON' });
-    expect(parseCron('cron(0 9 ? * 2 *)')).toEqual({ ok: true, pattern: '0 0 9 * * 1' });
-    expect(parseCron('cron(0 9 ? * 2#1 *)')).toEqual({ ok: true, pattern: '0 0 9 * * 1#1' });
-    expect(parseCron('cron(0 9 * * ? *)')).toEqual({ ok: true, pattern: '0 0 9 * * *' });
+    expect(parseCron('cron(0 9 ? * MON *)')).toEqual({ ok: true, value: '0 0 9 * * MON' });
+    expect(parseCron('cron(0 9 ? * 2 *)')).toEqual({ ok: true, value: '0 0 9 * * 1' });
+    expect(parseCron('cron(0 9 ? * 2#1 *)')).toEqual({ ok: true, value: '0 0 9 * * 1#1' });
+    expect(parseCron('cron(0 9 * * ? *)')).toEqual({ ok: true, value: '0 0 9 * * *' });
     expect(parseCron('0 9 * * *')).toMatchObject({ ok: false });
-    expect(parseCron('cron(0 9 * * MON *)')).toMatchObject({ ok: false, message: expect.stringContaining('"?"') });
-    expect(parseCron('cron(0 9 ? * MON 2027)')).toMatchObject({ ok: false, message: expect.stringContaining('year') });
+    expect(parseCron('cron(0 9 * * MON *)')).toMatchObject({ ok: false, error: expect.stringContaining('"?"') });
+    expect(parseCron('cron(0 9 ? * MON 2027)')).toMatchObject({ ok: false, error: expect.stringContaining('year') });
   });
 
   it('keeps 9:00 local through daylight saving changes', () => {
-    const { pattern } = parseCron('cron(0 9 ? * MON *)') as { pattern: string };
+    const { value: pattern } = parseCron('cron(0 9 ? * MON *)') as { value: string };
     expect(new Date(nextRun(pattern, 'Europe/Berlin', Date.parse('2027-03-20T00:00:00Z')) as number).toISOString()).toBe('2027-03-22T08:00:00.000Z');
     expect(new Date(nextRun(pattern, 'Europe/Berlin', Date.parse('2027-03-29T00:00:00Z')) as number).toISOString()).toBe('2027-03-29T07:00:00.000Z');
   });
 
   it('finds runs in the hour daylight saving skips, which Scheduler would skip', () => {
-    const { pattern } = parseCron('cron(30 2 * * ? *)') as { pattern: string };
+    const { value: pattern } = parseCron('cron(30 2 * * ? *)') as { value: string };
     expect(runsInSkippedHours(pattern, 'Europe/Berlin', Date.parse('2026-11-23T00:00:00Z'), 2)).toEqual(['2027-03-28 02:30', '2028-03-26 02:30']);
-    const monday = parseCron('cron(0 9 ? * MON *)') as { pattern: string };
-    expect(runsInSkippedHours(monday.pattern, 'Europe/Berlin', Date.parse('2026-11-23T00:00:00Z'))).toEqual([]);
+    const monday = parseCron('cron(0 9 ? * MON *)') as { value: string };
+    expect(runsInSkippedHours(monday.value, 'Europe/Berlin', Date.parse('2026-11-23T00:00:00Z'))).toEqual([]);
   });
 
   it('refuses a rule whose schedule falls in the skipped hour, with the reason', () => {

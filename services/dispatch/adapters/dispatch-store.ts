@@ -65,7 +65,7 @@ export class DispatchStore {
             ...fields,
             claim,
             at: new Date(now).toISOString(),
-            expiresAt: expiresAt(new Date(now), ledgerRetentionSeconds),
+            expiresAt: expiresAt(now, ledgerRetentionSeconds),
           },
           ConditionExpression: from === undefined ? 'attribute_not_exists(pk) OR #state = :deferred' : '#state = :from',
           ExpressionAttributeNames: { '#state': 'state' },
@@ -137,7 +137,7 @@ export class DispatchStore {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.capReservations(profileId), sends, version: (version ?? 0) + 1, expiresAt: expiresAt(new Date(now), sentRetentionSeconds) },
+          Item: { ...keys.capReservations(profileId), sends, version: (version ?? 0) + 1, expiresAt: expiresAt(now, sentRetentionSeconds) },
           ...(version === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': version } }),

@@ -1,4 +1,5 @@
 import { type SESv2Client, SESv2ServiceException, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { fail, ok, type Result } from '#shared/result.js';
 import type { RenderedEmail } from '../core/template.js';
 
 export interface OutgoingEmail extends RenderedEmail {
@@ -9,7 +10,14 @@ export interface OutgoingEmail extends RenderedEmail {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type SendResult = { readonly ok: true; readonly providerMessageId: string } | { readonly ok: false; readonly code: string; readonly message: string };
+/** Why a provider refused a message for good (a retry would be refused the same way). */
+export interface SendFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The provider's id of the message it accepted, or why it refused it for good. */
+export type SendResult = Result<string, SendFailure>;
 
 /** SES errors that no retry can fix for this message; anything else is thrown and retried. */
 const permanentErrors = new Set(['MessageRejected', 'BadRequestException']);
@@ -38,9 +46,9 @@ export class SesEmailSender {
         }),
       );
       if (!result.MessageId) throw new Error('SES accepted the email but returned no MessageId');
-      return { ok: true, providerMessageId: result.MessageId };
+      return ok(result.MessageId);
     } catch (error) {
-      if (error instanceof SESv2ServiceException && permanentErrors.has(error.name)) return { ok: false, code: error.name, message: error.message };
+      if (error instanceof SESv2ServiceException && permanentErrors.has(error.name)) return fail({ code: error.name, message: error.message });
       throw error;
     }
   }

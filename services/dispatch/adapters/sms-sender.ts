@@ -1,4 +1,5 @@
 import { type PinpointSMSVoiceV2Client, PinpointSMSVoiceV2ServiceException, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { fail, ok } from '#shared/result.js';
 import type { SendResult } from './ses-sender.js';
 
 export interface OutgoingText {
@@ -32,10 +33,9 @@ export class SmsSender {
         }),
       );
       if (!result.MessageId) throw new Error('The SMS was accepted without a MessageId');
-      return { ok: true, providerMessageId: result.MessageId };
+      return ok(result.MessageId);
     } catch (error) {
-      if (error instanceof PinpointSMSVoiceV2ServiceException && permanentErrors.has(error.name))
-        return { ok: false, code: error.name, message: error.message };
+      if (error instanceof PinpointSMSVoiceV2ServiceException && permanentErrors.has(error.name)) return fail({ code: error.name, message: error.message });
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { fail, ok } from '#shared/result.js';
 import type { SendResult } from './ses-sender.js';
 
 /** A provider's answer that says it did not take the task: safe to send again. */
@@ -35,10 +36,10 @@ export class WebhookSender {
       body,
       signal: AbortSignal.timeout(10_000),
     });
-    if (response.ok) return { ok: true, providerMessageId: response.headers.get('x-request-id') ?? `${url}#${String(task.messageId)}` };
+    if (response.ok) return ok(response.headers.get('x-request-id') ?? `${url}#${String(task.messageId)}`);
     // 4xx: the endpoint will never take this task; 429 and 5xx: not now.
     if (response.status >= 400 && response.status < 500 && response.status !== 429)
-      return { ok: false, code: `HTTP${response.status}`, message: await response.text() };
+      return fail({ code: `HTTP${response.status}`, message: await response.text() });
     throw new WebhookRefused(response.status);
   }
 }

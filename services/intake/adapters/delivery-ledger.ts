@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
-import { deliveryLeaseSeconds, deliveryRetentionSeconds, expiresAt, keys } from '#shared/table.js';
+import { deliveryLeaseMillis, deliveryRetentionSeconds, expiresAt, keys } from '#shared/table.js';
 
 export type Claim = 'claimed' | 'duplicate' | 'in-progress';
 
@@ -21,8 +21,7 @@ export class DeliveryLedger {
     this.documents = documentClient(client);
   }
 
-  async claim(deliveryId: string, now: Date): Promise<Claim> {
-    const nowSeconds = Math.floor(now.getTime() / 1000);
+  async claim(deliveryId: string, now: number): Promise<Claim> {
     // The SDK may repeat this write when an answer is lost; the token tells our own first write from someone else's.
     const token = randomUUID();
     try {
@@ -33,12 +32,12 @@ export class DeliveryLedger {
             ...keys.delivery(deliveryId),
             state: 'pending',
             claim: token,
-            leaseUntil: nowSeconds + deliveryLeaseSeconds,
+            leaseUntil: now + deliveryLeaseMillis,
             expiresAt: expiresAt(now, deliveryRetentionSeconds),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR (#state = :pending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': nowSeconds },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': now },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );

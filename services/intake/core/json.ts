@@ -1,6 +1,8 @@
 import { isSafeNumber, parse } from 'lossless-json';
+import { fail, ok, type Result } from '#shared/result.js';
 
-export type JsonResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
+/** The parsed value, or the parser's message saying where the body stops being JSON. */
+export type JsonResult = Result<unknown, string>;
 
 /** An integer of 16 or more digits standing as a JSON value (after `:`, `[` or `,`, before `,`, `]` or `}`). */
 const longInteger = /([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
@@ -17,12 +19,9 @@ const longInteger = /([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g;
 export function parseJson(body: Buffer | string): JsonResult {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   try {
-    return {
-      ok: true,
-      value: JSON.parse(
-        text.replace(longInteger, (match, before: string, digits: string) => (Number.isSafeInteger(Number(digits)) ? match : `${before}"${digits}"`)),
-      ),
-    };
+    return ok(
+      JSON.parse(text.replace(longInteger, (match, before: string, digits: string) => (Number.isSafeInteger(Number(digits)) ? match : `${before}"${digits}"`))),
+    );
   } catch {
     return parseExactly(text);
   }
@@ -31,8 +30,8 @@ export function parseJson(body: Buffer | string): JsonResult {
 function parseExactly(text: string): JsonResult {
   try {
     const value = parse(text, null, (digits: string) => (isSafeNumber(digits) || !/^-?\d+$/.test(digits) ? Number(digits) : digits));
-    return { ok: true, value };
+    return ok(value);
   } catch (error) {
-    return { ok: false, message: (error as Error).message };
+    return fail((error as Error).message);
   }
 }

@@ -33,6 +33,9 @@ export function errorReply(status: number, code: string, message: string, extra:
   return { status, body: { code, message, ...extra } };
 }
 
+/** A body that is not JSON: 400, with the parser's word on where. */
+export const malformedJson = (message: string): Decision => refuse(400, 'malformed-json', `The body is not valid JSON: ${message}`);
+
 export function refuse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Decision {
   return { reply: errorReply(status, code, message, extra), deliveries: [] };
 }

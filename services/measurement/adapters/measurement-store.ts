@@ -71,7 +71,7 @@ export class MeasurementStore {
       // counting it again changes nothing either.
       if (plan.increments.length === 0 && plan.person === undefined && plan.order === undefined)
         return plan.note === undefined ? { kind: 'counted' } : { kind: 'counted', note: plan.note };
-      const ttl = expiresAt(now, measureFactRetentionSeconds);
+      const ttl = expiresAt(now.getTime(), measureFactRetentionSeconds);
       const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
       // The fact's marker first: its condition failing means the fact was counted before. A new order's record is its marker.
       if (fact.kind === 'order' && orderKey && plan.order)
@@ -258,7 +258,7 @@ export class MeasurementStore {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...keys.measureFact(hash(id)), expiresAt: expiresAt(now, measureFactRetentionSeconds) },
+            Item: { ...keys.measureFact(hash(id)), expiresAt: expiresAt(now.getTime(), measureFactRetentionSeconds) },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },

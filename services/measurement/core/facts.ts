@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Channel, Money } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import type { SuppressionReason } from '#shared/events/message-suppressed.js';
+import { fail, ok, type Result } from '#shared/result.js';
 
 /** What one message event says about its rule and variant. */
 interface MessageFactBase {
@@ -81,7 +82,7 @@ function epoch(text: string): number | undefined {
 }
 
 /** `invalid`: the event breaks its contract (a user should hear of it); otherwise measurement does not count it, by design. */
-export type Reading = { readonly ok: true; readonly fact: Fact } | { readonly ok: false; readonly ignored: string; readonly invalid?: true };
+export type Reading = Result<Fact, { readonly reason: string; readonly invalid?: true }>;
 
 /**
  * What a bus event means for measurement: a `message.*` event of a rule, an order or a refund of a
@@ -92,20 +93,17 @@ export type Reading = { readonly ok: true; readonly fact: Fact } | { readonly ok
 export function readFact(detailType: string, detail: unknown): Reading {
   if (detailType === Events.ProfileMerged.detailType) {
     const merged = Events.ProfileMerged.schema.safeParse(detail);
-    if (!merged.success) return { ok: false, invalid: true, ignored: `invalid profile.merged: ${merged.error.issues[0]?.message}` };
-    return {
-      ok: true,
-      fact: { kind: 'merged', profileId: merged.data.profileId, mergedProfileIds: merged.data.mergedProfileIds, eventId: merged.data.eventId },
-    };
+    if (!merged.success) return fail({ reason: `invalid profile.merged: ${merged.error.issues[0]?.message}`, invalid: true });
+    return ok({ kind: 'merged', profileId: merged.data.profileId, mergedProfileIds: merged.data.mergedProfileIds, eventId: merged.data.eventId });
   }
   if (detailType === Events.ProfileUpdated.detailType) return readProfileUpdate(detail);
   const contract = Events.catalogue.find((candidate) => candidate.detailType === detailType && candidate.detailType.startsWith('message.'));
-  if (contract === undefined) return { ok: false, ignored: `not counted: ${detailType}` };
+  if (contract === undefined) return fail({ reason: `not counted: ${detailType}` });
   const parsed = (contract.schema as z.ZodType<Record<string, unknown>>).safeParse(detail);
-  if (!parsed.success) return { ok: false, invalid: true, ignored: `invalid ${detailType}: ${parsed.error.issues[0]?.message}` };
+  if (!parsed.success) return fail({ reason: `invalid ${detailType}: ${parsed.error.issues[0]?.message}`, invalid: true });
   const message = parsed.data as unknown as Events.MessageRequested.MessageRequested & { reason?: SuppressionReason };
   const at = epoch(messageTime(detailType, parsed.data));
-  if (at === undefined) return { ok: false, invalid: true, ignored: `${detailType} has no readable time` };
+  if (at === undefined) return fail({ reason: `${detailType} has no readable time`, invalid: true });
   const base = {
     messageId: message.messageId,
     ruleId: message.ruleId,
@@ -114,58 +112,51 @@ export function readFact(detailType: string, detail: unknown): Reading {
     channel: message.channel,
     at,
   };
-  if (detailType === Events.MessageSuppressed.detailType)
-    return { ok: true, fact: { ...base, kind: 'suppressed', reason: message.reason as SuppressionReason } };
+  if (detailType === Events.MessageSuppressed.detailType) return ok({ ...base, kind: 'suppressed', reason: message.reason as SuppressionReason });
   const kind = messageKinds[detailType as keyof typeof messageKinds];
-  return kind === undefined ? { ok: false, ignored: `not counted: ${detailType}` } : { ok: true, fact: { ...base, kind } };
+  return kind === undefined ? fail({ reason: `not counted: ${detailType}` }) : ok({ ...base, kind });
 }
 
 function readProfileUpdate(detail: unknown): Reading {
   const update = Events.ProfileUpdated.schema.safeParse(detail);
-  if (!update.success) return { ok: false, invalid: true, ignored: `invalid profile.updated: ${update.error.issues[0]?.message}` };
+  if (!update.success) return fail({ reason: `invalid profile.updated: ${update.error.issues[0]?.message}`, invalid: true });
   const { profileId, trigger } = update.data;
   switch (trigger['detail-type']) {
     case Events.OrderCompleted.detailType: {
       const order = Events.OrderCompleted.schema.safeParse(trigger.detail);
-      if (!order.success) return { ok: false, invalid: true, ignored: `invalid order.completed: ${order.error.issues[0]?.message}` };
+      if (!order.success) return fail({ reason: `invalid order.completed: ${order.error.issues[0]?.message}`, invalid: true });
       const { origin, properties, occurredAt } = order.data;
-      return {
-        ok: true,
-        fact: {
-          kind: 'order',
-          profileId,
-          orderKey: `${origin.platform}:${origin.shop}:${properties.orderId}`,
-          total: properties.total,
-          at: Date.parse(occurredAt),
-        },
-      };
+      return ok({
+        kind: 'order',
+        profileId,
+        orderKey: `${origin.platform}:${origin.shop}:${properties.orderId}`,
+        total: properties.total,
+        at: Date.parse(occurredAt),
+      });
     }
     case Events.OrderRefunded.detailType: {
       const refund = Events.OrderRefunded.schema.safeParse(trigger.detail);
-      if (!refund.success) return { ok: false, invalid: true, ignored: `invalid order.refunded: ${refund.error.issues[0]?.message}` };
+      if (!refund.success) return fail({ reason: `invalid order.refunded: ${refund.error.issues[0]?.message}`, invalid: true });
       const { origin, properties, occurredAt, eventId } = refund.data;
-      return {
-        ok: true,
-        fact: {
-          kind: 'refund',
-          profileId,
-          orderKey: `${origin.platform}:${origin.shop}:${properties.orderId}`,
-          // An empty refund id is no id: each such refund is its own event.
-          refundKey: properties.refundId || eventId,
-          amount: properties.amount,
-          at: Date.parse(occurredAt),
-        },
-      };
+      return ok({
+        kind: 'refund',
+        profileId,
+        orderKey: `${origin.platform}:${origin.shop}:${properties.orderId}`,
+        // An empty refund id is no id: each such refund is its own event.
+        refundKey: properties.refundId || eventId,
+        amount: properties.amount,
+        at: Date.parse(occurredAt),
+      });
     }
     case Events.ConsentChanged.detailType: {
       const consent = Events.ConsentChanged.schema.safeParse(trigger.detail);
-      if (!consent.success) return { ok: false, invalid: true, ignored: `invalid consent.changed: ${consent.error.issues[0]?.message}` };
+      if (!consent.success) return fail({ reason: `invalid consent.changed: ${consent.error.issues[0]?.message}`, invalid: true });
       const { origin, properties, occurredAt } = consent.data;
       if (origin.platform !== 'nudge' || properties.state !== 'unsubscribed' || properties.messageId === undefined)
-        return { ok: false, ignored: 'a consent change not made through a message' };
-      return { ok: true, fact: { kind: 'unsubscribed', profileId, messageId: properties.messageId, at: Date.parse(occurredAt) } };
+        return fail({ reason: 'a consent change not made through a message' });
+      return ok({ kind: 'unsubscribed', profileId, messageId: properties.messageId, at: Date.parse(occurredAt) });
     }
     default:
-      return { ok: false, ignored: `not counted: profile.updated after ${trigger['detail-type']}` };
+      return fail({ reason: `not counted: profile.updated after ${trigger['detail-type']}` });
   }
 }

@@ -1,4 +1,5 @@
 import { addDecimal, negateDecimal } from '#shared/money.js';
+import { fail, ok, type Result } from '#shared/result.js';
 import { alwaysValidPValue, differenceOfMeans, differenceOfProportions, type Interval, meanAndVariance, relativeLift, wilson } from './statistics.js';
 
 /** One counter item: its rule, variant, UTC day and counters (decimal text). */
@@ -364,19 +365,18 @@ export function reportPeriod(
   to: string | undefined,
   now: Date,
   names: { readonly from: string; readonly to: string } = { from: '--from', to: '--to' },
-): { ok: true; from: string; to: string } | { ok: false; message: string } {
+): Result<{ readonly from: string; readonly to: string }, string> {
   for (const [flag, value] of [
     [names.from, from],
     [names.to, to],
   ] as const) {
     const at = value === undefined ? Number.NaN : Date.parse(`${value}T00:00:00Z`);
     if (value !== undefined && (!isoDay.test(value) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value))
-      return { ok: false, message: `${flag} ${value} is not a day: write it as YYYY-MM-DD, such as 2026-11-01` };
+      return fail(`${flag} ${value} is not a day: write it as YYYY-MM-DD, such as 2026-11-01`);
   }
   const end = to ?? now.toISOString().slice(0, 10);
   const start = from ?? new Date(Date.parse(`${end}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
-  if (start > end) return { ok: false, message: `${names.from} ${start} is after ${names.to} ${end}` };
-  if (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) > 3 * 366 * 86_400_000)
-    return { ok: false, message: 'a report covers at most three years' };
-  return { ok: true, from: start, to: end };
+  if (start > end) return fail(`${names.from} ${start} is after ${names.to} ${end}`);
+  if (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) > 3 * 366 * 86_400_000) return fail('a report covers at most three years');
+  return ok({ from: start, to: end });
 }

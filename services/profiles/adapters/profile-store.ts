@@ -142,7 +142,7 @@ export class ProfileStore {
             changed,
             appliedBy,
             appliedAt: now.getTime(),
-            expiresAt: permanent ? undefined : expiresAt(now, appliedEventRetentionSeconds),
+            expiresAt: permanent ? undefined : expiresAt(now.getTime(), appliedEventRetentionSeconds),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -169,7 +169,7 @@ export class ProfileStore {
           Item: {
             ...keys.history(profile.profileId, history.seq % history.slots),
             ...history.entry,
-            expiresAt: expiresAt(new Date(history.entry.occurredAt), history.retentionSeconds),
+            expiresAt: expiresAt(Date.parse(history.entry.occurredAt), history.retentionSeconds),
           },
         },
       },

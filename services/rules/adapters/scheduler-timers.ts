@@ -19,7 +19,7 @@ export class SchedulerTimers implements Timers {
 
   async schedule(timer: TimerRef): Promise<void> {
     const detail: TimerFired.TimerFired = { kind: 'once', ...timer, dueAt: new Date(timer.dueAt).toISOString() };
-    await this.schedules.create(timerName(timer), timer.dueAt, { source: TimerFired.source, detailType: TimerFired.detailType, detail });
+    await this.schedules.create(timerName(timer), timer.dueAt, { contract: TimerFired, detail });
   }
 
   async cancel(timer: TimerRef): Promise<void> {

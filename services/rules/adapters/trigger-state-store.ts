@@ -44,7 +44,7 @@ export class DynamoTriggerStateStore implements TriggerStateStore {
             ruleId,
             ...state,
             version: (version ?? 0) + 1,
-            expiresAt: expiresAt(new Date(now), triggerStateRetentionSeconds),
+            expiresAt: expiresAt(now, triggerStateRetentionSeconds),
           },
           ...(version === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { DateTime } from 'luxon';
+import { fail, ok, type Result } from '#shared/result.js';
 
 /**
  * Recurring schedules, written as EventBridge Scheduler writes them: `cron(minutes hours
@@ -9,8 +10,6 @@ import { DateTime } from 'luxon';
  * such a run; refusing it means a recurring rule never silently misses a week).
  */
 
-export type CronResult = { readonly ok: true; readonly pattern: string } | { readonly ok: false; readonly message: string };
-
 const names = /^[A-Za-z]{3}$/;
 
 /** AWS counts days of the week 1 (Sunday) to 7; croner 0 (Sunday) to 6. */
@@ -19,26 +18,25 @@ function dayOfWeek(field: string): string | undefined {
   return field.replace(/\d+/g, (digits, offset: number, whole: string) => (whole[offset - 1] === '#' ? digits : String(Number(digits) - 1)));
 }
 
-/** Translates an EventBridge Scheduler cron expression for croner, or says what is wrong with it. */
-export function parseCron(expression: string): CronResult {
+/** Translates an EventBridge Scheduler cron expression for croner (the pattern), or says what is wrong with it. */
+export function parseCron(expression: string): Result<string, string> {
   const match = /^cron\((.+)\)$/.exec(expression.trim());
-  if (!match) return { ok: false, message: 'write a schedule as EventBridge Scheduler does, such as "cron(0 9 ? * MON *)"' };
+  if (!match) return fail('write a schedule as EventBridge Scheduler does, such as "cron(0 9 ? * MON *)"');
   const fields = (match[1] as string).trim().split(/\s+/);
-  if (fields.length !== 6) return { ok: false, message: 'a cron expression has six fields: minutes hours day-of-month month day-of-week year' };
+  if (fields.length !== 6) return fail('a cron expression has six fields: minutes hours day-of-month month day-of-week year');
   const [minutes, hours, dayOfMonth, month, weekDay, year] = fields as [string, string, string, string, string, string];
-  if (year !== '*') return { ok: false, message: 'the year field must be "*" (use activeFrom and activeUntil to bound a rule in time)' };
-  if ((dayOfMonth === '?') === (weekDay === '?')) return { ok: false, message: 'exactly one of day-of-month and day-of-week must be "?"' };
-  if (/[LW#]/.test(dayOfMonth)) return { ok: false, message: 'L and W in day-of-month are not supported by Nudge; name the days' };
+  if (year !== '*') return fail('the year field must be "*" (use activeFrom and activeUntil to bound a rule in time)');
+  if ((dayOfMonth === '?') === (weekDay === '?')) return fail('exactly one of day-of-month and day-of-week must be "?"');
+  if (/[LW#]/.test(dayOfMonth)) return fail('L and W in day-of-month are not supported by Nudge; name the days');
   const weekDays = weekDay === '?' ? '*' : names.test(weekDay) ? weekDay : dayOfWeek(weekDay);
-  if (weekDays === undefined)
-    return { ok: false, message: 'L in day-of-week is not supported by Nudge; use "#" (such as "2#1", the first Monday) or name the day' };
+  if (weekDays === undefined) return fail('L in day-of-week is not supported by Nudge; use "#" (such as "2#1", the first Monday) or name the day');
   const pattern = `0 ${minutes} ${hours} ${dayOfMonth === '?' ? '*' : dayOfMonth} ${month} ${weekDays}`;
   try {
     new Cron(pattern, { paused: true, timezone: 'UTC' });
   } catch (error) {
-    return { ok: false, message: `not a valid cron expression: ${(error as Error).message}` };
+    return fail(`not a valid cron expression: ${(error as Error).message}`);
   }
-  return { ok: true, pattern };
+  return ok(pattern);
 }
 
 /** The first run strictly after `after`, in the zone. */

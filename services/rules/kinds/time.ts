@@ -45,10 +45,10 @@ export const TimeTrigger = z
     if (trigger.cron !== undefined) {
       const parsed = parseCron(trigger.cron);
       if (!parsed.ok) {
-        context.addIssue({ code: 'custom', path: ['cron'], message: parsed.message });
+        context.addIssue({ code: 'custom', path: ['cron'], message: parsed.error });
         return;
       }
-      const skipped = runsInSkippedHours(parsed.pattern, trigger.timeZone ?? 'UTC', Date.now());
+      const skipped = runsInSkippedHours(parsed.value, trigger.timeZone ?? 'UTC', Date.now());
       if (skipped.length > 0) {
         context.addIssue({
           code: 'custom',

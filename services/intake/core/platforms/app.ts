@@ -3,7 +3,7 @@ import * as Events from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { identityOf } from '../identity.js';
 import { parseJson } from '../json.js';
-import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';
+import { accept, type Decision, type Delivery, headerOf, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { signatureToleranceSeconds, verifyAppSignature } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, describeIssue, type Normalised, type WebhookSecrets } from './common.js';
@@ -69,7 +69,7 @@ export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now
     return refuse(401, 'invalid-signature', 'X-Nudge-Signature does not match the body (t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">)');
   if (verdict === 'stale') return refuse(401, 'stale-signature', `The X-Nudge-Signature timestamp is more than ${signatureToleranceSeconds} s away from now`);
   const json = parseJson(request.body);
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const body = json.value as { batch?: unknown } | null;
   const isBatch = typeof body === 'object' && body !== null && 'batch' in body;
   if (isBatch && (!Array.isArray(body.batch) || body.batch.length === 0 || body.batch.length > maxAppBatch)) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as Events from '#shared/events/index.js';
 import { idString } from '../identity.js';
 import { parseJson } from '../json.js';
-import { type Decision, headerOf, refuse, type WebhookRequest } from '../request.js';
+import { type Decision, headerOf, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { signatureToleranceSeconds, verifyStandardWebhook } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, decideNormalised, invalid, type Normalised, secretFor, type WebhookSecrets } from './common.js';
@@ -141,7 +141,7 @@ export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecr
   if (verdict === 'invalid') return refuse(401, 'invalid-signature', 'The webhook-signature does not match webhook-id, webhook-timestamp and the body');
   if (verdict === 'stale')
     return refuse(401, 'stale-signature', `webhook-timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`);
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const callback = Callback.safeParse(json.value);
   if (!callback.success) return decideNormalised(invalid(callback.error.issues), undefined);
   const shop = store ?? 'unknown-store';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Publication } from '#shared/adapters/bus-publisher.js';
 import { busLimitProblem } from '#shared/bus-limits.js';
+import { checkDetail } from '#shared/events/bus-detail.js';
 import type { Money } from '#shared/events/common.js';
 import type { CustomerEventContract } from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
@@ -63,7 +64,7 @@ export type Normalised =
 
 /** Checks a canonical event against its contract; a platform payload that cannot make one is invalid. */
 export function checked(contract: CustomerEventContract, detail: unknown, detailType?: string): Normalised {
-  const result = contract.schema.safeParse(detail);
+  const result = checkDetail(contract, detail);
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
   // Checked here, where the message can still be named: the bus would refuse it, for every retry.

@@ -5,7 +5,7 @@ import * as Events from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
-import { accept, type Decision, type Delivery, headerOf, refuse, type WebhookRequest } from '../request.js';
+import { accept, type Decision, type Delivery, headerOf, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { basicAuthUser } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, describeIssue, invalid, moneyOf, type Normalised, type WebhookSecrets } from './common.js';
@@ -291,7 +291,7 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
       'Send a known Segment write key as Authorization: Basic base64(writeKey + ":")',
     );
   }
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const body = record(json.value);
   const singleType = ownValue(singleCalls, request.path);
   let messages: unknown[];

@@ -5,7 +5,7 @@ import { ownValue } from '#shared/lookup.js';
 import { addDecimal, decimalFromNumber } from '#shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
-import { type Decision, refuse, type WebhookRequest } from '../request.js';
+import { type Decision, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
@@ -404,7 +404,7 @@ export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets,
   const topic = header(request, 'topic');
   if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-Shopify-Topic and X-Shopify-Shop-Domain are required');
   const json = parseJson(request.body);
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const delivery: Delivery = { shop, topic, triggeredAt: toUtcInstant(header(request, 'triggered-at')), receivedAt: now.toISOString() };
   // Shopify's event id is shared by every subscription that gets one event; the webhook id by every retry.
   const deliveryId = header(request, 'event-id') ?? header(request, 'webhook-id');

@@ -3,7 +3,7 @@ import * as Events from '#shared/events/index.js';
 import { fromMinorUnits } from '#shared/money.js';
 import { identityOf } from '../identity.js';
 import { parseJson } from '../json.js';
-import { type Decision, headerOf, refuse, type WebhookRequest } from '../request.js';
+import { type Decision, headerOf, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { signatureToleranceSeconds, verifyStripeSignature } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, decideNormalised, invalid, type Normalised, secretFor, type WebhookSecrets } from './common.js';
@@ -150,7 +150,7 @@ export function receiveStripe(request: WebhookRequest, secrets: WebhookSecrets, 
       'stale-signature',
       `The Stripe-Signature timestamp is more than ${signatureToleranceSeconds} s away from now; a replayed delivery is refused`,
     );
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const event = StripeEvent.safeParse(json.value);
   if (!event.success) return decideNormalised(invalid(event.error.issues), undefined);
   const store = shop ?? 'default';

@@ -3,7 +3,7 @@ import type { LineItem, Money, Traits } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
-import { type Decision, headerOf, ignore, refuse, type WebhookRequest } from '../request.js';
+import { type Decision, headerOf, ignore, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
@@ -223,7 +223,7 @@ export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecr
   const topic = headerOf(request, 'x-wc-webhook-topic');
   if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-WC-Webhook-Topic and X-WC-Webhook-Source are required');
   const json = parseJson(request.body);
-  if (!json.ok) return refuse(400, 'malformed-json', `The body is not valid JSON: ${json.message}`);
+  if (!json.ok) return malformedJson(json.error);
   const delivery: Delivery = { shop, topic, receivedAt: now.toISOString() };
   const [resource] = topic.split('.');
   const normalised: Normalised =

@@ -1,0 +1,101 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { unsubscribePath } from '#shared/unsubscribe.js';
+import type { DeliveryLedger } from './adapters/delivery-ledger.js';
+import type { WebhookSecrets } from './core/platforms/common.js';
+import { errorReply, type Reply } from './core/request.js';
+import { unsubscribe } from './core/unsubscribe.js';
+import { receiveWebhook } from './core/webhook.js';
+import { publishOnce } from './publish-once.js';
+
+/** What intake needs around its decisions: the secrets it checks against, and where accepted events are recorded. */
+export interface IntakePorts {
+  readonly webhookSecrets: { current(now: Date): Promise<WebhookSecrets> };
+  readonly unsubscribeKey: { current(now: number): Promise<string> };
+  readonly ledger: DeliveryLedger;
+  readonly publisher: BusPublisher;
+  readonly logger: Pick<Logger, 'warn' | 'error'>;
+}
+
+/** An HTTP request as intake reads it, whatever carried it (API Gateway in AWS, the local gateway). */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  /** The query string without its `?`. */
+  readonly query: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** A JSON answer to a sender. */
+export const jsonReply = (reply: Reply): HttpReply => ({
+  status: reply.status,
+  headers: { 'content-type': 'application/json', ...reply.headers },
+  body: JSON.stringify(reply.body),
+});
+
+/**
+ * One request to intake: a platform's webhook, or a person's unsubscribe link. Whatever is
+ * accepted is on the bus before the answer says so; what could not be recorded gets an answer the
+ * sender retries (429, 503), never a success.
+ */
+export function receiveRequest(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+  return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, now) : receiveWebhookOnce(request, ports, now);
+}
+
+/** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
+async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+  const token = new URLSearchParams(request.query).get('token') ?? undefined;
+  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now.getTime()), now);
+  const html = (status: number, body: string): HttpReply => ({
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...outcome.headers },
+    body,
+  });
+  if (outcome.status !== 200) {
+    ports.logger.warn('Unsubscribe link refused');
+    return html(outcome.status, outcome.html);
+  }
+  const recorded = await publishOnce(outcome.decision, ports.ledger, ports.publisher, Date.now);
+  if (recorded.kind === 'failed' || recorded.reply.status >= 400) {
+    ports.logger.error('Could not record an unsubscribe', { recorded });
+    return html(503, '<!doctype html><title>Please try again</title><p>We could not record that just now. Please try the link again in a minute.</p>');
+  }
+  return html(200, outcome.html);
+}
+
+/** A platform's webhook: verified, normalised, and its events published once per delivery. */
+async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+  const decision = receiveWebhook(request, await ports.webhookSecrets.current(now), now);
+  const recorded = await publishOnce(decision, ports.ledger, ports.publisher, Date.now);
+  if (recorded.kind === 'answered') {
+    if (recorded.reply.status >= 400) ports.logger.warn('Event refused', { path: request.path, reply: recorded.reply.body });
+    if (recorded.unfinished > 0) ports.logger.warn('Events are on the bus but their deliveries could not be marked done', { unfinished: recorded.unfinished });
+    return jsonReply(recorded.reply);
+  }
+  // Nothing is on the bus yet: senders back off on 429 and retry any 5xx, so an accepted event is never silently lost.
+  const { stage, cause } = recorded;
+  if (isThrottling(cause)) {
+    ports.logger.warn('Throttled while recording an event', { error: cause as Error, path: request.path, stage });
+    return jsonReply({ ...errorReply(429, 'throttled', 'Too many events right now; please retry shortly'), headers: { 'retry-after': '1' } });
+  }
+  ports.logger.error('Could not record an accepted event', { error: cause as Error, path: request.path, stage });
+  const reply =
+    stage === 'claim'
+      ? errorReply(503, 'unavailable', 'The event could not be recorded right now; please retry')
+      : errorReply(503, 'publish-failed', 'The event could not be put on the bus; please retry');
+  return jsonReply({ ...reply, headers: { 'retry-after': '5' } });
+}
+
+/** DynamoDB and EventBridge throttling: the sender should slow down, not give up. */
+function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
+}

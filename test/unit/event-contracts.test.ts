@@ -1,0 +1,61 @@
+import { busDetail, checkDetail } from '#shared/events/bus-detail.js';
+import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import * as Events from '#shared/events/index.js';
+import { isPermanent } from '#shared/result.js';
+
+const envelope = (detail: unknown) => ({
+  version: '0',
+  id: 'e-1',
+  'detail-type': 'timer.fired',
+  source: 'nudge.scheduler',
+  account: '000000000000',
+  time: '2026-11-28T00:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail,
+});
+const timer = { kind: 'recurring' as const, ruleId: 'monday-digest', dueAt: '2026-11-30T08:00:00Z' };
+
+describe('event contracts and their versions', () => {
+  it('gives every contract a version and stamps it on every detail a producer writes', () => {
+    for (const contract of Events.catalogue) expect(contract.version).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(busDetail(Events.TimerFired, timer))).toEqual({ ...timer, contractVersion: 1 });
+  });
+
+  it('refuses, before anything is written, a detail that breaks its contract', () => {
+    expect(() => busDetail(Events.TimerFired, { kind: 'recurring' } as never)).toThrow();
+  });
+
+  it('checks a detail once: what checkDetail passed is published as checked, and only its own output counts as checked', () => {
+    const checked = checkDetail(Events.TimerFired, { ...timer, extra: 'dropped by the contract' });
+    expect(checked.success).toBe(true);
+    expect(JSON.parse(busDetail(Events.TimerFired, checked.data as never))).toEqual({ ...timer, contractVersion: 1 });
+    // A look-alike that was never checked is checked (and stripped) on its way out.
+    expect(JSON.parse(busDetail(Events.TimerFired, { ...timer, extra: 'x' } as never))).toEqual({ ...timer, contractVersion: 1 });
+    expect(checkDetail(Events.TimerFired, { kind: 'recurring' }).success).toBe(false);
+  });
+
+  it('reads a detail of its own version and one written before versions (version 1); the stamp is not part of the detail', () => {
+    expect(parseBusEvent(envelope({ ...timer, contractVersion: 1 }), Events.TimerFired).detail).toEqual(timer);
+    expect(parseBusEvent(envelope(timer), Events.TimerFired).detail).toEqual(timer);
+  });
+
+  it('refuses a version newer than it reads, as a permanent failure that says what to do', () => {
+    let refusal: unknown;
+    try {
+      parseBusEvent(envelope({ ...timer, contractVersion: 2 }), Events.TimerFired);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(InvalidEventError);
+    expect(isPermanent(refusal)).toBe(true);
+    expect((refusal as Error).message).toMatch(/timer\.fired is contract version 2, newer than this consumer reads \(1\): deploy the consumer, then redrive/);
+    expect((refusal as Error).name).toBe('InvalidEventError');
+  });
+
+  it('reads a malformed version as version 1 rather than block the event on it', () => {
+    for (const contractVersion of ['2', 0, -3, 1.5, null]) {
+      expect(parseBusEvent(envelope({ ...timer, contractVersion }), Events.TimerFired).detail).toEqual(timer);
+    }
+  });
+});
