@@ -75,7 +75,7 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
         detail: { eventId: `bench-${index}`, occurredAt, identity: {}, traits: { firstName: 'Ada' }, properties, ...extra },
       };
       const { read, write, billedRead, billedWrite } = capacity();
-      const outcome = await updateProfile(store, event, config, new Date(), `bench-delivery-${index}`);
+      const outcome = await updateProfile(store, event, config, Date.now(), `bench-delivery-${index}`);
       await store.markPublished(event.detail.eventId);
       const profileBytes = outcome.kind === 'applied' ? Buffer.byteLength(JSON.stringify(outcome.profile)) : 0;
       const after = capacity();

@@ -163,7 +163,7 @@ tableOptions(
     .argument('<key>', 'email:ada@example.com, phone:+4915112345678, customer:shopify:42, user:…, anonymous:… or an email address')
     .option('--out <file>', 'write to this file instead of standard output'),
 ).action(async (text: string, options: TableOptions & { out?: string }) => {
-  const exported = await privacyFor(options).export(keyFrom(text), new Date());
+  const exported = await privacyFor(options).export(keyFrom(text), Date.now());
   if (exported === undefined) throw new UsageError(`No profile has the key ${text}`);
   const json = `${JSON.stringify(exported, null, 2)}\n`;
   if (options.out) {
@@ -180,7 +180,7 @@ tableOptions(
     )
     .argument('<key>', 'as for export'),
 ).action(async (text: string, options: TableOptions) => {
-  const erased = await privacyFor(options).erase(keyFrom(text), new Date());
+  const erased = await privacyFor(options).erase(keyFrom(text), Date.now());
   if (erased === undefined) throw new UsageError(`No profile has the key ${text}`);
   console.log(
     `Erased profile ${erased.profileId}: ${erased.deletedItems} items deleted; suppression entries kept for: ${erased.suppressed.join(', ') || 'none'}.`,
@@ -198,7 +198,7 @@ tableOptions(
     .option('--html <file>', 'write the report as one self-contained HTML page with charts')
     .option('--project <dir>', 'the Nudge project (holds rules/)', defaultProject),
 ).action(async (options: TableOptions & { from?: string; to?: string; rule?: string; json?: boolean; html?: string; project: string }) => {
-  const period = reportPeriod(options.from, options.to, new Date());
+  const period = reportPeriod(options.from, options.to, Date.now());
   if (!period.ok) throw new UsageError(period.error);
   const rules = reportedRules(join(options.project, 'rules'), options.rule);
   const report = await readReport(new MeasurementStore(clientFor(options), options.table), rules, period.value);

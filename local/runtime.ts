@@ -409,7 +409,7 @@ async function reportPage(store: MeasurementStore, projectDir: string, url: URL,
   }
   const format = url.searchParams.get('format') ?? 'html';
   if (format !== 'html' && format !== 'json') return fail(`format=${format}: the report comes as html or json`);
-  const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, new Date(), { from: 'from', to: 'to' });
+  const period = reportPeriod(url.searchParams.get('from') ?? undefined, url.searchParams.get('to') ?? undefined, Date.now(), { from: 'from', to: 'to' });
   if (!period.ok) return fail(period.error);
   let rules: ReturnType<typeof reportedRules>;
   try {

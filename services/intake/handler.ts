@@ -33,7 +33,7 @@ async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
     headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     body: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
   };
-  return toResponse(await receiveRequest(request, ports, new Date()));
+  return toResponse(await receiveRequest(request, ports, Date.now()));
 }
 
 /** Anything unexpected becomes a JSON 500 that leaks no internals. */

@@ -10,7 +10,7 @@ import { publishOnce } from './publish-once.js';
 
 /** What intake needs around its decisions: the secrets it checks against, and where accepted events are recorded. */
 export interface IntakePorts {
-  readonly webhookSecrets: { current(now: Date): Promise<WebhookSecrets> };
+  readonly webhookSecrets: { current(now: number): Promise<WebhookSecrets> };
   readonly unsubscribeKey: { current(now: number): Promise<string> };
   readonly ledger: DeliveryLedger;
   readonly publisher: BusPublisher;
@@ -46,14 +46,14 @@ export const jsonReply = (reply: Reply): HttpReply => ({
  * accepted is on the bus before the answer says so; what could not be recorded gets an answer the
  * sender retries (429, 503), never a success.
  */
-export function receiveRequest(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+export function receiveRequest(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
   return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, now) : receiveWebhookOnce(request, ports, now);
 }
 
 /** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
-async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
   const token = new URLSearchParams(request.query).get('token') ?? undefined;
-  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now.getTime()), now);
+  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now), now);
   const html = (status: number, body: string): HttpReply => ({
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...outcome.headers },
@@ -72,7 +72,7 @@ async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now:
 }
 
 /** A platform's webhook: verified, normalised, and its events published once per delivery. */
-async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, now: Date): Promise<HttpReply> {
+async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
   const decision = receiveWebhook(request, await ports.webhookSecrets.current(now), now);
   const recorded = await publishOnce(decision, ports.ledger, ports.publisher, Date.now);
   if (recorded.kind === 'answered') {

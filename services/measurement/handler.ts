@@ -30,7 +30,7 @@ async function onEvent(event: unknown): Promise<void> {
     else logger.debug('Not counted', { detailType, reason: reading.error.reason });
     return;
   }
-  const outcome = await store.count(reading.value, measurementConfig, new Date());
+  const outcome = await store.count(reading.value, measurementConfig, Date.now());
   observability.counted('FactsCounted', { Outcome: outcome.kind });
   if (outcome.kind === 'counted' && outcome.note !== undefined) logger.warn('Counted with a correction', { detailType, note: outcome.note });
   else logger.debug(outcome.kind === 'duplicate' ? 'Already counted' : 'Counted', { detailType });

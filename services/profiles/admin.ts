@@ -26,7 +26,7 @@ async function administer(input: unknown): Promise<AdminReply> {
       code: 'invalid-key',
       message: `"${request.data.key}" is not a key; use kind:value (email, phone, customer, user, anonymous) or an email address`,
     };
-  const now = new Date();
+  const now = Date.now();
   const result = request.data.action === 'export' ? await privacy.export(key, now) : await privacy.erase(key, now);
   if (result === undefined) return { ok: false, code: 'not-found', message: `No profile has the key ${request.data.key}` };
   // Logged without the data: who was erased is the requester's record, not the log's.

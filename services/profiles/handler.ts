@@ -23,7 +23,7 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
   observability.countEvent('EventsIn', detailType);
-  const outcome = await updateProfile(store, { detailType, detail }, project.profiles, new Date(), envelope.id);
+  const outcome = await updateProfile(store, { detailType, detail }, project.profiles, Date.now(), envelope.id);
   const publications = announcements(outcome, { source: contract.source, detailType, detail });
   if (publications.length === 0) {
     logger.info(outcome.kind === 'unattached' ? 'Event names no known person; nothing to update' : 'Duplicate event ignored', {

@@ -64,7 +64,7 @@ export async function updateProfile(
   store: ProfileStore,
   event: CustomerEvent,
   config: ProfileConfig,
-  now: Date,
+  now: number,
   /** The bus delivery being handled (EventBridge keeps it across retries of one delivery). */
   deliveryId: string,
   newProfileId: () => string = randomUUID,
@@ -132,10 +132,10 @@ export async function updateProfile(
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);
 }
 
-async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: Date): Promise<UpdateOutcome> {
+async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: number): Promise<UpdateOutcome> {
   const marker = await store.appliedMarker(eventId);
   if (marker === undefined || marker.published || profileId === undefined) return { kind: 'duplicate' };
-  const owner = marker.appliedBy === undefined || marker.appliedBy === deliveryId || now.getTime() - marker.appliedAt > publishLeaseMillis;
+  const owner = marker.appliedBy === undefined || marker.appliedBy === deliveryId || now - marker.appliedAt > publishLeaseMillis;
   if (!owner) return { kind: 'duplicate' };
   // Read again: the profile read before this attempt's write may be from before the event.
   const current = await store.resolve(profileId);

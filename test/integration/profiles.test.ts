@@ -98,7 +98,7 @@ describe('profiles on the local runtime', () => {
       { profileId: merged?.profileId, mergedProfileIds: [anonymous?.profileId], eventId: expect.any(String), contractVersion: 1 },
     ]);
 
-    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, new Date());
+    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, Date.now());
     expect(exported?.history.map((entry) => entry.detailType)).toEqual([
       'order.completed',
       'product.viewed',
@@ -143,7 +143,7 @@ describe('profiles on the local runtime', () => {
     const survivor = await profileBy('email', email);
     for (let index = 0; index < 5; index++) expect((await profileBy('anonymous', `mb-browser-${index}`))?.profileId).toBe(survivor?.profileId);
     expect(survivor).toMatchObject({ orderCount: 1, revenue: { USD: '10' } });
-    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, new Date());
+    const exported = await new ProfilePrivacy(client, localTableName).export({ kind: 'email', value: email }, Date.now());
     expect(exported?.mergedProfileIds).toHaveLength(5);
     expect(exported?.history.filter((entry) => entry.detailType === 'product.viewed')).toHaveLength(5);
     expect(exported?.history.filter((entry) => entry.detailType === 'checkout.started')).toHaveLength(5);
@@ -200,11 +200,11 @@ describe('profiles on the local runtime', () => {
     await track({ anonymousId: 'erase-browser', userId: 'erase-1', event: 'Checkout Started', messageId: 'erase-checkout', properties: { checkout_id: 'c' } });
     await runtime.idle();
     const privacy = new ProfilePrivacy(client, localTableName);
-    const exported = await privacy.export({ kind: 'email', value: email }, new Date());
+    const exported = await privacy.export({ kind: 'email', value: email }, Date.now());
     expect(exported).toMatchObject({ profile: { email, phone: '+4915112345678', orderCount: 1 }, mergedProfileIds: [expect.any(String)] });
     const ids = [exported?.profileId, ...(exported?.mergedProfileIds ?? [])] as string[];
 
-    const erasure = await privacy.erase({ kind: 'email', value: email }, new Date());
+    const erasure = await privacy.erase({ kind: 'email', value: email }, Date.now());
     expect(erasure).toMatchObject({ profileId: exported?.profileId, suppressed: ['email', 'phone'] });
     const remaining = (await scanAll()).filter((item) => {
       const text = JSON.stringify(item);
@@ -213,7 +213,7 @@ describe('profiles on the local runtime', () => {
     expect(remaining).toEqual([]);
     const suppressions = (await scanAll()).filter((item) => String(item.pk).startsWith('SUPPRESSION#'));
     expect(suppressions).toHaveLength(2);
-    expect(await privacy.export({ kind: 'email', value: email }, new Date())).toBeUndefined();
+    expect(await privacy.export({ kind: 'email', value: email }, Date.now())).toBeUndefined();
   });
 
   it('exports and erases from the command line, and says so when the key is unknown or malformed', async () => {

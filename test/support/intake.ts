@@ -13,7 +13,7 @@ export function published(decision: Decision): { detailType: string; detail: Rec
 }
 
 const bytesOf = (body: Buffer | string) => (Buffer.isBuffer(body) ? body : Buffer.from(body));
-const unix = (at: Date) => Math.floor(at.getTime() / 1000);
+const unix = (at: number) => Math.floor(at / 1000);
 
 /** Requests signed the way each platform signs them, with the headers each sends. */
 export const signed = {
@@ -52,7 +52,7 @@ export const signed = {
       },
     };
   },
-  bigcommerce(body: Buffer | string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
+  bigcommerce(body: Buffer | string, secret: string, at: number, headers: Record<string, string> = {}): WebhookRequest {
     const bytes = bytesOf(body);
     const id = headers['webhook-id'] ?? 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W';
     return {
@@ -68,7 +68,7 @@ export const signed = {
       },
     };
   },
-  stripe(body: Buffer | string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
+  stripe(body: Buffer | string, secret: string, at: number, headers: Record<string, string> = {}): WebhookRequest {
     const bytes = bytesOf(body);
     return {
       method: 'POST',
@@ -86,7 +86,7 @@ export const signed = {
     };
   },
   /** `body` is sent as it is; pass JSON text. */
-  app(body: Buffer | string, app: string, secret: string, at: Date, headers: Record<string, string> = {}): WebhookRequest {
+  app(body: Buffer | string, app: string, secret: string, at: number, headers: Record<string, string> = {}): WebhookRequest {
     const bytes = bytesOf(body);
     return {
       method: 'POST',

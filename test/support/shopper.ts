@@ -32,7 +32,7 @@ export function shopper(runtime: TestRuntime, email: string) {
           JSON.stringify({ type: 'location.reported', messageId: randomUUID(), timestamp: at(offsetMillis), email, latitude, longitude }),
           appId,
           appSecret,
-          new Date(),
+          Date.now(),
         ),
       ),
   };

@@ -6,7 +6,7 @@ import { published, signed } from '../support/intake.js';
 
 const secret = 'shop-secret';
 const secrets = { shopify: { '*': secret } };
-const now = new Date('2026-11-22T12:00:00.000Z');
+const now = Date.parse('2026-11-22T12:00:00.000Z');
 
 type Payload = Record<string, unknown>;
 const order = () => fixtureJson<Payload>('webhooks/shopify/shopify-orders-create.json');

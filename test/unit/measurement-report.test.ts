@@ -57,7 +57,7 @@ describe('the report built from counters', () => {
 });
 
 describe('the report period', () => {
-  const now = new Date('2026-11-27T12:00:00Z');
+  const now = Date.parse('2026-11-27T12:00:00Z');
   it('is the last 30 UTC days by default, and refuses what is not a period, in the words of the caller', () => {
     expect(reportPeriod(undefined, undefined, now)).toEqual({ ok: true, value: { from: '2026-10-29', to: '2026-11-27' } });
     expect(reportPeriod('2026-02-30', undefined, now)).toMatchObject({ ok: false, error: expect.stringMatching(/^--from 2026-02-30 is not a day/) });

@@ -4,7 +4,7 @@ import { Profile } from '#shared/events/profile.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { published, signed } from '../support/intake.js';
 
-const at = new Date('2026-11-20T10:00:00Z');
+const at = Date.parse('2026-11-20T10:00:00Z');
 function traitsOf(detail: unknown): Record<string, unknown> {
   const traits = (detail as { traits?: Record<string, unknown> } | undefined)?.traits;
   if (traits === undefined) throw new Error('no event with traits was made');
@@ -15,7 +15,7 @@ describe('traits that are not what they say', () => {
   it('keeps a Segment identify whose locale is not a locale, without the locale', () => {
     const normalised = normaliseSegmentMessage(
       { type: 'identify', userId: 'u-locale', traits: { email: 'locale@example.com' }, context: { locale: 'not a locale!!', timezone: 'Mars/Olympus' } },
-      { shop: 'shop', receivedAt: at },
+      { shop: 'shop', receivedAt: new Date(at) },
     );
     expect(normalised.kind).toBe('events');
     const traits = traitsOf(normalised.kind === 'events' ? normalised.publications[0]?.detail : undefined);
@@ -26,7 +26,7 @@ describe('traits that are not what they say', () => {
   it('keeps a real locale and time zone as they are', () => {
     const normalised = normaliseSegmentMessage(
       { type: 'identify', userId: 'u-ok', traits: { email: 'ok@example.com' }, context: { locale: 'it-IT', timezone: 'Europe/Rome' } },
-      { shop: 'shop', receivedAt: at },
+      { shop: 'shop', receivedAt: new Date(at) },
     );
     expect(traitsOf(normalised.kind === 'events' ? normalised.publications[0]?.detail : undefined)).toMatchObject({ locale: 'it-IT', timeZone: 'Europe/Rome' });
   });

@@ -11,8 +11,8 @@ export class WebhookSecretStore {
     this.text = new SecretText(client, secretId, 2);
   }
 
-  async current(now: Date): Promise<WebhookSecrets> {
-    const text = await this.text.current(now.getTime());
+  async current(now: number): Promise<WebhookSecrets> {
+    const text = await this.text.current(now);
     // Parsed once per text read, not once per request.
     if (this.parsed?.text !== text) this.parsed = { text, secrets: WebhookSecrets.parse(JSON.parse(text)) };
     return this.parsed.secrets;

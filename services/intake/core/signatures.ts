@@ -45,8 +45,8 @@ export const signShopifyHmac = signBodyHmac;
 
 type Freshness = 'valid' | 'invalid' | 'stale';
 
-function fresh(timestampSeconds: number, now: Date): boolean {
-  return Number.isFinite(timestampSeconds) && Math.abs(now.getTime() / 1000 - timestampSeconds) <= signatureToleranceSeconds;
+function fresh(timestampSeconds: number, now: number): boolean {
+  return Number.isFinite(timestampSeconds) && Math.abs(now / 1000 - timestampSeconds) <= signatureToleranceSeconds;
 }
 
 /**
@@ -65,7 +65,7 @@ export function verifyStandardWebhook(
   headers: { id: string | undefined; timestamp: string | undefined; signature: string | undefined },
   rawBody: Buffer,
   secret: string,
-  now: Date,
+  now: number,
 ): Freshness {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature || !/^\d+$/.test(timestamp)) return 'invalid';
@@ -81,7 +81,7 @@ export function signStandardWebhook(id: string, timestamp: number, rawBody: Buff
 }
 
 /** Stripe: `Stripe-Signature: t=..,v1=..[,v1=..]` with hex HMAC over `t.body`; any v1 may match. */
-export function verifyStripeSignature(header: string | undefined, rawBody: Buffer, secret: string, now: Date): Freshness {
+export function verifyStripeSignature(header: string | undefined, rawBody: Buffer, secret: string, now: number): Freshness {
   if (!header) return 'invalid';
   // `key=value` pairs joined by bare commas, as Stripe sends them; the value is all after the first "=".
   const parts = header.split(',').map((part) => {

@@ -28,7 +28,7 @@ const nothing = (status: number, code: string, message: string): Decision => ({ 
  * Clicks on the same email's link are one consent change, however many. A changed or made-up link
  * gets a 400 and changes nothing; methods other than GET and POST get a 405.
  */
-export function unsubscribe(method: string, token: string | undefined, key: string, now: Date): UnsubscribeOutcome {
+export function unsubscribe(method: string, token: string | undefined, key: string, now: number): UnsubscribeOutcome {
   if (method !== 'GET' && method !== 'POST') {
     return {
       status: 405,
@@ -61,7 +61,7 @@ export function unsubscribe(method: string, token: string | undefined, key: stri
       decision: { reply: { status: 200, body: { confirm: true } }, deliveries: [] },
     };
   }
-  const at = now.toISOString();
+  const at = new Date(now).toISOString();
   // Clicks on one email's link on one day are one fact. Not one forever: someone who re-subscribes
   // and uses the same link again on a later day must be unsubscribed again.
   const fact = `${claim.messageId === undefined ? 'link' : `message:${claim.messageId}`}|${at.slice(0, 10)}`;

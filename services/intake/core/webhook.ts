@@ -13,7 +13,7 @@ export type { WebhookRequest } from './request.js';
 /** No platform sends webhooks this large; anything bigger is refused before it is read. */
 export const maxBodyBytes = 1024 * 1024;
 
-type Receiver = (request: WebhookRequest, secrets: WebhookSecrets, now: Date) => Decision;
+type Receiver = (request: WebhookRequest, secrets: WebhookSecrets, now: number) => Decision;
 
 /** Each endpoint and the platform behind it. */
 export const endpoints: Readonly<Record<string, Receiver>> = {
@@ -26,7 +26,7 @@ export const endpoints: Readonly<Record<string, Receiver>> = {
 };
 
 /** Routes a request to its platform, after the checks every endpoint shares. */
-export function receiveWebhook(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveWebhook(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const receiver = ownValue(endpoints, request.path);
   if (receiver === undefined) return refuse(404, 'unknown-endpoint', `No endpoint at ${request.path}; see the README for the list`);
   if (request.method !== 'POST') return refuse(405, 'method-not-allowed', 'Events are delivered with POST');

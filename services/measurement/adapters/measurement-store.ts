@@ -52,7 +52,7 @@ export class MeasurementStore {
     this.documents = documentClient(client, { exactNumbers: true });
   }
 
-  async count(fact: Fact, config: MeasurementConfig, now: Date): Promise<CountOutcome> {
+  async count(fact: Fact, config: MeasurementConfig, now: number): Promise<CountOutcome> {
     if (fact.kind === 'merged') return this.merge(fact, now);
     // The order that shows two profiles to be one comes with its profile.merged, in no set order:
     // the profiles it absorbed are folded in first, so their messages count for it.
@@ -71,7 +71,7 @@ export class MeasurementStore {
       // counting it again changes nothing either.
       if (plan.increments.length === 0 && plan.person === undefined && plan.order === undefined)
         return plan.note === undefined ? { kind: 'counted' } : { kind: 'counted', note: plan.note };
-      const ttl = expiresAt(now.getTime(), measureFactRetentionSeconds);
+      const ttl = expiresAt(now, measureFactRetentionSeconds);
       const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [];
       // The fact's marker first: its condition failing means the fact was counted before. A new order's record is its marker.
       if (fact.kind === 'order' && orderKey && plan.order)
@@ -185,7 +185,7 @@ export class MeasurementStore {
   }
 
   /** Moves the measures of profiles this one absorbed (per its profile item) that were not moved yet. */
-  private async foldAbsorbed(profileId: string, now: Date): Promise<void> {
+  private async foldAbsorbed(profileId: string, now: number): Promise<void> {
     const { Item: item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: keys.profile(profileId), ProjectionExpression: 'absorbed', ConsistentRead: true }),
     );
@@ -234,7 +234,7 @@ export class MeasurementStore {
    * so a merge of any size is done once, piece by piece, whatever is retried. A profile "merged"
    * into itself, or into a profile that points back at it, changes nothing.
    */
-  private async merge(fact: Extract<Fact, { kind: 'merged' }>, now: Date): Promise<CountOutcome> {
+  private async merge(fact: Extract<Fact, { kind: 'merged' }>, now: number): Promise<CountOutcome> {
     let merged = 0;
     for (const mergedId of new Set(fact.mergedProfileIds)) {
       if (mergedId === fact.profileId) continue;
@@ -243,7 +243,7 @@ export class MeasurementStore {
     return merged === 0 ? { kind: 'duplicate' } : { kind: 'counted' };
   }
 
-  private async mergeOne(fact: Extract<Fact, { kind: 'merged' }>, mergedId: string, now: Date): Promise<boolean> {
+  private async mergeOne(fact: Extract<Fact, { kind: 'merged' }>, mergedId: string, now: number): Promise<boolean> {
     const id = `${factId(fact)}|${mergedId}`;
     for (let attempt = 1; ; attempt++) {
       const survivor = await this.survivingPerson(fact.profileId);
@@ -258,7 +258,7 @@ export class MeasurementStore {
         {
           Put: {
             TableName: this.tableName,
-            Item: { ...keys.measureFact(hash(id)), expiresAt: expiresAt(now.getTime(), measureFactRetentionSeconds) },
+            Item: { ...keys.measureFact(hash(id)), expiresAt: expiresAt(now, measureFactRetentionSeconds) },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },

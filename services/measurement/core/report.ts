@@ -363,7 +363,7 @@ const isoDay = /^\d{4}-\d{2}-\d{2}$/;
 export function reportPeriod(
   from: string | undefined,
   to: string | undefined,
-  now: Date,
+  now: number,
   names: { readonly from: string; readonly to: string } = { from: '--from', to: '--to' },
 ): Result<{ readonly from: string; readonly to: string }, string> {
   for (const [flag, value] of [
@@ -374,7 +374,7 @@ export function reportPeriod(
     if (value !== undefined && (!isoDay.test(value) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value))
       return fail(`${flag} ${value} is not a day: write it as YYYY-MM-DD, such as 2026-11-01`);
   }
-  const end = to ?? now.toISOString().slice(0, 10);
+  const end = to ?? new Date(now).toISOString().slice(0, 10);
   const start = from ?? new Date(Date.parse(`${end}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
   if (start > end) return fail(`${names.from} ${start} is after ${names.to} ${end}`);
   if (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) > 3 * 366 * 86_400_000) return fail('a report covers at most three years');

@@ -85,12 +85,12 @@ export class ProfilePrivacy {
     return { ...located, items, identities };
   }
 
-  async export(key: IdentityKey, now: Date): Promise<ProfileExport | undefined> {
+  async export(key: IdentityKey, now: number): Promise<ProfileExport | undefined> {
     const found = await this.collect(key);
     if (found === undefined) return undefined;
     const { profile, partitions, items, identities } = found;
     return {
-      exportedAt: now.toISOString(),
+      exportedAt: new Date(now).toISOString(),
       profileId: profile.profileId,
       profile,
       mergedProfileIds: partitions.slice(1),
@@ -112,7 +112,7 @@ export class ProfilePrivacy {
    * Deletes the person: profiles (merged ones too), aliases, history, rule state. What is left is
    * one suppression entry per address, holding its hash, so the address is never mailed again.
    */
-  async erase(key: IdentityKey, now: Date): Promise<Erasure | undefined> {
+  async erase(key: IdentityKey, now: number): Promise<Erasure | undefined> {
     const found = await this.collect(key);
     if (found === undefined) return undefined;
     const { profile, items, identities } = found;
@@ -127,7 +127,7 @@ export class ProfilePrivacy {
       await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.suppression(kind, addressHash(kind, value)), kind, reason: 'erased', at: now.toISOString() },
+          Item: { ...keys.suppression(kind, addressHash(kind, value)), kind, reason: 'erased', at: new Date(now).toISOString() },
         }),
       );
     }

@@ -45,7 +45,7 @@ export interface SaveRequest {
   /** Kept on the applied-event marker, so a redelivery can finish an unpublished update. */
   readonly changed: readonly string[];
   readonly history: { readonly entry: HistoryEntry; readonly seq: number; readonly slots: number; readonly retentionSeconds: number };
-  readonly now: Date;
+  readonly now: number;
 }
 
 export type SaveOutcome = 'saved' | 'duplicate' | 'conflict';
@@ -141,8 +141,8 @@ export class ProfileStore {
             published: false,
             changed,
             appliedBy,
-            appliedAt: now.getTime(),
-            expiresAt: permanent ? undefined : expiresAt(now.getTime(), appliedEventRetentionSeconds),
+            appliedAt: now,
+            expiresAt: permanent ? undefined : expiresAt(now, appliedEventRetentionSeconds),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -156,7 +156,7 @@ export class ProfileStore {
             version: (expectedVersion ?? 0) + 1,
             absorbed: allAbsorbed.length > 0 ? [...allAbsorbed] : undefined,
             historySeq: history.seq + 1,
-            updatedAt: now.toISOString(),
+            updatedAt: new Date(now).toISOString(),
           },
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -178,7 +178,7 @@ export class ProfileStore {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.profile(merged.profileId), mergedInto: profile.profileId, version: merged.version + 1, mergedAt: now.toISOString() },
+          Item: { ...keys.profile(merged.profileId), mergedInto: profile.profileId, version: merged.version + 1, mergedAt: new Date(now).toISOString() },
           ConditionExpression: 'version = :expected',
           ExpressionAttributeValues: { ':expected': merged.version },
         },
@@ -188,11 +188,13 @@ export class ProfileStore {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.alias(alias.kind, alias.value), profileId: profile.profileId, createdAt: now.toISOString() },
+          Item: { ...keys.alias(alias.kind, alias.value), profileId: profile.profileId, createdAt: new Date(now).toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
-      items.push({ Put: { TableName: this.tableName, Item: { ...keys.identity(profile.profileId, alias.kind, alias.value), createdAt: now.toISOString() } } });
+      items.push({
+        Put: { TableName: this.tableName, Item: { ...keys.identity(profile.profileId, alias.kind, alias.value), createdAt: new Date(now).toISOString() } },
+      });
     }
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: items }));

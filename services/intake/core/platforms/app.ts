@@ -59,7 +59,7 @@ export function normaliseAppEvent(raw: unknown, app: string, receivedAt: Date): 
   return checked(Events.LocationReported, { ...base, properties: { latitude: event.latitude, longitude: event.longitude, accuracyMeters: event.accuracy } });
 }
 
-export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const app = headerOf(request, 'x-nudge-app');
   const secret = ownValue(secrets.app, app);
   if (app === undefined || secret === undefined)
@@ -78,7 +78,7 @@ export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now
   const events: unknown[] = isBatch ? (body.batch as unknown[]) : [json.value];
   const deliveries: Delivery[] = [];
   for (const [index, raw] of events.entries()) {
-    const normalised = normaliseAppEvent(raw, app, now);
+    const normalised = normaliseAppEvent(raw, app, new Date(now));
     // The app signed the whole request, so one bad event means a bug in the app: refuse it all.
     if (normalised.kind === 'invalid') {
       const { field, message } = describeIssue(normalised.issues);

@@ -126,7 +126,7 @@ function normalise(callback: Callback, store: string, receivedAt: string): Norma
 
 export const bigCommerceScopes = ['store/order/*', 'store/cart/*', 'store/customer/*'] as const;
 
-export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const json = parseJson(request.body);
   // The store picks the secret, so it is read before the signature is checked; nothing else is.
   const store = json.ok ? storeOf(json.value) : undefined;
@@ -146,5 +146,5 @@ export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecr
   if (!callback.success) return decideNormalised(invalid(callback.error.issues), undefined);
   const shop = store ?? 'unknown-store';
   // Retries of one callback carry the same payload hash (and the same webhook-id).
-  return decideNormalised(normalise(callback.data, shop, now.toISOString()), `bigcommerce:${shop}:${callback.data.hash}`);
+  return decideNormalised(normalise(callback.data, shop, new Date(now).toISOString()), `bigcommerce:${shop}:${callback.data.hash}`);
 }

@@ -278,7 +278,7 @@ const singleCalls: Readonly<Record<string, Message['type']>> = {
 };
 export const segmentPaths = [...Object.keys(singleCalls), '/v1/batch'] as const;
 
-export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const json = parseJson(request.body);
   const bodyWriteKey = json.ok ? str(record(json.value).writeKey) : undefined;
   // analytics-node sends the write key as Basic auth; older libraries put it in the body.
@@ -309,7 +309,7 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
     );
   }
 
-  const source: SegmentSource = { shop, receivedAt: now };
+  const source: SegmentSource = { shop, receivedAt: new Date(now) };
   const deliveries: Delivery[] = [];
   const rejected: { index: number; field: string; message: string }[] = [];
   let ignored = 0;

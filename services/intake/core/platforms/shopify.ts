@@ -394,7 +394,7 @@ export const shopifyTopics = [
   'customers_email_marketing_consent/update',
 ] as const;
 
-export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const shop = header(request, 'shop-domain');
   const secret = secretFor(secrets.shopify, shop);
   if (secret === undefined) return refuse(401, 'unknown-shop', `No Shopify signing secret is configured for shop ${shop ?? '(none)'}`);
@@ -405,7 +405,7 @@ export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets,
   if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-Shopify-Topic and X-Shopify-Shop-Domain are required');
   const json = parseJson(request.body);
   if (!json.ok) return malformedJson(json.error);
-  const delivery: Delivery = { shop, topic, triggeredAt: toUtcInstant(header(request, 'triggered-at')), receivedAt: now.toISOString() };
+  const delivery: Delivery = { shop, topic, triggeredAt: toUtcInstant(header(request, 'triggered-at')), receivedAt: new Date(now).toISOString() };
   // Shopify's event id is shared by every subscription that gets one event; the webhook id by every retry.
   const deliveryId = header(request, 'event-id') ?? header(request, 'webhook-id');
   return decideNormalised(normalise(delivery, json.value), deliveryId === undefined ? undefined : `shopify:${shop}:${deliveryId}`);

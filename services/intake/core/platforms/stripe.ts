@@ -135,7 +135,7 @@ function normalise(event: StripeEvent, shop: string, receivedAt: string): Normal
 
 export const stripeEventTypes = ['checkout.session.completed', 'checkout.session.async_payment_succeeded', 'charge.refunded'] as const;
 
-export function receiveStripe(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveStripe(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const json = parseJson(request.body);
   // A connected account's events name it; its secret may differ from the platform's.
   const account = json.ok && typeof json.value === 'object' && json.value !== null ? (json.value as { account?: unknown }).account : undefined;
@@ -155,5 +155,5 @@ export function receiveStripe(request: WebhookRequest, secrets: WebhookSecrets, 
   if (!event.success) return decideNormalised(invalid(event.error.issues), undefined);
   const store = shop ?? 'default';
   // Stripe retries an event with the same id for up to 3 days.
-  return decideNormalised(normalise(event.data, store, now.toISOString()), `stripe:${store}:${event.data.id}`);
+  return decideNormalised(normalise(event.data, store, new Date(now).toISOString()), `stripe:${store}:${event.data.id}`);
 }

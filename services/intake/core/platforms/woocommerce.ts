@@ -212,7 +212,7 @@ function storeOf(source: string | undefined): string | undefined {
   }
 }
 
-export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecrets, now: Date): Decision {
+export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const signature = headerOf(request, 'x-wc-webhook-signature');
   // WooCommerce checks a new webhook with an unsigned form post, and enables it only on a 2xx.
   if (signature === undefined && /^webhook_id=\d+$/.test(request.body.toString('utf8').trim())) return ignore('webhook creation ping');
@@ -224,7 +224,7 @@ export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecr
   if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-WC-Webhook-Topic and X-WC-Webhook-Source are required');
   const json = parseJson(request.body);
   if (!json.ok) return malformedJson(json.error);
-  const delivery: Delivery = { shop, topic, receivedAt: now.toISOString() };
+  const delivery: Delivery = { shop, topic, receivedAt: new Date(now).toISOString() };
   const [resource] = topic.split('.');
   const normalised: Normalised =
     topic === 'customer.created' || topic === 'customer.updated'
