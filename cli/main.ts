@@ -16,6 +16,7 @@ import { Profile } from '#shared/events/profile.js';
 import { consumerNames } from '#shared/topology.js';
 import { localDynamoDb } from '../local/dynamodb-local.js';
 import { localTableName } from '../local/runtime.js';
+import { formatClock, localClock } from './clock.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
@@ -210,10 +211,33 @@ tableOptions(
   else if (options.html === undefined) console.log(formatMeasurementReport(report));
 });
 
+const clock = program
+  .command('clock')
+  .description('The running local runtime’s clock: see it, and move it forward so timers (a reminder in 2 hours, a birthday) fall due now.');
+const clockOptions = (command: Command) =>
+  command
+    .option('--endpoint <url>', 'the local runtime’s AWS endpoint', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
+    .option('--json', 'print as JSON');
+clockOptions(clock.command('show').description('The local time, how far it is ahead of real time, and the timers next due.')).action(
+  async (options: { endpoint: string; json?: boolean }) => {
+    const view = await localClock(options.endpoint);
+    console.log(options.json ? JSON.stringify(view, null, 2) : formatClock(view));
+  },
+);
+clockOptions(
+  clock
+    .command('advance')
+    .argument('<duration>', 'how far: a whole number and s, m, h, d or w, such as 2h or 7d')
+    .description('Moves the clock forward: the timers that fall due fire, as they would have, and what they set off is handled before it returns.'),
+).action(async (duration: string, options: { endpoint: string; json?: boolean }) => {
+  const view = await localClock(options.endpoint, duration);
+  console.log(options.json ? JSON.stringify(view, null, 2) : formatClock(view));
+});
+
 const deadLetters = program
   .command('dead-letters')
   .description(
-    'Events a service gave up on after its retries: list them, and send them back once the cause is fixed. Locally from .local/dlq/; in AWS (--aws) from the dead-letter queues.',
+    'Events a service gave up on (at once when no retry can mend them, else after its retries): list them, and send them back once the cause is fixed. Locally from .local/dlq/; in AWS (--aws) from the dead-letter queues.',
   );
 
 interface DeadLetterOptions {

@@ -17,6 +17,9 @@ function consumerOfDeadLetterQueue(queueUrl: string): Consumer | undefined {
   return consumerNames.find((consumer) => consumer === name);
 }
 
+/** An answer of the runtime's own operations (`/_local/...`). */
+export type AdminReply = { readonly status: number; readonly body: unknown };
+
 type Operation = (input: Record<string, unknown>) => { status: number; body: Record<string, unknown> };
 
 function awsError(status: number, type: string, message: string) {
@@ -35,7 +38,7 @@ export function createAwsEndpoint(
   scheduler: LocalScheduler,
   recordText: (text: Record<string, unknown>) => string = () => randomUUID(),
   /** The runtime's own operations (`/_local/...`): status, dead letters. */
-  admin: (method: string, url: URL) => { status: number; body: unknown } | undefined = () => undefined,
+  admin: (method: string, url: URL) => Promise<AdminReply | undefined> | AdminReply | undefined = () => undefined,
 ): Server {
   const operations: Record<string, Operation> = {
     // AWS End User Messaging SMS: the text is recorded where the user can read it, not sent.
@@ -99,12 +102,17 @@ export function createAwsEndpoint(
   return createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       if (request.url?.startsWith('/_local/')) {
-        const reply = admin(request.method ?? 'GET', new URL(request.url, 'http://localhost')) ?? {
-          status: 404,
-          body: { code: 'not-found', message: request.url },
-        };
+        let reply: AdminReply;
+        try {
+          reply = (await admin(request.method ?? 'GET', new URL(request.url, 'http://localhost'))) ?? {
+            status: 404,
+            body: { code: 'not-found', message: request.url },
+          };
+        } catch (error) {
+          reply = { status: 500, body: { code: 'internal-error', message: (error as Error).message } };
+        }
         response.writeHead(reply.status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(reply.body));
         return;

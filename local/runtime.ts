@@ -16,12 +16,13 @@ import { readReport } from '#services/measurement/read-report.js';
 import { ProfilesEnvironment } from '#services/profiles/environment.js';
 import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { RulesEnvironment } from '#services/rules/environment.js';
+import { Duration, durationMillis } from '#services/rules/kinds/fields.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
 import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { reportedRules } from '../cli/report.js';
-import { createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
+import { type AdminReply, createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
 import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
 import { createHttpGateway, type LocalReply } from './http-gateway.js';
@@ -204,6 +205,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const clock = new LocalClock();
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
     const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
+    const advanceClock = async (millis: number) => {
+      clock.advance(millis);
+      // Retries now due run too, as they would have while that time passed.
+      bus.pump();
+      await bus.idle();
+      // Round after round: handling a timer can set another that is already due (the next step of a
+      // series), and a recurring schedule falls due once for each of its runs in the time passed.
+      for (let round = 0; round < maxTimerRounds && scheduler.list().some((schedule) => schedule.nextRunAt <= clock.now()); round++) {
+        await scheduler.fireDue();
+        await bus.idle();
+      }
+    };
     // The recurring rules' schedules, as the stack creates them in AWS.
     const recurring = recurringSchedules(rulesNeed);
     for (const schedule of recurring) {
@@ -244,7 +257,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         options.log(`sms  to ${String(text.DestinationPhoneNumber)}`);
         return messageId;
       },
-      (method, url) => localAdmin(bus, method, url),
+      (method, url) => localAdmin(bus, method, url, { clock, scheduler, advance: advanceClock }),
     );
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
@@ -367,17 +380,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbUrl: dynamo.endpoint,
       bus,
       scheduler,
-      advanceClock: async (millis: number) => {
-        scheduler.clock.advance(millis);
-        // Retries now due run too, as they would have while that time passed.
-        bus.pump();
-        await bus.idle();
-        await scheduler.fireDue();
-        await bus.idle();
-        // Handling a timer can set another that is already due (the next step of a series).
-        await scheduler.fireDue();
-        await bus.idle();
-      },
+      advanceClock,
       idle: () => bus.idle(),
       stop: async () => {
         await bus.idle();
@@ -392,6 +395,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
 /** The report page's path on the local HTTP endpoint. */
 export const reportPath = '/_local/report';
+
+/** Longer than any window a rule waits (a birthday's year), short enough to stay a deliberate step. */
+const maxClockAdvanceMillis = 400 * 86_400_000;
+
+/** Rounds of due timers one move of the clock runs at most (a daily schedule over 400 days is 400). */
+const maxTimerRounds = 1000;
 
 /** The measurement report page for `GET /_local/report?from=&to=&rule=`: a bad period or rule gets a 400 that says why. */
 async function reportPage(store: MeasurementStore, projectDir: string, url: URL, method: string): Promise<LocalReply> {
@@ -422,8 +431,39 @@ async function reportPage(store: MeasurementStore, projectDir: string, url: URL,
 }
 
 /** The runtime's own operations, on the AWS endpoint: what is pending, and dead letters sent back. */
-function localAdmin(bus: LocalEventBus, method: string, url: URL): { status: number; body: unknown } | undefined {
+/** The local clock as `nudge clock` sees it: its time, how far it is ahead, and the timers next due. */
+function clockView(clock: LocalClock, scheduler: LocalScheduler) {
+  const next = scheduler
+    .list()
+    .filter((schedule) => schedule.nextRunAt < Number.MAX_SAFE_INTEGER)
+    .sort((a, b) => a.nextRunAt - b.nextRunAt);
+  return {
+    now: new Date(clock.now()).toISOString(),
+    aheadByMillis: clock.aheadByMillis,
+    timers: next.length,
+    next: next.slice(0, 10).map((schedule) => ({ name: schedule.name, dueAt: new Date(schedule.nextRunAt).toISOString() })),
+  };
+}
+
+async function localAdmin(
+  bus: LocalEventBus,
+  method: string,
+  url: URL,
+  time: { readonly clock: LocalClock; readonly scheduler: LocalScheduler; readonly advance: (millis: number) => Promise<void> },
+): Promise<AdminReply | undefined> {
   if (url.pathname === '/_local/status' && method === 'GET') return { status: 200, body: bus.status() };
+  if (url.pathname === '/_local/clock' && method === 'GET') return { status: 200, body: clockView(time.clock, time.scheduler) };
+  if (url.pathname === '/_local/clock/advance' && method === 'POST') {
+    const by = url.searchParams.get('by') ?? '';
+    const duration = Duration.safeParse(by);
+    if (!duration.success) return { status: 400, body: { code: 'invalid-duration', message: `by=${by}: ${duration.error.issues[0]?.message}` } };
+    const millis = durationMillis(duration.data);
+    if (millis > maxClockAdvanceMillis)
+      return { status: 400, body: { code: 'invalid-duration', message: `by=${by}: move the clock at most 400 days at a time` } };
+    const due = time.scheduler.list().filter((schedule) => schedule.nextRunAt <= time.clock.now() + millis).length;
+    await time.advance(millis);
+    return { status: 200, body: { ...clockView(time.clock, time.scheduler), due } };
+  }
   if (url.pathname === '/_local/dead-letters/redrive' && method === 'POST') {
     const service = url.searchParams.get('service');
     const consumers = service === null ? consumerNames : consumerNames.filter((name) => name === service);

@@ -31,6 +31,10 @@ export class LocalClock {
   now(): number {
     return Date.now() + this.offsetMillis;
   }
+  /** How far it has been moved ahead of real time. */
+  get aheadByMillis(): number {
+    return this.offsetMillis;
+  }
   advance(millis: number): void {
     this.offsetMillis += millis;
   }

@@ -21,23 +21,7 @@ const eventIdsIn = (consumer: Parameters<typeof readDeadLetters>[1]) =>
   readDeadLetters(runtime.dataDir, consumer).map((letter) => ({ error: letter.error, detail: letter.event.detail as Record<string, unknown> }));
 
 describe('permanent failures', () => {
-  it('dead-letters an event that names no person on its first delivery, without the retries', async () => {
-    await put('nudge.intake', 'store.visited', {
-      eventId: 'ev_nobody_at_once',
-      occurredAt: '2026-11-01T00:00:00.000Z',
-      receivedAt: '2026-11-01T00:00:00.000Z',
-      origin: { platform: 'app', shop: 's', topic: 't' },
-      identity: {},
-      traits: {},
-      properties: { storeId: 'x' },
-    });
-    await runtime.idle();
-    // No clock moved: Lambda's two retries (a minute, then two) were not waited for.
-    expect(eventIdsIn('profiles')).toContainEqual({
-      error: expect.stringContaining('identity'),
-      detail: expect.objectContaining({ eventId: 'ev_nobody_at_once' }),
-    });
-  });
+  // An event that names no person: test/integration/profiles.test.ts.
 
   it('dead-letters a profile.updated that breaks its contract at once, in every consumer that reads it', async () => {
     // It matches both consumers' filters (an order), so both receive it.

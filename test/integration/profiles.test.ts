@@ -238,7 +238,7 @@ describe('profiles on the local runtime', () => {
     expect(nudge('profile', 'erase', 'not-a-key', ...target)).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a key') });
   });
 
-  it('sends an event with no usable identity to the dead-letter queue with the reason, and makes no profile', async () => {
+  it('sends an event with no usable identity to the dead-letter queue at once, with the reason, and makes no profile', async () => {
     const before = (await scanAll()).filter((item) => item.sk === 'PROFILE').length;
     const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
     const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
