@@ -1,16 +1,25 @@
 import { relative, resolve } from 'node:path';
+import { choosePorts } from './ports.js';
 import { localShopifySecret, startLocalRuntime } from './runtime.js';
 
 const projectDir = resolve(import.meta.dirname, '..');
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+// Each port, and the variable that moves it; a port that is taken or not a port stops the start
+// here, saying which and what to set, before anything is started.
+const ports = { NUDGE_HTTP_PORT: 3000, NUDGE_INBOX_PORT: 8005, NUDGE_AWS_PORT: 4010, NUDGE_DYNAMODB_PORT: 8000 };
+const chosen = await choosePorts(ports, process.env);
+if (!chosen.ok) {
+  console.error(chosen.error);
+  process.exit(1);
+}
 
 const dataDir = process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local');
 const shown = relative(process.cwd(), dataDir) || '.';
 const runtime = await startLocalRuntime({
-  httpPort: port('NUDGE_HTTP_PORT', 3000),
-  inboxPort: port('NUDGE_INBOX_PORT', 8005),
-  awsPort: port('NUDGE_AWS_PORT', 4010),
-  dynamoDbPort: port('NUDGE_DYNAMODB_PORT', 8000),
+  httpPort: chosen.value.NUDGE_HTTP_PORT,
+  inboxPort: chosen.value.NUDGE_INBOX_PORT,
+  awsPort: chosen.value.NUDGE_AWS_PORT,
+  dynamoDbPort: chosen.value.NUDGE_DYNAMODB_PORT,
   dataDir,
   persist: true,
   projectDir,

@@ -1,0 +1,38 @@
+import { createServer } from 'node:net';
+import { fail, ok, type Result } from '#shared/result.js';
+
+/** Whether something already listens on the port on 127.0.0.1 (another npm start, another program). */
+function isTaken(port: number): Promise<boolean> {
+  return new Promise((resolveTaken) => {
+    const probe = createServer();
+    probe.once('error', () => resolveTaken(true));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolveTaken(false)));
+  });
+}
+
+/**
+ * The local runtime's ports, each from its variable or its default, checked before anything
+ * starts: a value that is not a port, or a port something else holds, is said with the variable
+ * that changes it, all at once.
+ */
+export async function choosePorts<K extends string>(
+  defaults: Readonly<Record<K, number>>,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Result<Record<K, number>, string>> {
+  const chosen = {} as Record<K, number>;
+  const problems: string[] = [];
+  for (const name of Object.keys(defaults) as K[]) {
+    const text = env[name];
+    const port = text === undefined || text === '' ? defaults[name] : Number(text);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      problems.push(`${name}=${text} is not a port; set it to a number from 1 to 65535`);
+      continue;
+    }
+    if (await isTaken(port)) {
+      problems.push(`port ${port} is in use (another npm start, or another program); stop it, or set ${name} to a free port, such as ${name}=${port + 1}`);
+      continue;
+    }
+    chosen[name] = port;
+  }
+  return problems.length === 0 ? ok(chosen) : fail(`Nudge cannot start locally:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+}
