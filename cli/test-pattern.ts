@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { testEventPattern } from '#shared/event-pattern/index.js';
+import { parseJsonText } from '#shared/json-text.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -12,11 +13,9 @@ export function readJsonFile(file: string, what: string): unknown {
   } catch (error) {
     throw new UsageError(`Cannot read the ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`The ${what} file ${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const json = parseJsonText(text);
+  if (!json.ok) throw new UsageError(`The ${what} file ${file} is not valid JSON: ${json.error}`);
+  return json.value;
 }
 
 /** Mirrors the TestEventPattern API: `true`/`false` (exit 0/1), or why the pattern is invalid (exit 2). */

@@ -7,6 +7,7 @@ import { defaultMeasurementConfig, MeasurementConfig } from '#services/measureme
 import { ProfileConfig } from '#services/profiles/core/config.js';
 import { type Geofence, GeofencesFile } from '#services/rules/core/geofence.js';
 import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
+import { parseJsonText } from '#shared/json-text.js';
 import { fail, ok, type Result } from '#shared/result.js';
 import { lintProject } from './check-project.js';
 import { formatProblems, type Problem } from './problem.js';
@@ -116,13 +117,9 @@ function liquidFiles(directory: string): string[] {
 
 function readJson<S extends z.ZodType>(path: string, file: string, schema: S, fallback?: z.infer<S>): Result<z.infer<S>, Problem[]> {
   if (!existsSync(path)) return fallback === undefined ? fail([{ file, path: '', message: 'missing; copy it from the Nudge repository' }]) : ok(fallback);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    return fail([{ file, path: '', message: `not valid JSON: ${(error as Error).message}` }]);
-  }
-  const parsed = schema.safeParse(json);
+  const json = parseJsonText(readFileSync(path, 'utf8'));
+  if (!json.ok) return fail([{ file, path: '', message: `not valid JSON: ${json.error}` }]);
+  const parsed = schema.safeParse(json.value);
   return parsed.success ? ok(parsed.data) : fail(parsed.error.issues.map((issue) => ({ file, path: issue.path.join('.'), message: issue.message })));
 }
 
@@ -137,14 +134,12 @@ export function readRules(directory: string): Result<CompiledRule[], Problem[]> 
   const rules: CompiledRule[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(join(directory, file), 'utf8'));
-    } catch (error) {
-      problems.push({ file, path: '', message: `not valid JSON: ${(error as Error).message}` });
+    const json = parseJsonText(readFileSync(join(directory, file), 'utf8'));
+    if (!json.ok) {
+      problems.push({ file, path: '', message: `not valid JSON: ${json.error}` });
       continue;
     }
-    const parsed = Rule.safeParse(json);
+    const parsed = Rule.safeParse(json.value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push({ file, path: issue.path.join('.'), message: issue.message });
       continue;
