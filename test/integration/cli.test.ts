@@ -84,7 +84,7 @@ describe('nudge rules validate', () => {
     expect(result.status).toBe(1);
     expect(result.stderr.split('\n')).toEqual([
       '3 problems:',
-      'a-bad-json.json: not valid JSON: line 1, column 10: the file ends before the JSON does',
+      'a-bad-json.json: not valid JSON: line 1, column 9: the file ends before the JSON does',
       expect.stringMatching(/^b-unknown-operator\.json at trigger\.event\.detail\.x\[0\]: invalid event pattern: unknown operator "between"/),
       expect.stringMatching(/^c-wrong-type\.json at cooldown: /),
       '',
