@@ -58,8 +58,22 @@ describe('template files with problems', () => {
     expect(() => parseTemplate('x', '---\nfrom: a\n---\n<p>Hi</p>')).toThrow(/no subject/);
   });
 
-  it('reports Liquid syntax errors with the file name', () => {
+  it('reports Liquid syntax errors with the file name, and the line as the file counts it (front matter included)', () => {
     expect(() => parseTemplate('broken', '---\nsubject: Hi\n---\n{% if %}')).toThrow(/broken\.liquid/);
+    const source = '---\nsubject: Hi\nlayout: base\n---\n<p>Hi</p>\n<p>{{ profile.firstName | shout }}</p>\n';
+    expect(() => parseTemplate('filtered', source)).toThrow('filtered.liquid: undefined filter: shout, line 6, column 4');
+    expect(() => parseTemplate('subject', '---\nsubject: Hi {{ x | shout }}\n---\n<p>Hi</p>')).toThrow('subject.liquid: subject: undefined filter: shout');
+  });
+
+  it('reads a quoted subject as YAML does: the quotes are not in the email', async () => {
+    const context = { profile: { firstName: 'Ada' }, event: {} };
+    for (const line of ['subject: "Hi, {{ profile.firstName }}"', "subject: 'Hi, {{ profile.firstName }}'"]) {
+      expect((await renderEmail(parseTemplate('quoted', `---\n${line}\n---\n<p>x</p>`), context)).subject).toBe('Hi, Ada');
+    }
+    expect((await renderEmail(parseTemplate('inner', '---\nsubject: "Say \\"hi\\"" and \'it\'\'s\'\n---\n<p>x</p>'), context)).subject).toBe(
+      '"Say \\"hi\\"" and \'it\'\'s\'',
+    );
+    expect((await renderEmail(parseTemplate('apostrophe', "---\nsubject: 'It''s here'\n---\n<p>x</p>"), context)).subject).toBe("It's here");
   });
 });
 

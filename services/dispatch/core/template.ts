@@ -80,7 +80,7 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
       .filter((line) => line.trim() !== '')
       .map((line) => {
         const colon = line.indexOf(':');
-        return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as const;
+        return [line.slice(0, colon).trim(), unquoted(line.slice(colon + 1).trim())] as const;
       }),
   );
   const channel = fields.get('channel') ?? 'email';
@@ -88,17 +88,42 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
     throw new TemplateError(`${name}.liquid: channel must be email, sms or webhook, not "${channel}"`);
   const subject = fields.get('subject');
   if (!subject && channel === 'email') throw new TemplateError(`${name}.liquid: the front matter has no subject`);
+  let parsedSubject: Template[];
+  try {
+    parsedSubject = textEngine.parse(subject ?? '');
+  } catch (error) {
+    throw new TemplateError(`${name}.liquid: subject: ${(error as Error).message.replace(/, line:\d+, col:\d+$/, '')}`);
+  }
   try {
     return {
       name,
       channel,
-      subject: textEngine.parse(subject ?? ''),
+      subject: parsedSubject,
       html: (channel === 'email' ? htmlEngine : textEngine).parse(body),
       layout: fields.get('layout') || undefined,
     };
   } catch (error) {
-    throw new TemplateError(`${name}.liquid: ${(error as Error).message}`);
+    // Liquid counts lines from the body; the file has the front matter above it.
+    const bodyStartsAt = source.slice(0, source.length - body.length).split('\n').length - 1;
+    const message = (error as Error).message.replace(
+      /line:(\d+), col:(\d+)/,
+      (_, line: string, column: string) => `line ${Number(line) + bodyStartsAt}, column ${column}`,
+    );
+    throw new TemplateError(`${name}.liquid: ${message}`);
   }
+}
+
+/** A front matter value as YAML reads it: quotes around it are not part of it (`subject: "Hi, {{ name }}"`). */
+function unquoted(value: string): string {
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    try {
+      return JSON.parse(value) as string;
+    } catch {
+      return value.slice(1, -1);
+    }
+  }
+  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) return value.slice(1, -1).replaceAll("''", "'");
+  return value;
 }
 
 /** `subject`: an A/B variant's subject line (Liquid) in place of the template's. */
