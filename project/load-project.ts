@@ -10,6 +10,7 @@ import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.
 import { parseJsonText } from '#shared/json-text.js';
 import { fail, ok, type Result } from '#shared/result.js';
 import { lintProject } from './check-project.js';
+import { issueMessage, knownKeys } from './did-you-mean.js';
 import { formatProblems, type Problem } from './problem.js';
 
 /**
@@ -111,6 +112,13 @@ export function loadDeployedProject(env: { readonly PROJECT_DIR: string; readonl
   return loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
 }
 
+/** The keys a schema knows, worked out only when a file has a key it does not know. */
+function lazyKnownKeys(schema: z.ZodType): () => ReadonlySet<string> {
+  let keys: ReadonlySet<string> | undefined;
+  return () => (keys ??= knownKeys(schema));
+}
+const ruleKeys = lazyKnownKeys(Rule);
+
 function liquidFiles(directory: string): string[] {
   return existsSync(directory) ? readdirSync(directory).filter((file) => file.endsWith('.liquid')) : [];
 }
@@ -120,7 +128,9 @@ function readJson<S extends z.ZodType>(path: string, file: string, schema: S, fa
   const json = parseJsonText(readFileSync(path, 'utf8'));
   if (!json.ok) return fail([{ file, path: '', message: `not valid JSON: ${json.error}` }]);
   const parsed = schema.safeParse(json.value);
-  return parsed.success ? ok(parsed.data) : fail(parsed.error.issues.map((issue) => ({ file, path: issue.path.join('.'), message: issue.message })));
+  if (parsed.success) return ok(parsed.data);
+  const known = lazyKnownKeys(schema);
+  return fail(parsed.error.issues.map((issue) => ({ file, path: issue.path.join('.'), message: issueMessage(issue, known) })));
 }
 
 /** Every `rules/*.json` but the geofences, parsed and compiled; problems name the file within rules/. */
@@ -141,7 +151,7 @@ export function readRules(directory: string): Result<CompiledRule[], Problem[]> 
     }
     const parsed = Rule.safeParse(json.value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push({ file, path: issue.path.join('.'), message: issue.message });
+      for (const issue of parsed.error.issues) problems.push({ file, path: issue.path.join('.'), message: issueMessage(issue, ruleKeys) });
       continue;
     }
     const earlier = seen.get(parsed.data.id);

@@ -117,4 +117,27 @@ describe('the project loader', () => {
       error: [{ file: 'config/dispatch.json', path: '', message: expect.stringContaining('not valid JSON') }],
     });
   });
+
+  it('says which key a misspelt one most likely meant, in a rule and in its trigger', () => {
+    const dir = copy();
+    writeFileSync(
+      join(dir, 'rules', 'typos.json'),
+      JSON.stringify({
+        id: 'typos',
+        name: 'T',
+        trigger: { type: 'sequence', stesp: [], absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' } },
+        channel: 'email',
+        template: 'thank-you',
+        cooldwn: '7d',
+        zzzqqq: 1,
+      }),
+    );
+    expect(readProject(dir, { checks: 'run' })).toEqual({
+      ok: false,
+      error: expect.arrayContaining([
+        { file: 'typos.json', path: '', message: 'Unrecognized keys: "cooldwn" (did you mean "cooldown"?), "zzzqqq"' },
+        { file: 'typos.json', path: 'trigger', message: expect.stringContaining('"stesp" (did you mean "steps"?)') },
+      ]),
+    });
+  });
 });
