@@ -3,7 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { type Consumer, consumerNames } from '#shared/topology.js';
-import { type DeadLetter, moveDeadLettersToJournal, readDeadLetters } from '../local/event-bus.js';
+import { type BusEnvelope, type DeadLetter, moveDeadLettersToJournal, readDeadLetters } from '../local/event-bus.js';
 import { runtimePidFile } from '../local/runtime.js';
 import { UsageError } from './test-pattern.js';
 
@@ -24,10 +24,12 @@ export function servicesOf(service: string | undefined): readonly Consumer[] {
   return [found];
 }
 
+/** A letter as a line, whatever it holds: a letter written by hand or by an older Nudge lists as well as any. */
 function lineOf(service: Consumer, letter: DeadLetter): DeadLetterLine {
-  const detail = letter.event.detail as { eventId?: unknown; messageId?: unknown };
-  const eventId = typeof detail.eventId === 'string' ? detail.eventId : typeof detail.messageId === 'string' ? detail.messageId : letter.event.id;
-  return { service, failedAt: letter.failedAt, detailType: letter.event['detail-type'], eventId, error: letter.error };
+  const event = (typeof letter.event === 'object' && letter.event !== null ? letter.event : {}) as Partial<BusEnvelope>;
+  const detail = (typeof event.detail === 'object' && event.detail !== null ? event.detail : {}) as { eventId?: unknown; messageId?: unknown };
+  const eventId = typeof detail.eventId === 'string' ? detail.eventId : typeof detail.messageId === 'string' ? detail.messageId : String(event.id ?? '?');
+  return { service, failedAt: String(letter.failedAt), detailType: String(event['detail-type'] ?? '?'), eventId, error: String(letter.error) };
 }
 
 /** The dead letters the local runtime keeps in `.local/dlq/`, running or not. */
@@ -37,7 +39,13 @@ export function listLocalDeadLetters(dataDir: string, services: readonly Consume
 
 export function formatDeadLetters(lines: readonly DeadLetterLine[]): string {
   if (lines.length === 0) return 'No dead letters.';
-  return lines.map((line) => `${line.service.padEnd(9)} ${line.failedAt}  ${line.detailType.padEnd(20)} ${line.eventId}\n          ${line.error}`).join('\n');
+  // A reason over several lines (a contract's issues, one a line) is indented under its letter.
+  return lines
+    .map(
+      (line) =>
+        `${line.service.padEnd(9)} ${line.failedAt}  ${line.detailType.padEnd(20)} ${line.eventId}\n          ${line.error.replaceAll('\n', '\n          ')}`,
+    )
+    .join('\n');
 }
 
 /**

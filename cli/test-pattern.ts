@@ -22,5 +22,5 @@ export function readJsonFile(file: string, what: string): unknown {
 export function testPatternCommand(patternFile: string, eventFile: string): { output: string; exitCode: 0 | 1 | 2 } {
   const verdict = testEventPattern(readJsonFile(patternFile, 'pattern'), readJsonFile(eventFile, 'event'));
   if (!verdict.ok) return { output: `Invalid event pattern${verdict.error.path ? ` at ${verdict.error.path}` : ''}: ${verdict.error.message}`, exitCode: 2 };
-  return { output: String(verdict.result), exitCode: verdict.result ? 0 : 1 };
+  return { output: String(verdict.value), exitCode: verdict.value ? 0 : 1 };
 }

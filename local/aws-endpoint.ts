@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { maxPutEventsBytes, putEventsEntrySize } from '#shared/bus-limits.js';
+import { EventBridgeEnvelope } from '#shared/events/bus-event.js';
 import { type Consumer, consumerNames } from '#shared/topology.js';
 import type { BusEnvelope, LocalEventBus, PutEventsEntry } from './event-bus.js';
 import type { LocalScheduler } from './scheduler.js';
@@ -13,7 +14,7 @@ export type LocalSecrets = Readonly<Record<string, string>>;
 export const localDeadLetterQueueUrl = (awsUrl: string, consumer: Consumer) => `${awsUrl}/000000000000/nudge-${consumer}-dead-letters`;
 
 function consumerOfDeadLetterQueue(queueUrl: string): Consumer | undefined {
-  const name = /\/000000000000\/nudge-([a-z]+)-dead-letters$/.exec(queueUrl)?.[1];
+  const name = /^http:\/\/(?:127\.0\.0\.1|localhost):\d+\/000000000000\/nudge-([a-z]+)-dead-letters$/.exec(queueUrl)?.[1];
   return consumerNames.find((consumer) => consumer === name);
 }
 
@@ -69,14 +70,15 @@ export function createAwsEndpoint(
       const consumer = consumerOfDeadLetterQueue(String(input.QueueUrl ?? ''));
       if (consumer === undefined) return awsError(400, 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
       const body = String(input.MessageBody ?? '');
+      // The local dead-letter queues hold bus events, which redrive hands back to their consumer.
       let event: BusEnvelope;
       try {
-        event = JSON.parse(body) as BusEnvelope;
+        event = EventBridgeEnvelope.parse(JSON.parse(body)) as BusEnvelope;
       } catch {
-        return awsError(400, 'InvalidParameterValue', 'The local dead-letter queues hold events: the body must be JSON.');
+        return awsError(400, 'InvalidParameterValue', 'The local dead-letter queues hold EventBridge events: the body must be one, as JSON.');
       }
-      const attributes = (input.MessageAttributes ?? {}) as Record<string, { StringValue?: string } | undefined>;
-      bus.deadLetter(consumer, event, attributes.ErrorMessage?.StringValue ?? 'sent to the dead-letter queue');
+      const reason = (input.MessageAttributes as Record<string, { StringValue?: unknown } | undefined> | undefined)?.ErrorMessage?.StringValue;
+      bus.deadLetter(consumer, event, typeof reason === 'string' ? reason : 'sent to the dead-letter queue');
       return { status: 200, body: { MessageId: randomUUID(), MD5OfMessageBody: createHash('md5').update(body).digest('hex') } };
     },
     'secretsmanager.GetSecretValue': (input) => {

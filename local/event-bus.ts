@@ -139,7 +139,7 @@ export class LocalEventBus {
     this.routes = options.subscriptions.map((subscription) => {
       const compiled = compilePattern(subscription.pattern);
       if (!compiled.ok) throw new Error(`Subscription ${subscription.id}: ${compiled.error.message}`);
-      return { subscription, pattern: compiled.pattern };
+      return { subscription, pattern: compiled.value };
     });
     this.retryPolicy = options.retryPolicy ?? lambdaRetryPolicy;
     mkdirSync(join(options.dataDir, 'dlq'), { recursive: true });
@@ -193,7 +193,7 @@ export class LocalEventBus {
       if (delivery.via === 'invoke') {
         if (busy >= invokeConcurrency) continue;
         this.begin([delivery]);
-        void this.invoke(delivery);
+        this.invoke(delivery).catch((error: unknown) => this.lost(delivery, error));
       } else {
         const batch = batches.get(delivery.consumer) ?? [];
         batches.set(delivery.consumer, batch);
@@ -206,7 +206,9 @@ export class LocalEventBus {
         const batch = waiting.slice(start, start + queueDelivery.batchSize);
         this.batchesRunning.set(consumer, (this.batchesRunning.get(consumer) ?? 0) + 1);
         this.begin(batch);
-        void this.receiveBatch(consumer, batch);
+        this.receiveBatch(consumer, batch).catch((error: unknown) => {
+          for (const delivery of batch) this.lost(delivery, error);
+        });
       }
     }
     this.notifyIfIdle();
@@ -365,8 +367,18 @@ export class LocalEventBus {
   /** Writes a dead letter: after the platform's last attempt, or at once when a handler sends one (a permanent failure). */
   deadLetter(consumer: Consumer, event: BusEnvelope, error: string, when = 'at once'): void {
     const letter: DeadLetter = { failedAt: new Date().toISOString(), error, event };
+    this.options.log(`dlq  ${consumer} could not process ${String(event?.['detail-type'])} ${String(event?.id)} ${when}: ${error}`);
     appendFileSync(deadLetterFile(this.options.dataDir, consumer), `${JSON.stringify(letter)}\n`);
-    this.options.log(`dlq  ${consumer} could not process ${event['detail-type']} ${event.id} ${when}: ${error}`);
+  }
+
+  /**
+   * What the bus itself failed at while settling a delivery (a disk that refused a write): said,
+   * and the delivery left in the journal, to be resumed at the next start, never a crash of the
+   * whole runtime over one event.
+   */
+  private lost(delivery: Delivery, error: unknown): void {
+    this.options.log(`bus  could not settle ${delivery.consumer} delivery ${delivery.id}: ${error instanceof Error ? error.message : String(error)}`);
+    if (this.running.has(delivery.id)) this.finish(delivery);
   }
 
   private complete(delivery: Delivery): void {

@@ -33,7 +33,7 @@ Nudge is running locally.
              (development secrets in ${shown}/webhook-secrets.json; Shopify's is "${localShopifySecret}")
   Inbox      ${localhost(runtime.inboxUrl)}                     (every email sent; opening one and following its links report opens and clicks, as SES does)
   Report     ${runtime.reportUrl}          (what each rule earned; also: npm run nudge -- report)
-  AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler and Secrets Manager; timers in ${shown}/schedules.json)
+  AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler, Secrets Manager and SQS dead letters; timers in ${shown}/schedules.json; npm run nudge -- clock advance 2h)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in ${shown}/dynamodb)
 Try it: npm run demo   ·   Stop: Ctrl-C
 `);

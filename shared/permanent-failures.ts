@@ -4,7 +4,7 @@ import { isPermanent, type PermanentError } from './result.js';
 
 /**
  * The line between failures worth retrying and failures that are not. A `PermanentError` (an event
- * that breaks its contract, one that names no person) goes to the consumer's dead-letter queue at
+ * that breaks its contract, such as a customer event with no identity key) goes to the consumer's dead-letter queue at
  * once, with its reason, and the delivery counts as done: Lambda's two retries or SQS's receives
  * would end in the same place minutes later, holding a batch up meanwhile. Any other error is
  * thrown on, for the platform to retry (a throttle, a timeout, a race lost too often).

@@ -8,9 +8,10 @@ export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
 export const fail = <E>(error: E): Result<never, E> => ({ ok: false, error });
 
 /**
- * A failure that no retry can mend (an event that breaks its contract, a template that cannot
- * render): the consumer sends it straight to its dead-letter path with the reason, and a message
- * it concerns is reported as `message.failed`.
+ * A failure that no retry can mend (an event that breaks its contract): the consumer sends it
+ * straight to its dead-letter queue with the reason (`PermanentFailures`), and dispatch reports a
+ * message it concerns as `message.failed`. A failure a value can say (a template that cannot render
+ * this person) is a `Result` instead.
  */
 export class PermanentError extends Error {
   constructor(

@@ -8,7 +8,7 @@ import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
 import { loadConfig } from '#shared/config.js';
-import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import { MessageRef } from '#shared/events/message.js';
 import { Observability } from '#shared/observability.js';
@@ -63,6 +63,8 @@ async function dispatchRecord(record: SQSRecord): Promise<void> {
  * so the message's funnel shows it; then the dead letters, with the reason.
  */
 async function reportFailed(record: SQSRecord, error: PermanentError): Promise<void> {
+  // A request of a newer contract is sent once this dispatch is deployed and it is redriven.
+  if (error instanceof NewerContractError) return;
   let detail: unknown;
   try {
     detail = (JSON.parse(record.body) as { detail?: unknown } | null)?.detail;

@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { fail, ok, type Result } from '../result.js';
 import { childPath } from './paths.js';
 
 /**
@@ -46,7 +47,7 @@ export interface PatternError {
   readonly message: string;
 }
 
-export type CompileResult = { readonly ok: true; readonly pattern: CompiledPattern } | { readonly ok: false; readonly error: PatternError };
+export type CompileResult = Result<CompiledPattern, PatternError>;
 
 class InvalidPattern extends Error {
   constructor(
@@ -64,9 +65,9 @@ export function compilePattern(pattern: unknown): CompileResult {
   try {
     if (!isPlainObject(pattern)) throw new InvalidPattern('', 'an event pattern must be a JSON object');
     if (Object.keys(pattern).length === 0) throw new InvalidPattern('', 'an event pattern must have at least one field');
-    return { ok: true, pattern: { branches: compileObject(pattern, []) } };
+    return ok({ branches: compileObject(pattern, []) });
   } catch (error) {
-    if (error instanceof InvalidPattern) return { ok: false, error: { path: error.at, message: error.message } };
+    if (error instanceof InvalidPattern) return fail({ path: error.at, message: error.message });
     throw error;
   }
 }

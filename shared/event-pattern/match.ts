@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { ok, type Result } from '../result.js';
 import { type CompiledPattern, type Condition, compilePattern, type PatternError, type Test } from './compile.js';
 import { childPath } from './paths.js';
 
@@ -189,8 +190,8 @@ export function matches(pattern: CompiledPattern, event: unknown): boolean {
 }
 
 /** TestEventPattern, as the AWS API has it: a verdict, or why the pattern is invalid. */
-export function testEventPattern(pattern: unknown, event: unknown): { ok: true; result: boolean } | { ok: false; error: PatternError } {
+export function testEventPattern(pattern: unknown, event: unknown): Result<boolean, PatternError> {
   const compiled = compilePattern(pattern);
   if (!compiled.ok) return compiled;
-  return { ok: true, result: matches(compiled.pattern, event) };
+  return ok(matches(compiled.value, event));
 }

@@ -19,6 +19,13 @@ export type EventBridgeEnvelope = z.infer<typeof EventBridgeEnvelope>;
 /** An event that can never be processed (wrong shape, wrong contract): it goes to the consumer's dead letters at once. */
 export class InvalidEventError extends PermanentError {}
 
+/**
+ * An event of a contract version newer than this consumer reads: not broken, just early. It waits
+ * in the dead letters for the consumer that reads it (deploy, then redrive), so nothing reports
+ * it as failed for good.
+ */
+export class NewerContractError extends InvalidEventError {}
+
 /** Checks the envelope and the detail against one of the given contracts. */
 export function parseBusEvent<C extends Contract>(
   event: unknown,
@@ -30,8 +37,9 @@ export function parseBusEvent<C extends Contract>(
   const contract = findContract(contracts, source, detailType);
   if (contract === undefined) throw new InvalidEventError(`Unexpected event ${source} / ${detailType}`);
   const version = contractVersionOf(envelope.data.detail);
+  if (version === undefined) throw new InvalidEventError(`${detailType} has a contractVersion that is not a whole number from 1 up`);
   if (version > contract.version) {
-    throw new InvalidEventError(
+    throw new NewerContractError(
       `${detailType} is contract version ${version}, newer than this consumer reads (${contract.version}): deploy the consumer, then redrive its dead letters`,
     );
   }
@@ -40,8 +48,9 @@ export function parseBusEvent<C extends Contract>(
   return { contract, detailType, detail: detail.data as z.output<C['schema']>, envelope: envelope.data };
 }
 
-/** The version a detail says it is written in; one written before versions were stamped is version 1. */
-function contractVersionOf(detail: unknown): number {
-  const version = (detail as { contractVersion?: unknown } | null)?.contractVersion;
-  return typeof version === 'number' && Number.isInteger(version) && version > 0 ? version : 1;
+/** The version a detail says it is written in (one written before versions were stamped is version 1), or undefined for a stamp that is no version. */
+function contractVersionOf(detail: unknown): number | undefined {
+  if (typeof detail !== 'object' || detail === null || !('contractVersion' in detail)) return 1;
+  const version = detail.contractVersion;
+  return typeof version === 'number' && Number.isInteger(version) && version > 0 ? version : undefined;
 }

@@ -1,5 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readDeadLetters } from '../../local/event-bus.js';
+import { nudgeAsync } from '../support/cli.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // What no retry can mend goes to the consumer's dead letters at once, with the reason, through
@@ -59,6 +61,34 @@ describe('permanent failures', () => {
       error: expect.stringContaining('Invalid message.requested detail'),
       detail: expect.objectContaining({ messageId: ref.messageId }),
     });
+  });
+
+  it('keeps a request of a newer contract for redrive without reporting it failed', async () => {
+    const ref = { messageId: 'msg_from_the_future', ruleId: 'welcome', profileId: 'p_future', channel: 'email', template: 'welcome' };
+    await put('nudge.rules', 'message.requested', { ...ref, requestedAt: '2026-11-28T00:00:00.000Z', contractVersion: 2 });
+    await runtime.idle();
+    expect(runtime.busLog().filter((event) => event['detail-type'] === 'message.failed' && event.detail.messageId === ref.messageId)).toEqual([]);
+    expect(eventIdsIn('dispatch')).toContainEqual({ error: expect.stringContaining('newer than this consumer reads'), detail: expect.objectContaining(ref) });
+  });
+
+  it('takes only bus events into a local dead-letter queue, so a listing and a redrive never meet anything else', async () => {
+    const sqs = new SQSClient({ endpoint: runtime.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const queueUrl = `${runtime.awsUrl}/000000000000/nudge-profiles-dead-letters`;
+    const before = readDeadLetters(runtime.dataDir, 'profiles').length;
+    for (const body of ['null', '42', '{}', '{"detail":null}', 'not json']) {
+      await expect(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))).rejects.toThrow(/must be one/);
+    }
+    // A queue of another host is not one of this runtime's (asked directly: the SDK would go to that host).
+    const elsewhere = await fetch(runtime.awsUrl, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonSQS.SendMessage', 'content-type': 'application/x-amz-json-1.0' },
+      body: JSON.stringify({ QueueUrl: 'http://elsewhere.example/000000000000/nudge-profiles-dead-letters', MessageBody: '{}' }),
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(readDeadLetters(runtime.dataDir, 'profiles')).toHaveLength(before);
+    // The runtime is still up and listing works.
+    expect((await fetch(`${runtime.awsUrl}/_local/status`)).status).toBe(200);
+    expect(await nudgeAsync('dead-letters', 'list', '--data-dir', runtime.dataDir, '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
   });
 
   it('the local AWS endpoint serves only its own operations, never an inherited one', async () => {

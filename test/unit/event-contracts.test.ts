@@ -1,5 +1,7 @@
+import { checked } from '#services/intake/core/platforms/common.js';
+import { maxPutEventsBytes, putEventsEntrySize } from '#shared/bus-limits.js';
 import { busDetail, checkDetail } from '#shared/events/bus-detail.js';
-import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import { isPermanent } from '#shared/result.js';
 
@@ -50,12 +52,38 @@ describe('event contracts and their versions', () => {
     expect(refusal).toBeInstanceOf(InvalidEventError);
     expect(isPermanent(refusal)).toBe(true);
     expect((refusal as Error).message).toMatch(/timer\.fired is contract version 2, newer than this consumer reads \(1\): deploy the consumer, then redrive/);
-    expect((refusal as Error).name).toBe('InvalidEventError');
+    expect((refusal as Error).name).toBe('NewerContractError');
   });
 
-  it('reads a malformed version as version 1 rather than block the event on it', () => {
-    for (const contractVersion of ['2', 0, -3, 1.5, null]) {
-      expect(parseBusEvent(envelope({ ...timer, contractVersion }), Events.TimerFired).detail).toEqual(timer);
+  it('refuses a stamp that is no version (a broken producer), as a permanent failure, rather than guess', () => {
+    for (const contractVersion of ['2', 0, -3, 1.5, null, '1e9']) {
+      expect(() => parseBusEvent(envelope({ ...timer, contractVersion }), Events.TimerFired)).toThrow(/contractVersion that is not a whole number/);
     }
+  });
+
+  it('tells a newer version apart from a broken event: it is early, not failed', () => {
+    expect(() => parseBusEvent(envelope({ ...timer, contractVersion: 2 }), Events.TimerFired)).toThrow(NewerContractError);
+    expect(() => parseBusEvent(envelope({ kind: 'recurring' }), Events.TimerFired)).not.toThrow(NewerContractError);
+  });
+
+  it('measures an event against the bus limit as it will be sent, stamp included', () => {
+    const detail = (padding: number) => ({
+      eventId: 'ev-big',
+      occurredAt: '2026-11-28T00:00:00.000Z',
+      receivedAt: '2026-11-28T00:00:00.000Z',
+      origin: { platform: 'segment', shop: 's', topic: 'track' },
+      identity: { email: 'big@example.com' },
+      traits: {},
+      properties: { name: 'Big', values: { note: 'x'.repeat(padding) } },
+    });
+    const sizeOf = (value: unknown) => putEventsEntrySize({ Source: Events.CustomEvent.source, DetailType: 'custom.Big', Detail: JSON.stringify(value) });
+    const padding = 200_000 + (maxPutEventsBytes - 5 - sizeOf(detail(200_000)));
+    // Unstamped it would fit by 5 bytes; stamped it does not, and the sender hears so (400), not a 503 forever.
+    expect(sizeOf(detail(padding))).toBe(maxPutEventsBytes - 5);
+    expect(checked(Events.CustomEvent, detail(padding), 'custom.Big')).toMatchObject({
+      kind: 'invalid',
+      issues: [{ message: expect.stringContaining('at most 262144') }],
+    });
+    expect(checked(Events.CustomEvent, detail(padding - 100), 'custom.Big')).toMatchObject({ kind: 'events' });
   });
 });

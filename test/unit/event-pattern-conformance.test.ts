@@ -21,7 +21,7 @@ describe('EventBridge conformance: the answers real EventBridge gave', () => {
 
   it.each(cases)('$name: $expected', ({ event, pattern, expected }) => {
     const compiled = compilePattern(pattern);
-    const verdict = compiled.ok ? (matches(compiled.pattern, event) ? 'match' : 'no match') : 'invalid';
+    const verdict = compiled.ok ? (matches(compiled.value, event) ? 'match' : 'no match') : 'invalid';
     expect(verdict).toBe(expected);
   });
 
@@ -29,7 +29,7 @@ describe('EventBridge conformance: the answers real EventBridge gave', () => {
   it.each(cases.filter(({ expected }) => expected !== 'invalid'))('$name through the indexed pattern set: $expected', ({ event, pattern, expected }) => {
     const compiled = compilePattern(pattern);
     if (!compiled.ok) throw new Error(compiled.error.message);
-    const set = new PatternSet([{ pattern: compiled.pattern, value: 'rule' }]);
+    const set = new PatternSet([{ pattern: compiled.value, value: 'rule' }]);
     // Twice, with another event between: nothing of one event may leak into the next.
     for (let round = 0; round < 2; round++) {
       expect(set.match(event).length === 1 ? 'match' : 'no match').toBe(expected);

@@ -27,7 +27,7 @@ const order = {
 
 const verdict = (pattern: unknown, event: unknown = order) => {
   const result = testEventPattern(pattern, event);
-  return result.ok ? result.result : `invalid: ${result.error.message}`;
+  return result.ok ? result.value : `invalid: ${result.error.message}`;
 };
 const on = (properties: Record<string, unknown>) => ({ detail: { properties } });
 
@@ -132,7 +132,7 @@ describe('the rule index', () => {
   it('agrees with matching on the whole event', () => {
     const pattern = compilePattern({ detail: { properties: { items: { category: ['furniture'] } } } });
     if (!pattern.ok) throw new Error(pattern.error.message);
-    expect(matches(pattern.pattern, order)).toBe(true);
+    expect(matches(pattern.value, order)).toBe(true);
   });
 });
 
@@ -142,7 +142,7 @@ describe('the indexed pattern set', () => {
       patterns.map((pattern, index) => {
         const compiled = compilePattern(pattern);
         if (!compiled.ok) throw new Error(compiled.error.message);
-        return { pattern: compiled.pattern, value: index };
+        return { pattern: compiled.value, value: index };
       }),
     );
 

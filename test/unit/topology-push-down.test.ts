@@ -25,7 +25,7 @@ const feeds = (rules: Rule[]) =>
   ruleFeedPatterns(needs(rules).feed).map((pattern) => {
     const compiled = compilePattern(pattern);
     if (!compiled.ok) throw new Error(compiled.error.message);
-    return compiled.pattern;
+    return compiled.value;
   });
 
 describe('rule filters pushed down into the bus', () => {

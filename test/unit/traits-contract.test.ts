@@ -15,7 +15,7 @@ describe('traits that are not what they say', () => {
   it('keeps a Segment identify whose locale is not a locale, without the locale', () => {
     const normalised = normaliseSegmentMessage(
       { type: 'identify', userId: 'u-locale', traits: { email: 'locale@example.com' }, context: { locale: 'not a locale!!', timezone: 'Mars/Olympus' } },
-      { shop: 'shop', receivedAt: new Date(at) },
+      { shop: 'shop', receivedAt: at },
     );
     expect(normalised.kind).toBe('events');
     const traits = traitsOf(normalised.kind === 'events' ? normalised.publications[0]?.detail : undefined);
@@ -26,7 +26,7 @@ describe('traits that are not what they say', () => {
   it('keeps a real locale and time zone as they are', () => {
     const normalised = normaliseSegmentMessage(
       { type: 'identify', userId: 'u-ok', traits: { email: 'ok@example.com' }, context: { locale: 'it-IT', timezone: 'Europe/Rome' } },
-      { shop: 'shop', receivedAt: new Date(at) },
+      { shop: 'shop', receivedAt: at },
     );
     expect(traitsOf(normalised.kind === 'events' ? normalised.publications[0]?.detail : undefined)).toMatchObject({ locale: 'it-IT', timeZone: 'Europe/Rome' });
   });

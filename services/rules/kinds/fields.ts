@@ -24,7 +24,7 @@ export function compiledPattern(pattern: EventPattern): CompiledPattern {
   const result = compilePattern(pattern);
   // The schema refused invalid patterns, so this only guards against misuse.
   if (!result.ok) throw new Error(`invalid event pattern: ${result.error.message}`);
-  return result.pattern;
+  return result.value;
 }
 
 const durationUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;

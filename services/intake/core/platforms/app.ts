@@ -38,19 +38,19 @@ export const AppEvent = z.discriminatedUnion('type', [
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;
 
-export function normaliseAppEvent(raw: unknown, app: string, receivedAt: Date): Normalised {
+export function normaliseAppEvent(raw: unknown, app: string, receivedAt: number): Normalised {
   const parsed = AppEvent.safeParse(raw);
   if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
   const event = parsed.data;
   const identity = identityOf({ email: event.email, userId: event.userId, anonymousId: event.anonymousId });
   if (Object.keys(identity).length === 0)
     return { kind: 'invalid', issues: [{ path: ['userId'], message: 'userId, anonymousId or a valid email is required' }] };
-  const occurredAt = event.timestamp === undefined ? receivedAt.toISOString() : toUtcInstant(event.timestamp);
+  const occurredAt = event.timestamp === undefined ? new Date(receivedAt).toISOString() : toUtcInstant(event.timestamp);
   if (occurredAt === undefined) return { kind: 'invalid', issues: [{ path: ['timestamp'], message: 'not a timestamp' }] };
   const base = {
     eventId: canonicalEventId('app', app, event.messageId),
     occurredAt,
-    receivedAt: receivedAt.toISOString(),
+    receivedAt: new Date(receivedAt).toISOString(),
     origin: { platform: 'app' as const, shop: app, topic: event.type },
     identity,
     traits: {},
@@ -78,7 +78,7 @@ export function receiveApp(request: WebhookRequest, secrets: WebhookSecrets, now
   const events: unknown[] = isBatch ? (body.batch as unknown[]) : [json.value];
   const deliveries: Delivery[] = [];
   for (const [index, raw] of events.entries()) {
-    const normalised = normaliseAppEvent(raw, app, new Date(now));
+    const normalised = normaliseAppEvent(raw, app, now);
     // The app signed the whole request, so one bad event means a bug in the app: refuse it all.
     if (normalised.kind === 'invalid') {
       const { field, message } = describeIssue(normalised.issues);

@@ -68,7 +68,8 @@ export function checked(contract: CustomerEventContract, detail: unknown, detail
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
   // Checked here, where the message can still be named: the bus would refuse it, for every retry.
-  const problem = busLimitProblem(contract.source, name, result.data);
+  // Measured as it will go: with the contract's version stamped on it.
+  const problem = busLimitProblem(contract.source, name, { ...(result.data as object), contractVersion: contract.version });
   if (problem !== undefined) return { kind: 'invalid', issues: [{ path: [], message: problem }] };
   return { kind: 'events', publications: [{ contract, detail: result.data, ...(detailType === undefined ? {} : { detailType }) }] };
 }

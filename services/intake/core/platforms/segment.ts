@@ -108,7 +108,7 @@ function contextOf(message: Message) {
 export interface SegmentSource {
   /** The source name the write key stands for: the `shop` of every event from it. */
   readonly shop: string;
-  readonly receivedAt: Date;
+  readonly receivedAt: number;
 }
 
 /** Segment deduplicates on messageId; a message without one is identified by its content. */
@@ -135,7 +135,7 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
   }
   if (message.type === 'alias' && (userId === undefined || anonymousId === undefined))
     return invalid([{ path: ['userId'], message: 'alias needs userId and previousId' }]);
-  const receivedAt = source.receivedAt.toISOString();
+  const receivedAt = new Date(source.receivedAt).toISOString();
   const occurredAt = toUtcInstant(message.timestamp ?? message.originalTimestamp ?? message.sentAt);
   if (occurredAt === undefined && (message.timestamp ?? message.originalTimestamp ?? message.sentAt) != null) {
     return invalid([{ path: ['timestamp'], message: 'not a timestamp' }]);
@@ -309,7 +309,7 @@ export function receiveSegment(request: WebhookRequest, secrets: WebhookSecrets,
     );
   }
 
-  const source: SegmentSource = { shop, receivedAt: new Date(now) };
+  const source: SegmentSource = { shop, receivedAt: now };
   const deliveries: Delivery[] = [];
   const rejected: { index: number; field: string; message: string }[] = [];
   let ignored = 0;
