@@ -55,6 +55,11 @@ export async function startDynamoDbLocal(options: { port: number; dataDir: strin
  * A DynamoDB Local left running by a runtime that was killed (kill -9 leaves its Java child behind,
  * holding the port and the data files): stopped before a new one starts on the same data.
  */
+/** Stops a DynamoDB Local that a killed runtime left running on this data folder (its port is ours to take). */
+export function stopOrphanedDynamoDbLocal(dynamoDataDir: string): Promise<void> {
+  return stopOrphan(join(dynamoDataDir, 'dynamodb-local.pid'));
+}
+
 async function stopOrphan(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));

@@ -1,13 +1,25 @@
 import { createServer } from 'node:net';
 import { fail, ok, type Result } from '#shared/result.js';
 
-/** Whether something already listens on the port on 127.0.0.1 (another npm start, another program). */
-function isTaken(port: number): Promise<boolean> {
+function bindFails(port: number): Promise<boolean> {
   return new Promise((resolveTaken) => {
     const probe = createServer();
     probe.once('error', () => resolveTaken(true));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolveTaken(false)));
   });
+}
+
+/**
+ * Whether something listens on the port on 127.0.0.1 (another npm start, another program). Asked
+ * for two seconds: a process just stopped (a DynamoDB Local a killed start left behind) lets its
+ * port go a moment after it is gone.
+ */
+async function isTaken(port: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (!(await bindFails(port))) return false;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+  return true;
 }
 
 /**

@@ -1,11 +1,16 @@
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { stopOrphanedDynamoDbLocal } from './dynamodb-local.js';
 import { choosePorts } from './ports.js';
 import { localShopifySecret, startLocalRuntime } from './runtime.js';
 
 const projectDir = resolve(import.meta.dirname, '..');
 
+const dataDir = process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local');
+
 // Each port, and the variable that moves it; a port that is taken or not a port stops the start
-// here, saying which and what to set, before anything is started.
+// here, saying which and what to set, before anything is started. A DynamoDB Local that a killed
+// start left running on this data folder is stopped first: its port is this start's to take.
+await stopOrphanedDynamoDbLocal(join(dataDir, 'dynamodb'));
 const ports = { NUDGE_HTTP_PORT: 3000, NUDGE_INBOX_PORT: 8005, NUDGE_AWS_PORT: 4010, NUDGE_DYNAMODB_PORT: 8000 };
 const chosen = await choosePorts(ports, process.env);
 if (!chosen.ok) {
@@ -13,7 +18,6 @@ if (!chosen.ok) {
   process.exit(1);
 }
 
-const dataDir = process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local');
 const shown = relative(process.cwd(), dataDir) || '.';
 const runtime = await startLocalRuntime({
   httpPort: chosen.value.NUDGE_HTTP_PORT,
