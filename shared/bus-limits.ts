@@ -73,13 +73,13 @@ export function valueShape(value: unknown, depthLimit = Number.POSITIVE_INFINITY
 }
 
 /** Why EventBridge would refuse this event, in words, or nothing if it would take it. */
-export function busLimitProblem(source: string, detailType: string, detail: unknown): string | undefined {
+export function busLimitProblem(source: string, detailType: string, detail: unknown, addedBytes = 0): string | undefined {
   const shape = valueShape(detail, maxDetailDepth);
   if (shape.depth > maxDetailDepth) return `the event is nested more than ${maxDetailDepth} levels deep, which the event bus refuses`;
   // Serialised only when the bound says it might be too large: most events are far below it.
-  const head = Buffer.byteLength(source) + Buffer.byteLength(detailType);
+  const head = Buffer.byteLength(source) + Buffer.byteLength(detailType) + addedBytes;
   if (head + shape.maxBytes <= maxPutEventsBytes) return undefined;
-  const size = putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(detail) });
+  const size = putEventsEntrySize({ Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }) + addedBytes;
   if (size > maxPutEventsBytes) return `the event would be ${size} bytes; the event bus takes at most ${maxPutEventsBytes}`;
   return undefined;
 }

@@ -20,3 +20,6 @@ export function busDetail<C extends Contract>(contract: C, detail: z.input<C['sc
   const checked = typeof detail === 'object' && detail !== null && checkedDetails.has(detail) ? detail : contract.schema.parse(detail);
   return JSON.stringify({ ...(checked as object), contractVersion: contract.version });
 }
+
+/** The bytes the version stamp adds to a detail's JSON (`,"contractVersion":1`), for measuring it before it is written. */
+export const stampBytes = (version: number): number => Buffer.byteLength(`,"contractVersion":${version}`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Publication } from '#shared/adapters/bus-publisher.js';
 import { busLimitProblem } from '#shared/bus-limits.js';
-import { checkDetail } from '#shared/events/bus-detail.js';
+import { checkDetail, stampBytes } from '#shared/events/bus-detail.js';
 import type { Money } from '#shared/events/common.js';
 import type { CustomerEventContract } from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
@@ -68,8 +68,8 @@ export function checked(contract: CustomerEventContract, detail: unknown, detail
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
   // Checked here, where the message can still be named: the bus would refuse it, for every retry.
-  // Measured as it will go: with the contract's version stamped on it.
-  const problem = busLimitProblem(contract.source, name, { ...(result.data as object), contractVersion: contract.version });
+  // Measured as it will go: with the contract's version stamped on it (`,"contractVersion":1`).
+  const problem = busLimitProblem(contract.source, name, result.data, stampBytes(contract.version));
   if (problem !== undefined) return { kind: 'invalid', issues: [{ path: [], message: problem }] };
   return { kind: 'events', publications: [{ contract, detail: result.data, ...(detailType === undefined ? {} : { detailType }) }] };
 }
