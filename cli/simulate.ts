@@ -111,10 +111,11 @@ export async function simulate(
       const next = Math.min(nextTimer ?? Number.POSITIVE_INFINITY, nextRecurring ?? Number.POSITIVE_INFINITY);
       if (next > until) return;
       if (nextTimer === next) {
-        const [timer] = timers.takeDue(next);
-        if (timer === undefined) continue;
-        const dueAt = new Date(timer.dueAt).toISOString();
-        record(await engine.onTimer({ kind: 'once', ...timer, dueAt }), timer.dueAt, `timer ${timer.stateKey || 'person'} ${timer.instanceId}`);
+        // Every timer due at that instant (two people's reminders often fall due together), in order.
+        for (const timer of timers.takeDue(next)) {
+          const dueAt = new Date(timer.dueAt).toISOString();
+          record(await engine.onTimer({ kind: 'once', ...timer, dueAt }), timer.dueAt, `timer ${timer.stateKey || 'person'} ${timer.instanceId}`);
+        }
         continue;
       }
       for (const [rule, at] of recurring) {

@@ -63,6 +63,97 @@ export function schemaHas(node: unknown, path: readonly Segment[]): boolean {
   return schema.type === undefined && properties === undefined;
 }
 
+type FieldKind = 'object' | 'number' | 'amount' | 'text' | 'boolean' | 'any';
+
+const decimalPattern = '^-?\\d+(\\.\\d+)?$';
+
+/** What a JSON Schema holds at this path: the kinds of value a pattern condition there meets. */
+function fieldKinds(node: unknown, path: readonly Segment[]): Set<FieldKind> {
+  const kinds = new Set<FieldKind>();
+  const visit = (schemaNode: unknown, rest: readonly Segment[]): void => {
+    if (typeof schemaNode !== 'object' || schemaNode === null) return;
+    const schema = schemaNode as JsonSchema;
+    for (const key of ['anyOf', 'oneOf', 'allOf']) {
+      const options = schema[key];
+      if (Array.isArray(options)) {
+        for (const option of options) visit(option, rest);
+        return;
+      }
+    }
+    if (schema.type === 'array' || schema.items !== undefined) {
+      visit(schema.items, rest);
+      return;
+    }
+    if (rest.length > 0) {
+      const [head, ...tail] = rest;
+      const properties = schema.properties as Record<string, unknown> | undefined;
+      if (properties && typeof head === 'string' && head in properties) visit(properties[head], tail);
+      else if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) visit(schema.additionalProperties, tail);
+      else if (schema.type === undefined && properties === undefined) kinds.add('any');
+      return;
+    }
+    if (schema.type === 'object' || schema.properties !== undefined) kinds.add('object');
+    else if (schema.type === 'number' || schema.type === 'integer') kinds.add('number');
+    else if (schema.type === 'string') kinds.add(schema.pattern === decimalPattern ? 'amount' : 'text');
+    else if (schema.type === 'boolean') kinds.add('boolean');
+    else kinds.add('any');
+  };
+  visit(node, path);
+  return kinds;
+}
+
+const isMoney = (node: unknown, path: readonly Segment[]) => {
+  const kinds = fieldKinds(node, [...path, 'amount']);
+  return kinds.has('amount') && fieldKinds(node, [...path, 'currency']).has('text');
+};
+
+/**
+ * Why a condition can never match the kind of field it is on, with the fix; undefined when it can.
+ * Amounts (decimal strings) compare with `numeric`, as the rules read them.
+ */
+function kindMismatch(condition: Condition, schema: unknown, path: readonly Segment[], field: string): string | undefined {
+  const kinds = fieldKinds(schema, path);
+  if (kinds.size === 0 || kinds.has('any')) return undefined;
+  const tests = condition.tests.flatMap((test) => (test.kind === 'anything-but' ? test.excluded : [test]));
+  if ([...kinds].every((kind) => kind === 'object')) {
+    if (tests.every((test) => test.kind === 'exists')) return undefined;
+    return isMoney(schema, path)
+      ? `can never match: "${field}" is an amount with its currency; compare its amount, such as "${field.split('.').at(-1)}": {"amount": [{"numeric": [">=", 50]}], "currency": ["EUR"]}`
+      : `can never match: "${field}" is an object; name one of its fields`;
+  }
+  for (const test of tests) {
+    switch (test.kind) {
+      case 'numeric':
+        if (!kinds.has('number') && !kinds.has('amount'))
+          return `can never match: "numeric" compares numbers and amounts, and "${field}" is ${kinds.has('boolean') ? 'true or false' : 'text'}; compare it with a value, such as ["..."]`;
+        break;
+      case 'number':
+        if (!kinds.has('number'))
+          return kinds.has('amount')
+            ? `can never match: "${field}" is an amount, written as text ("64.90"); compare it with {"numeric": ["=", ${test.value}]}`
+            : `can never match: "${field}" is text; write the value in quotes, "${test.value}"`;
+        break;
+      case 'string':
+        if (!kinds.has('text') && !kinds.has('amount'))
+          return kinds.has('number')
+            ? `can never match: "${field}" is a number; write it without quotes, or use {"numeric": ["=", ${Number(test.value) || 0}]}`
+            : `can never match: "${field}" is true or false; write true or false without quotes`;
+        break;
+      case 'prefix':
+      case 'suffix':
+      case 'wildcard':
+      case 'equals-ignore-case':
+      case 'cidr':
+        if (!kinds.has('text') && !kinds.has('amount'))
+          return `can never match: "${test.kind}" works on text, and "${field}" is ${kinds.has('number') ? 'a number; use "numeric"' : 'true or false'}`;
+        break;
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
 /** The detail-types a branch of a pattern can match, or every customer event if it does not pin one. */
 function typesOf(branch: readonly Condition[]): string[] {
   const condition = branch.find((candidate) => candidate.path === 'detail-type');
@@ -99,6 +190,12 @@ function patternProblems(pattern: CompiledPattern, patternPath: string, file: st
         problems.push({ file, path: at('source'), message: `can never match: customer events come from "${eventSource}"` });
       } else if (field === 'detail' && !types.some((type) => schemaHas(detailSchemas.get(type), rest))) {
         problems.push({ file, path: at(condition.path), message: `can never match: ${types.join(', ')} has no field "${rest.join('.')}"` });
+      } else if (field === 'detail') {
+        const mismatches = types
+          .filter((type) => schemaHas(detailSchemas.get(type), rest))
+          .map((type) => kindMismatch(condition, detailSchemas.get(type), rest, rest.join('.')));
+        const mismatch = mismatches.every((found) => found !== undefined) ? mismatches[0] : undefined;
+        if (mismatch !== undefined) problems.push({ file, path: at(condition.path), message: mismatch });
       }
     }
   }
@@ -119,10 +216,14 @@ function factsOf(geofences: ReadonlyMap<string, Geofence>, checks: 'deploy' | 'r
 }
 
 function conditionProblems(rule: CompiledRule, file: string): Problem[] {
-  return (rule.conditions?.branches ?? [])
-    .flat()
-    .filter((condition) => !onlyAbsence(condition) && !schemaHas(profileSchema(), condition.path.split('.')))
-    .map((condition) => ({ file, path: `conditions.${condition.path}`, message: `can never match: profiles have no field "${condition.path}"` }));
+  return (rule.conditions?.branches ?? []).flat().flatMap((condition) => {
+    if (onlyAbsence(condition)) return [];
+    const path = condition.path.split('.');
+    if (!schemaHas(profileSchema(), path))
+      return [{ file, path: `conditions.${condition.path}`, message: `can never match: profiles have no field "${condition.path}"` }];
+    const mismatch = kindMismatch(condition, profileSchema(), path, condition.path);
+    return mismatch === undefined ? [] : [{ file, path: `conditions.${condition.path}`, message: mismatch }];
+  });
 }
 
 const variableReader = new Liquid();

@@ -64,7 +64,9 @@ export function ruleFeedPatterns(feed: readonly Pattern[]): Record<string, unkno
   const base = on(Events.ProfileUpdated);
   const alternatives: Pattern[] = [...new Map(feed.map((alternative) => [JSON.stringify(alternative), alternative] as const)).values()];
   const patternOf = (chunk: readonly Record<string, unknown>[]) => (chunk.length === 1 ? { ...base, ...chunk[0] } : { ...base, $or: chunk });
-  if (alternatives.some((alternative) => JSON.stringify(patternOf([alternative])).length > maxEventPatternLength)) return [base];
+  // An alternative with nothing to filter on (a rule on every update) or too long for EventBridge: every update.
+  if (alternatives.some((alternative) => Object.keys(alternative).length === 0 || JSON.stringify(patternOf([alternative])).length > maxEventPatternLength))
+    return [base];
   const patterns: Record<string, unknown>[] = [];
   let chunk: Record<string, unknown>[] = [];
   for (const alternative of alternatives) {

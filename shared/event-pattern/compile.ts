@@ -18,7 +18,8 @@ export type Test =
   | { readonly kind: 'equals-ignore-case'; readonly value: string }
   /** `literalPrefix`/`literalSuffix`: the text before the first and after the last `*`, for indexing. */
   | { readonly kind: 'wildcard'; readonly regex: RegExp; readonly literalPrefix: string; readonly literalSuffix: string }
-  | { readonly kind: 'numeric'; readonly bounds: readonly NumericBound[] }
+  /** `amounts`: also compares decimal strings ("64.90"), exactly; set by `readingAmounts`, never by EventBridge's own syntax. */
+  | { readonly kind: 'numeric'; readonly bounds: readonly NumericBound[]; readonly amounts?: boolean }
   /** `text`: the range as written, so equal conditions can be recognised. */
   | { readonly kind: 'cidr'; readonly range: BlockList; readonly family: 'ipv4' | 'ipv6'; readonly text: string }
   | { readonly kind: 'exists'; readonly value: boolean }
@@ -28,6 +29,8 @@ export type NumericOperator = '=' | '<' | '<=' | '>' | '>=';
 export interface NumericBound {
   readonly operator: NumericOperator;
   readonly value: number;
+  /** The bound as an exact decimal string, to compare amounts with; absent for one written with an exponent. */
+  readonly decimal?: string;
 }
 
 /** One field condition: the flattened path and its alternatives (any one may match). */
@@ -60,6 +63,17 @@ class InvalidPattern extends Error {
 
 /** Most `*` a wildcard may hold; EventBridge rejects more as "too complex" (see README, Rules). */
 const maxWildcardStars = 5;
+
+/**
+ * The pattern with its `numeric` conditions also comparing amounts written as decimal strings
+ * ("64.90", as money is on the bus and in profiles), exactly, as the rules read them. EventBridge
+ * itself compares only JSON numbers, so what it is given of a rule leaves such conditions out.
+ */
+export function readingAmounts(pattern: CompiledPattern): CompiledPattern {
+  const withAmounts = (test: Test): Test =>
+    test.kind === 'numeric' ? { ...test, amounts: true } : test.kind === 'anything-but' ? { ...test, excluded: test.excluded.map(withAmounts) } : test;
+  return { branches: pattern.branches.map((branch) => branch.map((condition) => ({ ...condition, tests: condition.tests.map(withAmounts) }))) };
+}
 
 export function compilePattern(pattern: unknown): CompileResult {
   try {
@@ -194,7 +208,9 @@ function compileNumeric(operand: unknown, at: string): Test {
       throw new InvalidPattern(`${at}[${index}]`, `unknown numeric operator ${JSON.stringify(operator)}; use =, <, <=, > or >=`);
     }
     if (typeof value !== 'number') throw new InvalidPattern(`${at}[${index + 1}]`, `"numeric" needs a number after "${operator}"`);
-    bounds.push({ operator, value: finite(value, `${at}[${index + 1}]`) });
+    const bound = finite(value, `${at}[${index + 1}]`);
+    const text = String(bound);
+    bounds.push({ operator, value: bound, ...(/^-?\d+(\.\d+)?$/.test(text) ? { decimal: text } : {}) });
   }
   const [first, second] = bounds;
   if (second !== undefined && first !== undefined) {

@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { compareDecimal } from '../money.js';
 import { ok, type Result } from '../result.js';
-import { type CompiledPattern, type Condition, compilePattern, type PatternError, type Test } from './compile.js';
+import { type CompiledPattern, type Condition, compilePattern, type NumericBound, type PatternError, type Test } from './compile.js';
 import { childPath } from './paths.js';
 
 /** A leaf value of the event and, for values inside arrays, which element of which array it sits in. */
@@ -77,7 +78,8 @@ export function testValue(test: Test, value: Leaf['value']): boolean {
     case 'wildcard':
       return typeof value === 'string' && test.regex.test(value);
     case 'numeric':
-      return typeof value === 'number' && test.bounds.every((bound) => compareNumber(value, bound.operator, bound.value));
+      if (typeof value === 'number') return test.bounds.every((bound) => compareNumber(value, bound.operator, bound.value));
+      return test.amounts === true && typeof value === 'string' && decimalText.test(value) && test.bounds.every((bound) => compareAmount(value, bound));
     case 'cidr':
       return typeof value === 'string' && (test.family === 'ipv4' ? isIPv4(value) : isIPv6(value)) && test.range.check(value, test.family);
     case 'exists':
@@ -85,6 +87,14 @@ export function testValue(test: Test, value: Leaf['value']): boolean {
     case 'anything-but':
       return !test.excluded.some((excluded) => testValue(excluded, value));
   }
+}
+
+const decimalText = /^-?\d+(\.\d+)?$/;
+
+/** A decimal string against a bound, exactly (no float in between) when the bound has a decimal form. */
+function compareAmount(value: string, bound: NumericBound): boolean {
+  const order = bound.decimal === undefined ? Math.sign(Number(value) - bound.value) : compareDecimal(value, bound.decimal);
+  return compareNumber(order, bound.operator, 0);
 }
 
 function compareNumber(value: number, operator: string, bound: number): boolean {

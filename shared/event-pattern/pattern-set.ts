@@ -156,7 +156,7 @@ function testText(test: Test): string {
     case 'wildcard':
       return `wildcard:${test.regex.source}`;
     case 'numeric':
-      return `numeric:${test.bounds.map((bound) => `${bound.operator}${bound.value}`).join(',')}`;
+      return `numeric:${test.amounts === true ? 'amounts:' : ''}${test.bounds.map((bound) => `${bound.operator}${bound.value}`).join(',')}`;
     case 'cidr':
       return `cidr:${test.text}`;
     case 'exists':

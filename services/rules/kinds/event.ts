@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
-import { compiledPattern, EventPattern } from './fields.js';
+import { busFilter, compiledPattern, EventPattern } from './fields.js';
 import type { BusPattern, Candidate, CompiledTrigger, OnceTimer, RuleSettings, TriggerContext, TriggerKind, TriggerPattern } from './kind.js';
 
 /** `event`: a message for each matching customer event, such as a thank-you for every order. */
@@ -23,7 +23,7 @@ const deferredKey = 'deferred';
  * for the opening.
  */
 export function firesOnEvent(pattern: TriggerPattern, event: EventPattern, rule: RuleSettings): CompiledTrigger {
-  const feed: BusPattern = { detail: { trigger: event, ...(rule.conditions ? { profile: rule.conditions } : {}) } };
+  const feed: BusPattern = busFilter({ detail: { trigger: event, ...(rule.conditions ? { profile: rule.conditions } : {}) } }) ?? {};
   return {
     patterns: [pattern],
     watches: [],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CompiledPattern, compilePattern } from '#shared/event-pattern/index.js';
+import { type CompiledPattern, compilePattern, readingAmounts } from '#shared/event-pattern/index.js';
 
 /** Schema parts that more than one trigger kind (and the rule itself) is written with. */
 
@@ -19,12 +19,47 @@ export const EventPattern = z
   .meta({ description: 'An EventBridge event pattern: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html' });
 export type EventPattern = z.infer<typeof EventPattern>;
 
-/** Compiles a pattern the schema already accepted. */
+/**
+ * Compiles a pattern the schema already accepted, as the rules read it: `numeric` compares amounts
+ * too (money is a decimal string on the bus and in profiles: `"total": {"amount": [{"numeric":
+ * [">=", 50]}]}`), exactly.
+ */
 export function compiledPattern(pattern: EventPattern): CompiledPattern {
   const result = compilePattern(pattern);
   // The schema refused invalid patterns, so this only guards against misuse.
   if (!result.ok) throw new Error(`invalid event pattern: ${result.error.message}`);
-  return result.value;
+  return readingAmounts(result.value);
+}
+
+const comparesNumbers = (value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  ('numeric' in value ||
+    ('anything-but' in value && typeof value['anything-but'] === 'object' && value['anything-but'] !== null && 'numeric' in value['anything-but']));
+
+/**
+ * What EventBridge is given of a rule's pattern to filter the rules service's feed: the pattern
+ * without its `numeric` conditions, which EventBridge would test against numbers only, never the
+ * amounts the rules compare. Wider, never narrower: the rules service tests the whole pattern.
+ * `undefined` when nothing is left to filter on.
+ */
+export function busFilter(pattern: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pattern)) {
+    if (key === '$or' && Array.isArray(value)) {
+      const alternatives = value.map((alternative) => busFilter(alternative as Record<string, unknown>));
+      // An alternative left with nothing matches everything, and so does the whole $or.
+      if (alternatives.every((alternative) => alternative !== undefined)) kept[key] = alternatives;
+    } else if (Array.isArray(value)) {
+      if (!value.some(comparesNumbers)) kept[key] = value;
+    } else if (typeof value === 'object' && value !== null) {
+      const inner = busFilter(value as Record<string, unknown>);
+      if (inner !== undefined) kept[key] = inner;
+    } else {
+      kept[key] = value;
+    }
+  }
+  return Object.keys(kept).length === 0 ? undefined : kept;
 }
 
 const durationUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;

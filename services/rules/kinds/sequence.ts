@@ -3,7 +3,7 @@ import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { type CompiledSequence, instancesOf, planSequence, type SeenEvent, withEvent } from '../core/sequence.js';
 import { type TriggerState, valuesAt, withDecided } from '../core/trigger-state.js';
-import { compiledPattern, Duration, durationMillis, EventPath, EventPattern } from './fields.js';
+import { busFilter, compiledPattern, Duration, durationMillis, EventPath, EventPattern } from './fields.js';
 import type {
   BusPattern,
   Candidate,
@@ -143,7 +143,7 @@ export function followsSequence(sequence: CompiledSequence, patterns: readonly T
 }
 
 /** The feed alternative of a pattern that moves a stateful trigger on: any person, any profile. */
-export const onTrigger = (event: EventPattern): BusPattern => ({ detail: { trigger: event } });
+export const onTrigger = (event: EventPattern): BusPattern => busFilter({ detail: { trigger: event } }) ?? {};
 
 export const sequenceKind: TriggerKind<SequenceTrigger> = {
   type: 'sequence',
