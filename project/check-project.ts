@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
-import { z } from 'zod';
 import { checkSubject, parseTemplate } from '#services/dispatch/core/template.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule } from '#services/rules/core/rule.js';
 import type { ProjectFacts } from '#services/rules/kinds/kind.js';
 import type { CompiledPattern, Condition } from '#shared/event-pattern/compile.js';
-import { covers, customerEvents } from '#shared/events/index.js';
-import { Profile } from '#shared/events/profile.js';
+import { detailSchemas, fieldKinds, profileSchema, type Segment, schemaHas } from '#shared/events/fields.js';
+import { customerEvents } from '#shared/events/index.js';
 import type { Problem } from './problem.js';
 
 /**
@@ -17,90 +16,10 @@ import type { Problem } from './problem.js';
  * variables nothing supplies. `nudge rules validate` and `cdk synth` refuse them.
  */
 
-type JsonSchema = Record<string, unknown>;
-type Segment = string | number;
-
-/** What a rule's event pattern and template may refer to: each customer event's detail, and the profile. */
-let detailSchemaByContract: Map<string, JsonSchema> | undefined;
-const schemaByContract = () => {
-  detailSchemaByContract ??= new Map(
-    customerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
-  );
-  return detailSchemaByContract;
-};
-/** The detail schema of a detail-type, including the members of a family (`custom.Song Played`). */
-const detailSchemas = {
-  get: (type: string) => {
-    const contract = customerEvents.find((candidate) => covers(candidate, type));
-    return contract === undefined ? undefined : schemaByContract().get(contract.detailType);
-  },
-  has: (type: string) => customerEvents.some((candidate) => covers(candidate, type)),
-  keys: () => schemaByContract().keys(),
-};
-let profileJsonSchema: JsonSchema | undefined;
-const profileSchema = () => (profileJsonSchema ??= z.toJSONSchema(Profile) as JsonSchema);
 const eventSource = customerEvents[0]?.source ?? 'nudge.intake';
 /** What a rule's event pattern sees: the customer event as profiles passed it on (see profile.updated). */
 const triggerFields = new Set(['source', 'detail-type', 'detail']);
 const ruleVariables = new Set(['id']);
-
-/** Whether a JSON Schema admits a value at this path; arrays are looked through, as patterns do. */
-export function schemaHas(node: unknown, path: readonly Segment[]): boolean {
-  if (path.length === 0) return true;
-  if (typeof node !== 'object' || node === null) return false;
-  const schema = node as JsonSchema;
-  for (const key of ['anyOf', 'oneOf', 'allOf']) {
-    const options = schema[key];
-    if (Array.isArray(options)) return options.some((option) => schemaHas(option, path));
-  }
-  const [head, ...rest] = path;
-  if (schema.type === 'array' || schema.items !== undefined) return schemaHas(schema.items, typeof head === 'number' ? rest : path);
-  const properties = schema.properties as Record<string, unknown> | undefined;
-  if (properties && typeof head === 'string' && head in properties) return schemaHas(properties[head], rest);
-  const additional = schema.additionalProperties;
-  if (additional !== undefined && additional !== false) return schemaHas(additional, rest);
-  // A schema that says nothing (z.unknown) admits anything.
-  return schema.type === undefined && properties === undefined;
-}
-
-type FieldKind = 'object' | 'number' | 'amount' | 'text' | 'boolean' | 'any';
-
-const decimalPattern = '^-?\\d+(\\.\\d+)?$';
-
-/** What a JSON Schema holds at this path: the kinds of value a pattern condition there meets. */
-function fieldKinds(node: unknown, path: readonly Segment[]): Set<FieldKind> {
-  const kinds = new Set<FieldKind>();
-  const visit = (schemaNode: unknown, rest: readonly Segment[]): void => {
-    if (typeof schemaNode !== 'object' || schemaNode === null) return;
-    const schema = schemaNode as JsonSchema;
-    for (const key of ['anyOf', 'oneOf', 'allOf']) {
-      const options = schema[key];
-      if (Array.isArray(options)) {
-        for (const option of options) visit(option, rest);
-        return;
-      }
-    }
-    if (schema.type === 'array' || schema.items !== undefined) {
-      visit(schema.items, rest);
-      return;
-    }
-    if (rest.length > 0) {
-      const [head, ...tail] = rest;
-      const properties = schema.properties as Record<string, unknown> | undefined;
-      if (properties && typeof head === 'string' && head in properties) visit(properties[head], tail);
-      else if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) visit(schema.additionalProperties, tail);
-      else if (schema.type === undefined && properties === undefined) kinds.add('any');
-      return;
-    }
-    if (schema.type === 'object' || schema.properties !== undefined) kinds.add('object');
-    else if (schema.type === 'number' || schema.type === 'integer') kinds.add('number');
-    else if (schema.type === 'string') kinds.add(schema.pattern === decimalPattern ? 'amount' : 'text');
-    else if (schema.type === 'boolean') kinds.add('boolean');
-    else kinds.add('any');
-  };
-  visit(node, path);
-  return kinds;
-}
 
 const isMoney = (node: unknown, path: readonly Segment[]) => {
   const kinds = fieldKinds(node, [...path, 'amount']);

@@ -83,7 +83,7 @@ describe('money in rules', () => {
     ]);
   });
 
-  it('leaves numeric conditions out of what EventBridge filters on, and keeps the rest', () => {
+  it('leaves numeric conditions on amounts out of what EventBridge filters on, and keeps those on numbers and the rest', () => {
     expect(
       busFilter({
         detail: {
@@ -93,7 +93,11 @@ describe('money in rules', () => {
     ).toEqual({
       detail: { trigger: { 'detail-type': ['checkout.started'], detail: { properties: { total: { currency: ['EUR'] } } } } },
     });
-    expect(busFilter({ detail: { profile: { orderCount: [{ 'anything-but': { numeric: ['<', 2] } }] } } })).toBeUndefined();
+    // A count is a number, so EventBridge compares it as the rules do, and it stays; an amount goes.
+    expect(busFilter({ detail: { profile: { orderCount: [{ 'anything-but': { numeric: ['<', 2] } }] } } })).toEqual({
+      detail: { profile: { orderCount: [{ 'anything-but': { numeric: ['<', 2] } }] } },
+    });
+    expect(busFilter({ detail: { profile: { revenue: { EUR: [{ numeric: ['>=', 100] }] } } } })).toBeUndefined();
     expect(busFilter({ $or: [{ a: ['x'] }, { b: [{ numeric: ['>', 1] }] }], c: ['y'] })).toEqual({ c: ['y'] });
     const rule = compileRule(Rule.parse(italianCheckout));
     const feed = subscriptionsFor(busNeedsOf([rule])).find((subscription) => subscription.consumer === 'rules')?.pattern;

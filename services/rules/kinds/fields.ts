@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CompiledPattern, compilePattern, readingAmounts } from '#shared/event-pattern/index.js';
+import { detailSchemas, fieldKinds, profileSchema } from '#shared/events/fields.js';
 
 /** Schema parts that more than one trigger kind (and the rule itself) is written with. */
 
@@ -37,29 +38,48 @@ const comparesNumbers = (value: unknown): boolean =>
   ('numeric' in value ||
     ('anything-but' in value && typeof value['anything-but'] === 'object' && value['anything-but'] !== null && 'numeric' in value['anything-but']));
 
+/** Whether the contracts say a field of the feed (`detail.trigger.detail...` or `detail.profile...`) holds numbers only, never an amount. */
+function holdsNumbersOnly(path: readonly string[], detailTypes: readonly string[]): boolean {
+  const [detail, part, ...rest] = path;
+  if (detail !== 'detail') return false;
+  const kinds =
+    part === 'profile'
+      ? [...fieldKinds(profileSchema(), rest)]
+      : part === 'trigger' && rest[0] === 'detail'
+        ? detailTypes.flatMap((type) => [...fieldKinds(detailSchemas.get(type), rest.slice(1))])
+        : [];
+  return kinds.length > 0 && kinds.every((kind) => kind === 'number');
+}
+
 /**
- * What EventBridge is given of a rule's pattern to filter the rules service's feed: the pattern
- * without its `numeric` conditions, which EventBridge would test against numbers only, never the
- * amounts the rules compare. Wider, never narrower: the rules service tests the whole pattern.
+ * What EventBridge is given of a rule's feed to filter the rules service's updates on: the pattern
+ * without its `numeric` conditions on amounts, which EventBridge would compare as numbers only and
+ * so never match (the rules compare them, exactly); `numeric` on a field that holds numbers only,
+ * such as `orderCount`, stays. Wider, never narrower: the rules service tests the whole pattern.
  * `undefined` when nothing is left to filter on.
  */
-export function busFilter(pattern: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
-  const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pattern)) {
-    if (key === '$or' && Array.isArray(value)) {
-      const alternatives = value.map((alternative) => busFilter(alternative as Record<string, unknown>));
-      // An alternative left with nothing matches everything, and so does the whole $or.
-      if (alternatives.every((alternative) => alternative !== undefined)) kept[key] = alternatives;
-    } else if (Array.isArray(value)) {
-      if (!value.some(comparesNumbers)) kept[key] = value;
-    } else if (typeof value === 'object' && value !== null) {
-      const inner = busFilter(value as Record<string, unknown>);
-      if (inner !== undefined) kept[key] = inner;
-    } else {
-      kept[key] = value;
+export function busFilter(feed: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const named = ((feed.detail as { trigger?: { 'detail-type'?: unknown } } | undefined)?.trigger?.['detail-type'] ?? []) as unknown[];
+  const detailTypes = named.length > 0 && named.every((type) => typeof type === 'string') ? (named as string[]) : [...detailSchemas.keys()];
+  const filter = (pattern: Readonly<Record<string, unknown>>, path: readonly string[]): Record<string, unknown> | undefined => {
+    const kept: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(pattern)) {
+      if (key === '$or' && Array.isArray(value)) {
+        const alternatives = value.map((alternative) => filter(alternative as Record<string, unknown>, path));
+        // An alternative left with nothing matches everything, and so does the whole $or.
+        if (alternatives.every((alternative) => alternative !== undefined)) kept[key] = alternatives;
+      } else if (Array.isArray(value)) {
+        if (!value.some(comparesNumbers) || holdsNumbersOnly([...path, key], detailTypes)) kept[key] = value;
+      } else if (typeof value === 'object' && value !== null) {
+        const inner = filter(value as Record<string, unknown>, [...path, key]);
+        if (inner !== undefined) kept[key] = inner;
+      } else {
+        kept[key] = value;
+      }
     }
-  }
-  return Object.keys(kept).length === 0 ? undefined : kept;
+    return Object.keys(kept).length === 0 ? undefined : kept;
+  };
+  return filter(feed, []);
 }
 
 const durationUnits = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
