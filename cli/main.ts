@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { exclusiveGroups } from '#project/check-project.js';
 import { readProject } from '#project/load-project.js';
 import { formatProblems } from '#project/problem.js';
 import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
@@ -57,6 +58,11 @@ rules
     const project = readProject(options.project);
     if (project.ok) {
       console.log(`All ${project.value.rules.length} rules and their templates are valid.`);
+      for (const [group, members] of exclusiveGroups(project.value.rules)) {
+        console.log(
+          `One message per person from group "${group}": ${members.map((rule) => `${rule.rule.id} (priority ${rule.exclusive?.priority})`).join(' over ')}.`,
+        );
+      }
       return;
     }
     const problems = project.error;

@@ -3,7 +3,7 @@ import type { ProfileConfig } from '#services/profiles/core/config.js';
 import { segmentChanges } from '#services/profiles/core/derive.js';
 import { nextRun, parseCron } from '#services/rules/core/cron.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
-import type { CompiledRule } from '#services/rules/core/rule.js';
+import type { CompiledRule, Rule } from '#services/rules/core/rule.js';
 import { type Evaluation, RuleEngine } from '#services/rules/engine.js';
 import { customerEvents, findContract } from '#shared/events/index.js';
 import type { Profile } from '#shared/events/profile.js';
@@ -197,6 +197,10 @@ export async function simulate(
 }
 
 export function formatReport(report: SimulationReport, rules: readonly CompiledRule[]): string {
+  const heldBecause = (reason: string, rule: Rule) =>
+    reason === 'exclusive'
+      ? `another rule of the group "${rule.exclusive?.group}" sends this person one message (priority ${rule.exclusive?.priority})`
+      : reason;
   const lines = [
     `${report.customerEvents} customer events (${report.duplicates} duplicates), ${report.profiles} profiles, ${report.skipped.length} other lines skipped.`,
     '',
@@ -208,7 +212,7 @@ export function formatReport(report: SimulationReport, rules: readonly CompiledR
       `${rule.id} (${rule.name})${rule.enabled ? '' : ' [disabled]'}: ${messages.length} message${messages.length === 1 ? '' : 's'}${held.length ? `, ${held.length} held back` : ''}`,
     );
     for (const message of messages) lines.push(`  ${message.at}  ${message.email ?? message.profileId}  after ${message.trigger}`);
-    for (const entry of held) lines.push(`  ${entry.at}  ${entry.profileId}  held back: ${entry.reason}`);
+    for (const entry of held) lines.push(`  ${entry.at}  ${entry.profileId}  held back: ${heldBecause(entry.reason, rule)}`);
   }
   const unreadable = report.skipped.filter((entry) => !entry.reason.startsWith('not a customer event'));
   if (unreadable.length > 0) {

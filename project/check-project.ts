@@ -209,6 +209,46 @@ export function lintProject(
     }
     problems.push(...variantProblems(rule, file, templates));
   }
+  if (checks === 'deploy') problems.push(...exclusiveProblems(rules));
+  return problems;
+}
+
+/** The rules of each exclusive group, highest priority first: what `nudge rules validate` shows. */
+export function exclusiveGroups(rules: readonly CompiledRule[]): Map<string, CompiledRule[]> {
+  const groups = new Map<string, CompiledRule[]>();
+  for (const rule of rules) {
+    if (rule.exclusive === undefined) continue;
+    groups.set(rule.exclusive.group, [...(groups.get(rule.exclusive.group) ?? []), rule]);
+  }
+  for (const members of groups.values())
+    members.sort((a, b) => (b.exclusive?.priority ?? 0) - (a.exclusive?.priority ?? 0) || a.rule.id.localeCompare(b.rule.id));
+  return groups;
+}
+
+/** A group whose rules share a priority leaves the choice to their ids; a group of one holds nothing. */
+function exclusiveProblems(rules: readonly CompiledRule[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const [group, members] of exclusiveGroups(rules)) {
+    if (members.length === 1) {
+      const [only] = members;
+      if (only)
+        problems.push({
+          file: only.file ?? `${only.rule.id}.json`,
+          path: 'exclusive.group',
+          message: `no other rule is in the group "${group}"; name the same group in the rules it excludes`,
+        });
+      continue;
+    }
+    for (const [index, rule] of members.entries()) {
+      const tie = members.find((other, otherIndex) => otherIndex !== index && other.exclusive?.priority === rule.exclusive?.priority);
+      if (tie !== undefined && index < members.indexOf(tie))
+        problems.push({
+          file: tie.file ?? `${tie.rule.id}.json`,
+          path: 'exclusive.priority',
+          message: `"${rule.rule.id}" in the group "${group}" has the same priority (${rule.exclusive?.priority}); give one a higher priority, so the one you prefer sends`,
+        });
+    }
+  }
   return problems;
 }
 

@@ -5,7 +5,7 @@ import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import type { TimerFired } from '#shared/events/timer-fired.js';
-import { admit, stateAfter } from './core/admission.js';
+import { type Admission, admit, admitToGroup, groupStateId, pickExclusive, stateAfter } from './core/admission.js';
 import { requestFor } from './core/message-request.js';
 import { type CompiledRule, isActive } from './core/rule.js';
 import { RuleIndex } from './core/rule-index.js';
@@ -115,20 +115,44 @@ export class RuleEngine {
   async admit(candidates: readonly Candidate[], now: number): Promise<Omit<Evaluation, 'unqualified'>> {
     const requests: MessageRequested[] = [];
     const refused: Evaluation['refused'][number][] = [];
-    for (const { rule, request } of candidates) {
-      const ruleId = rule.rule.id;
-      let previous = (await this.ports.firings.load(request.profileId, [ruleId])).get(ruleId);
-      let admission = admit(rule, previous, request.messageId, now);
-      while (admission.kind === 'admit') {
-        const outcome = await this.ports.firings.record(request.profileId, ruleId, previous, stateAfter(previous, request.messageId, now));
-        if (outcome === 'written') break;
-        previous = (await this.ports.firings.load(request.profileId, [ruleId])).get(ruleId);
-        admission = admit(rule, previous, request.messageId, now);
-      }
-      if (admission.kind === 'refuse') refused.push({ ruleId, profileId: request.profileId, reason: admission.reason });
+    const { picked, held } = pickExclusive(candidates);
+    for (const { rule, request } of held) refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: 'exclusive' });
+    for (const { rule, request } of picked) {
+      const admission = await this.admitOne(rule, request.profileId, request.messageId, now);
+      if (admission.kind === 'refuse') refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: admission.reason });
       else requests.push(request);
     }
     return { requests, refused };
+  }
+
+  /**
+   * One rule's message for one person: its exclusive group first (the state rules of a group race
+   * for), then the rule's own cooldown and re-entry. Each write is conditional on what was read; a
+   * lost race is read again and decided again.
+   */
+  private async admitOne(rule: CompiledRule, profileId: string, messageId: string, now: number): Promise<Admission> {
+    const ruleId = rule.rule.id;
+    const groupId = rule.exclusive === undefined ? undefined : groupStateId(rule.exclusive.group);
+    for (let attempt = 0; ; attempt++) {
+      const states = await this.ports.firings.load(profileId, groupId === undefined ? [ruleId] : [ruleId, groupId]);
+      const previous = states.get(ruleId);
+      const admission = admit(rule, previous, messageId, now);
+      if (admission.kind !== 'admit') return admission;
+      if (groupId !== undefined) {
+        const previousGroup = states.get(groupId);
+        const group = admitToGroup(rule, previousGroup, messageId, now);
+        if (group.kind === 'refuse') return group;
+        if (
+          group.kind === 'admit' &&
+          (await this.ports.firings.record(profileId, groupId, previousGroup, stateAfter(previousGroup, messageId, now))) === 'conflict'
+        ) {
+          if (attempt >= maxSaveAttempts) throw new Error(`Firing state of group ${rule.exclusive?.group} for ${profileId} kept changing; retrying later`);
+          continue;
+        }
+      }
+      if ((await this.ports.firings.record(profileId, ruleId, previous, stateAfter(previous, messageId, now))) === 'written') return admission;
+      if (attempt >= maxSaveAttempts) throw new Error(`Firing state of ${ruleId} for ${profileId} kept changing; retrying later`);
+    }
   }
 
   private contextOf(rule: CompiledRule): TriggerContext {

@@ -28,6 +28,27 @@ export const Variant = z
   .strict();
 export type Variant = z.infer<typeof Variant>;
 
+/** Rules that stand for the same moment (two abandoned-checkout reminders): one message of them per person. */
+export const Exclusive = z
+  .object({
+    group: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'use lower-case letters, digits and dashes, such as "checkout-reminders"')
+      .meta({ description: 'The group: of its rules, a person gets one message within `within`.' }),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .meta({ description: 'When rules of the group fire for a person at once, the one with the highest priority sends; the others are held.' }),
+    within: Duration.default('24h').meta({
+      description: 'How long after a message of the group the group holds its other rules for that person (default 24h).',
+    }),
+  })
+  .strict()
+  .meta({ description: 'One message per person among the rules of a group: the highest priority when they fire at once, else the first.' });
+export type Exclusive = z.infer<typeof Exclusive>;
+
 export const Rule = z
   .object({
     $schema: z.string().optional(),
@@ -68,6 +89,7 @@ export const Rule = z
       .default('always')
       .meta({ description: '"once": a person gets this rule at most once, ever. "always": every time it fires (after any cooldown).' }),
     sendWindow: SendWindow.optional(),
+    exclusive: Exclusive.optional(),
     activeFrom: z.iso.datetime({ offset: true }).optional().meta({ description: 'The rule fires only from this time on (ISO 8601).' }),
     activeUntil: z.iso.datetime({ offset: true }).optional().meta({ description: 'The rule fires only before this time (ISO 8601).' }),
   })
@@ -109,6 +131,8 @@ export interface CompiledRule {
   readonly trigger: CompiledTrigger;
   readonly conditions: CompiledPattern | undefined;
   readonly cooldownMillis: number | undefined;
+  /** The rule's exclusive group, with its hold in milliseconds. */
+  readonly exclusive: { readonly group: string; readonly priority: number; readonly withinMillis: number } | undefined;
   readonly activeFrom: number | undefined;
   readonly activeUntil: number | undefined;
   /** The file the rule came from, for messages that point a marketer to it. */
@@ -121,6 +145,10 @@ export function compileRule(rule: Rule, file?: string): CompiledRule {
     trigger: compileTrigger(rule.trigger, { conditions: rule.conditions, sendWindow: rule.sendWindow }),
     conditions: rule.conditions === undefined ? undefined : compiledPattern(rule.conditions),
     cooldownMillis: rule.cooldown === undefined ? undefined : durationMillis(rule.cooldown),
+    exclusive:
+      rule.exclusive === undefined
+        ? undefined
+        : { group: rule.exclusive.group, priority: rule.exclusive.priority, withinMillis: durationMillis(rule.exclusive.within) },
     activeFrom: rule.activeFrom === undefined ? undefined : Date.parse(rule.activeFrom),
     activeUntil: rule.activeUntil === undefined ? undefined : Date.parse(rule.activeUntil),
     ...(file === undefined ? {} : { file }),
