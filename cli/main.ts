@@ -58,6 +58,10 @@ rules
     const project = readProject(options.project);
     if (project.ok) {
       console.log(`All ${project.value.rules.length} rules and their templates are valid.`);
+      if (project.value.warnings.length > 0) {
+        const count = project.value.warnings.length;
+        console.warn(`${count} warning${count === 1 ? '' : 's'} (the rules work, perhaps not as meant):\n${formatProblems(project.value.warnings)}`);
+      }
       for (const [group, members] of exclusiveGroups(project.value.rules)) {
         console.log(
           `One message per person from group "${group}": ${members.map((rule) => `${rule.rule.id} (priority ${rule.exclusive?.priority})`).join(' over ')}.`,

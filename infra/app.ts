@@ -11,6 +11,7 @@ if (!project.ok) {
   console.error(`Nudge cannot be deployed; fix these first:\n${formatProblems(project.error)}`);
   process.exit(1);
 }
+if (project.value.warnings.length > 0) console.warn(`Nudge deploys with these warnings:\n${formatProblems(project.value.warnings)}`);
 
 const app = new App();
 const senderAddress: string = app.node.tryGetContext('senderAddress') ?? process.env.NUDGE_SENDER_ADDRESS ?? 'Nudge <hello@example.com>';

@@ -191,7 +191,9 @@ export function lintProject(
   const problems: Problem[] = [];
   for (const rule of rules) {
     const file = rule.file ?? `${rule.rule.id}.json`;
-    problems.push(...rule.trigger.problems(facts).map((problem) => ({ file, ...problem })));
+    problems.push(
+      ...rule.trigger.problems(facts).map(({ path, message, warning }) => ({ file, path, message, ...(warning ? { severity: 'warning' as const } : {}) })),
+    );
     if (checks === 'run') continue;
     problems.push(...eventPatternProblems(rule, file), ...conditionProblems(rule, file));
     const source = templates.get(rule.rule.template);

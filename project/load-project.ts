@@ -11,7 +11,7 @@ import { parseJsonText } from '#shared/json-text.js';
 import { fail, ok, type Result } from '#shared/result.js';
 import { lintProject } from './check-project.js';
 import { issueMessage, knownKeys } from './did-you-mean.js';
-import { formatProblems, type Problem } from './problem.js';
+import { formatProblems, isWarning, type Problem } from './problem.js';
 
 /**
  * One loader for a Nudge project (rules/, rules/geofences.json, templates/, config/): the CDK app,
@@ -28,6 +28,8 @@ export interface Project {
   readonly dispatch: DispatchPolicy;
   readonly measurement: MeasurementConfig;
   readonly profiles: ProfileConfig;
+  /** What works, perhaps not as meant: `nudge rules validate` and `cdk synth` say it. */
+  readonly warnings: readonly Problem[];
 }
 
 export interface LoadOptions {
@@ -96,8 +98,9 @@ export function readProject(root: string, options: LoadOptions = {}): Result<Pro
     const lint = lintProject(rules.value, geofences, templateSources, rulesDir, options.checks ?? 'deploy');
     problems.push(...lint);
   }
-  if (problems.length > 0 || !rules.ok || dispatch === undefined || measurement === undefined || profiles === undefined) return fail(problems);
-  return ok({ rules: rules.value, geofences, templates, templateSources, layouts, dispatch, measurement, profiles });
+  const warnings = problems.filter(isWarning);
+  if (problems.length > warnings.length || !rules.ok || dispatch === undefined || measurement === undefined || profiles === undefined) return fail(problems);
+  return ok({ rules: rules.value, geofences, templates, templateSources, layouts, dispatch, measurement, profiles, warnings });
 }
 
 /** The project, or an error that lists every problem with its file and path. */

@@ -5,8 +5,14 @@ export interface Problem {
   /** JSON path inside the file, such as `trigger.event.detail-type`; empty for the whole file. */
   readonly path: string;
   readonly message: string;
+  /** A warning: the project works, perhaps not as meant (validation says it, and deploys anyway). */
+  readonly severity?: 'warning';
 }
 
+export const isWarning = (problem: Problem) => problem.severity === 'warning';
+
 export function formatProblems(problems: readonly Problem[]): string {
-  return problems.map((problem) => `${problem.file}${problem.path ? ` at ${problem.path}` : ''}: ${problem.message}`).join('\n');
+  return problems
+    .map((problem) => `${isWarning(problem) ? 'warning: ' : ''}${problem.file}${problem.path ? ` at ${problem.path}` : ''}: ${problem.message}`)
+    .join('\n');
 }

@@ -159,4 +159,28 @@ describe('exclusive groups', () => {
       ]),
     );
   });
+
+  it('warns, and still validates, a checkout sequence without a key: one sequence per person is seldom what is meant', () => {
+    const dir = copyOfProject();
+    writeFileSync(
+      join(dir, 'rules', 'no-key.json'),
+      JSON.stringify({
+        id: 'no-key',
+        name: 'no key',
+        trigger: {
+          type: 'sequence',
+          steps: [{ event: { 'detail-type': ['checkout.started'] } }],
+          absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
+        },
+        channel: 'email',
+        template: 'abandoned-checkout',
+      }),
+    );
+    const project = readProject(dir);
+    expect(project.ok && project.value.warnings).toEqual([
+      { file: 'no-key.json', path: 'trigger', severity: 'warning', message: expect.stringContaining('add "key": "detail.properties.checkoutId"') },
+    ]);
+    const shown = nudge('rules', 'validate', '--project', dir);
+    expect(shown).toMatchObject({ status: 0, stderr: expect.stringContaining('warning: no-key.json at trigger: no "key"') });
+  });
 });

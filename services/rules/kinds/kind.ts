@@ -74,6 +74,8 @@ export interface ProjectFacts {
 export interface KindProblem {
   readonly path: string;
   readonly message: string;
+  /** The rule works, perhaps not as meant. */
+  readonly warning?: true;
 }
 
 /** A message a trigger wants to send; the engine applies cooldown and re-entry. */

@@ -95,12 +95,14 @@ export function followsSequence(sequence: CompiledSequence, patterns: readonly T
     waits: true,
     schedule: undefined,
     timeZone: undefined,
-    problems: (facts: ProjectFacts): KindProblem[] =>
-      patterns.flatMap(({ pattern, path, key, keyPath }) => {
+    problems: (facts: ProjectFacts): KindProblem[] => [
+      ...patterns.flatMap(({ pattern, path, key, keyPath }) => {
         if (key === undefined) return [];
         const missing = facts.missingField(pattern, key);
         return missing === undefined ? [] : [{ path: keyPath ?? path, message: `can never match: ${missing} have no field "${key}" to correlate on` }];
       }),
+      ...(patterns.length > 1 && patterns.every(({ key }) => key === undefined) ? uncorrelated(patterns) : []),
+    ],
     async onUpdate(context: TriggerContext, update: ProfileUpdated, matched: readonly number[], now: number): Promise<Candidate[]> {
       const at = Date.parse(update.trigger.detail.occurredAt);
       const eventId = update.trigger.detail.eventId;
@@ -140,6 +142,29 @@ export function followsSequence(sequence: CompiledSequence, patterns: readonly T
     },
     onSchedule: async () => [],
   };
+}
+
+/**
+ * Events a person may have several of at once, each followed on its own by its id: a sequence that
+ * starts on one without a key is one sequence per person, seldom what is meant. (A win-back, order
+ * then no order, is rightly one per person.)
+ */
+const usualKeys: Readonly<Record<string, string>> = {
+  'checkout.started': 'detail.properties.checkoutId',
+  'cart.updated': 'detail.properties.cartId',
+};
+
+function uncorrelated(patterns: readonly TriggerPattern[]): KindProblem[] {
+  const firstType = patterns[0]?.pattern.branches[0]?.find((condition) => condition.path === 'detail-type')?.tests[0];
+  const suggested = firstType?.kind === 'string' ? usualKeys[firstType.value] : undefined;
+  if (firstType?.kind !== 'string' || suggested === undefined) return [];
+  return [
+    {
+      path: 'trigger',
+      warning: true,
+      message: `no "key": each person has one sequence at a time, so a second ${firstType.value} joins the first instead of starting its own; to follow each on its own, add "key": "${suggested}"`,
+    },
+  ];
 }
 
 /** The feed alternative of a pattern that moves a stateful trigger on: any person, any profile. */
