@@ -18,6 +18,16 @@ const sampleProfile: Profile = {
   traitsAt: {},
 };
 
+/** What a profile always has that a marketer does not write for a preview: filled in, unless the file says otherwise. */
+const internalDefaults = {
+  profileId: sampleProfile.profileId,
+  orderCount: 0,
+  revenue: {},
+  firstSeenAt: sampleProfile.firstSeenAt,
+  lastSeenAt: sampleProfile.lastSeenAt,
+  traitsAt: {},
+};
+
 /**
  * Renders a template as dispatch would: with its layout, a profile and an event (files, or a
  * sample person and no event), and an example unsubscribe link, so a marketer sees the email
@@ -29,10 +39,14 @@ export async function previewTemplate(projectDir: string, name: string, profileF
   if (!existsSync(file)) throw new UsageError(`No template templates/${name}.liquid`);
   let profile = sampleProfile;
   if (profileFile !== undefined) {
-    const parsed = Profile.safeParse(readJsonFile(profileFile, 'profile'));
+    const written = readJsonFile(profileFile, 'profile');
+    if (typeof written !== 'object' || written === null || Array.isArray(written))
+      throw new UsageError(`The profile file ${profileFile} must hold a JSON object, such as {"firstName": "Giulia"}`);
+    // A marketer writes what the template uses; Nudge's own bookkeeping fields come from the sample.
+    const parsed = Profile.safeParse({ ...internalDefaults, ...written });
     if (!parsed.success) {
-      const [issue] = parsed.error.issues;
-      throw new UsageError(`The profile file ${profileFile} is invalid at [${issue?.path.join('.')}]: ${issue?.message}`);
+      const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(the profile)'}: ${issue.message}`);
+      throw new UsageError(`The profile file ${profileFile} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.join('\n')}`);
     }
     profile = parsed.data;
   }

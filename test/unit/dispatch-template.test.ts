@@ -110,6 +110,17 @@ describe('layouts and previews', () => {
     expect(email.html).toContain('<img src="https://cdn.shop.example/mug.jpg"');
   });
 
+  it('previews with a partial profile, the bookkeeping fields filled in, and names every problem of a broken one at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nudge-preview-'));
+    const partial = join(dir, 'giulia.json');
+    writeFileSync(partial, JSON.stringify({ firstName: 'Giulia', email: 'giulia@example.it', locale: 'it-IT' }));
+    expect((await previewTemplate(projectDir, 'thank-you', partial, undefined)).subject).toBe('Thank you for your order, Giulia!');
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ firstName: 7, orderCount: 'two', email: 'giulia@example.it' }));
+    const refusal = previewTemplate(projectDir, 'thank-you', broken, undefined);
+    await expect(refusal).rejects.toThrow(/has 2 problems:\n {2}firstName: .*\n {2}orderCount: /);
+  });
+
   it('refuses a layout without a place for the email, and a template whose layout is missing', async () => {
     expect(() => parseLayout('broken', '<html><body></body></html>')).toThrow(/\{\{ content \}\}/);
     await expect(renderEmail(parseTemplate('x', '---\nsubject: Hi\nlayout: nowhere\n---\n<p>Hi</p>'), {}, new Map())).rejects.toThrow(
