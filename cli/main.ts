@@ -22,6 +22,7 @@ import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
+import { localSecrets, preparedSample, readSample, sampleNames, sampleRequest, sampleSources } from './send-sample.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
 
@@ -243,6 +244,55 @@ clockOptions(
   const view = await localClock(options.endpoint, duration);
   console.log(options.json ? JSON.stringify(view, null, 2) : formatClock(view));
 });
+
+program
+  .command('send')
+  .description(
+    'Sends a sample webhook, signed, to the running local runtime (npm start), with fresh ids and times: nudge send shopify checkouts/create --set email=giulia@example.it --set total=64.90. Samples are in samples/webhooks/.',
+  )
+  .argument('<source>', `one of ${sampleSources.join(', ')}`)
+  .argument('[name]', 'the sample, such as checkouts/create (without it: the list)')
+  .option(
+    '--set <name=value>',
+    'a field: a dotted path (customer.email), or a name set wherever it is (email, total); repeatable',
+    (value: string, all: string[]) => [...all, value],
+    [] as string[],
+  )
+  .option('--endpoint <url>', 'the local runtime’s intake', `http://127.0.0.1:${process.env.NUDGE_HTTP_PORT ?? 3000}`)
+  .option('--data-dir <dir>', 'the local runtime’s data folder (its webhook secrets)', process.env.NUDGE_DATA_DIR ?? resolve(defaultProject, '.local'))
+  .option('--print', 'print the signed body instead of sending it')
+  .action(async (source: string, name: string | undefined, options: { set: string[]; endpoint: string; dataDir: string; print?: boolean }) => {
+    if (name === undefined) {
+      const known = sampleSources.find((candidate) => candidate === source);
+      if (known === undefined) throw new UsageError(`No samples for ${source}; there are samples for ${sampleSources.join(', ')}`);
+      console.log(sampleNames(defaultProject, known).join('\n'));
+      return;
+    }
+    const sample = readSample(defaultProject, source, name);
+    const now = Date.now();
+    const body = preparedSample(sample.source, sample.text, options.set, now);
+    if (options.print) {
+      console.log(body);
+      return;
+    }
+    const request = sampleRequest(sample.source, name, body, localSecrets(options.dataDir), now);
+    let response: Response;
+    try {
+      response = await fetch(`${options.endpoint}${request.path}`, {
+        method: 'POST',
+        headers: request.headers as Record<string, string>,
+        body: request.body,
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch {
+      throw new UsageError(
+        `No local runtime answered at ${options.endpoint}: start it with npm start (or give its intake with --endpoint, or NUDGE_HTTP_PORT)`,
+      );
+    }
+    const reply = await response.text();
+    console.log(`${source} ${name}: ${response.status} ${reply}`);
+    if (!response.ok) process.exitCode = 1;
+  });
 
 const deadLetters = program
   .command('dead-letters')

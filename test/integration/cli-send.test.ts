@@ -1,0 +1,66 @@
+import { nudgeAsync } from '../support/cli.js';
+import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+// A marketer tries a rule with the shipped samples, against npm start, as the README says:
+// `nudge send` signs a sample with the runtime's own secret, makes it new, and sets what they say.
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  await clearInbox(runtime);
+}, 60_000);
+afterAll(() => runtime?.stop());
+
+const send = (...args: string[]) => nudgeAsync('send', ...args, '--endpoint', runtime.httpUrl, '--data-dir', runtime.dataDir);
+
+describe('nudge send', () => {
+  it('sends a Shopify checkout for Giulia at 64.90, and the reminder comes when the clock moves on', async () => {
+    const sent = await send('shopify', 'checkouts/create', '--set', 'email=giulia.send@example.it', '--set', 'first_name=Giulia', '--set', 'total=64.90');
+    expect(sent).toMatchObject({ status: 0, stdout: expect.stringContaining('shopify checkouts/create: 200') });
+    await runtime.idle();
+    const checkout = runtime
+      .busLog()
+      .find((event) => event['detail-type'] === 'checkout.started' && JSON.stringify(event.detail).includes('giulia.send@example.it'));
+    expect(checkout?.detail).toMatchObject({ identity: { email: 'giulia.send@example.it' }, properties: { total: { amount: '64.90' } } });
+    // Fresh: the same sample again is another checkout, not a duplicate.
+    await send('shopify', 'checkouts/create', '--set', 'email=giulia.send@example.it', '--set', 'first_name=Giulia');
+    await runtime.idle();
+    expect(
+      runtime.busLog().filter((event) => event['detail-type'] === 'checkout.started' && JSON.stringify(event.detail).includes('giulia.send@')),
+    ).toHaveLength(2);
+
+    expect(await nudgeAsync('clock', 'advance', '2h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
+    const reminders = (await inbox(runtime)).filter((email) => email.destination.to.some((to) => to.includes('giulia.send@')));
+    expect(reminders.map((email) => email.subject)).toContain('You left something behind, Giulia');
+  });
+
+  it('sends every source’s samples, each accepted', async () => {
+    for (const [source, name] of [
+      ['woocommerce', 'order.created'],
+      ['bigcommerce', 'store/order/created'],
+      ['stripe', 'checkout.session.completed'],
+      ['segment', 'track-checkout-started'],
+      ['segment', 'identify'],
+      ['app', 'location.reported'],
+      ['app', 'store.visited'],
+      ['shopify', 'orders/create'],
+    ] as const) {
+      // BigCommerce's webhooks carry ids only (Nudge enriches them), so there is no email to set.
+      const sent = await send(source, name, ...(source === 'bigcommerce' ? [] : ['--set', `email=${source}.sample@example.com`]));
+      expect({ source, name, ...sent }).toMatchObject({ status: 0, stdout: expect.stringMatching(/: 20[02] /) });
+    }
+  });
+
+  it('lists the samples, and says what it cannot do with the field or the sample named', async () => {
+    expect(await nudgeAsync('send', 'shopify')).toMatchObject({ status: 0, stdout: expect.stringContaining('checkouts-create') });
+    expect(await send('shopify', 'checkouts/create', '--set', 'emial=x@example.com')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('this sample has no field emial; did you mean email?'),
+    });
+    expect(await send('shopify', 'refunds/create')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('there are: checkouts-create, customers-create, orders-create'),
+    });
+    expect(await send('magento', 'x')).toMatchObject({ status: 2, stderr: expect.stringContaining('there are samples for shopify') });
+  });
+});
