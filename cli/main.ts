@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { exclusiveGroups } from '#project/check-project.js';
@@ -16,13 +17,14 @@ import { awsClients } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
 import { consumerNames } from '#shared/topology.js';
 import { localDynamoDb } from '../local/dynamodb-local.js';
-import { localTableName } from '../local/runtime.js';
+import { localRegion, localTableName } from '../local/runtime.js';
 import { formatClock, localClock } from './clock.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { localSecrets, preparedSample, readSample, sampleNames, sampleRequest, sampleSources } from './send-sample.js';
+import { sendTest, testSubject } from './send-test.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
 
@@ -167,6 +169,39 @@ function keyFrom(text: string) {
     );
   return key;
 }
+
+tableOptions(
+  templates
+    .command('send-test')
+    .description(
+      'Send a template, rendered for a real person, to your own address through SES (the local inbox against npm start), marked as a test: no gate, no ledger, not measured.',
+    )
+    .argument('<template>', 'a file in templates/, without .liquid')
+    .requiredOption('--to <address>', 'where the test goes (never the person of the profile)')
+    .option('--profile <key or file>', 'the person: a key such as email:ada@example.com (read from the table), or a JSON file; default: a sample person')
+    .option('--event <file>', 'the triggering event, as on the bus or just its detail; default: none')
+    .option('--from <address>', 'the sender', process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>')
+    .option('--ses-endpoint <url>', 'SES (locally: the inbox of npm start)', `http://127.0.0.1:${process.env.NUDGE_INBOX_PORT ?? 8005}`)
+    .option('--project <dir>', 'the Nudge project (holds templates/)', defaultProject),
+).action(async (name: string, options: TableOptions & { to: string; profile?: string; event?: string; from: string; sesEndpoint: string; project: string }) => {
+  let person: string | Profile | undefined = options.profile;
+  if (options.profile !== undefined && !existsSync(options.profile)) {
+    const exported = await privacyFor(options).export(keyFrom(options.profile), Date.now());
+    if (exported === undefined) throw new UsageError(`No profile has the key ${options.profile}`);
+    person = exported.profile as Profile;
+  }
+  const email = await previewTemplate(options.project, name, person, options.event);
+  const ses = options.aws
+    ? awsClients.ses()
+    : new SESv2Client({ endpoint: options.sesEndpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  let messageId: string;
+  try {
+    messageId = await sendTest(ses, email, options.to, options.from);
+  } catch (error) {
+    throw new UsageError(`SES did not take the test (${options.aws ? 'AWS' : options.sesEndpoint}): ${(error as Error).message}`);
+  }
+  console.log(`Sent "${testSubject(email.subject)}" to ${options.to} (SES message ${messageId})`);
+});
 
 tableOptions(
   profile

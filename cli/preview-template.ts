@@ -33,12 +33,12 @@ const internalDefaults = {
  * sample person and no event), and an example unsubscribe link, so a marketer sees the email
  * before any rule sends it.
  */
-export async function previewTemplate(projectDir: string, name: string, profileFile?: string, eventFile?: string): Promise<RenderedEmail> {
+export async function previewTemplate(projectDir: string, name: string, profileFile?: string | Profile, eventFile?: string): Promise<RenderedEmail> {
   const templatesDir = join(projectDir, 'templates');
   const file = join(templatesDir, `${name}.liquid`);
   if (!existsSync(file)) throw new UsageError(`No template templates/${name}.liquid`);
-  let profile = sampleProfile;
-  if (profileFile !== undefined) {
+  let profile = typeof profileFile === 'object' ? profileFile : sampleProfile;
+  if (typeof profileFile === 'string') {
     const written = readJsonFile(profileFile, 'profile');
     if (typeof written !== 'object' || written === null || Array.isArray(written))
       throw new UsageError(`The profile file ${profileFile} must hold a JSON object, such as {"firstName": "Giulia"}`);

@@ -63,4 +63,32 @@ describe('nudge send', () => {
     });
     expect(await send('magento', 'x')).toMatchObject({ status: 2, stderr: expect.stringContaining('there are samples for shopify') });
   });
+
+  it('sends a test of a template rendered for a real person to the marketer, marked, and not to the person', async () => {
+    await send('shopify', 'customers/create', '--set', 'email=ada.test@example.com', '--set', 'first_name=Ada');
+    await runtime.idle();
+    await clearInbox(runtime);
+    const test = await nudgeAsync(
+      'templates',
+      'send-test',
+      'thank-you',
+      '--to',
+      'marketer@shop.example',
+      '--profile',
+      'ada.test@example.com',
+      '--endpoint',
+      runtime.dynamoDbUrl,
+      '--ses-endpoint',
+      runtime.inboxUrl,
+    );
+    expect(test).toMatchObject({ status: 0, stdout: expect.stringContaining('Sent "[Test] Thank you for your order, Ada!" to marketer@shop.example') });
+    const emails = await inbox(runtime);
+    expect(emails.map((email) => [email.destination.to, email.subject])).toEqual([[['marketer@shop.example'], '[Test] Thank you for your order, Ada!']]);
+    expect(
+      await nudgeAsync('templates', 'send-test', 'thank-you', '--to', 'm@shop.example', '--profile', 'nobody@example.com', '--endpoint', runtime.dynamoDbUrl),
+    ).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('No profile has the key nobody@example.com'),
+    });
+  });
 });
