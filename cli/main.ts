@@ -20,6 +20,7 @@ import { localDynamoDb } from '../local/dynamodb-local.js';
 import { localRegion, localTableName } from '../local/runtime.js';
 import { formatClock, localClock } from './clock.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
+import { eventFieldsMarkdown } from './event-fields.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
@@ -106,6 +107,11 @@ rules
     const report = await simulate(rules, readFileSync(options.events, 'utf8'), profiles, seeds, { geofences, horizonMillis: horizonDays * 86_400_000 });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, rules));
   });
+
+rules
+  .command('fields')
+  .description('The fields a rule can use: of each customer event (in trigger.event) and of the profile (in conditions), with what each holds.')
+  .action(() => console.log(eventFieldsMarkdown()));
 
 rules
   .command('schema')

@@ -117,12 +117,30 @@ export class RuleEngine {
     const refused: Evaluation['refused'][number][] = [];
     const { picked, held } = pickExclusive(candidates);
     for (const { rule, request } of held) refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: 'exclusive' });
-    for (const { rule, request } of picked) {
-      const admission = await this.admitOne(rule, request.profileId, request.messageId, now);
+    for (const { rule, request, stateKey } of picked) {
+      const admission = (await this.higherPriorityWaits(rule, request.profileId, stateKey, now))
+        ? ({ kind: 'refuse', reason: 'exclusive' } as const)
+        : await this.admitOne(rule, request.profileId, request.messageId, now);
       if (admission.kind === 'refuse') refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: admission.reason });
       else requests.push(request);
     }
     return { requests, refused };
+  }
+
+  /**
+   * Whether a rule of the same exclusive group with a higher priority still waits to decide for
+   * this person and the same state (the same checkout): then this one holds, so the shop's
+   * preferred message goes even when this one falls due first (an hour before a two-hour one).
+   */
+  private async higherPriorityWaits(rule: CompiledRule, profileId: string, stateKey: string | undefined, now: number): Promise<boolean> {
+    const exclusive = rule.exclusive;
+    if (exclusive === undefined || stateKey === undefined) return false;
+    for (const sibling of this.rules) {
+      if (sibling.exclusive?.group !== exclusive.group || sibling.exclusive.priority <= exclusive.priority || !sibling.rule.enabled) continue;
+      const state = await this.ports.states.load(profileId, sibling.rule.id, stateKey);
+      if (Object.values(state?.state.timers ?? {}).some((dueAt) => dueAt >= now)) return true;
+    }
+    return false;
   }
 
   /**
@@ -210,7 +228,7 @@ export class RuleEngine {
         }
         const decided = withDecided(state, [instanceId]);
         const candidate = request(profile, `${stateKey}|${instanceId}`, event, now);
-        return { state: decided, candidates: candidate === undefined ? [] : [candidate] };
+        return { state: decided, candidates: candidate === undefined ? [] : [{ ...candidate, stateKey }] };
       },
     };
   }

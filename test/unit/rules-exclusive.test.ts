@@ -48,7 +48,7 @@ const checkout = (id: string, email: string, at: string) =>
   });
 
 describe('exclusive groups', () => {
-  it('sends the higher priority when both fire on the same event, and the first when they fire apart; again after the hold', async () => {
+  it('sends the higher priority when both fire on the same event or for the same checkout, whichever falls due first; again after the hold', async () => {
     const onCheckout = (id: string, priority: number) =>
       compileRule(
         Rule.parse({
@@ -83,7 +83,7 @@ describe('exclusive groups', () => {
       'held back: another rule of the group "checkout-reminders" sends this person one message (priority 1)',
     );
 
-    // Reminders an hour apart: the first to fall due sends, and the other is held.
+    // Reminders an hour apart for the same checkout: the first to fall due waits for the preferred one, which sends.
     const apart = await simulate(
       [reminder('abandoned-checkout', '1h', 1), reminder('carrello-abbandonato', '2h', 2)],
       checkout('e1', 'giulia@example.it', '2026-11-02T10:00:00.000Z'),
@@ -93,8 +93,20 @@ describe('exclusive groups', () => {
         horizonMillis: 86_400_000,
       },
     );
-    expect(apart.messages.map((message) => [message.ruleId, message.at])).toEqual([['abandoned-checkout', '2026-11-02T11:00:00.000Z']]);
-    expect(apart.heldBack.map((held) => [held.ruleId, held.reason, held.at])).toEqual([['carrello-abbandonato', 'exclusive', '2026-11-02T12:00:00.000Z']]);
+    expect(apart.messages.map((message) => [message.ruleId, message.at])).toEqual([['carrello-abbandonato', '2026-11-02T12:00:00.000Z']]);
+    expect(apart.heldBack.map((held) => [held.ruleId, held.reason, held.at])).toEqual([['abandoned-checkout', 'exclusive', '2026-11-02T11:00:00.000Z']]);
+    // Per person and checkout: two people, each gets the preferred reminder.
+    const ordered = await simulate(
+      [reminder('abandoned-checkout', '1h', 1), reminder('carrello-abbandonato', '2h', 2)],
+      [checkout('e1', 'giulia@example.it', '2026-11-02T10:00:00.000Z'), checkout('e9', 'marco@example.it', '2026-11-02T10:00:00.000Z')].join('\n'),
+      profileConfig,
+      [],
+      { horizonMillis: 86_400_000 },
+    );
+    expect(ordered.messages.map((message) => [message.email, message.ruleId])).toEqual([
+      ['giulia@example.it', 'carrello-abbandonato'],
+      ['marco@example.it', 'carrello-abbandonato'],
+    ]);
   });
 
   it('lets exactly one through when the group’s rules are decided at the same time in separate deliveries', async () => {

@@ -82,6 +82,8 @@ export interface KindProblem {
 export interface Candidate {
   readonly rule: CompiledRule;
   readonly request: MessageRequested;
+  /** The state it fell due from (a sequence's checkout, say), for the rules of its exclusive group. */
+  readonly stateKey?: string;
 }
 
 /** One change of a trigger state: the state to write and the messages it asks for. */
