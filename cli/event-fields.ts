@@ -25,7 +25,7 @@ function kindOf(schema: JsonSchema): string {
 /** Every leaf field under a JSON Schema, as the dotted paths a pattern names (arrays looked through). */
 function leaves(schema: JsonSchema, prefix: string): { path: string; kind: string }[] {
   const options = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (options !== undefined && options.some((option) => option.type === 'object' || option.properties !== undefined)) {
+  if (options?.some((option) => option.type === 'object' || option.properties !== undefined)) {
     const seen = new Map<string, string>();
     for (const option of options)
       for (const leaf of leaves(option, prefix)) seen.set(leaf.path, seen.has(leaf.path) ? `${seen.get(leaf.path)} or ${leaf.kind}` : leaf.kind);
