@@ -22,6 +22,8 @@ export interface TestRuntimeOptions {
   /** Something between the services and DynamoDB Local. */
   readonly dynamoDbFront?: LocalRuntimeOptions['dynamoDbFront'];
   readonly maxBacklog?: number;
+  /** Another project than the repository's own (rules, templates, config): the first runtime of a test file only, as the services load it once. */
+  readonly projectDir?: string;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface TestRuntimeOptions {
  * per test file, keep the endpoints they were first given).
  */
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const project = options.projectDir ?? projectDir;
   // Refused requests are logged as warnings; tests send many on purpose.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const restartable = options.restartable;
@@ -38,7 +41,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   // The gate's quiet hours are tested on their own (test/unit/dispatch-gate.test.ts).
   const configDir = join(dataDir, 'config');
   mkdirSync(configDir, { recursive: true });
-  cpSync(join(projectDir, 'config'), configDir, { recursive: true });
+  cpSync(join(project, 'config'), configDir, { recursive: true });
   const policy = JSON.parse(readFileSync(join(configDir, 'dispatch.json'), 'utf8')) as Record<string, unknown>;
   if (!options.quietHours) delete policy.quietHours;
   // The intake port is chosen first, so the webhook endpoints can point at the local receiver on it.
@@ -52,7 +55,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     dynamoDbPort: restartable?.ports.dynamoDb ?? 0,
     dataDir,
     persist: restartable !== undefined,
-    projectDir,
+    projectDir: project,
     configDir,
     log: () => undefined,
     sesFront: options.sesFront,
