@@ -63,6 +63,8 @@ export interface LocalRuntime {
   readonly dynamoDbUrl: string;
   readonly bus: LocalEventBus;
   readonly scheduler: LocalScheduler;
+  /** The rules it runs (the project as the handlers loaded it), for the start banner. */
+  readonly rules: readonly { readonly id: string; readonly name: string; readonly enabled: boolean }[];
   /** Moves the local clock forward, fires the timers now due and waits until their effects settle. */
   advanceClock(millis: number): Promise<void>;
   /** Resolves when every event put so far has been handled (or dead-lettered). */
@@ -200,7 +202,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // The project as the handlers will load it: a problem stops the start here, with its file and path.
     const configDir = options.configDir ?? join(options.projectDir, 'config');
-    const rulesNeed = busNeedsOf(loadProject(options.projectDir, { checks: 'run', configDir }).rules);
+    const loadedRules = loadProject(options.projectDir, { checks: 'run', configDir }).rules;
+    const rulesNeed = busNeedsOf(loadedRules);
     const subscriptions = subscriptionsFor(rulesNeed);
     const clock = new LocalClock();
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
@@ -380,6 +383,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbUrl: dynamo.endpoint,
       bus,
       scheduler,
+      rules: loadedRules.map(({ rule }) => ({ id: rule.id, name: rule.name, enabled: rule.enabled })),
       advanceClock,
       idle: () => bus.idle(),
       stop: async () => {

@@ -39,7 +39,8 @@ Nudge is running locally.
   Report     ${runtime.reportUrl}          (what each rule earned; also: npm run nudge -- report)
   AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler, Secrets Manager and SQS dead letters; timers in ${shown}/schedules.json; npm run nudge -- clock advance 2h)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in ${shown}/dynamodb)
-Try it: npm run demo   ·   Stop: Ctrl-C
+  Rules      ${runtime.rules.length} from rules/ (read at start; restart after changing them): ${runtime.rules.map((rule) => `${rule.id}${rule.enabled ? '' : ' (disabled)'}`).join(', ')}
+Try it: npm run demo   ·   npm run nudge -- send shopify checkouts/create --set email=you@example.com   ·   Stop: Ctrl-C
 `);
 
 let stopping = false;
