@@ -91,7 +91,7 @@ rules
   .action(async (options: { events: string; profiles?: string; project: string; json?: boolean; horizon: string }) => {
     const project = readProject(options.project, { checks: 'run' });
     if (!project.ok) throw new UsageError(`The project has problems; run nudge rules validate:\n${formatProblems(project.error)}`);
-    const { rules, geofences, profiles } = project.value;
+    const { rules, geofences, profiles, dispatch } = project.value;
     const horizonDays = Number(options.horizon);
     if (!Number.isFinite(horizonDays) || horizonDays < 0) throw new UsageError(`--horizon takes a number of days, such as 30, not ${options.horizon}`);
     if (!existsSync(options.events)) throw new UsageError(`Cannot read the events file ${options.events}`);
@@ -104,7 +104,11 @@ rules
       }
       seeds = parsed.data;
     }
-    const report = await simulate(rules, readFileSync(options.events, 'utf8'), profiles, seeds, { geofences, horizonMillis: horizonDays * 86_400_000 });
+    const report = await simulate(rules, readFileSync(options.events, 'utf8'), profiles, seeds, {
+      geofences,
+      horizonMillis: horizonDays * 86_400_000,
+      policy: dispatch,
+    });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report, rules));
   });
 

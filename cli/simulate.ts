@@ -1,3 +1,5 @@
+import { DateTime } from 'luxon';
+import { type DispatchPolicy, gate } from '#services/dispatch/core/gate.js';
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '#services/profiles/core/apply-event.js';
 import type { ProfileConfig } from '#services/profiles/core/config.js';
 import { segmentChanges } from '#services/profiles/core/derive.js';
@@ -6,23 +8,29 @@ import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule, Rule } from '#services/rules/core/rule.js';
 import { type Evaluation, RuleEngine } from '#services/rules/engine.js';
 import { customerEvents, findContract } from '#shared/events/index.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
 import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from './simulator-ports.js';
 
 export interface SimulatedMessage {
   readonly at: string;
+  /** The same time on the person's clock, when their time zone is known. */
+  readonly local: string | undefined;
   readonly ruleId: string;
   readonly profileId: string;
   readonly email: string | undefined;
   readonly messageId: string;
   readonly trigger: string;
+  /** What the send gate would do with it (with `policy`): send it, hold it until a time, or not send it and why. */
+  readonly gate?: { readonly outcome: 'send' | 'defer' | 'suppress'; readonly reason?: string; readonly until?: string };
 }
 
 export interface HeldBack {
   readonly at: string;
   readonly ruleId: string;
   readonly profileId: string;
+  readonly email?: string | undefined;
   readonly reason: string;
 }
 
@@ -58,7 +66,7 @@ export async function simulate(
   ndjson: string,
   config: ProfileConfig,
   seedProfiles: readonly Profile[] = [],
-  options: { readonly geofences?: ReadonlyMap<string, Geofence>; readonly horizonMillis?: number } = {},
+  options: { readonly geofences?: ReadonlyMap<string, Geofence>; readonly horizonMillis?: number; readonly policy?: DispatchPolicy } = {},
 ): Promise<SimulationReport> {
   const profiles = new Map<string, Profile>(seedProfiles.map((profile) => [profile.profileId, profile]));
   const profileIdByKey = new Map<string, string>(
@@ -87,17 +95,32 @@ export async function simulate(
   /** What the engine decided (cooldown and re-entry applied, as in the service) goes in the report. */
   const record = (evaluation: Evaluation, at: number, trigger: string) => {
     const time = new Date(at).toISOString();
-    for (const refusal of evaluation.refused) report.heldBack.push({ at: time, ...refusal });
+    for (const refusal of evaluation.refused) report.heldBack.push({ at: time, ...refusal, email: profiles.get(refusal.profileId)?.email });
     for (const request of evaluation.requests) {
+      const person = profiles.get(request.profileId);
       report.messages.push({
         at: time,
+        local:
+          person?.timeZone === undefined ? undefined : `${DateTime.fromMillis(at, { zone: person.timeZone }).toFormat('yyyy-LL-dd HH:mm')} ${person.timeZone}`,
         ruleId: request.ruleId,
         profileId: request.profileId,
-        email: profiles.get(request.profileId)?.email,
+        email: person?.email,
         messageId: request.messageId,
         trigger,
+        ...(options.policy === undefined || person === undefined ? {} : { gate: gated(request, person, at, options.policy) }),
       });
     }
+  };
+
+  /** Marketing sends per person, for the gate's caps, as dispatch keeps them. */
+  const sentAt = new Map<string, number[]>();
+  /** The send gate, as dispatch applies it (no suppression list: the simulation has no bounces). */
+  const gated = (request: MessageRequested, person: Profile, at: number, policy: DispatchPolicy): NonNullable<SimulatedMessage['gate']> => {
+    const decision = gate(request, person, false, { marketingSentAt: sentAt.get(person.profileId) ?? [] }, policy, at);
+    if (decision.kind === 'suppress') return { outcome: 'suppress', reason: decision.reason };
+    const sendsAt = decision.kind === 'defer' ? decision.until : at;
+    if (request.purpose !== 'transactional') sentAt.set(person.profileId, [...(sentAt.get(person.profileId) ?? []), sendsAt]);
+    return decision.kind === 'defer' ? { outcome: 'defer', reason: decision.reason, until: new Date(decision.until).toISOString() } : { outcome: 'send' };
   };
 
   /** Lets every timer and recurring run due by `until` fire, in time order. */
@@ -196,6 +219,22 @@ export async function simulate(
   return { ...report, profiles: profiles.size };
 }
 
+/** What the gate did, in words: reasons as the dispatch service names them, said for a person. */
+const gateWords: Readonly<Record<string, string>> = {
+  'no-address': 'not sent: no address for the channel',
+  suppressed: 'not sent: the address bounced, complained or was erased',
+  unsubscribed: 'not sent: unsubscribed from the channel',
+  'no-consent': 'not sent: never agreed to marketing on the channel (the policy asks for an opt-in)',
+  holdout: "not sent: in the rule's holdout group (kept out to measure what the messages earn)",
+  'frequency-cap': 'not sent: already got as many marketing messages as the caps allow',
+};
+
+function gateText(decision: SimulatedMessage['gate']): string {
+  if (decision === undefined || decision.outcome === 'send') return '';
+  if (decision.outcome === 'defer') return `  → waits for the end of quiet hours, ${decision.until}`;
+  return `  → ${gateWords[decision.reason ?? ''] ?? `not sent: ${decision.reason}`}`;
+}
+
 export function formatReport(report: SimulationReport, rules: readonly CompiledRule[]): string {
   const heldBecause = (reason: string, rule: Rule) =>
     reason === 'exclusive'
@@ -211,8 +250,11 @@ export function formatReport(report: SimulationReport, rules: readonly CompiledR
     lines.push(
       `${rule.id} (${rule.name})${rule.enabled ? '' : ' [disabled]'}: ${messages.length} message${messages.length === 1 ? '' : 's'}${held.length ? `, ${held.length} held back` : ''}`,
     );
-    for (const message of messages) lines.push(`  ${message.at}  ${message.email ?? message.profileId}  after ${message.trigger}`);
-    for (const entry of held) lines.push(`  ${entry.at}  ${entry.profileId}  held back: ${heldBecause(entry.reason, rule)}`);
+    for (const message of messages)
+      lines.push(
+        `  ${message.at}${message.local ? ` (${message.local})` : ''}  ${message.email ?? message.profileId}  after ${message.trigger}${gateText(message.gate)}`,
+      );
+    for (const entry of held) lines.push(`  ${entry.at}  ${entry.email ?? entry.profileId}  held back: ${heldBecause(entry.reason, rule)}`);
   }
   const unreadable = report.skipped.filter((entry) => !entry.reason.startsWith('not a customer event'));
   if (unreadable.length > 0) {

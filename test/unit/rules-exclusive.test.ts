@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProject } from '#project/load-project.js';
+import { DispatchPolicy } from '#services/dispatch/core/gate.js';
 import { compileRule, Rule } from '#services/rules/core/rule.js';
 import { RuleEngine } from '#services/rules/engine.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
@@ -194,5 +195,47 @@ describe('exclusive groups', () => {
     ]);
     const shown = nudge('rules', 'validate', '--project', dir);
     expect(shown).toMatchObject({ status: 0, stderr: expect.stringContaining('warning: no-key.json at trigger: no "key"') });
+  });
+
+  it('runs the send gate in the simulator: caps, quiet hours and consent, in words, with people by email and times in their zone', async () => {
+    const everyCheckout = compileRule(
+      Rule.parse({
+        id: 'every-checkout',
+        name: 'every checkout',
+        trigger: { type: 'event', event: { 'detail-type': ['checkout.started'] } },
+        channel: 'email',
+        template: 'abandoned-checkout',
+      }),
+    );
+    const policy = {
+      consent: { email: 'not-unsubscribed' as const },
+      caps: { perDay: 2, perWeek: 5 },
+      quietHours: { from: '21:00', to: '08:00' },
+      defaultTimeZone: 'UTC',
+      sms: {},
+      webhooks: {},
+    };
+    const italian = (id: string, at: string) => {
+      const line = JSON.parse(checkout(id, 'giulia@example.it', at));
+      line.detail.traits = { timeZone: 'Europe/Rome' };
+      return JSON.stringify(line);
+    };
+    const stream = [
+      italian('g1', '2026-11-02T10:00:00.000Z'),
+      italian('g2', '2026-11-02T11:00:00.000Z'),
+      italian('g3', '2026-11-02T12:00:00.000Z'),
+      italian('g4', '2026-11-03T21:30:00.000Z'),
+    ].join('\n');
+    const report = await simulate([everyCheckout], stream, profileConfig, [], { policy: DispatchPolicy.parse(policy) });
+    expect(report.messages.map((message) => [message.local, message.gate])).toEqual([
+      ['2026-11-02 11:00 Europe/Rome', { outcome: 'send' }],
+      ['2026-11-02 12:00 Europe/Rome', { outcome: 'send' }],
+      ['2026-11-02 13:00 Europe/Rome', { outcome: 'suppress', reason: 'frequency-cap' }],
+      ['2026-11-03 22:30 Europe/Rome', { outcome: 'defer', reason: 'quiet-hours', until: '2026-11-04T07:00:00.000Z' }],
+    ]);
+    const text = formatReport(report, [everyCheckout]);
+    expect(text).toContain('2026-11-02T12:00:00.000Z (2026-11-02 13:00 Europe/Rome)  giulia@example.it  after checkout.started g3  → not sent');
+    expect(text).toContain('→ not sent: already got as many marketing messages as the caps allow');
+    expect(text).toContain('→ waits for the end of quiet hours, 2026-11-04T07:00:00.000Z');
   });
 });

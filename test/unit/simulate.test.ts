@@ -61,7 +61,7 @@ describe('rules simulator', () => {
       ['vip', 'ann@example.com', '2026-11-02T13:00:00.000Z'],
       ['thank-you', 'bob@example.com', '2026-11-02T14:00:00.000Z'],
     ]);
-    expect(report.heldBack).toEqual([{ at: '2026-11-01T18:00:00.000Z', ruleId: 'vip', profileId: 'sim-1', reason: 'cooldown' }]);
+    expect(report.heldBack).toEqual([{ at: '2026-11-01T18:00:00.000Z', ruleId: 'vip', profileId: 'sim-1', email: 'ann@example.com', reason: 'cooldown' }]);
     expect(report).toMatchObject({ customerEvents: 6, duplicates: 1, profiles: 2 });
     expect(report.skipped.map((entry) => entry.line)).toEqual([2, 8]);
   });
