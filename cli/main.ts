@@ -15,6 +15,7 @@ import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { parseIdentityKey } from '#services/profiles/core/apply-event.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
+import { parseJsonText } from '#shared/json-text.js';
 import { consumerNames } from '#shared/topology.js';
 import { localDynamoDb } from '../local/dynamodb-local.js';
 import { localRegion, localTableName } from '../local/runtime.js';
@@ -24,7 +25,7 @@ import { eventFieldsMarkdown } from './event-fields.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
 import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
-import { localSecrets, preparedSample, readSample, sampleNames, sampleRequest, sampleSources } from './send-sample.js';
+import { preparedSample, readSample, SampleLine, sampleNames, sampleSources, sendSample } from './send-sample.js';
 import { sendTest, testSubject } from './send-test.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
@@ -293,9 +294,9 @@ clockOptions(
 program
   .command('send')
   .description(
-    'Sends a sample webhook, signed, to the running local runtime (npm start), with fresh ids and times: nudge send shopify checkouts/create --set email=giulia@example.it --set total=64.90. Samples are in samples/webhooks/.',
+    'Sends a sample webhook, signed, to the running local runtime (npm start), with fresh ids and times: nudge send shopify checkouts/create --set email=giulia@example.it --set total=64.90. Samples are in samples/webhooks/; --file sends one a line of an NDJSON file.',
   )
-  .argument('<source>', `one of ${sampleSources.join(', ')}`)
+  .argument('[source]', `one of ${sampleSources.join(', ')}`)
   .argument('[name]', 'the sample, such as checkouts/create (without it: the list)')
   .option(
     '--set <name=value>',
@@ -303,41 +304,51 @@ program
     (value: string, all: string[]) => [...all, value],
     [] as string[],
   )
+  .option('--file <events.ndjson>', 'send one sample a line: {"source": "shopify", "name": "checkouts/create", "set": {"email": "giulia@example.it"}}')
   .option('--endpoint <url>', 'the local runtime’s intake', `http://127.0.0.1:${process.env.NUDGE_HTTP_PORT ?? 3000}`)
   .option('--data-dir <dir>', 'the local runtime’s data folder (its webhook secrets)', process.env.NUDGE_DATA_DIR ?? resolve(defaultProject, '.local'))
   .option('--print', 'print the signed body instead of sending it')
-  .action(async (source: string, name: string | undefined, options: { set: string[]; endpoint: string; dataDir: string; print?: boolean }) => {
-    if (name === undefined) {
-      const known = sampleSources.find((candidate) => candidate === source);
-      if (known === undefined) throw new UsageError(`No samples for ${source}; there are samples for ${sampleSources.join(', ')}`);
-      console.log(sampleNames(defaultProject, known).join('\n'));
-      return;
-    }
-    const sample = readSample(defaultProject, source, name);
-    const now = Date.now();
-    const body = preparedSample(sample.source, sample.text, options.set, now);
-    if (options.print) {
-      console.log(body);
-      return;
-    }
-    const request = sampleRequest(sample.source, name, body, localSecrets(options.dataDir), now);
-    let response: Response;
-    try {
-      response = await fetch(`${options.endpoint}${request.path}`, {
-        method: 'POST',
-        headers: request.headers as Record<string, string>,
-        body: request.body,
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch {
-      throw new UsageError(
-        `No local runtime answered at ${options.endpoint}: start it with npm start (or give its intake with --endpoint, or NUDGE_HTTP_PORT)`,
-      );
-    }
-    const reply = await response.text();
-    console.log(`${source} ${name}: ${response.status} ${reply}`);
-    if (!response.ok) process.exitCode = 1;
-  });
+  .action(
+    async (
+      source: string | undefined,
+      name: string | undefined,
+      options: { set: string[]; file?: string; endpoint: string; dataDir: string; print?: boolean },
+    ) => {
+      if (options.file !== undefined) {
+        if (!existsSync(options.file)) throw new UsageError(`Cannot read the file ${options.file}`);
+        const lines = readFileSync(options.file, 'utf8').split('\n');
+        for (const [index, line] of lines.entries()) {
+          if (line.trim() === '') continue;
+          const where = `${options.file} line ${index + 1}`;
+          const json = parseJsonText(line);
+          if (!json.ok) throw new UsageError(`${where}: not valid JSON: ${json.error}`);
+          const entry = SampleLine.safeParse(json.value);
+          if (!entry.success)
+            throw new UsageError(`${where}: write {"source": "shopify", "name": "checkouts/create", "set": {"email": "…"}} (${z.prettifyError(entry.error)})`);
+          const sets = Object.entries(entry.data.set ?? {}).map(([key, value]) => `${key}=${String(value)}`);
+          const sent = await sendSample(defaultProject, entry.data.source, entry.data.name, sets, options);
+          console.log(`${where}: ${entry.data.source} ${entry.data.name}: ${sent.status} ${sent.reply}`);
+          if (sent.status >= 300) process.exitCode = 1;
+        }
+        return;
+      }
+      if (source === undefined) throw new UsageError(`Name a source (${sampleSources.join(', ')}), or give --file`);
+      if (name === undefined) {
+        const known = sampleSources.find((candidate) => candidate === source);
+        if (known === undefined) throw new UsageError(`No samples for ${source}; there are samples for ${sampleSources.join(', ')}`);
+        console.log(sampleNames(defaultProject, known).join('\n'));
+        return;
+      }
+      if (options.print) {
+        const sample = readSample(defaultProject, source, name);
+        console.log(preparedSample(sample.source, sample.text, options.set, Date.now()));
+        return;
+      }
+      const sent = await sendSample(defaultProject, source, name, options.set, options);
+      console.log(`${source} ${name}: ${sent.status} ${sent.reply}`);
+      if (sent.status >= 300) process.exitCode = 1;
+    },
+  );
 
 const deadLetters = program
   .command('dead-letters')

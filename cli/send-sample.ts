@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import { z } from 'zod';
 import { closestKey } from '#project/did-you-mean.js';
 import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
 import type { WebhookRequest } from '#services/intake/core/request.js';
@@ -173,4 +174,38 @@ export function readSample(projectDir: string, source: string, name: string): { 
   const file = join(projectDir, 'samples', 'webhooks', known, `${fileName(name)}.json`);
   if (!existsSync(file)) throw new UsageError(`No sample ${source} ${name}; there are: ${sampleNames(projectDir, known).join(', ')}`);
   return { source: known, text: readFileSync(file, 'utf8') };
+}
+
+/** One line of a `nudge send --file`: a sample and the fields to set. */
+export const SampleLine = z
+  .object({
+    source: z.string().min(1),
+    name: z.string().min(1),
+    set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .strict();
+
+/** Prepares, signs and posts one sample to the local runtime's intake; what it answered. */
+export async function sendSample(
+  projectDir: string,
+  source: string,
+  name: string,
+  sets: readonly string[],
+  target: { readonly endpoint: string; readonly dataDir: string },
+): Promise<{ status: number; reply: string }> {
+  const sample = readSample(projectDir, source, name);
+  const now = Date.now();
+  const request = sampleRequest(sample.source, name, preparedSample(sample.source, sample.text, sets, now), localSecrets(target.dataDir), now);
+  let response: Response;
+  try {
+    response = await fetch(`${target.endpoint}${request.path}`, {
+      method: 'POST',
+      headers: request.headers as Record<string, string>,
+      body: request.body,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch {
+    throw new UsageError(`No local runtime answered at ${target.endpoint}: start it with npm start (or give its intake with --endpoint, or NUDGE_HTTP_PORT)`);
+  }
+  return { status: response.status, reply: await response.text() };
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nudgeAsync } from '../support/cli.js';
+import { projectDir } from '../support/fixtures.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // A marketer tries a rule with the shipped samples, against npm start, as the README says:
@@ -49,6 +53,23 @@ describe('nudge send', () => {
       const sent = await send(source, name, ...(source === 'bigcommerce' ? [] : ['--set', `email=${source}.sample@example.com`]));
       expect({ source, name, ...sent }).toMatchObject({ status: 0, stdout: expect.stringMatching(/: 20[02] /) });
     }
+  });
+
+  it('sends a whole file of samples, one a line, and names the line it cannot read', async () => {
+    const file = join(projectDir, 'samples', 'send', 'italian-shop.ndjson');
+    const sent = await nudgeAsync('send', '--file', file, '--endpoint', runtime.httpUrl, '--data-dir', runtime.dataDir);
+    expect(sent.status).toBe(0);
+    expect(sent.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/line 1: shopify customers\/create: 200/),
+      expect.stringMatching(/line 2: shopify checkouts\/create: 200/),
+      expect.stringMatching(/line 3: shopify checkouts\/create: 200/),
+    ]);
+    const broken = join(mkdtempSync(join(tmpdir(), 'nudge-send-')), 'broken.ndjson');
+    writeFileSync(broken, '{"source": "shopify", "name": "checkouts/create"}\n{"source": "shopify", "nmae": "x"}\n');
+    expect(await nudgeAsync('send', '--file', broken, '--endpoint', runtime.httpUrl, '--data-dir', runtime.dataDir)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('broken.ndjson line 2: write {"source"'),
+    });
   });
 
   it('lists the samples, and says what it cannot do with the field or the sample named', async () => {
