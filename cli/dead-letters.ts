@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { type Consumer, consumerNames } from '#shared/topology.js';
 import { type BusEnvelope, type DeadLetter, moveDeadLettersToJournal, readDeadLetters } from '../local/event-bus.js';
-import { runtimePidFile } from '../local/runtime.js';
+import { runningOwner } from '../local/runtime.js';
 import { UsageError } from './test-pattern.js';
 
 /** One dead letter as the command shows it: which service gave up on which event, when and why. */
@@ -81,18 +80,6 @@ export async function redriveLocal(dataDir: string, awsUrl: string, services: re
 }
 
 /** The pid of a live process that runs a local runtime on this data folder, if any. */
-function runningOwner(dataDir: string): number | undefined {
-  const file = runtimePidFile(dataDir);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
-
 function isConnectionRefused(error: unknown): boolean {
   const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | null)?.cause;
   return cause?.code === 'ECONNREFUSED' || (cause?.errors ?? []).some((inner) => inner.code === 'ECONNREFUSED');

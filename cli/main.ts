@@ -201,17 +201,21 @@ tableOptions(
     if (exported === undefined) throw new UsageError(`No profile has the key ${options.profile}`);
     person = exported.profile as Profile;
   }
+  const to = options.to.trim();
+  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(to)) throw new UsageError(`--to ${options.to}: give one email address, such as you@shop.example`);
+  if (typeof person === 'object' && person.email?.trim().toLowerCase() === to.toLowerCase())
+    throw new UsageError(`--to ${to} is the person of the profile: a test goes to your own address, never to a customer`);
   const email = await previewTemplate(options.project, name, person, options.event);
   const ses = options.aws
     ? awsClients.ses()
     : new SESv2Client({ endpoint: options.sesEndpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   let messageId: string;
   try {
-    messageId = await sendTest(ses, email, options.to, options.from);
+    messageId = await sendTest(ses, email, to, options.from);
   } catch (error) {
     throw new UsageError(`SES did not take the test (${options.aws ? 'AWS' : options.sesEndpoint}): ${(error as Error).message}`);
   }
-  console.log(`Sent "${testSubject(email.subject)}" to ${options.to} (SES message ${messageId})`);
+  console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
 });
 
 tableOptions(

@@ -25,6 +25,9 @@ const aliases: Readonly<Record<SampleSource, Readonly<Record<string, readonly st
   app: {},
 };
 
+/** Names that are never sample fields, whatever an object inherits. */
+const forbiddenNames = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Fields that say when something happened: made now, so a timer an hour after it falls due an hour from now. */
 const timeFields = new Set([
   'created_at',
@@ -70,7 +73,10 @@ function typed(existing: Json, text: string, key: string): Json {
     if (!/^-?\d+(\.\d+)?$/.test(text)) throw new UsageError(`--set ${key}=${text}: ${key} is a number in this sample`);
     return new LosslessNumber(text);
   }
-  if (typeof existing === 'boolean') return text === 'true';
+  if (typeof existing === 'boolean') {
+    if (text !== 'true' && text !== 'false') throw new UsageError(`--set ${key}=${text}: ${key} is true or false in this sample`);
+    return text === 'true';
+  }
   return text;
 }
 
@@ -97,6 +103,14 @@ export function preparedSample(source: SampleSource, text: string, sets: readonl
   // Stripe's order is its Checkout Session: a fresh one too, or every send is the same order.
   const stripeObject = (top.data as { object?: { [key: string]: Json } } | undefined)?.object;
   if (source === 'stripe' && typeof stripeObject?.id === 'string') stripeObject.id = `cs_test_${randomBytes(12).toString('hex')}`;
+  // The platform's customer too: two sends for two addresses are two people, not one customer
+  // whose address changed (the same address twice is still one person, by its email).
+  if (typeof stripeObject?.customer === 'string') stripeObject.customer = `cus_${randomBytes(8).toString('hex')}`;
+  const customer = top.customer;
+  if (customer !== null && typeof customer === 'object' && !Array.isArray(customer) && !isLosslessNumber(customer) && isLosslessNumber(customer.id))
+    customer.id = new LosslessNumber(String(1e12 + Math.floor(Math.random() * 1e12)));
+  if (isLosslessNumber(top.customer_id) && top.customer_id.toString() !== '0')
+    top.customer_id = new LosslessNumber(String(1e6 + Math.floor(Math.random() * 1e6)));
   for (const batch of Array.isArray(top.batch) ? top.batch : []) {
     if (batch !== null && typeof batch === 'object' && !Array.isArray(batch) && !isLosslessNumber(batch)) batch.messageId = randomUUID();
   }
@@ -105,20 +119,25 @@ export function preparedSample(source: SampleSource, text: string, sets: readonl
     if (equals < 1) throw new UsageError(`--set ${assignment}: write name=value, such as --set email=giulia@example.it`);
     const name = assignment.slice(0, equals);
     const value = assignment.slice(equals + 1);
+    if (name.split('.').some((segment) => forbiddenNames.has(segment))) throw new UsageError(`--set ${name}: no sample field is called that`);
     const cents = source === 'stripe' && name === 'total';
+    if (cents && !/^\d+(\.\d{1,2})?$/.test(value)) throw new UsageError(`--set total=${value}: write an amount, such as 64.90`);
     const written = cents ? String(Math.round(Number(value) * 100)) : value;
     if (name.includes('.')) {
       const path = name.split('.');
       let node: Json = body;
       for (const segment of path.slice(0, -1))
-        node = node !== null && typeof node === 'object' && !Array.isArray(node) && !isLosslessNumber(node) ? (node[segment] ?? null) : null;
+        node =
+          node !== null && typeof node === 'object' && !Array.isArray(node) && !isLosslessNumber(node) && Object.hasOwn(node, segment)
+            ? (node[segment] ?? null)
+            : null;
       const last = path.at(-1) as string;
-      if (node === null || typeof node !== 'object' || Array.isArray(node) || isLosslessNumber(node) || !(last in node))
+      if (node === null || typeof node !== 'object' || Array.isArray(node) || isLosslessNumber(node) || !Object.hasOwn(node, last))
         throw new UsageError(`--set ${name}: this sample has no field ${name}`);
       node[last] = typed(node[last] as Json, written, name);
       continue;
     }
-    const names = new Set([name, ...(aliases[source][name] ?? [])]);
+    const names = new Set([name, ...(Object.hasOwn(aliases[source], name) ? (aliases[source][name] ?? []) : [])]);
     let found = 0;
     const known = new Set<string>();
     visit(body, (key, existing, parent) => {

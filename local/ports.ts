@@ -35,13 +35,18 @@ export async function choosePorts<K extends string>(
   const problems: string[] = [];
   for (const name of Object.keys(defaults) as K[]) {
     const text = env[name];
-    const port = text === undefined || text === '' ? defaults[name] : Number(text);
+    const port = text === undefined || text === '' ? defaults[name] : /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isInteger(port) || port < 1 || port > 65_535) {
       problems.push(`${name}=${text} is not a port; set it to a number from 1 to 65535`);
       continue;
     }
+    const twin = (Object.keys(chosen) as K[]).find((other) => chosen[other] === port);
+    if (twin !== undefined) {
+      problems.push(`${name} and ${twin} are both ${port}; each needs a port of its own`);
+      continue;
+    }
     if (await isTaken(port)) {
-      problems.push(`port ${port} is in use (another npm start, or another program); stop it, or set ${name} to a free port, such as ${name}=${port + 1}`);
+      problems.push(`port ${port} is in use (another npm start, or another program); stop it, or set ${name} to a free port`);
       continue;
     }
     chosen[name] = port;

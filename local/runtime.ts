@@ -75,6 +75,20 @@ export interface LocalRuntime {
 export const localRegion = 'us-east-1';
 /** The process running on a data folder, while it runs. */
 export const runtimePidFile = (dataDir: string) => join(dataDir, 'runtime.pid');
+
+/** The pid of a local runtime running on this data folder now, if one is. */
+export function runningOwner(dataDir: string): number | undefined {
+  const file = runtimePidFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8'));
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
 export const localTableName = 'nudge-local';
 /** The SES configuration set local mail is sent with: its events come back through the local tracker. */
 export const localConfigurationSet = 'nudge-local';

@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { stopOrphanedDynamoDbLocal } from './dynamodb-local.js';
 import { choosePorts } from './ports.js';
-import { localShopifySecret, startLocalRuntime } from './runtime.js';
+import { localShopifySecret, runningOwner, startLocalRuntime } from './runtime.js';
 
 const projectDir = resolve(import.meta.dirname, '..');
 
@@ -10,6 +10,13 @@ const dataDir = process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local');
 // Each port, and the variable that moves it; a port that is taken or not a port stops the start
 // here, saying which and what to set, before anything is started. A DynamoDB Local that a killed
 // start left running on this data folder is stopped first: its port is this start's to take.
+const owner = runningOwner(dataDir);
+if (owner !== undefined) {
+  console.error(
+    `Nudge already runs on ${dataDir} (pid ${owner}); stop it first (Ctrl-C in its terminal), or start another with its own NUDGE_DATA_DIR and ports.`,
+  );
+  process.exit(1);
+}
 await stopOrphanedDynamoDbLocal(join(dataDir, 'dynamodb'));
 const ports = { NUDGE_HTTP_PORT: 3000, NUDGE_INBOX_PORT: 8005, NUDGE_AWS_PORT: 4010, NUDGE_DYNAMODB_PORT: 8000 };
 const chosen = await choosePorts(ports, process.env);

@@ -33,7 +33,9 @@ const isMoney = (node: unknown, path: readonly Segment[]) => {
 function kindMismatch(condition: Condition, schema: unknown, path: readonly Segment[], field: string): string | undefined {
   const kinds = fieldKinds(schema, path);
   if (kinds.size === 0 || kinds.has('any')) return undefined;
-  const tests = condition.tests.flatMap((test) => (test.kind === 'anything-but' ? test.excluded : [test]));
+  // What anything-but excludes is not a condition a value must meet: excluding what can never be
+  // there excludes nothing, which is not "can never match".
+  const tests = condition.tests.filter((test) => test.kind !== 'anything-but');
   if ([...kinds].every((kind) => kind === 'object')) {
     if (tests.every((test) => test.kind === 'exists')) return undefined;
     return isMoney(schema, path)
@@ -240,6 +242,17 @@ function exclusiveProblems(rules: readonly CompiledRule[]): Problem[] {
           message: `no other rule is in the group "${group}"; name the same group in the rules it excludes`,
         });
       continue;
+    }
+    const withins = new Set(members.map((rule) => rule.exclusive?.withinMillis));
+    if (withins.size > 1) {
+      const [first, ...others] = members;
+      const differing = others.find((rule) => rule.exclusive?.withinMillis !== first?.exclusive?.withinMillis);
+      if (first && differing)
+        problems.push({
+          file: differing.file ?? `${differing.rule.id}.json`,
+          path: 'exclusive.within',
+          message: `the group "${group}" holds for one time: "${first.rule.id}" says ${first.rule.exclusive?.within}; say the same in every rule of the group`,
+        });
     }
     for (const [index, rule] of members.entries()) {
       const tie = members.find((other, otherIndex) => otherIndex !== index && other.exclusive?.priority === rule.exclusive?.priority);

@@ -118,7 +118,7 @@ export class RuleEngine {
     const { picked, held } = pickExclusive(candidates);
     for (const { rule, request } of held) refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: 'exclusive' });
     for (const { rule, request, stateKey } of picked) {
-      const admission = (await this.higherPriorityWaits(rule, request.profileId, stateKey, now))
+      const admission = (await this.higherPriorityWaits(rule, request.context.profile, stateKey, now))
         ? ({ kind: 'refuse', reason: 'exclusive' } as const)
         : await this.admitOne(rule, request.profileId, request.messageId, now);
       if (admission.kind === 'refuse') refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: admission.reason });
@@ -132,13 +132,22 @@ export class RuleEngine {
    * this person and the same state (the same checkout): then this one holds, so the shop's
    * preferred message goes even when this one falls due first (an hour before a two-hour one).
    */
-  private async higherPriorityWaits(rule: CompiledRule, profileId: string, stateKey: string | undefined, now: number): Promise<boolean> {
+  private async higherPriorityWaits(rule: CompiledRule, profile: Profile, stateKey: string | undefined, now: number): Promise<boolean> {
     const exclusive = rule.exclusive;
     if (exclusive === undefined || stateKey === undefined) return false;
     for (const sibling of this.rules) {
       if (sibling.exclusive?.group !== exclusive.group || sibling.exclusive.priority <= exclusive.priority || !sibling.rule.enabled) continue;
-      const state = await this.ports.states.load(profileId, sibling.rule.id, stateKey);
-      if (Object.values(state?.state.timers ?? {}).some((dueAt) => dueAt >= now)) return true;
+      const state = await this.ports.states.load(profile.profileId, sibling.rule.id, stateKey);
+      const due = Object.values(state?.state.timers ?? {}).filter((dueAt) => dueAt >= now);
+      if (due.length === 0) continue;
+      // Only a sibling that would send as things stand holds this one: one whose conditions the
+      // person meets, that is active then, and that its own cooldown and re-entry would let through.
+      // (One that will not send must not leave the person with nothing.)
+      const at = Math.min(...due);
+      if (!isActive(sibling, at) || (sibling.conditions !== undefined && !matches(sibling.conditions, profile))) continue;
+      const fired = (await this.ports.firings.load(profile.profileId, [sibling.rule.id])).get(sibling.rule.id);
+      if (admit(sibling, fired, '', at).kind === 'refuse') continue;
+      return true;
     }
     return false;
   }

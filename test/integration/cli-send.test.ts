@@ -78,6 +78,11 @@ describe('nudge send', () => {
       status: 2,
       stderr: expect.stringContaining('this sample has no field emial; did you mean email?'),
     });
+    for (const name of ['toString', 'constructor', '__proto__.toString', 'customer.constructor']) {
+      const refused = await send('shopify', 'checkouts/create', '--set', `${name}=x`);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).not.toContain('TypeError');
+    }
     expect(await send('shopify', 'refunds/create')).toMatchObject({
       status: 2,
       stderr: expect.stringContaining('there are: checkouts-create, customers-create, orders-create'),
@@ -105,6 +110,23 @@ describe('nudge send', () => {
     expect(test).toMatchObject({ status: 0, stdout: expect.stringContaining('Sent "[Test] Thank you for your order, Ada!" to marketer@shop.example') });
     const emails = await inbox(runtime);
     expect(emails.map((email) => [email.destination.to, email.subject])).toEqual([[['marketer@shop.example'], '[Test] Thank you for your order, Ada!']]);
+    for (const to of ['ada.test@example.com', ' ADA.test@example.com', 'not-an-address', 'a@b.example, c@d.example']) {
+      const refused = await nudgeAsync(
+        'templates',
+        'send-test',
+        'thank-you',
+        '--to',
+        to,
+        '--profile',
+        'ada.test@example.com',
+        '--endpoint',
+        runtime.dynamoDbUrl,
+        '--ses-endpoint',
+        runtime.inboxUrl,
+      );
+      expect(refused.status).toBe(2);
+    }
+    expect(await inbox(runtime)).toHaveLength(1);
     expect(
       await nudgeAsync('templates', 'send-test', 'thank-you', '--to', 'm@shop.example', '--profile', 'nobody@example.com', '--endpoint', runtime.dynamoDbUrl),
     ).toMatchObject({

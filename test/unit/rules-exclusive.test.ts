@@ -110,6 +110,35 @@ describe('exclusive groups', () => {
     ]);
   });
 
+  it('does not hold a rule for a preferred one that would not send: its conditions unmet, or its cooldown', async () => {
+    const vipOnly = compileRule(
+      Rule.parse({
+        id: 'vip-checkout',
+        name: 'vip',
+        trigger: {
+          type: 'sequence',
+          key: 'detail.properties.checkoutId',
+          steps: [{ event: { 'detail-type': ['checkout.started'] } }],
+          absent: { event: { 'detail-type': ['order.completed'] }, within: '2h' },
+        },
+        conditions: { segments: ['vip'] },
+        exclusive: { group: 'checkout-reminders', priority: 5 },
+        channel: 'email',
+        template: 'abandoned-checkout',
+      }),
+    );
+    const report = await simulate(
+      [reminder('abandoned-checkout', '1h', 1), vipOnly],
+      checkout('e1', 'giulia@example.it', '2026-11-02T10:00:00.000Z'),
+      profileConfig,
+      [],
+      {
+        horizonMillis: 86_400_000,
+      },
+    );
+    expect(report.messages.map((message) => [message.ruleId, message.at])).toEqual([['abandoned-checkout', '2026-11-02T11:00:00.000Z']]);
+  });
+
   it('lets exactly one through when the group’s rules are decided at the same time in separate deliveries', async () => {
     const firings = new MemoryFirings();
     const profile = { profileId: 'p-race', email: 'race@example.it' } as Profile;
@@ -125,7 +154,10 @@ describe('exclusive groups', () => {
     const candidate = (engine: RuleEngine, index: number) => {
       const rule = engine.rules[index];
       if (rule === undefined) throw new Error('no rule');
-      return { rule, request: { profileId: profile.profileId, messageId: `msg-${rule.rule.id}`, ruleId: rule.rule.id } as MessageRequested };
+      return {
+        rule,
+        request: { profileId: profile.profileId, messageId: `msg-${rule.rule.id}`, ruleId: rule.rule.id, context: { profile, event: {} } } as MessageRequested,
+      };
     };
     // Two deliveries, one per rule, each with its own engine (as two Lambda invocations), at once.
     const [first, second] = await Promise.all(
@@ -162,13 +194,14 @@ describe('exclusive groups', () => {
       stdout: expect.stringContaining('One message per person from group "thanks": first (priority 2) over second (priority 1).'),
     });
 
-    write('third', { group: 'thanks', priority: 2 });
+    write('third', { group: 'thanks', priority: 2, within: '1h' });
     write('alone', { group: 'nobody-else', priority: 1 });
     const project = readProject(dir);
     expect(project.ok ? [] : project.error).toEqual(
       expect.arrayContaining([
         { file: 'third.json', path: 'exclusive.priority', message: expect.stringContaining('"first" in the group "thanks" has the same priority (2)') },
         { file: 'alone.json', path: 'exclusive.group', message: expect.stringContaining('no other rule is in the group "nobody-else"') },
+        { file: 'third.json', path: 'exclusive.within', message: expect.stringContaining('the group "thanks" holds for one time') },
       ]),
     );
   });

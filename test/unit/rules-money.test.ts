@@ -117,7 +117,7 @@ describe('money in rules', () => {
     write('prefix-number', { trigger: onOrder(), conditions: { orderCount: [{ prefix: '1' }] } });
     write('fine', {
       trigger: onOrder({ properties: { total: { amount: [{ numeric: ['>=', 50] }] } } }),
-      conditions: { revenue: { EUR: [{ numeric: ['>=', 100] }] }, orderCount: [{ numeric: ['>=', 2] }] },
+      conditions: { revenue: { EUR: [{ numeric: ['>=', 100] }] }, orderCount: [{ numeric: ['>=', 2] }, { 'anything-but': ['3'] }] },
     });
     const project = readProject(dir);
     expect(project.ok).toBe(false);
