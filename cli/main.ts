@@ -310,13 +310,14 @@ program
   )
   .option('--file <events.ndjson>', 'send one sample a line: {"source": "shopify", "name": "checkouts/create", "set": {"email": "giulia@example.it"}}')
   .option('--endpoint <url>', 'the local runtime’s intake', `http://127.0.0.1:${process.env.NUDGE_HTTP_PORT ?? 3000}`)
+  .option('--aws-endpoint <url>', 'the local runtime’s AWS endpoint (its clock)', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
   .option('--data-dir <dir>', 'the local runtime’s data folder (its webhook secrets)', process.env.NUDGE_DATA_DIR ?? resolve(defaultProject, '.local'))
   .option('--print', 'print the signed body instead of sending it')
   .action(
     async (
       source: string | undefined,
       name: string | undefined,
-      options: { set: string[]; file?: string; endpoint: string; dataDir: string; print?: boolean },
+      options: { set: string[]; file?: string; endpoint: string; awsEndpoint: string; dataDir: string; print?: boolean },
     ) => {
       if (options.file !== undefined) {
         if (!existsSync(options.file)) throw new UsageError(`Cannot read the file ${options.file}`);

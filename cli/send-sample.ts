@@ -8,6 +8,7 @@ import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
 import type { WebhookRequest } from '#services/intake/core/request.js';
 import { localWebhookSecrets } from '../local/runtime.js';
 import { signed } from '../local/signed-requests.js';
+import { localClock } from './clock.js';
 import { UsageError } from './test-pattern.js';
 
 export const sampleSources = ['shopify', 'woocommerce', 'bigcommerce', 'stripe', 'segment', 'app'] as const;
@@ -109,6 +110,12 @@ export function preparedSample(source: SampleSource, text: string, sets: readonl
   const customer = top.customer;
   if (customer !== null && typeof customer === 'object' && !Array.isArray(customer) && !isLosslessNumber(customer) && isLosslessNumber(customer.id))
     customer.id = new LosslessNumber(String(1e12 + Math.floor(Math.random() * 1e12)));
+  // Shopify's exact id is also in its GraphQL id (gid://shopify/Customer/…), which intake prefers.
+  for (const node of [top, customer]) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || isLosslessNumber(node)) continue;
+    if (typeof node.admin_graphql_api_id === 'string' && isLosslessNumber(node.id))
+      node.admin_graphql_api_id = node.admin_graphql_api_id.replace(/\d+$/, node.id.toString());
+  }
   if (isLosslessNumber(top.customer_id) && top.customer_id.toString() !== '0')
     top.customer_id = new LosslessNumber(String(1e6 + Math.floor(Math.random() * 1e6)));
   for (const batch of Array.isArray(top.batch) ? top.batch : []) {
@@ -210,11 +217,16 @@ export async function sendSample(
   source: string,
   name: string,
   sets: readonly string[],
-  target: { readonly endpoint: string; readonly dataDir: string },
+  target: { readonly endpoint: string; readonly dataDir: string; readonly awsEndpoint: string },
 ): Promise<{ status: number; reply: string }> {
   const sample = readSample(projectDir, source, name);
-  const now = Date.now();
-  const request = sampleRequest(sample.source, name, preparedSample(sample.source, sample.text, sets, now), localSecrets(target.dataDir), now);
+  // The event happens on the runtime's clock (moved on by `nudge clock advance`), so its timers
+  // fall due from there; the signature is the platform's, on real time, as intake checks it.
+  const happenedAt = await localClock(target.awsEndpoint).then(
+    (view) => Date.parse(view.now),
+    () => Date.now(),
+  );
+  const request = sampleRequest(sample.source, name, preparedSample(sample.source, sample.text, sets, happenedAt), localSecrets(target.dataDir), Date.now());
   let response: Response;
   try {
     response = await fetch(`${target.endpoint}${request.path}`, {

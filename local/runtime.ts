@@ -219,7 +219,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const loadedRules = loadProject(options.projectDir, { checks: 'run', configDir }).rules;
     const rulesNeed = busNeedsOf(loadedRules);
     const subscriptions = subscriptionsFor(rulesNeed);
-    const clock = new LocalClock();
+    const clock = new LocalClock(options.persist ? join(dataDir, 'clock.json') : undefined);
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
     const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
     const advanceClock = async (millis: number) => {

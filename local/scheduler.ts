@@ -27,6 +27,14 @@ export interface StoredSchedule {
 
 /** Time for the local runtime: real time plus an offset that tests advance ("a fast clock"). */
 export class LocalClock {
+  /** `file`: where the offset is kept, so a restart goes on from the moved time its data was written in. */
+  constructor(private readonly file?: string) {
+    if (file !== undefined && existsSync(file)) {
+      const saved = Number((JSON.parse(readFileSync(file, 'utf8')) as { aheadByMillis?: unknown }).aheadByMillis);
+      if (Number.isFinite(saved) && saved > 0) this.offsetMillis = saved;
+    }
+  }
+
   private offsetMillis = 0;
   now(): number {
     return Date.now() + this.offsetMillis;
@@ -37,6 +45,7 @@ export class LocalClock {
   }
   advance(millis: number): void {
     this.offsetMillis += millis;
+    if (this.file !== undefined) writeFileSync(this.file, JSON.stringify({ aheadByMillis: this.offsetMillis }));
   }
 }
 

@@ -15,7 +15,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => runtime?.stop());
 
-const send = (...args: string[]) => nudgeAsync('send', ...args, '--endpoint', runtime.httpUrl, '--data-dir', runtime.dataDir);
+const send = (...args: string[]) => nudgeAsync('send', ...args, '--endpoint', runtime.httpUrl, '--aws-endpoint', runtime.awsUrl, '--data-dir', runtime.dataDir);
 
 describe('nudge send', () => {
   it('sends a Shopify checkout for Giulia at 64.90, and the reminder comes when the clock moves on', async () => {
@@ -36,6 +36,16 @@ describe('nudge send', () => {
     expect(await nudgeAsync('clock', 'advance', '2h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
     const reminders = (await inbox(runtime)).filter((email) => email.destination.to.some((to) => to.includes('giulia.send@')));
     expect(reminders.map((email) => email.subject)).toContain('You left something behind, Giulia');
+
+    // After the clock moved on, a new checkout waits its hour from the moved time, not at once.
+    await send('shopify', 'checkouts/create', '--set', 'email=later.send@example.it', '--set', 'first_name=Lara');
+    await runtime.idle();
+    const toLara = async () => (await inbox(runtime)).filter((email) => email.destination.to.some((to) => to.includes('later.send@')));
+    expect(await toLara()).toEqual([]);
+    await nudgeAsync('clock', 'advance', '30m', '--endpoint', runtime.awsUrl);
+    expect(await toLara()).toEqual([]);
+    await nudgeAsync('clock', 'advance', '31m', '--endpoint', runtime.awsUrl);
+    expect((await toLara()).map((email) => email.subject)).toEqual(['You left something behind, Lara']);
   });
 
   it('sends every source’s samples, each accepted', async () => {
