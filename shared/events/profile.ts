@@ -29,9 +29,9 @@ export const Profile = z.object({
   firstName: z.string().optional(),
   lastName: z.string().optional(),
   locale: Locale,
-  /** IANA time zone: from the platform, else inferred from the last known location (`timeZoneSource`). */
+  /** IANA time zone: from the platform, else inferred from the last known location, else the shop's (`timeZoneSource`). */
   timeZone: TimeZone,
-  timeZoneSource: z.enum(['platform', 'location']).optional(),
+  timeZoneSource: z.enum(['platform', 'location', 'shop']).optional(),
   country: z.string().optional(),
   city: z.string().optional(),
   /** YYYY-MM-DD; the year may be a placeholder when a platform only knows the day. */

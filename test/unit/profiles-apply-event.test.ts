@@ -73,3 +73,22 @@ describe('decimal money', () => {
     expect(addDecimal(a, b)).toBe(sum);
   });
 });
+
+describe('what a shop says of its customers', () => {
+  const config = { ...profileConfig, shops: { 'negozio.myshopify.com': { timeZone: 'Europe/Rome', country: 'IT' } } };
+  const fromShop = (eventId: string, occurredAt: string, shop: string, traits: CustomerEvent['detail']['traits'] = {}): CustomerEvent => ({
+    ...order(eventId, occurredAt, '10.00', traits),
+    detail: { ...order(eventId, occurredAt, '10.00', traits).detail, origin: { platform: 'shopify', topic: 'orders/create', shop } },
+  });
+
+  it('gives a customer of an Italian shop its time zone and country when nothing better is known, and lets the platform’s win', () => {
+    const start = emptyProfile('p1', '2026-01-01T00:00:00.000Z');
+    const fromItaly = applyEvent(start, fromShop('a', '2026-01-01T00:00:00.000Z', 'negozio.myshopify.com'), config).profile;
+    expect(fromItaly).toMatchObject({ timeZone: 'Europe/Rome', timeZoneSource: 'shop', country: 'IT' });
+    const told = applyEvent(fromItaly, fromShop('b', '2026-01-02T00:00:00.000Z', 'negozio.myshopify.com', { timeZone: 'Europe/Berlin' }), config).profile;
+    expect(told).toMatchObject({ timeZone: 'Europe/Berlin', timeZoneSource: 'platform' });
+    // The shop never takes back what a platform said, and an unknown shop says nothing.
+    expect(applyEvent(told, fromShop('c', '2026-01-03T00:00:00.000Z', 'negozio.myshopify.com'), config).profile).toMatchObject({ timeZone: 'Europe/Berlin' });
+    expect(applyEvent(start, fromShop('d', '2026-01-01T00:00:00.000Z', 'constructor'), config).profile.timeZone).toBeUndefined();
+  });
+});

@@ -16,7 +16,7 @@ export interface CustomerEvent {
     readonly identity: Identity;
     readonly traits: Traits;
     readonly context?: { readonly userAgent?: string | undefined } | undefined;
-    readonly origin?: { readonly platform: string; readonly topic: string } | undefined;
+    readonly origin?: { readonly platform: string; readonly topic: string; readonly shop?: string | undefined } | undefined;
     readonly properties: Record<string, unknown>;
   };
 }
@@ -159,6 +159,14 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
   setTrait('city', traits.city);
   setTrait('birthday', traits.birthday);
   if (traits.timeZone) profile = withTimeZone(profile, traits.timeZone, 'platform', occurredAt);
+  // What the shop says of its customers (config/profiles.json "shops"), where nothing better is known:
+  // Shopify sends no customer time zone, and a send window in UTC is a reminder at night in Rome.
+  const shopName = event.detail.origin?.shop;
+  const shop = shopName !== undefined && Object.hasOwn(config.shops, shopName) ? config.shops[shopName] : undefined;
+  if (shop !== undefined) {
+    if (profile.timeZone === undefined) profile = withTimeZone(profile, shop.timeZone, 'shop', occurredAt);
+    if (profile.country === undefined && shop.country !== undefined) setTrait('country', shop.country);
+  }
 
   const consent = (channel: ConsentChannel, state: ConsentDecision['state']) => {
     const decided = decideConsent(profile.consent?.[channel], { state, at: occurredAt, source });
@@ -255,10 +263,10 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
   return { profile: derived, changed: changedFields(before, derived) };
 }
 
-/** A platform's time zone beats one inferred from a location; within each kind, the newer wins. */
-function withTimeZone(profile: Profile, timeZone: string, source: 'platform' | 'location', at: string): Profile {
+/** A platform's time zone beats one inferred from a location, which beats the shop's; within each kind, the newer wins. */
+function withTimeZone(profile: Profile, timeZone: string, source: 'platform' | 'location' | 'shop', at: string): Profile {
   const setAt = profile.traitsAt.timeZone;
-  if (source === 'location' && profile.timeZoneSource === 'platform') return profile;
+  if (timeZoneRank(source) < timeZoneRank(profile.timeZoneSource)) return profile;
   if (source === profile.timeZoneSource && setAt !== undefined && setAt > at) return profile;
   return { ...profile, timeZone, timeZoneSource: source, traitsAt: { ...profile.traitsAt, timeZone: at } };
 }
@@ -274,3 +282,6 @@ export function changedFields(before: Profile | undefined, after: Profile): stri
   names.delete('traitsAt');
   return [...names].filter((name) => JSON.stringify(before?.[name as keyof Profile]) !== JSON.stringify(after[name as keyof Profile])).sort();
 }
+
+/** How much a time zone's source is trusted: the platform's, then a location's, then the shop's. */
+export const timeZoneRank = (source: Profile['timeZoneSource']): number => (source === 'platform' ? 2 : source === 'location' ? 1 : 0);

@@ -36,6 +36,25 @@ export const ProfileConfig = z.object({
     /** Ascending by points; the highest reached is the tier. */
     tiers: z.array(z.object({ name: z.string().regex(/^[a-z0-9-]+$/), points: z.number().int().nonnegative() })).min(1),
   }),
+  /**
+   * What a shop says of its customers where the platform does not (Shopify sends no customer time
+   * zone), by the shop as events name it (`origin.shop`: `demo.myshopify.com`, a WooCommerce host, a
+   * Segment source): a profile with no better time zone or country gets the shop's.
+   */
+  shops: z
+    .record(
+      z.string(),
+      z
+        .object({
+          timeZone: z.string().refine(isTimeZone, 'an IANA time zone, such as "Europe/Rome"'),
+          country: z
+            .string()
+            .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code, such as "IT"')
+            .optional(),
+        })
+        .strict(),
+    )
+    .default({}),
   history: z.object({
     /** Recent events kept per profile for sequence rules. */
     maxEvents: z.number().int().min(1).max(200),
@@ -43,3 +62,12 @@ export const ProfileConfig = z.object({
   }),
 });
 export type ProfileConfig = z.infer<typeof ProfileConfig>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import type { ConsentChannel, Profile } from '#shared/events/profile.js';
 import { addDecimal } from '#shared/money.js';
-import { addActiveDay, decideConsent, earlier, later, newer, traitNames } from './apply-event.js';
+import { addActiveDay, decideConsent, earlier, later, newer, timeZoneRank, traitNames } from './apply-event.js';
 import type { ProfileConfig } from './config.js';
 import { derive } from './derive.js';
 
@@ -57,11 +57,10 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, config: Prof
   }
   const theirZone = absorbed.timeZone;
   if (theirZone !== undefined) {
-    const rank = (source: Profile['timeZoneSource']) => (source === 'platform' ? 1 : 0);
     const better =
       merged.timeZone === undefined ||
-      rank(absorbed.timeZoneSource) > rank(merged.timeZoneSource) ||
-      (rank(absorbed.timeZoneSource) === rank(merged.timeZoneSource) && (absorbed.traitsAt.timeZone ?? '') > (merged.traitsAt.timeZone ?? ''));
+      timeZoneRank(absorbed.timeZoneSource) > timeZoneRank(merged.timeZoneSource) ||
+      (timeZoneRank(absorbed.timeZoneSource) === timeZoneRank(merged.timeZoneSource) && (absorbed.traitsAt.timeZone ?? '') > (merged.traitsAt.timeZone ?? ''));
     if (better)
       merged = {
         ...merged,
