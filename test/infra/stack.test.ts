@@ -8,7 +8,7 @@ import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '#shared/events/index.js';
 import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
-import { copyOfProject, projectDir } from '../support/fixtures.js';
+import { copyOfProject, projectDir, writeRule } from '../support/fixtures.js';
 
 // One synthesis for the file: bundling four functions takes a few seconds.
 const app = new App();
@@ -295,16 +295,13 @@ describe('what cdk synth refuses to deploy', () => {
 
   it('names a rule whose template does not exist, and a broken rule file', () => {
     const copy = copyOfProject();
-    writeFileSync(
-      join(copy, 'rules', 'welcome.json'),
-      JSON.stringify({
-        id: 'welcome',
-        name: 'W',
-        trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
-        channel: 'email',
-        template: 'welcome',
-      }),
-    );
+    writeRule(copy, {
+      id: 'welcome',
+      name: 'W',
+      trigger: { type: 'event', event: { 'detail-type': ['order.completed'] } },
+      channel: 'email',
+      template: 'welcome',
+    });
     expect(projectProblems(copy)).toEqual([{ file: 'welcome.json', path: 'template', message: expect.stringContaining('templates/welcome.liquid') }]);
     writeFileSync(join(copy, 'rules', 'broken.json'), '{');
     expect(projectProblems(copy)).toEqual([{ file: 'broken.json', path: '', message: expect.stringContaining('not valid JSON') }]);

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProject } from '#project/load-project.js';
@@ -24,4 +24,9 @@ export function copyOfProject(): string {
   const copy = mkdtempSync(join(tmpdir(), 'nudge-project-'));
   for (const folder of ['rules', 'templates', 'config']) cpSync(join(projectDir, folder), join(copy, folder), { recursive: true });
   return copy;
+}
+
+/** Writes a rule file into a project's rules/, named after its id. */
+export function writeRule(dir: string, rule: { readonly id: string } & Record<string, unknown>): void {
+  writeFileSync(join(dir, 'rules', `${rule.id}.json`), JSON.stringify(rule));
 }

@@ -9,7 +9,7 @@ import type { Profile } from '#shared/events/profile.js';
 import { formatReport, simulate } from '../../cli/simulate.js';
 import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../../cli/simulator-ports.js';
 import { nudge } from '../support/cli.js';
-import { copyOfProject, profileConfig } from '../support/fixtures.js';
+import { copyOfProject, profileConfig, writeRule } from '../support/fixtures.js';
 
 // Two abandoned-checkout reminders, the shipped one and an Italian one, in one exclusive group:
 // a person gets one of them, the Italian one when both fire at once.
@@ -208,20 +208,17 @@ describe('exclusive groups', () => {
 
   it('warns, and still validates, a checkout sequence without a key: one sequence per person is seldom what is meant', () => {
     const dir = copyOfProject();
-    writeFileSync(
-      join(dir, 'rules', 'no-key.json'),
-      JSON.stringify({
-        id: 'no-key',
-        name: 'no key',
-        trigger: {
-          type: 'sequence',
-          steps: [{ event: { 'detail-type': ['checkout.started'] } }],
-          absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
-        },
-        channel: 'email',
-        template: 'abandoned-checkout',
-      }),
-    );
+    writeRule(dir, {
+      id: 'no-key',
+      name: 'no key',
+      trigger: {
+        type: 'sequence',
+        steps: [{ event: { 'detail-type': ['checkout.started'] } }],
+        absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' },
+      },
+      channel: 'email',
+      template: 'abandoned-checkout',
+    });
     const project = readProject(dir);
     expect(project.ok && project.value.warnings).toEqual([
       { file: 'no-key.json', path: 'trigger', severity: 'warning', message: expect.stringContaining('add "key": "detail.properties.checkoutId"') },

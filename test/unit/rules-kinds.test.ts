@@ -6,7 +6,7 @@ import { compileRule, Rule } from '#services/rules/core/rule.js';
 import type { Evaluation } from '#services/rules/engine.js';
 import { decisionCounts } from '#services/rules/metrics.js';
 import { maxRuleDimensions } from '#shared/observability.js';
-import { copyOfProject, projectDir } from '../support/fixtures.js';
+import { copyOfProject, projectDir, writeRule } from '../support/fixtures.js';
 
 const compiled = (id: string, trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   compileRule(Rule.parse({ id, name: id, trigger, channel: 'email', template: 't', ...extra }));
@@ -99,16 +99,13 @@ describe('the project loader', () => {
 
   it('starts a handler on what the deploy would refuse only for being useless, and refuses what cannot run', () => {
     const dir = copy();
-    writeFileSync(
-      join(dir, 'rules', 'never.json'),
-      JSON.stringify({
-        id: 'never',
-        name: 'N',
-        trigger: { type: 'event', event: { 'detail-type': ['order.shipped'] } },
-        channel: 'email',
-        template: 'thank-you',
-      }),
-    );
+    writeRule(dir, {
+      id: 'never',
+      name: 'N',
+      trigger: { type: 'event', event: { 'detail-type': ['order.shipped'] } },
+      channel: 'email',
+      template: 'thank-you',
+    });
     expect(readProject(dir, { checks: 'run' }).ok).toBe(true);
     expect(readProject(dir)).toEqual({ ok: false, error: [expect.objectContaining({ file: 'never.json', path: 'trigger.event.detail-type' })] });
     writeFileSync(join(dir, 'config', 'dispatch.json'), '{ "caps": ');
@@ -120,18 +117,15 @@ describe('the project loader', () => {
 
   it('says which key a misspelt one most likely meant, in a rule and in its trigger', () => {
     const dir = copy();
-    writeFileSync(
-      join(dir, 'rules', 'typos.json'),
-      JSON.stringify({
-        id: 'typos',
-        name: 'T',
-        trigger: { type: 'sequence', stesp: [], absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' } },
-        channel: 'email',
-        template: 'thank-you',
-        cooldwn: '7d',
-        zzzqqq: 1,
-      }),
-    );
+    writeRule(dir, {
+      id: 'typos',
+      name: 'T',
+      trigger: { type: 'sequence', stesp: [], absent: { event: { 'detail-type': ['order.completed'] }, within: '1h' } },
+      channel: 'email',
+      template: 'thank-you',
+      cooldwn: '7d',
+      zzzqqq: 1,
+    });
     expect(readProject(dir, { checks: 'run' })).toEqual({
       ok: false,
       error: expect.arrayContaining([
