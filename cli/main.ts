@@ -136,15 +136,16 @@ templates
   .argument('<template>', 'a file in templates/, without .liquid')
   .option('--profile <file>', 'the profile, as JSON (as in profile.updated); default: a sample person')
   .option('--event <file>', 'the triggering event, as on the bus or just its detail; default: none')
+  .option('--shop <shop>', "render for this shop of config/shops.json (its language and sender); default: the event's shop, else the profile's")
   .option('--out <file>', 'write the HTML part here instead of printing the text part')
   .option('--project <dir>', 'the Nudge project (holds templates/)', defaultProject)
-  .action(async (name: string, options: { profile?: string; event?: string; out?: string; project: string }) => {
-    const email = await previewTemplate(options.project, name, options.profile, options.event);
+  .action(async (name: string, options: { profile?: string; event?: string; shop?: string; out?: string; project: string }) => {
+    const email = await previewTemplate(options.project, name, options.profile, options.event, options.shop);
     if (options.out !== undefined) {
       writeFileSync(options.out, email.html);
-      console.log(`Subject: ${email.subject}\nWrote the HTML part to ${options.out}`);
+      console.log(`From: ${email.from}\nSubject: ${email.subject}\nWrote the HTML part to ${options.out}`);
     } else {
-      console.log(`Subject: ${email.subject}\n\n${email.text}`);
+      console.log(`From: ${email.from}\nSubject: ${email.subject}\n\n${email.text}`);
     }
   });
 
@@ -191,32 +192,43 @@ tableOptions(
     .requiredOption('--to <address>', 'where the test goes (never the person of the profile)')
     .option('--profile <key or file>', 'the person: a key such as email:ada@example.com (read from the table), or a JSON file; default: a sample person')
     .option('--event <file>', 'the triggering event, as on the bus or just its detail; default: none')
-    .option('--from <address>', 'the sender', process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>')
+    .option('--shop <shop>', "send as this shop of config/shops.json (its language and sender); default: the event's shop, else the profile's")
+    .option('--from <address>', "the sender; default: the shop's (config/shops.json), else SENDER_ADDRESS")
     .option('--ses-endpoint <url>', 'SES (locally: the inbox of npm start)', `http://127.0.0.1:${process.env.NUDGE_INBOX_PORT ?? 8005}`)
     .option('--project <dir>', 'the Nudge project (holds templates/)', defaultProject),
-).action(async (name: string, options: TableOptions & { to: string; profile?: string; event?: string; from: string; sesEndpoint: string; project: string }) => {
-  let person: string | Profile | undefined = options.profile;
-  if (options.profile !== undefined && !existsSync(options.profile)) {
-    const exported = await privacyFor(options).export(keyFrom(options.profile), Date.now());
-    if (exported === undefined) throw new UsageError(`No profile has the key ${options.profile}`);
-    person = exported.profile as Profile;
-  }
-  const to = options.to.trim();
-  if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(to)) throw new UsageError(`--to ${options.to}: give one email address, such as you@shop.example`);
-  if (typeof person === 'object' && person.email?.trim().toLowerCase() === to.toLowerCase())
-    throw new UsageError(`--to ${to} is the person of the profile: a test goes to your own address, never to a customer`);
-  const email = await previewTemplate(options.project, name, person, options.event);
-  const ses = options.aws
-    ? awsClients.ses()
-    : new SESv2Client({ endpoint: options.sesEndpoint, region: localRegion, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  let messageId: string;
-  try {
-    messageId = await sendTest(ses, email, to, options.from);
-  } catch (error) {
-    throw new UsageError(`SES did not take the test (${options.aws ? 'AWS' : options.sesEndpoint}): ${(error as Error).message}`);
-  }
-  console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
-});
+).action(
+  async (
+    name: string,
+    options: TableOptions & { to: string; profile?: string; event?: string; shop?: string; from?: string; sesEndpoint: string; project: string },
+  ) => {
+    let person: string | Profile | undefined = options.profile;
+    if (options.profile !== undefined && !existsSync(options.profile)) {
+      const exported = await privacyFor(options).export(keyFrom(options.profile), Date.now());
+      if (exported === undefined) throw new UsageError(`No profile has the key ${options.profile}`);
+      person = exported.profile as Profile;
+    }
+    const to = options.to.trim();
+    if (!/^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(to)) throw new UsageError(`--to ${options.to}: give one email address, such as you@shop.example`);
+    if (typeof person === 'object' && person.email?.trim().toLowerCase() === to.toLowerCase())
+      throw new UsageError(`--to ${to} is the person of the profile: a test goes to your own address, never to a customer`);
+    const email = await previewTemplate(options.project, name, person, options.event, options.shop);
+    const ses = options.aws
+      ? awsClients.ses()
+      : new SESv2Client({
+          endpoint: options.sesEndpoint,
+          region: localRegion,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        });
+    let messageId: string;
+    try {
+      messageId = await sendTest(ses, email, to, options.from ?? email.from);
+    } catch (error) {
+      throw new UsageError(`SES did not take the test (${options.aws ? 'AWS' : options.sesEndpoint}): ${(error as Error).message}`);
+    }
+    console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
+  },
+);
 
 tableOptions(
   profile
@@ -308,7 +320,11 @@ program
     (value: string, all: string[]) => [...all, value],
     [] as string[],
   )
-  .option('--file <events.ndjson>', 'send one sample a line: {"source": "shopify", "name": "checkouts/create", "set": {"email": "giulia@example.it"}}')
+  .option('--shop <host>', 'the shop that sends it, such as negozio.myshopify.com (Shopify and WooCommerce samples); default: the demo shop')
+  .option(
+    '--file <events.ndjson>',
+    'send one sample a line: {"source": "shopify", "name": "checkouts/create", "shop": "negozio.myshopify.com", "set": {"email": "giulia@example.it"}}',
+  )
   .option('--endpoint <url>', 'the local runtime’s intake', `http://127.0.0.1:${process.env.NUDGE_HTTP_PORT ?? 3000}`)
   .option('--aws-endpoint <url>', 'the local runtime’s AWS endpoint (its clock)', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
   .option('--data-dir <dir>', 'the local runtime’s data folder (its webhook secrets)', process.env.NUDGE_DATA_DIR ?? resolve(defaultProject, '.local'))
@@ -317,7 +333,7 @@ program
     async (
       source: string | undefined,
       name: string | undefined,
-      options: { set: string[]; file?: string; endpoint: string; awsEndpoint: string; dataDir: string; print?: boolean },
+      options: { set: string[]; shop?: string; file?: string; endpoint: string; awsEndpoint: string; dataDir: string; print?: boolean },
     ) => {
       if (options.file !== undefined) {
         if (!existsSync(options.file)) throw new UsageError(`Cannot read the file ${options.file}`);
@@ -331,7 +347,7 @@ program
           if (!entry.success)
             throw new UsageError(`${where}: write {"source": "shopify", "name": "checkouts/create", "set": {"email": "…"}} (${z.prettifyError(entry.error)})`);
           const sets = Object.entries(entry.data.set ?? {}).map(([key, value]) => `${key}=${String(value)}`);
-          const sent = await sendSample(defaultProject, entry.data.source, entry.data.name, sets, options);
+          const sent = await sendSample(defaultProject, entry.data.source, entry.data.name, sets, { ...options, shop: entry.data.shop ?? options.shop });
           console.log(`${where}: ${entry.data.source} ${entry.data.name}: ${sent.status} ${sent.reply}`);
           if (sent.status >= 300) process.exitCode = 1;
         }

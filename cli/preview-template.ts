@@ -1,9 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readShops } from '#project/load-project.js';
+import { formatProblems } from '#project/problem.js';
 import { loadLayouts } from '#services/dispatch/adapters/template-files.js';
+import { messageShop, shopVoice } from '#services/dispatch/core/shop-voice.js';
 import { parseTemplate, type RenderedEmail, renderEmail } from '#services/dispatch/core/template.js';
 import { Profile } from '#shared/events/profile.js';
+import { shopSettings } from '#shared/shops.js';
 import { readJsonFile, UsageError } from './test-pattern.js';
+
+/** The From of email whose shop gives none, as `npm start` sends it. */
+export const defaultSender = process.env.SENDER_ADDRESS ?? 'Nudge Demo Shop <shop@example.com>';
 
 /** A sample person, for a preview without --profile. */
 const sampleProfile: Profile = {
@@ -33,7 +40,13 @@ const internalDefaults = {
  * sample person and no event), and an example unsubscribe link, so a marketer sees the email
  * before any rule sends it.
  */
-export async function previewTemplate(projectDir: string, name: string, profileFile?: string | Profile, eventFile?: string): Promise<RenderedEmail> {
+export async function previewTemplate(
+  projectDir: string,
+  name: string,
+  profileFile?: string | Profile,
+  eventFile?: string,
+  shop?: string,
+): Promise<RenderedEmail & { readonly from: string }> {
   const templatesDir = join(projectDir, 'templates');
   const file = join(templatesDir, `${name}.liquid`);
   if (!existsSync(file)) throw new UsageError(`No template templates/${name}.liquid`);
@@ -53,12 +66,27 @@ export async function previewTemplate(projectDir: string, name: string, profileF
   const raw = eventFile === undefined ? {} : (readJsonFile(eventFile, 'event') as Record<string, unknown>);
   // An event as on the bus, or just its detail: templates read the detail.
   const event = typeof raw.detail === 'object' && raw.detail !== null && 'detail-type' in raw ? (raw.detail as Record<string, unknown>) : raw;
+  const shops = readShops(projectDir);
+  if (!shops.ok) throw new UsageError(formatProblems(shops.error));
+  if (shop !== undefined && shopSettings(shops.value, shop) === undefined)
+    throw new UsageError(`--shop ${shop}: config/shops.json has no such shop (it has ${Object.keys(shops.value).join(', ') || 'none'})`);
+  // The shop as dispatch would take it: the one asked for, else the event's, else the person's.
+  const voice = shopVoice(shops.value, shop ?? messageShop(event, profile), profile, defaultSender);
   try {
-    return await renderEmail(
+    const email = await renderEmail(
       parseTemplate(name, readFileSync(file, 'utf8')),
-      { profile, event, rule: { id: 'preview' }, unsubscribeUrl: 'https://example.com/unsubscribe?token=preview' },
+      {
+        profile,
+        event,
+        rule: { id: 'preview' },
+        shop: voice.shop,
+        language: voice.language,
+        copy: voice.copy,
+        unsubscribeUrl: 'https://example.com/unsubscribe?token=preview',
+      },
       loadLayouts(templatesDir),
     );
+    return { ...email, from: voice.sender };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -163,14 +163,24 @@ export function preparedSample(source: SampleSource, text: string, sets: readonl
 }
 
 /** The request the platform would send for this sample, signed with the local runtime's secret for it. */
-export function sampleRequest(source: SampleSource, name: string, body: string, secrets: WebhookSecrets, now: number): WebhookRequest {
+export function sampleRequest(source: SampleSource, name: string, body: string, secrets: WebhookSecrets, now: number, shop?: string): WebhookRequest {
   const secret = (platform: keyof WebhookSecrets) => Object.values(secrets[platform] ?? {})[0] ?? '';
+  if (shop !== undefined && !/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i.test(shop))
+    throw new UsageError(`--shop ${shop}: give the shop's host name, such as negozio.myshopify.com`);
+  if (shop !== undefined && source !== 'shopify' && source !== 'woocommerce')
+    throw new UsageError(`--shop: a ${source} sample's shop is not a header (a Segment source's shop is the one its write key names in config)`);
   switch (source) {
     case 'shopify':
       // The topic as Shopify names it (checkouts/create), however the sample was named.
-      return signed.shopify(body, secret('shopify'), name.includes('/') ? name : name.replace(/-(?=[^-]*$)/, '/'), { 'x-shopify-webhook-id': randomUUID() });
+      return signed.shopify(body, secret('shopify'), name.includes('/') ? name : name.replace(/-(?=[^-]*$)/, '/'), {
+        'x-shopify-webhook-id': randomUUID(),
+        ...(shop === undefined ? {} : { 'x-shopify-shop-domain': shop }),
+      });
     case 'woocommerce':
-      return signed.woocommerce(body, secret('woocommerce'), name, { 'x-wc-webhook-delivery-id': randomUUID() });
+      return signed.woocommerce(body, secret('woocommerce'), name, {
+        'x-wc-webhook-delivery-id': randomUUID(),
+        ...(shop === undefined ? {} : { 'x-wc-webhook-source': `https://${shop}/` }),
+      });
     case 'bigcommerce':
       return signed.bigcommerce(body, secret('bigcommerce'), now, { 'webhook-id': `msg_${randomBytes(12).toString('hex')}` });
     case 'stripe':
@@ -208,6 +218,8 @@ export const SampleLine = z
     source: z.string().min(1),
     name: z.string().min(1),
     set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** The shop that sends it (Shopify and WooCommerce samples), such as negozio.myshopify.com. */
+    shop: z.string().min(1).optional(),
   })
   .strict();
 
@@ -217,7 +229,7 @@ export async function sendSample(
   source: string,
   name: string,
   sets: readonly string[],
-  target: { readonly endpoint: string; readonly dataDir: string; readonly awsEndpoint: string },
+  target: { readonly endpoint: string; readonly dataDir: string; readonly awsEndpoint: string; readonly shop?: string | undefined },
 ): Promise<{ status: number; reply: string }> {
   const sample = readSample(projectDir, source, name);
   // The event happens on the runtime's clock (moved on by `nudge clock advance`), so its timers
@@ -226,7 +238,14 @@ export async function sendSample(
     (view) => Date.parse(view.now),
     () => Date.now(),
   );
-  const request = sampleRequest(sample.source, name, preparedSample(sample.source, sample.text, sets, happenedAt), localSecrets(target.dataDir), Date.now());
+  const request = sampleRequest(
+    sample.source,
+    name,
+    preparedSample(sample.source, sample.text, sets, happenedAt),
+    localSecrets(target.dataDir),
+    Date.now(),
+    target.shop,
+  );
   let response: Response;
   try {
     response = await fetch(`${target.endpoint}${request.path}`, {

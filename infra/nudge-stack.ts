@@ -21,6 +21,7 @@ import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { RulesEnvironment } from '#services/rules/environment.js';
 import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
+import { senderParts } from '#shared/shops.js';
 import { deliveryKeyPrefix, tableDefinition } from '#shared/table.js';
 import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeMonitoring } from './constructs/monitoring.js';
@@ -59,6 +60,7 @@ function toCdkPattern(pattern: Record<string, unknown>): events.EventPattern {
 export class NudgeStack extends Stack {
   constructor(scope: Construct, id: string, props: NudgeStackProps) {
     super(scope, id, props);
+    const project = props.project ?? loadProject(projectRoot, { checks: 'run' });
 
     const table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: tableDefinition.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -306,11 +308,17 @@ export class NudgeStack extends Stack {
     table.grantReadWriteData(consumers.profiles.fn.role);
     table.grantReadWriteData(consumers.rules.fn.role);
     for (const { fn } of Object.values(consumers)) bus.grantPutEventsTo(fn.role);
+    // Dispatch sends as the stack's identity, and as each shop's own sender (config/shops.json), whose domain must be an SES identity.
+    const shopDomains = Object.values(project.shops).flatMap((shop) => {
+      const domain = shop.sender === undefined ? undefined : senderParts(shop.sender)?.domain;
+      return domain === undefined ? [] : [domain];
+    });
+    const identities = [...new Set([props.sesIdentity, ...shopDomains])];
     consumers.dispatch.fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ses:SendEmail'],
         resources: [
-          this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.sesIdentity }),
+          ...identities.map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
           this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName }),
         ],
       }),
@@ -342,7 +350,7 @@ export class NudgeStack extends Stack {
     }
 
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
-    const rules = busNeedsOf((props.project ?? loadProject(projectRoot, { checks: 'run' })).rules);
+    const rules = busNeedsOf(project.rules);
     // Each recurring rule is one schedule in its time zone; Scheduler fills in each run's time.
     for (const recurring of recurringSchedules(rules)) {
       const schedule = new scheduler.CfnSchedule(this, `Schedule-${recurring.ruleId}`, {

@@ -8,6 +8,8 @@ import type { ProjectFacts } from '#services/rules/kinds/kind.js';
 import type { CompiledPattern, Condition } from '#shared/event-pattern/compile.js';
 import { detailSchemas, fieldKinds, profileSchema, type Segment, schemaHas } from '#shared/events/fields.js';
 import { customerEvents } from '#shared/events/index.js';
+import { copyIn } from '#shared/languages.js';
+import { ownValue } from '#shared/lookup.js';
 import type { Problem } from './problem.js';
 
 /**
@@ -19,7 +21,24 @@ import type { Problem } from './problem.js';
 const eventSource = customerEvents[0]?.source ?? 'nudge.intake';
 /** What a rule's event pattern sees: the customer event as profiles passed it on (see profile.updated). */
 const triggerFields = new Set(['source', 'detail-type', 'detail']);
-const ruleVariables = new Set(['id']);
+/**
+ * What dispatch supplies to a template besides the profile and the event, by name, with the names
+ * under it (none: a plain value): the rule, the message's shop (config/shops.json), the language and
+ * words of the parts Nudge writes, and the unsubscribe link (empty in transactional email).
+ */
+const suppliedVariables: Readonly<Record<string, ReadonlySet<string>>> = {
+  rule: new Set(['id']),
+  shop: new Set(['id', 'name']),
+  language: new Set(),
+  copy: new Set(Object.keys(copyIn('en'))),
+  unsubscribeUrl: new Set(),
+};
+
+function supplied(root: Segment | undefined, rest: readonly Segment[]): boolean {
+  const names = ownValue(suppliedVariables, String(root));
+  if (names === undefined) return false;
+  return rest.length === 0 || (names.size > 0 && names.has(String(rest[0])) && rest.length === 1);
+}
 
 const isMoney = (node: unknown, path: readonly Segment[]) => {
   const kinds = fieldKinds(node, [...path, 'amount']);
@@ -160,10 +179,7 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
         ? !schemaHas(profileSchema(), rest)
         : root === 'event'
           ? types.length > 0 && !types.some((type) => schemaHas(detailSchemas.get(type), rest))
-          : root === 'rule'
-            ? rest.length > 0 && !ruleVariables.has(String(rest[0]))
-            : // Dispatch supplies the unsubscribe link to marketing email (empty in transactional email).
-              !(root === 'unsubscribeUrl' && rest.length === 0);
+          : !supplied(root, rest);
     if (missing) {
       const supplier =
         root === 'event'
@@ -174,7 +190,7 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
               ? 'the rule'
               : root === 'unsubscribeUrl'
                 ? 'a transactional rule'
-                : 'Nudge (use profile, event, rule or unsubscribeUrl)';
+                : `Nudge (use profile, event, ${Object.keys(suppliedVariables).join(', ')})`;
       problems.push({ file, path: 'template', message: `templates/${rule.rule.template}.liquid uses {{ ${name} }}, which ${supplier} cannot supply` });
     }
   }

@@ -4,11 +4,12 @@ import type { z } from 'zod';
 import { DispatchPolicy } from '#services/dispatch/core/gate.js';
 import { type EmailTemplate, type Layouts, parseLayout, parseTemplate } from '#services/dispatch/core/template.js';
 import { defaultMeasurementConfig, MeasurementConfig } from '#services/measurement/core/config.js';
-import { ProfileConfig } from '#services/profiles/core/config.js';
+import { type ProfileConfig, ProfileConfigFile } from '#services/profiles/core/config.js';
 import { type Geofence, GeofencesFile } from '#services/rules/core/geofence.js';
 import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.js';
 import { parseJsonText } from '#shared/json-text.js';
 import { fail, ok, type Result } from '#shared/result.js';
+import { Shops } from '#shared/shops.js';
 import { lintProject } from './check-project.js';
 import { issueMessage, knownKeys } from './did-you-mean.js';
 import { formatProblems, isWarning, type Problem } from './problem.js';
@@ -27,7 +28,10 @@ export interface Project {
   readonly layouts: Layouts;
   readonly dispatch: DispatchPolicy;
   readonly measurement: MeasurementConfig;
+  /** What the profiles service works with, the shops' settings included. */
   readonly profiles: ProfileConfig;
+  /** config/shops.json: each shop's time zone, country, language and sender. */
+  readonly shops: Shops;
   /** What works, perhaps not as meant: `nudge rules validate` and `cdk synth` say it. */
   readonly warnings: readonly Problem[];
 }
@@ -55,7 +59,9 @@ export function readProject(root: string, options: LoadOptions = {}): Result<Pro
   };
   const dispatch = config('dispatch.json', DispatchPolicy);
   const measurement = config('measurement.json', MeasurementConfig, defaultMeasurementConfig);
-  const profiles = config('profiles.json', ProfileConfig);
+  const shops = config('shops.json', Shops, {});
+  const profileFile = config('profiles.json', ProfileConfigFile);
+  const profiles = profileFile === undefined || shops === undefined ? undefined : { ...profileFile, shops };
 
   const templatesDir = join(root, 'templates');
   const templates = new Map<string, EmailTemplate>();
@@ -99,8 +105,9 @@ export function readProject(root: string, options: LoadOptions = {}): Result<Pro
     problems.push(...lint);
   }
   const warnings = problems.filter(isWarning);
-  if (problems.length > warnings.length || !rules.ok || dispatch === undefined || measurement === undefined || profiles === undefined) return fail(problems);
-  return ok({ rules: rules.value, geofences, templates, templateSources, layouts, dispatch, measurement, profiles, warnings });
+  if (problems.length > warnings.length || !rules.ok || dispatch === undefined || measurement === undefined || profiles === undefined || shops === undefined)
+    return fail(problems);
+  return ok({ rules: rules.value, geofences, templates, templateSources, layouts, dispatch, measurement, profiles, shops, warnings });
 }
 
 /** The project, or an error that lists every problem with its file and path. */
@@ -113,6 +120,11 @@ export function loadProject(root: string, options: LoadOptions = {}): Project {
 /** The project a function was deployed with, where its environment says it was bundled, as it runs it (`checks: 'run'`). */
 export function loadDeployedProject(env: { readonly PROJECT_DIR: string; readonly CONFIG_DIR?: string | undefined }): Project {
   return loadProject(env.PROJECT_DIR, { checks: 'run', ...(env.CONFIG_DIR ? { configDir: env.CONFIG_DIR } : {}) });
+}
+
+/** config/shops.json alone (none is no shop settings), for the commands that render one template without the whole project. */
+export function readShops(root: string): Result<Shops, Problem[]> {
+  return readJson(join(root, 'config', 'shops.json'), 'config/shops.json', Shops, {});
 }
 
 /** The keys a schema knows, worked out only when a file has a key it does not know. */

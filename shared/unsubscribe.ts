@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isLanguage, type Language } from './languages.js';
 
 /**
  * Unsubscribe links: the address and channel, signed with Nudge's unsubscribe key (HMAC-SHA256),
@@ -10,12 +11,21 @@ export interface UnsubscribeClaim {
   readonly channel: 'email';
   /** The message whose link this is: clicks on one email's link are one consent change. Links made before it was added have none. */
   readonly messageId?: string;
+  /** The language of the shop's email, for the unsubscribe page; links made before it was added are in the browser's. */
+  readonly language?: Language;
 }
 
 const encode = (text: string) => Buffer.from(text).toString('base64url');
 
 export function signUnsubscribe(key: string, claim: UnsubscribeClaim): string {
-  const payload = encode(JSON.stringify({ e: claim.email, c: claim.channel, ...(claim.messageId === undefined ? {} : { m: claim.messageId }) }));
+  const payload = encode(
+    JSON.stringify({
+      e: claim.email,
+      c: claim.channel,
+      ...(claim.messageId === undefined ? {} : { m: claim.messageId }),
+      ...(claim.language === undefined ? {} : { l: claim.language }),
+    }),
+  );
   const signature = createHmac('sha256', key).update(payload).digest('base64url');
   return `${payload}.${signature}`;
 }
@@ -29,10 +39,16 @@ export function verifyUnsubscribe(key: string, token: string): UnsubscribeClaim 
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const claim = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { e?: unknown; c?: unknown; m?: unknown };
+    const claim = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { e?: unknown; c?: unknown; m?: unknown; l?: unknown };
     if (typeof claim.e !== 'string' || claim.c !== 'email') return undefined;
     if (claim.m !== undefined && typeof claim.m !== 'string') return undefined;
-    return { email: claim.e, channel: 'email', ...(typeof claim.m === 'string' ? { messageId: claim.m } : {}) };
+    return {
+      email: claim.e,
+      channel: 'email',
+      ...(typeof claim.m === 'string' ? { messageId: claim.m } : {}),
+      // A language this Nudge does not ship (a newer one's link) is the browser's choice, not a broken link.
+      ...(typeof claim.l === 'string' && isLanguage(claim.l) ? { language: claim.l } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -7,12 +7,14 @@ import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import { ownValue } from '#shared/lookup.js';
 import { fail, ok, type Result } from '#shared/result.js';
+import type { Shops } from '#shared/shops.js';
 import { sendLeaseMillis } from '#shared/table.js';
 import { unsubscribeUrl } from '#shared/unsubscribe.js';
 import type { DispatchStore } from './adapters/dispatch-store.js';
 import type { SendFailure, SendResult, SesEmailSender } from './adapters/ses-sender.js';
 import type { OutgoingText } from './adapters/sms-sender.js';
 import { capReached, type DispatchPolicy, gate } from './core/gate.js';
+import { messageShop, type ShopVoice, shopVoice } from './core/shop-voice.js';
 import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
 
 /** What dispatch needs of the world; the service passes DynamoDB, Scheduler, SES and EventBridge, tests pass fakes with faults. */
@@ -27,7 +29,9 @@ export interface DispatchPorts {
   readonly templates: ReadonlyMap<string, EmailTemplate>;
   readonly layouts?: Layouts;
   readonly policy: DispatchPolicy;
+  /** The From of email whose shop gives no sender of its own (config/shops.json). */
   readonly senderAddress: string;
+  readonly shops: Shops;
   /** Where unsubscribe links point, and the key that signs them. */
   readonly publicUrl: string;
   readonly unsubscribeKey: () => Promise<string>;
@@ -177,7 +181,8 @@ async function preparedSend(request: MessageRequested, to: string, person: Profi
   if (template === undefined) return fail({ code: 'TemplateMissing', message: `No template named ${request.template}` });
   if (template.channel !== request.channel)
     return fail({ code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` });
-  const context = { ...request.context, profile: person, rule: { id: request.ruleId } };
+  const voice = shopVoice(ports.shops, messageShop(request.context.event, person), person, ports.senderAddress);
+  const context = { ...request.context, profile: person, rule: { id: request.ruleId }, shop: voice.shop, language: voice.language, copy: voice.copy };
   const tags = {
     messageId: request.messageId,
     ruleId: request.ruleId,
@@ -188,7 +193,7 @@ async function preparedSend(request: MessageRequested, to: string, person: Profi
   // Read before rendering: a key that cannot be read now is a retryable failure, not the message's.
   const unsubscribeKey = request.channel === 'email' && request.purpose === 'marketing' ? await ports.unsubscribeKey() : undefined;
   try {
-    return ok(await renderedSend(request, to, person, template, context, tags, unsubscribeKey, ports));
+    return ok(await renderedSend(request, to, person, template, context, tags, unsubscribeKey, voice, ports));
   } catch (error) {
     return fail({ code: 'RenderFailed', message: `${request.template}: ${error instanceof Error ? error.message : String(error)}` });
   }
@@ -202,6 +207,7 @@ async function renderedSend(
   context: Record<string, unknown>,
   tags: Readonly<Record<string, string>>,
   unsubscribeKey: string | undefined,
+  voice: ShopVoice,
   ports: DispatchPorts,
 ): Promise<() => Promise<SendResult>> {
   switch (request.channel) {
@@ -210,11 +216,11 @@ async function renderedSend(
       const link =
         unsubscribeKey === undefined
           ? undefined
-          : unsubscribeUrl(ports.publicUrl, unsubscribeKey, { email: to, channel: 'email', messageId: request.messageId });
+          : unsubscribeUrl(ports.publicUrl, unsubscribeKey, { email: to, channel: 'email', messageId: request.messageId, language: voice.language });
       const email = await renderEmail(template, { ...context, unsubscribeUrl: link }, ports.layouts, request.subject);
       const headers = link === undefined ? undefined : { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
       // SES returns the tags with every event it publishes for the email (delivery, bounce, open, …).
-      return () => ports.sender.send({ ...email, from: ports.senderAddress, to, tags, headers });
+      return () => ports.sender.send({ ...email, from: voice.sender, to, tags, headers });
     }
     case 'sms': {
       const body = await renderText(template, context);

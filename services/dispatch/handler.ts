@@ -42,6 +42,7 @@ const ports: DispatchPorts = {
   webhooks: new WebhookSender(() => outgoingWebhookKey.current(Date.now())),
   policy,
   senderAddress: env.SENDER_ADDRESS,
+  shops: project.shops,
   publicUrl: env.PUBLIC_URL,
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),
 };

@@ -1,10 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { copyIn } from '#shared/languages.js';
 import { unsubscribePath } from '#shared/unsubscribe.js';
 import type { DeliveryLedger } from './adapters/delivery-ledger.js';
 import type { WebhookSecrets } from './core/platforms/common.js';
 import { errorReply, type Reply } from './core/request.js';
-import { unsubscribe } from './core/unsubscribe.js';
+import { page, unsubscribe } from './core/unsubscribe.js';
 import { receiveWebhook } from './core/webhook.js';
 import { publishOnce } from './publish-once.js';
 
@@ -53,7 +54,7 @@ export function receiveRequest(request: HttpRequest, ports: IntakePorts, now: nu
 /** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
 async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
   const token = new URLSearchParams(request.query).get('token') ?? undefined;
-  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now), now);
+  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now), now, request.headers['accept-language']);
   const html = (status: number, body: string): HttpReply => ({
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...outcome.headers },
@@ -66,7 +67,8 @@ async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now:
   const recorded = await publishOnce(outcome.decision, ports.ledger, ports.publisher, Date.now);
   if (recorded.kind === 'failed' || recorded.reply.status >= 400) {
     ports.logger.error('Could not record an unsubscribe', { recorded });
-    return html(503, '<!doctype html><title>Please try again</title><p>We could not record that just now. Please try the link again in a minute.</p>');
+    const copy = copyIn(outcome.language);
+    return html(503, page(outcome.language, copy.retryTitle, copy.retryText));
   }
   return html(200, outcome.html);
 }

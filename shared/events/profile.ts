@@ -34,6 +34,8 @@ export const Profile = z.object({
   timeZoneSource: z.enum(['platform', 'location', 'shop']).optional(),
   country: z.string().optional(),
   city: z.string().optional(),
+  /** The shop of the person's latest event (`origin.shop`): whose language and sender a message no shop's event triggers takes. */
+  shop: z.string().optional(),
   /** YYYY-MM-DD; the year may be a placeholder when a platform only knows the day. */
   birthday: z.iso.date().optional(),
 

@@ -233,6 +233,9 @@ describe('AWS stack', () => {
     }
     const send = statementsOf('dispatch').find((statement) => statement.Action === 'ses:SendEmail');
     expect(JSON.stringify(send?.Resource)).toContain('identity/shop.example');
+    // config/shops.json's Italian shop sends as itself: its domain is an identity dispatch may send as, and no other is.
+    expect(JSON.stringify(send?.Resource)).toContain('identity/negozio.example');
+    expect(JSON.stringify(send?.Resource).match(/identity\//g)).toHaveLength(2);
   });
 
   it('exposes the webhook endpoint on an HTTP API with throttling and access logs, and outputs its URL', () => {

@@ -91,6 +91,8 @@ describe('the marketers’ guide', () => {
       'send',
       'shopify',
       'checkouts/create',
+      '--shop',
+      'negozio.myshopify.com',
       '--set',
       'email=giulia@example.it',
       '--set',
@@ -107,9 +109,10 @@ describe('the marketers’ guide', () => {
     expect(sent.status).toBe(0);
     await runtime.idle();
     expect(await nudgeAsync('clock', 'advance', '2h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
-    // Outside 9:00–20:00 (UTC here: the sample names no time zone) it waits for the opening.
+    // Outside 9:00–20:00 in Rome (the shop's time zone) it waits for the opening.
     expect(await nudgeAsync('clock', 'advance', '12h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
     const toGiulia = (await inbox(runtime)).filter((email) => email.destination.to.includes('giulia@example.it'));
-    expect(toGiulia.map((email) => email.subject)).toEqual(['You left something behind, Giulia']);
+    expect(toGiulia.map((email) => [email.subject, email.from])).toEqual([['You left something behind, Giulia', 'Negozio Demo <ciao@negozio.example>']]);
+    expect(toGiulia[0]?.body.html).toContain('Ricevi questa email perché acquisti da noi.');
   });
 });

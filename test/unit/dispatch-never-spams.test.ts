@@ -133,6 +133,7 @@ function world(seed: number) {
     templates: new Map([['note', parseTemplate('note', '---\nsubject: Hello {{ profile.firstName | default: "friend" }}\n---\n<p>Hi</p>')]]),
     policy,
     senderAddress: 'Shop <shop@example.com>',
+    shops: {},
     publicUrl: 'https://nudge.example.com',
     unsubscribeKey: async () => 'k'.repeat(40),
   };

@@ -1,4 +1,5 @@
 import * as Events from '#shared/events/index.js';
+import { copyIn, filled, type Language, preferredLanguage } from '#shared/languages.js';
 import { verifyUnsubscribe } from '#shared/unsubscribe.js';
 import { identityOf } from './identity.js';
 import { canonicalEventId } from './platforms/common.js';
@@ -6,13 +7,15 @@ import type { Decision } from './request.js';
 
 const html = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-/** A plain page, in the shop's voice, that needs no script or style sheet. */
-function page(title: string, text: string, form = ''): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="robots" content="noindex"><title>${html(title)}</title></head><body style="font-family: Helvetica, Arial, sans-serif; max-width: 32rem; margin: 4rem auto; color: #222;"><h1 style="font-size: 1.4rem;">${html(title)}</h1><p>${html(text)}</p>${form}</body></html>`;
+/** A plain page, in the shop's voice and language, that needs no script or style sheet. */
+export function page(language: Language, title: string, text: string, form = ''): string {
+  return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="robots" content="noindex"><title>${html(title)}</title></head><body style="font-family: Helvetica, Arial, sans-serif; max-width: 32rem; margin: 4rem auto; color: #222;"><h1 style="font-size: 1.4rem;">${html(title)}</h1><p>${html(text)}</p>${form}</body></html>`;
 }
 
 export interface UnsubscribeOutcome {
   readonly status: number;
+  /** The language the pages speak, for a page the flow adds (a retry). */
+  readonly language: Language;
   readonly html: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** The consent change to publish before answering (nothing for a page that only asks, or a refused link). */
@@ -28,36 +31,35 @@ const nothing = (status: number, code: string, message: string): Decision => ({ 
  * Clicks on the same email's link are one consent change, however many. A changed or made-up link
  * gets a 400 and changes nothing; methods other than GET and POST get a 405.
  */
-export function unsubscribe(method: string, token: string | undefined, key: string, now: number): UnsubscribeOutcome {
+export function unsubscribe(method: string, token: string | undefined, key: string, now: number, acceptLanguage?: string): UnsubscribeOutcome {
+  const claim = token === undefined ? undefined : verifyUnsubscribe(key, token);
+  // The email's language, which the link carries; else what the browser asks for.
+  const language = claim?.language ?? preferredLanguage(acceptLanguage) ?? 'en';
+  const copy = copyIn(language);
   if (method !== 'GET' && method !== 'POST') {
     return {
       status: 405,
+      language,
       headers: { allow: 'GET, POST' },
-      html: page('This link works from a browser', 'Open the unsubscribe link from the email in your browser.'),
+      html: page(language, copy.browserTitle, copy.browserText),
       decision: nothing(405, 'method-not-allowed', 'Unsubscribe links take GET (a page) and POST (unsubscribe)'),
     };
   }
-  const claim = token === undefined ? undefined : verifyUnsubscribe(key, token);
   const identity = claim === undefined ? undefined : identityOf({ email: claim.email });
   if (claim === undefined || token === undefined || identity === undefined || identity.email === undefined) {
     return {
       status: 400,
-      html: page(
-        'This link does not work',
-        'The unsubscribe link is incomplete or was changed. Please use the link from the email as it is, or reply to the email and we will take you off the list.',
-      ),
+      language,
+      html: page(language, copy.invalidTitle, copy.invalidText),
       decision: nothing(400, 'invalid-token', 'The unsubscribe link is not valid'),
     };
   }
   if (method === 'GET') {
-    const form = `<form method="post" action="?token=${html(encodeURIComponent(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="font-size: 1rem; padding: 0.6rem 1.2rem;">Unsubscribe ${html(identity.email)}</button></form>`;
+    const form = `<form method="post" action="?token=${html(encodeURIComponent(token))}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit" style="font-size: 1rem; padding: 0.6rem 1.2rem;">${html(filled(copy.confirmButton, identity.email))}</button></form>`;
     return {
       status: 200,
-      html: page(
-        'Unsubscribe from our emails?',
-        `${identity.email} will get no more marketing email from us. Order confirmations and receipts still arrive.`,
-        form,
-      ),
+      language,
+      html: page(language, copy.confirmTitle, filled(copy.confirmText, identity.email), form),
       decision: { reply: { status: 200, body: { confirm: true } }, deliveries: [] },
     };
   }
@@ -77,7 +79,8 @@ export function unsubscribe(method: string, token: string | undefined, key: stri
   };
   return {
     status: 200,
-    html: page('You are unsubscribed', `${identity.email} will get no more marketing email from us. Order confirmations and receipts still arrive.`),
+    language,
+    html: page(language, copy.doneTitle, filled(copy.confirmText, identity.email)),
     decision: {
       reply: { status: 200, body: { unsubscribed: true } },
       deliveries: [{ id: `nudge:${eventId}`, publications: [{ contract: Events.ConsentChanged, detail }] }],

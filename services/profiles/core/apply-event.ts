@@ -2,6 +2,7 @@ import tzLookup from '@photostructure/tz-lookup';
 import type { Identity, Money, Traits } from '#shared/events/common.js';
 import type { ConsentChannel, ConsentDecision, Profile } from '#shared/events/profile.js';
 import { addDecimal } from '#shared/money.js';
+import { shopSettings } from '#shared/shops.js';
 import type { IdentityKind } from '#shared/table.js';
 import type { ProfileConfig } from './config.js';
 import { derive } from './derive.js';
@@ -83,7 +84,7 @@ export function newer<T extends { at: string } | { updatedAt: string }>(held: T 
 }
 
 /** The plain traits: each holds the value with the newest `traitsAt`. */
-export const traitNames = ['email', 'phone', 'firstName', 'lastName', 'locale', 'country', 'city', 'birthday'] as const;
+export const traitNames = ['email', 'phone', 'firstName', 'lastName', 'locale', 'country', 'city', 'birthday', 'shop'] as const;
 export type TraitName = (typeof traitNames)[number];
 
 const consentStrength = { unsubscribed: 2, subscribed: 1, 'not-subscribed': 0 } as const;
@@ -159,12 +160,14 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
   setTrait('city', traits.city);
   setTrait('birthday', traits.birthday);
   if (traits.timeZone) profile = withTimeZone(profile, traits.timeZone, 'platform', occurredAt);
-  // What the shop says of its customers (config/profiles.json "shops"), where nothing better is known:
-  // Shopify sends no customer time zone, and a send window in UTC is a reminder at night in Rome.
+  // The shop the person last dealt with: the language and sender of messages no event of a shop triggers (a birthday).
   const shopName = event.detail.origin?.shop;
-  const shop = shopName !== undefined && Object.hasOwn(config.shops, shopName) ? config.shops[shopName] : undefined;
+  if (event.detail.origin?.platform !== 'nudge') setTrait('shop', shopName);
+  // What the shop says of its customers (config/shops.json), where nothing better is known:
+  // Shopify sends no customer time zone, and a send window in UTC is a reminder at night in Rome.
+  const shop = shopSettings(config.shops, shopName);
   if (shop !== undefined) {
-    if (profile.timeZone === undefined) profile = withTimeZone(profile, shop.timeZone, 'shop', occurredAt);
+    if (profile.timeZone === undefined && shop.timeZone !== undefined) profile = withTimeZone(profile, shop.timeZone, 'shop', occurredAt);
     if (profile.country === undefined && shop.country !== undefined) setTrait('country', shop.country);
   }
 

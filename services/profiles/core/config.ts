@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Shops } from '#shared/shops.js';
 
 const Score = z.number().int().min(1).max(5);
 const ScoreRange = z.tuple([Score, Score]);
@@ -10,7 +11,7 @@ const Thresholds = z
   });
 
 /** What marketers tune about profiles: RFM scoring and segments, loyalty, history. `config/profiles.json`. */
-export const ProfileConfig = z.object({
+export const ProfileConfigFile = z.object({
   rfm: z.object({
     /** Orders in other currencies count for frequency and recency, not for monetary. */
     currency: z.string().regex(/^[A-Z]{3}$/),
@@ -36,38 +37,16 @@ export const ProfileConfig = z.object({
     /** Ascending by points; the highest reached is the tier. */
     tiers: z.array(z.object({ name: z.string().regex(/^[a-z0-9-]+$/), points: z.number().int().nonnegative() })).min(1),
   }),
-  /**
-   * What a shop says of its customers where the platform does not (Shopify sends no customer time
-   * zone), by the shop as events name it (`origin.shop`: `demo.myshopify.com`, a WooCommerce host, a
-   * Segment source): a profile with no better time zone or country gets the shop's.
-   */
+  /** Moved to config/shops.json, where dispatch reads a shop's language and sender too. */
   shops: z
-    .record(
-      z.string(),
-      z
-        .object({
-          timeZone: z.string().refine(isTimeZone, 'an IANA time zone, such as "Europe/Rome"'),
-          country: z
-            .string()
-            .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code, such as "IT"')
-            .optional(),
-        })
-        .strict(),
-    )
-    .default({}),
+    .unknown()
+    .refine(() => false, '"shops" moved to config/shops.json (with the same entries, which can also give a language and a sender)')
+    .optional(),
   history: z.object({
     /** Recent events kept per profile for sequence rules. */
     maxEvents: z.number().int().min(1).max(200),
     maxAgeDays: z.number().int().min(1).max(400),
   }),
 });
-export type ProfileConfig = z.infer<typeof ProfileConfig>;
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** What the profiles service works with: config/profiles.json, and what config/shops.json says of each shop. */
+export type ProfileConfig = Omit<z.infer<typeof ProfileConfigFile>, 'shops'> & { readonly shops: Shops };
