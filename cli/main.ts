@@ -29,6 +29,7 @@ import { preparedSample, readSample, SampleLine, sampleNames, sampleSources, sen
 import { sendTest, testSubject } from './send-test.js';
 import { formatReport, simulate } from './simulate.js';
 import { readJsonFile, testPatternCommand, UsageError } from './test-pattern.js';
+import { whyReport } from './why.js';
 
 const defaultProject = resolve(import.meta.dirname, '..');
 
@@ -229,6 +230,48 @@ tableOptions(
     console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
   },
 );
+
+tableOptions(
+  program
+    .command('why')
+    .description(
+      "Why a person got a message or did not: per rule, what waits for them now and the latest decisions with reasons (fired, waiting until when, held by cooldown or an exclusive group, conditions not met, the gate's caps, quiet hours, consent), in the person's time zone.",
+    )
+    .argument('<key>', 'an email address, or a key such as customer:shopify:42')
+    .option('--rule <id>', 'only this rule')
+    .option('--per-rule <n>', 'decisions shown per rule, newest first', '10')
+    .option('--json', 'the decisions and waits as JSON')
+    .option('--aws-endpoint <url>', 'the local runtime’s AWS endpoint (its clock)', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
+    .option('--project <dir>', 'the Nudge project (for the rules’ names)', defaultProject),
+).action(async (text: string, options: TableOptions & { rule?: string; perRule: string; json?: boolean; awsEndpoint: string; project: string }) => {
+  const perRule = Number(options.perRule);
+  if (!Number.isInteger(perRule) || perRule < 1) throw new UsageError(`--per-rule ${options.perRule}: give a whole number of at least 1`);
+  // The local runtime's clock may be ahead (nudge clock advance): a wait is due from there.
+  const now = options.aws
+    ? Date.now()
+    : await localClock(options.awsEndpoint).then(
+        (view) => Date.parse(view.now),
+        () => Date.now(),
+      );
+  const exported = await privacyFor(options).export(keyFrom(text), now);
+  if (exported === undefined) throw new UsageError(`No profile has the key ${text}`);
+  const project = readProject(options.project, { checks: 'run' });
+  const rules = new Map(project.ok ? project.value.rules.map(({ rule }) => [rule.id, rule.name] as const) : []);
+  if (options.rule !== undefined && project.ok && !rules.has(options.rule))
+    throw new UsageError(`--rule ${options.rule}: no such rule (there are ${[...rules.keys()].join(', ')})`);
+  if (options.json) {
+    const { profileId, decisions, triggerStates } = exported;
+    const chosen = <T extends { ruleId: string }>(list: readonly T[]) => list.filter((entry) => options.rule === undefined || entry.ruleId === options.rule);
+    const waiting = chosen(triggerStates).flatMap((state) =>
+      Object.values(state.timers ?? {})
+        .filter((dueAt) => dueAt >= now)
+        .map((dueAt) => ({ ruleId: state.ruleId, stateKey: state.stateKey, dueAt: new Date(dueAt).toISOString() })),
+    );
+    console.log(JSON.stringify({ profileId, waiting, decisions: chosen(decisions) }, null, 2));
+    return;
+  }
+  console.log(whyReport(exported, rules, { rule: options.rule, perRule }, now));
+});
 
 tableOptions(
   profile

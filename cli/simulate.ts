@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import { type DispatchPolicy, gate } from '#services/dispatch/core/gate.js';
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '#services/profiles/core/apply-event.js';
 import type { ProfileConfig } from '#services/profiles/core/config.js';
@@ -7,6 +6,7 @@ import { nextRun, parseCron } from '#services/rules/core/cron.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule, Rule } from '#services/rules/core/rule.js';
 import { type Evaluation, RuleEngine } from '#services/rules/engine.js';
+import { type Decision, localTime } from '#shared/decisions.js';
 import { customerEvents, findContract } from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
@@ -37,6 +37,8 @@ export interface HeldBack {
 export interface SimulationReport {
   readonly messages: SimulatedMessage[];
   readonly heldBack: HeldBack[];
+  /** Every decision of the rules, as the service keeps them for `nudge why`. */
+  readonly decisions: Decision[];
   /** Lines that were not customer events (derived events in a bus log) or could not be read. */
   readonly skipped: { line: number; reason: string }[];
   readonly customerEvents: number;
@@ -84,6 +86,7 @@ export async function simulate(
   const report = {
     messages: [] as SimulatedMessage[],
     heldBack: [] as HeldBack[],
+    decisions: [] as Decision[],
     skipped: [] as SimulationReport['skipped'],
     customerEvents: 0,
     duplicates: 0,
@@ -95,13 +98,13 @@ export async function simulate(
   /** What the engine decided (cooldown and re-entry applied, as in the service) goes in the report. */
   const record = (evaluation: Evaluation, at: number, trigger: string) => {
     const time = new Date(at).toISOString();
+    report.decisions.push(...evaluation.trail);
     for (const refusal of evaluation.refused) report.heldBack.push({ at: time, ...refusal, email: profiles.get(refusal.profileId)?.email });
     for (const request of evaluation.requests) {
       const person = profiles.get(request.profileId);
       report.messages.push({
         at: time,
-        local:
-          person?.timeZone === undefined ? undefined : `${DateTime.fromMillis(at, { zone: person.timeZone }).toFormat('yyyy-LL-dd HH:mm')} ${person.timeZone}`,
+        local: person?.timeZone === undefined ? undefined : localTime(at, person.timeZone),
         ruleId: request.ruleId,
         profileId: request.profileId,
         email: person?.email,

@@ -41,6 +41,8 @@ export const keys = {
   capReservations: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'CAPS' }),
   /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
+  /** One decision about one person (a rule fired, held, waited; a message sent, suppressed, deferred), newest last by its time: what `nudge why` reads. */
+  decision: (profileId: string, sortKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `${decisionKeyPrefix}${sortKey}` }),
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
     pk: `MEASURE#RULE#${ruleId}`,
@@ -54,6 +56,11 @@ export const keys = {
   /** What measurement keeps of one person: recent messages (for attribution) and experiment windows. */
   personMeasures: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'MEASURES' }),
 } as const;
+
+export const decisionKeyPrefix = 'DECISION#';
+
+/** How long a person's decisions are kept for `nudge why`: long enough to ask about last month's campaign. */
+export const decisionRetentionSeconds = 30 * 24 * 3600;
 
 /** Every item of a profile shares this partition key (profile, identities, history, rule state). */
 export const profilePartition = (profileId: string) => `PROFILE#${profileId}`;

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { serviceAnswered } from '#shared/adapters/aws-clients.js';
 import type { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import type { BusSchedules } from '#shared/adapters/bus-schedule.js';
+import type { DecisionRecorder } from '#shared/adapters/decision-trail.js';
+import type { Decision, DecisionKind } from '#shared/decisions.js';
 import * as Events from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
@@ -35,6 +37,8 @@ export interface DispatchPorts {
   /** Where unsubscribe links point, and the key that signs them. */
   readonly publicUrl: string;
   readonly unsubscribeKey: () => Promise<string>;
+  /** Where each outcome is kept for `nudge why`, with its reason. */
+  readonly decisions?: DecisionRecorder;
 }
 
 export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain' | 'duplicate';
@@ -75,8 +79,14 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
     if (!(await ports.store.record(request.messageId, { state, announcement }, now, fields, from))) return false;
     await ports.publisher.publish(contract, detail);
     await ports.store.announced(request.messageId);
+    const reason = fields.reason ?? fields.code ?? (state === 'uncertain' ? 'OutcomeUnknown' : undefined);
+    await explain(state === 'uncertain' ? 'failed' : state, typeof reason === 'string' ? { reason } : {});
     return true;
   };
+  // An outcome comes after its request in the person's trail, whatever two services' clocks say.
+  const decidedAt = Math.max(now, Date.parse(request.requestedAt) || 0);
+  const explain = (kind: DecisionKind, more: Pick<Decision, 'reason' | 'until'>) =>
+    ports.decisions?.record([{ profileId: request.profileId, ruleId: request.ruleId, kind, at: decidedAt, messageId: request.messageId, ...more }], now);
 
   const existing = await ports.store.ledger(request.messageId);
   if (existing !== undefined) {
@@ -119,6 +129,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
       detail: { ...request, deferredUntil: new Date(decision.until).toISOString() },
     });
     await ports.publisher.publish(Events.MessageDeferred, { ...ref, deferredAt: at, until: new Date(decision.until).toISOString(), reason: decision.reason });
+    await explain('deferred', { reason: decision.reason, until: decision.until });
     return 'deferred';
   }
 

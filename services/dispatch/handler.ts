@@ -5,6 +5,7 @@ import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
 import { loadConfig } from '#shared/config.js';
@@ -45,6 +46,7 @@ const ports: DispatchPorts = {
   shops: project.shops,
   publicUrl: env.PUBLIC_URL,
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),
+  decisions: recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger),
 };
 
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { nextOpening } from '#shared/calendar.js';
-import { matches } from '#shared/event-pattern/index.js';
+import type { Decision } from '#shared/decisions.js';
+import { matches, unmetConditions } from '#shared/event-pattern/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
@@ -10,7 +11,7 @@ import { requestFor } from './core/message-request.js';
 import { type CompiledRule, isActive } from './core/rule.js';
 import { RuleIndex } from './core/rule-index.js';
 import { emptyTriggerState, type TriggerState, withDecided } from './core/trigger-state.js';
-import type { Candidate, Step, TriggerContext } from './kinds/kind.js';
+import type { Candidate, Step, TimerSpec, TriggerContext } from './kinds/kind.js';
 import type { RulePorts } from './ports.js';
 
 /** What one profile update or timer comes to, after each rule's cooldown and re-entry. */
@@ -19,12 +20,27 @@ export interface Evaluation {
   readonly refused: { readonly ruleId: string; readonly profileId: string; readonly reason: string }[];
   /** Rules whose message fell due for someone who did not meet their conditions (or outside their active period). */
   readonly unqualified: string[];
+  /** Each decision about a person, with its reason, for `nudge why` (not kept for a recurring run's non-qualifiers). */
+  readonly trail: Decision[];
 }
 
 /** What triggers decided, before cooldown and re-entry. */
 export interface Triggered {
   readonly candidates: Candidate[];
   readonly unqualified: string[];
+  readonly trail: Decision[];
+}
+
+/** What one evaluation learns on its way, across its awaits (evaluations may interleave). */
+interface Collector {
+  readonly unqualified: string[];
+  readonly trail: Decision[];
+  /** Whether the people who do not qualify are worth a decision each: not for a recurring run over every profile. */
+  readonly explainMisses: boolean;
+  /** The event that caused the evaluation, for the waits it calls off. */
+  readonly cause: string | undefined;
+  /** The evaluation's time: the event's arrival, or the timer's due time. */
+  readonly now: number;
 }
 
 /** Lost races on one state item before the delivery is failed and retried later. */
@@ -45,8 +61,8 @@ export class RuleEngine {
   private readonly order: ReadonlyMap<CompiledRule, number>;
   /** One context per rule, made once (the hot path makes none). */
   private readonly contexts = new Map<CompiledRule, TriggerContext>();
-  /** The rules one evaluation found unqualified, across its awaits (evaluations may interleave). */
-  private readonly misses = new AsyncLocalStorage<string[]>();
+  /** What one evaluation found, across its awaits (evaluations may interleave). */
+  private readonly collector = new AsyncLocalStorage<Collector>();
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -64,13 +80,15 @@ export class RuleEngine {
   }
 
   async onProfileUpdated(update: ProfileUpdated, now: number): Promise<Evaluation> {
-    const { candidates, unqualified } = await this.triggered(update, now);
-    return { ...(await this.admit(candidates, now)), unqualified };
+    const { candidates, unqualified, trail } = await this.triggered(update, now);
+    const admitted = await this.admit(candidates, now);
+    return { ...admitted, unqualified, trail: [...trail, ...admitted.trail] };
   }
 
   async onTimer(timer: TimerFired): Promise<Evaluation> {
-    const { candidates, unqualified } = await this.fired(timer);
-    return { ...(await this.admit(candidates, Date.parse(timer.dueAt) || Date.now())), unqualified };
+    const { candidates, unqualified, trail } = await this.fired(timer);
+    const admitted = await this.admit(candidates, Date.parse(timer.dueAt) || Date.now());
+    return { ...admitted, unqualified, trail: [...trail, ...admitted.trail] };
   }
 
   /** What a profile update does to every rule: timers set or cancelled, and the messages due now (before cooldown and re-entry). */
@@ -84,27 +102,28 @@ export class RuleEngine {
     for (const rule of this.watching) {
       if (!matched.has(rule) && rule.trigger.watches.some((field) => update.changed.includes(field))) matched.set(rule, []);
     }
-    const unqualified: string[] = [];
+    const collector: Collector = { unqualified: [], trail: [], explainMisses: true, cause: update.trigger['detail-type'], now };
     const inOrder = [...matched].sort(([a], [b]) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
-    return this.misses.run(unqualified, async () => {
+    return this.collector.run(collector, async () => {
       const candidates: Candidate[] = [];
       for (const [rule, roles] of inOrder) candidates.push(...(await rule.trigger.onUpdate(this.contextOf(rule), update, roles, now)));
-      return { candidates, unqualified };
+      return { candidates, unqualified: collector.unqualified, trail: collector.trail };
     });
   }
 
   /** A due timer: the messages it still stands for (before cooldown and re-entry). The timer's own time is the decision's time. */
   async fired(timer: TimerFired): Promise<Triggered> {
-    const unqualified: string[] = [];
-    const rule = this.byId.get(timer.ruleId);
     const now = Date.parse(timer.dueAt);
-    if (rule === undefined || !rule.rule.enabled || Number.isNaN(now)) return { candidates: [], unqualified };
+    const collector: Collector = { unqualified: [], trail: [], explainMisses: timer.kind !== 'recurring', cause: undefined, now };
+    const nothing = { candidates: [], unqualified: collector.unqualified, trail: collector.trail };
+    const rule = this.byId.get(timer.ruleId);
+    if (rule === undefined || !rule.rule.enabled || Number.isNaN(now)) return nothing;
     const context = this.contextOf(rule);
-    return this.misses.run(unqualified, async () => {
-      if (timer.kind === 'recurring') return { candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [], unqualified };
+    return this.collector.run(collector, async () => {
+      if (timer.kind === 'recurring') return { ...nothing, candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [] };
       const profile = await this.ports.profiles.get(timer.profileId);
-      if (profile === undefined) return { candidates: [], unqualified };
-      return { candidates: await rule.trigger.onTimer(context, timer, profile, now), unqualified };
+      if (profile === undefined) return nothing;
+      return { ...nothing, candidates: await rule.trigger.onTimer(context, timer, profile, now) };
     });
   }
 
@@ -115,16 +134,43 @@ export class RuleEngine {
   async admit(candidates: readonly Candidate[], now: number): Promise<Omit<Evaluation, 'unqualified'>> {
     const requests: MessageRequested[] = [];
     const refused: Evaluation['refused'][number][] = [];
+    const trail: Decision[] = [];
+    const hold = (rule: CompiledRule, request: MessageRequested, reason: 'cooldown' | 'once' | 'exclusive', details?: string[]) => {
+      refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason });
+      trail.push({
+        profileId: request.profileId,
+        ruleId: rule.rule.id,
+        kind: 'held',
+        at: now,
+        reason,
+        messageId: request.messageId,
+        ...(details ? { details } : {}),
+      });
+    };
     const { picked, held } = pickExclusive(candidates);
-    for (const { rule, request } of held) refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: 'exclusive' });
+    for (const { rule, request } of held)
+      hold(rule, request, 'exclusive', [`group ${rule.exclusive?.group}: a rule of higher priority fired at the same time`]);
     for (const { rule, request, stateKey } of picked) {
-      const admission = (await this.higherPriorityWaits(rule, request.context.profile, stateKey, now))
-        ? ({ kind: 'refuse', reason: 'exclusive' } as const)
-        : await this.admitOne(rule, request.profileId, request.messageId, now);
-      if (admission.kind === 'refuse') refused.push({ ruleId: rule.rule.id, profileId: request.profileId, reason: admission.reason });
-      else requests.push(request);
+      const preferred = await this.higherPriorityWaits(rule, request.context.profile, stateKey, now);
+      if (preferred !== undefined) {
+        hold(rule, request, 'exclusive', [`group ${rule.exclusive?.group}: ${preferred} has priority and is still due`]);
+        continue;
+      }
+      const admission = await this.admitOne(rule, request.profileId, request.messageId, now);
+      if (admission.kind === 'refuse') hold(rule, request, admission.reason);
+      else {
+        requests.push(request);
+        trail.push({
+          profileId: request.profileId,
+          ruleId: rule.rule.id,
+          kind: 'fired',
+          at: now,
+          messageId: request.messageId,
+          details: [`template ${request.template}`],
+        });
+      }
     }
-    return { requests, refused };
+    return { requests, refused, trail };
   }
 
   /**
@@ -132,9 +178,9 @@ export class RuleEngine {
    * this person and the same state (the same checkout): then this one holds, so the shop's
    * preferred message goes even when this one falls due first (an hour before a two-hour one).
    */
-  private async higherPriorityWaits(rule: CompiledRule, profile: Profile, stateKey: string | undefined, now: number): Promise<boolean> {
+  private async higherPriorityWaits(rule: CompiledRule, profile: Profile, stateKey: string | undefined, now: number): Promise<string | undefined> {
     const exclusive = rule.exclusive;
-    if (exclusive === undefined || stateKey === undefined) return false;
+    if (exclusive === undefined || stateKey === undefined) return undefined;
     for (const sibling of this.rules) {
       if (sibling.exclusive?.group !== exclusive.group || sibling.exclusive.priority <= exclusive.priority || !sibling.rule.enabled) continue;
       const state = await this.ports.states.load(profile.profileId, sibling.rule.id, stateKey);
@@ -147,9 +193,9 @@ export class RuleEngine {
       if (!isActive(sibling, at) || (sibling.conditions !== undefined && !matches(sibling.conditions, profile))) continue;
       const fired = (await this.ports.firings.load(profile.profileId, [sibling.rule.id])).get(sibling.rule.id);
       if (admit(sibling, fired, '', at).kind === 'refuse') continue;
-      return true;
+      return sibling.rule.id;
     }
-    return false;
+    return undefined;
   }
 
   /**
@@ -193,14 +239,32 @@ export class RuleEngine {
 
   /** What the engine does for one rule's trigger. */
   private createContext(rule: CompiledRule): TriggerContext {
-    const { ports, misses } = this;
+    const { ports, collector } = this;
     const ruleId = rule.rule.id;
     const zone = (profile: Profile) => profile.timeZone ?? rule.trigger.timeZone ?? 'UTC';
     const request = (profile: Profile, instance: string, event: Record<string, unknown>, now: number): Candidate | undefined => {
-      if (isActive(rule, now) && (rule.conditions === undefined || matches(rule.conditions, profile)))
+      const active = isActive(rule, now);
+      if (active && (rule.conditions === undefined || matches(rule.conditions, profile)))
         return { rule, request: requestFor(rule, profile, instance, event, now) };
-      misses.getStore()?.push(ruleId);
+      const found = collector.getStore();
+      found?.unqualified.push(ruleId);
+      if (found?.explainMisses) {
+        const unmet = active || rule.conditions === undefined ? unmetConditions(rule.conditions ?? { branches: [] }, profile) : [];
+        found.trail.push({
+          profileId: profile.profileId,
+          ruleId,
+          kind: 'not-qualified',
+          at: now,
+          reason: active ? 'conditions' : 'inactive',
+          instanceId: instance,
+          ...(unmet.length > 0 ? { details: [`not met: ${unmet.join(', ')}`] } : {}),
+        });
+      }
       return undefined;
+    };
+    const waiting = (timer: TimerSpec, reason: 'timer' | 'send-window') => {
+      const found = collector.getStore();
+      found?.trail.push({ profileId: timer.profileId, ruleId, kind: 'waiting', at: found.now, reason, until: timer.dueAt, instanceId: timer.instanceId });
     };
     const opening = (profile: Profile, now: number): number | undefined => {
       const window = rule.rule.sendWindow;
@@ -214,8 +278,24 @@ export class RuleEngine {
       zone,
       request,
       opening,
-      schedule: (timer) => ports.timers.schedule({ ruleId, ...timer }),
-      cancel: (timer) => ports.timers.cancel({ ruleId, ...timer }),
+      schedule: (timer) => {
+        waiting(timer, 'timer');
+        return ports.timers.schedule({ ruleId, ...timer });
+      },
+      cancel: (timer) => {
+        const found = collector.getStore();
+        if (found !== undefined)
+          found.trail.push({
+            profileId: timer.profileId,
+            ruleId,
+            kind: 'cancelled',
+            at: found.now,
+            until: timer.dueAt,
+            instanceId: timer.instanceId,
+            ...(found.cause === undefined ? {} : { details: [`by ${found.cause}`] }),
+          });
+        return ports.timers.cancel({ ruleId, ...timer });
+      },
       profile: (profileId) => ports.profiles.get(profileId),
       profiles: () => ports.profiles.all(),
       async change(profileId, stateKey, now, decide) {
@@ -232,7 +312,11 @@ export class RuleEngine {
       async due(profile, stateKey, instanceId, event, state: TriggerState, now): Promise<Step> {
         const at = opening(profile, now);
         if (at !== undefined) {
-          if (state.timers[instanceId] !== at) await ports.timers.schedule({ ruleId, profileId: profile.profileId, stateKey, instanceId, dueAt: at });
+          if (state.timers[instanceId] !== at) {
+            const timer = { profileId: profile.profileId, stateKey, instanceId, dueAt: at };
+            waiting(timer, 'send-window');
+            await ports.timers.schedule({ ruleId, ...timer });
+          }
           return { state: { ...state, timers: { ...state.timers, [instanceId]: at } }, candidates: [] };
         }
         const decided = withDecided(state, [instanceId]);

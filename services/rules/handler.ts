@@ -3,6 +3,7 @@ import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { loadConfig } from '#shared/config.js';
 import { parseBusEvent } from '#shared/events/bus-event.js';
@@ -29,6 +30,7 @@ const engine = new RuleEngine(project.rules, {
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
   geofences: project.geofences,
 });
+const decisions = recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger);
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** Profile updates (every kind of rule) and due timers, from one bus: decided by the engine, the messages published. */
@@ -40,10 +42,13 @@ async function onEvent(event: unknown): Promise<void> {
   observability.countEvent('EventsIn', isTimer ? Events.TimerFired.detailType : Events.ProfileUpdated.detailType);
   recordEvaluation(observability, engine.rules, evaluation);
   if (evaluation.refused.length > 0) logger.info('Rules held back', { refused: evaluation.refused });
-  if (evaluation.requests.length === 0) return;
-  logger.info('Rules fired', { rules: [...new Set(evaluation.requests.map((request) => request.ruleId))], messages: evaluation.requests.length });
-  await publisher.publishAll(evaluation.requests.map((request) => ({ contract: Events.MessageRequested, detail: request })));
-  observability.countEvent('EventsOut', Events.MessageRequested.detailType, evaluation.requests.length);
+  if (evaluation.requests.length > 0) {
+    logger.info('Rules fired', { rules: [...new Set(evaluation.requests.map((request) => request.ruleId))], messages: evaluation.requests.length });
+    await publisher.publishAll(evaluation.requests.map((request) => ({ contract: Events.MessageRequested, detail: request })));
+    observability.countEvent('EventsOut', Events.MessageRequested.detailType, evaluation.requests.length);
+  }
+  // After the messages are on their way: a trail that cannot be written delays nothing.
+  await decisions.record(evaluation.trail, Date.now());
 }
 
 export const handler = observability.handler(permanentFailures.handling(onEvent));

@@ -199,6 +199,23 @@ export function matches(pattern: CompiledPattern, event: unknown): boolean {
   return matchesFlat(pattern, flattenEvent(event));
 }
 
+/**
+ * Why a pattern does not match: the paths of the conditions that fail, in the branch that comes
+ * closest (fewest failing). Empty when it matches. For explanations, not for matching.
+ */
+export function unmetConditions(pattern: CompiledPattern, event: unknown): string[] {
+  const flat = flattenEvent(event);
+  let closest: string[] | undefined;
+  for (const branch of pattern.branches) {
+    if (branchMatches(branch, flat)) return [];
+    const unmet = branch.filter((condition) => !branchMatches([condition], flat)).map((condition) => condition.path);
+    // Each condition may hold alone while no one array element meets them together.
+    const failing = unmet.length > 0 ? unmet : branch.map((condition) => condition.path);
+    if (closest === undefined || failing.length < closest.length) closest = failing;
+  }
+  return closest ?? [];
+}
+
 /** TestEventPattern, as the AWS API has it: a verdict, or why the pattern is invalid. */
 export function testEventPattern(pattern: unknown, event: unknown): Result<boolean, PatternError> {
   const compiled = compilePattern(pattern);

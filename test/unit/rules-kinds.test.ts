@@ -68,6 +68,7 @@ describe('rule decisions as metrics', () => {
     requests: [{ ruleId: 'r1' } as Evaluation['requests'][number], { ruleId: 'r1' } as Evaluation['requests'][number]],
     refused: [{ ruleId: 'r2', profileId: 'p', reason: 'cooldown' }],
     unqualified: ['r3'],
+    trail: [],
   };
   const rules = (count: number) => Array.from({ length: count }, (_, index) => compiled(`r${index + 1}`, { type: 'event', event: { source: ['x'] } }));
 

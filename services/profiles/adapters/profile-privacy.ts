@@ -1,9 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
+import type { Decision } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
 import { addressHash } from '#shared/suppression.js';
-import { type IdentityKind, type ItemKey, keys, profilePartition } from '#shared/table.js';
+import { decisionKeyPrefix, type IdentityKind, type ItemKey, keys, profilePartition } from '#shared/table.js';
 import type { IdentityKey } from '../core/apply-event.js';
 import { ProfileStore } from './profile-store.js';
 
@@ -17,6 +18,13 @@ export interface ProfileExport {
   readonly identities: readonly { readonly kind: string; readonly value: string }[];
   readonly history: readonly Record<string, unknown>[];
   readonly ruleStates: readonly Record<string, unknown>[];
+  /** Time, place and sequence rules' state for the person (the events they wait on, their timers), by rule and key. */
+  readonly triggerStates: readonly ({ readonly ruleId: string; readonly stateKey: string; readonly timers?: Record<string, number> } & Record<
+    string,
+    unknown
+  >)[];
+  /** What Nudge decided about the person in the last 30 days, oldest first (`nudge why`). */
+  readonly decisions: readonly Decision[];
   /** What measurement keeps: the person's recent messages and opens (for attribution) and experiment windows. */
   readonly measurement: readonly unknown[];
 }
@@ -102,6 +110,16 @@ export class ProfilePrivacy {
       ruleStates: items
         .filter((item) => String(item.sk).startsWith('RULE#'))
         .map((item) => ({ ruleId: String(item.sk).slice('RULE#'.length), ...strip(item) })),
+      triggerStates: items
+        .filter((item) => String(item.sk).startsWith('TRIGGER#'))
+        .map((item) => {
+          const [ruleId = '', ...stateKey] = String(item.sk).slice('TRIGGER#'.length).split('#');
+          return { ruleId, stateKey: stateKey.join('#'), ...strip(item) };
+        }),
+      decisions: items
+        .filter((item) => String(item.sk).startsWith(decisionKeyPrefix))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
+        .map(({ ttl: _ttl, ...item }) => strip(item) as unknown as Decision),
       measurement: items
         .filter((item) => item.sk === 'MEASURES' && typeof item.measures === 'string')
         .map((item) => JSON.parse(String(item.measures)) as unknown),
