@@ -122,8 +122,16 @@ export function moveDeadLettersToJournal(dataDir: string, consumer: Consumer, no
  * was accepted: the next start resumes what was pending (a delivery cut off mid-way comes again,
  * as AWS may deliver twice; consumers apply each event once).
  */
+function routesOf(subscriptions: readonly Subscription[]): { subscription: Subscription; pattern: CompiledPattern }[] {
+  return subscriptions.map((subscription) => {
+    const compiled = compilePattern(subscription.pattern);
+    if (!compiled.ok) throw new Error(`Subscription ${subscription.id}: ${compiled.error.message}`);
+    return { subscription, pattern: compiled.value };
+  });
+}
+
 export class LocalEventBus {
-  private readonly routes: { subscription: Subscription; pattern: CompiledPattern }[];
+  private routes: { subscription: Subscription; pattern: CompiledPattern }[];
   private readonly journalFile: string;
   private readonly pending = new Map<string, Delivery>();
   private readonly running = new Set<string>();
@@ -136,17 +144,18 @@ export class LocalEventBus {
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LocalEventBusOptions) {
-    this.routes = options.subscriptions.map((subscription) => {
-      const compiled = compilePattern(subscription.pattern);
-      if (!compiled.ok) throw new Error(`Subscription ${subscription.id}: ${compiled.error.message}`);
-      return { subscription, pattern: compiled.value };
-    });
+    this.routes = routesOf(options.subscriptions);
     this.retryPolicy = options.retryPolicy ?? lambdaRetryPolicy;
     mkdirSync(join(options.dataDir, 'dlq'), { recursive: true });
     this.journalFile = journalFileOf(options.dataDir);
     for (const line of readLines<JournalLine>(this.journalFile)) this.applyJournal(line);
     this.compactJournal();
     if (this.pending.size > 0) options.log(`bus  resuming ${this.pending.size} undelivered event(s) from before the last stop`);
+  }
+
+  /** New bus rules, as a deploy with other rules makes them: events put from now on are routed by these. */
+  resubscribe(subscriptions: readonly Subscription[]): void {
+    this.routes = routesOf(subscriptions);
   }
 
   /** Starts handing over what is due, and checks for due retries as the clock moves. */

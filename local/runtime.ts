@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { loadProject } from '#project/load-project.js';
+import { loadProject, readProject } from '#project/load-project.js';
+import type { Problem } from '#project/problem.js';
 import { DispatchEnvironment, SesFeedbackEnvironment } from '#services/dispatch/environment.js';
 import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
 import { IntakeEnvironment } from '#services/intake/environment.js';
@@ -15,11 +16,13 @@ import { MeasurementEnvironment } from '#services/measurement/environment.js';
 import { readReport } from '#services/measurement/read-report.js';
 import { ProfilesEnvironment } from '#services/profiles/environment.js';
 import { busNeedsOf } from '#services/rules/bus-needs.js';
+import type { CompiledRule } from '#services/rules/core/rule.js';
 import { RulesEnvironment } from '#services/rules/environment.js';
 import { Duration, durationMillis } from '#services/rules/kinds/fields.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
+import { fail, ok, type Result } from '#shared/result.js';
 import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { reportedRules } from '../cli/report.js';
 import { type AdminReply, createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
@@ -64,12 +67,24 @@ export interface LocalRuntime {
   readonly bus: LocalEventBus;
   readonly scheduler: LocalScheduler;
   /** The rules it runs (the project as the handlers loaded it), for the start banner. */
-  readonly rules: readonly { readonly id: string; readonly name: string; readonly enabled: boolean }[];
+  readonly rules: readonly RunningRule[];
+  /**
+   * Reads the project again and, if it validates as `nudge rules validate` would, runs it: the
+   * services that read rules, templates and config are loaded afresh (as a deploy starts new
+   * functions) and the bus rules and recurring schedules follow. If not, nothing changes.
+   */
+  reloadProject(): Promise<Result<readonly RunningRule[], Problem[]>>;
   /** Moves the local clock forward, fires the timers now due and waits until their effects settle. */
   advanceClock(millis: number): Promise<void>;
   /** Resolves when every event put so far has been handled (or dead-lettered). */
   idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RunningRule {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
 }
 
 export const localRegion = 'us-east-1';
@@ -234,31 +249,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await bus.idle();
       }
     };
-    // The recurring rules' schedules, as the stack creates them in AWS.
-    const recurring = recurringSchedules(rulesNeed);
-    for (const schedule of recurring) {
-      scheduler.put({
-        name: schedule.name,
-        group: scheduleGroupName,
-        expression: schedule.expression,
-        timeZone: schedule.timeZone,
-        busName,
-        source: TimerFired.source,
-        detailType: TimerFired.detailType,
-        input: schedule.input,
-        deleteAfterCompletion: false,
-      });
-    }
-    scheduler.prune(
-      scheduleGroupName,
-      new Set([
-        ...recurring.map((schedule) => schedule.name),
-        ...scheduler
-          .list()
-          .filter((schedule) => !schedule.name.startsWith('rule-'))
-          .map((schedule) => schedule.name),
-      ]),
-    );
+    // The recurring rules' schedules, as the stack creates them in AWS (and a deploy updates them).
+    const syncRecurring = (needs: ReturnType<typeof busNeedsOf>) => {
+      const recurring = recurringSchedules(needs);
+      for (const schedule of recurring) {
+        scheduler.put({
+          name: schedule.name,
+          group: scheduleGroupName,
+          expression: schedule.expression,
+          timeZone: schedule.timeZone,
+          busName,
+          source: TimerFired.source,
+          detailType: TimerFired.detailType,
+          input: schedule.input,
+          deleteAfterCompletion: false,
+        });
+      }
+      scheduler.prune(
+        scheduleGroupName,
+        new Set([
+          ...recurring.map((schedule) => schedule.name),
+          ...scheduler
+            .list()
+            .filter((schedule) => !schedule.name.startsWith('rule-'))
+            .map((schedule) => schedule.name),
+        ]),
+      );
+    };
+    syncRecurring(rulesNeed);
     const awsEndpoint = createAwsEndpoint(
       bus,
       {
@@ -360,6 +378,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     targets.feedback = feedback.handler as LambdaHandler;
     targets.measurement = measurement.handler as LambdaHandler;
 
+    let running: readonly RunningRule[] = runningRules(loadedRules);
+    let generation = 0;
+    /** The functions that read the project, loaded afresh: a module imported under a new URL runs its cold start again. */
+    const reloaded = async (consumer: Consumer, specifier: string): Promise<LambdaHandler> => {
+      const module = (await coldStart(consumer, () => import(`${import.meta.resolve(specifier)}?reload=${generation}`))) as { handler: LambdaHandler };
+      return module.handler;
+    };
+    let reloading = Promise.resolve();
+    const reloadProject = (): Promise<Result<readonly RunningRule[], Problem[]>> => {
+      const attempt = reloading.then(async (): Promise<Result<readonly RunningRule[], Problem[]>> => {
+        // What `nudge rules validate` and `cdk deploy` accept, and nothing less.
+        const read = readProject(options.projectDir, { configDir });
+        if (!read.ok) return fail(read.error);
+        generation++;
+        const fresh = {
+          profiles: await reloaded('profiles', '#services/profiles/handler.js'),
+          rules: await reloaded('rules', '#services/rules/handler.js'),
+          dispatch: await reloaded('dispatch', '#services/dispatch/handler.js'),
+          measurement: await reloaded('measurement', '#services/measurement/handler.js'),
+        };
+        // Deliveries from now on reach the new functions; one already running finishes on the old.
+        Object.assign(targets, fresh);
+        const needs = busNeedsOf(read.value.rules);
+        bus.resubscribe(subscriptionsFor(needs));
+        syncRecurring(needs);
+        running = runningRules(read.value.rules);
+        return ok(running);
+      });
+      reloading = attempt.then(
+        () => undefined,
+        () => undefined,
+      );
+      return attempt;
+    };
+
     // Tasks of the webhook channel to the local receiver are recorded in .local/webhooks.ndjson.
     // The bus starts handing over events (and resumes what a crash left) once every handler is loaded.
     bus.start();
@@ -397,7 +450,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbUrl: dynamo.endpoint,
       bus,
       scheduler,
-      rules: loadedRules.map(({ rule }) => ({ id: rule.id, name: rule.name, enabled: rule.enabled })),
+      get rules() {
+        return running;
+      },
+      reloadProject,
       advanceClock,
       idle: () => bus.idle(),
       stop: async () => {
@@ -410,6 +466,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     throw error;
   }
 }
+
+const runningRules = (rules: readonly CompiledRule[]): RunningRule[] => rules.map(({ rule }) => ({ id: rule.id, name: rule.name, enabled: rule.enabled }));
 
 /** The report page's path on the local HTTP endpoint. */
 export const reportPath = '/_local/report';

@@ -1,9 +1,12 @@
 import { join, relative, resolve } from 'node:path';
+import { formatProblems } from '#project/problem.js';
 import { stopOrphanedDynamoDbLocal } from './dynamodb-local.js';
 import { choosePorts } from './ports.js';
+import { watchProject } from './project-watch.js';
 import { localShopifySecret, runningOwner, startLocalRuntime } from './runtime.js';
 
-const projectDir = resolve(import.meta.dirname, '..');
+// The rules, templates and config it runs: this repository's, or those of NUDGE_PROJECT_DIR.
+const projectDir = resolve(process.env.NUDGE_PROJECT_DIR ?? resolve(import.meta.dirname, '..'));
 
 const dataDir = process.env.NUDGE_DATA_DIR ?? resolve(projectDir, '.local');
 
@@ -34,10 +37,12 @@ const runtime = await startLocalRuntime({
   dataDir,
   persist: true,
   projectDir,
-  log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
+  log: (line) => log(line),
 });
 
+const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 const localhost = (url: string) => url.replace('127.0.0.1', 'localhost');
+const ruleList = (rules: typeof runtime.rules) => rules.map((rule) => `${rule.id}${rule.enabled ? '' : ' (disabled)'}`).join(', ');
 console.log(`
 Nudge is running locally.
   Intake     ${localhost(runtime.httpUrl)}/webhooks/{shopify,woocommerce,bigcommerce,stripe}, /v1/batch (Segment), /events/app
@@ -46,14 +51,26 @@ Nudge is running locally.
   Report     ${runtime.reportUrl}          (what each rule earned; also: npm run nudge -- report)
   AWS APIs   ${localhost(runtime.awsUrl)}                     (local EventBridge, Scheduler, Secrets Manager and SQS dead letters; timers in ${shown}/schedules.json; npm run nudge -- clock advance 2h)
   DynamoDB   ${localhost(runtime.dynamoDbUrl)}                     (DynamoDB Local, data in ${shown}/dynamodb)
-  Rules      ${runtime.rules.length} from rules/ (read at start; restart after changing them): ${runtime.rules.map((rule) => `${rule.id}${rule.enabled ? '' : ' (disabled)'}`).join(', ')}
+  Rules      ${runtime.rules.length} from ${relative(process.cwd(), join(projectDir, 'rules')) || 'rules'}/ (reloaded when rules/, templates/ or config/ change): ${ruleList(runtime.rules)}
 Try it: npm run demo   ·   npm run nudge -- send shopify checkouts/create --set email=you@example.com   ·   Stop: Ctrl-C
 `);
+
+// An edit runs as soon as it validates, as a deploy would; one that does not is told and changes nothing.
+const watcher = watchProject(
+  projectDir,
+  ['rules', 'templates', 'config'].map((folder) => join(projectDir, folder)),
+  async (files) => {
+    const reloaded = await runtime.reloadProject();
+    if (reloaded.ok) log(`reloaded after changes to ${files.join(', ')}: ${reloaded.value.length} rules: ${ruleList(reloaded.value)}`);
+    else log(`not reloaded after changes to ${files.join(', ')}; the rules and templates that ran keep running. Fix these:\n${formatProblems(reloaded.error)}`);
+  },
+);
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  watcher.close();
   console.log('\nStopping…');
   await runtime.stop();
   console.log(`Stopped. Data is kept in ${shown}/ for the next npm start.`);
