@@ -28,6 +28,7 @@ if (!chosen.ok) {
   process.exit(1);
 }
 
+const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 const shown = relative(process.cwd(), dataDir) || '.';
 const runtime = await startLocalRuntime({
   httpPort: chosen.value.NUDGE_HTTP_PORT,
@@ -37,10 +38,9 @@ const runtime = await startLocalRuntime({
   dataDir,
   persist: true,
   projectDir,
-  log: (line) => log(line),
+  log,
 });
 
-const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 const localhost = (url: string) => url.replace('127.0.0.1', 'localhost');
 const ruleList = (rules: typeof runtime.rules) => rules.map((rule) => `${rule.id}${rule.enabled ? '' : ' (disabled)'}`).join(', ');
 console.log(`

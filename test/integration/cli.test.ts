@@ -111,7 +111,7 @@ describe('nudge rules validate', () => {
     );
     writeFileSync(
       join(project, 'templates', 'uses-missing.liquid'),
-      '---\nsubject: Hi {{ profile.nickname }}\n---\n{{ event.properties.coupon }} {{ shop.name }}',
+      '---\nsubject: Hi {{ profile.nickname }}\n---\n{{ event.properties.coupon }} {{ store.name }} {{ shop.name }}',
     );
     writeFileSync(join(project, 'rules', 'vars.json'), JSON.stringify(rule({ id: 'vars', template: 'uses-missing' })));
     const lines = nudge('rules', 'validate', '--project', project).stderr.split('\n');
@@ -122,7 +122,7 @@ describe('nudge rules validate', () => {
         'never.json at conditions.orderCnt: can never match: profiles have no field "orderCnt"',
         'vars.json at template: templates/uses-missing.liquid uses {{ profile.nickname }}, which the profile cannot supply',
         'vars.json at template: templates/uses-missing.liquid uses {{ event.properties.coupon }}, which order.completed cannot supply',
-        'vars.json at template: templates/uses-missing.liquid uses {{ shop.name }}, which Nudge (use profile, event, rule or unsubscribeUrl) cannot supply',
+        'vars.json at template: templates/uses-missing.liquid uses {{ store.name }}, which Nudge (use profile, event, rule, shop, language, copy, unsubscribeUrl) cannot supply',
       ]),
     );
   });
