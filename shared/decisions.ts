@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 
 /**
@@ -29,14 +30,32 @@ export interface Decision {
   readonly details?: readonly string[];
 }
 
-/** The decision's place in the person's trail: by time, then one per rule, kind and message or instance, so a retried evaluation writes the same item again. */
-export function decisionSortKey(decision: Decision): string {
-  return `${new Date(decision.at).toISOString()}#${decision.ruleId}#${decision.kind}#${decision.messageId ?? decision.instanceId ?? ''}`;
-}
+const dispatchKinds: ReadonlySet<DecisionKind> = new Set(['sent', 'suppressed', 'deferred', 'failed']);
+
+/** Oldest first; at the same instant, what the rules decided before what dispatch made of it. */
+export const inTrailOrder = (a: Decision, b: Decision) => a.at - b.at || Number(dispatchKinds.has(a.kind)) - Number(dispatchKinds.has(b.kind));
+
+/** One decision among others: by rule, kind and message or instance. */
+const identityOf = (decision: Decision) => `${decision.at}|${decision.ruleId}|${decision.kind}|${decision.messageId ?? decision.instanceId ?? ''}`;
 
 /** The same decisions once each (an evaluation decided again after a lost race repeats some). */
 export function distinctDecisions(decisions: readonly Decision[]): Decision[] {
-  return [...new Map(decisions.map((decision) => [decisionSortKey(decision), decision])).values()];
+  return [...new Map(decisions.map((decision) => [identityOf(decision), decision])).values()];
+}
+
+/**
+ * What one evaluation decided about each person, as one entry of their trail: sorted by the time
+ * of its first decision, named by a hash of what it holds, so a retried evaluation writes the
+ * same entry again and two evaluations at the same instant do not overwrite each other.
+ */
+export function trailEntries(decisions: readonly Decision[]): { readonly profileId: string; readonly sortKey: string; readonly decisions: Decision[] }[] {
+  const byPerson = new Map<string, Decision[]>();
+  for (const decision of distinctDecisions(decisions)) byPerson.set(decision.profileId, [...(byPerson.get(decision.profileId) ?? []), decision]);
+  return [...byPerson].map(([profileId, held]) => {
+    const first = Math.min(...held.map((decision) => decision.at));
+    const digest = createHash('sha256').update(held.map(identityOf).sort().join('\n')).digest('hex').slice(0, 16);
+    return { profileId, sortKey: `${new Date(first).toISOString()}#${digest}`, decisions: held };
+  });
 }
 
 const reasons: Readonly<Record<string, string>> = {

@@ -41,7 +41,7 @@ export const keys = {
   capReservations: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'CAPS' }),
   /** A time, place or sequence rule's state for one person and key (a checkout, a geofence, a date). */
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
-  /** One decision about one person (a rule fired, held, waited; a message sent, suppressed, deferred), newest last by its time: what `nudge why` reads. */
+  /** What one evaluation decided about one person (a rule fired, held, waited; a message sent, suppressed, deferred), by its time: what `nudge why` reads. */
   decision: (profileId: string, sortKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `${decisionKeyPrefix}${sortKey}` }),
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Decision, decisionSortKey, distinctDecisions } from '../decisions.js';
+import { type Decision, trailEntries } from '../decisions.js';
 import { decisionRetentionSeconds, expiresAt, keys } from '../table.js';
 import { documentClient } from './aws-clients.js';
 
@@ -28,8 +28,8 @@ export function recorderOf(trail: DecisionTrail, logger: { warn(message: string,
 const unprocessedAttempts = 3;
 
 /**
- * A person's decisions in their own partition, written in batches of 25 (`nudge profile export`
- * and `nudge why` read them with the rest of the partition).
+ * A person's decisions in their own partition, an item per evaluation, written in batches of 25
+ * (`nudge profile export` and `nudge why` read them with the rest of the partition).
  * The trail explains; it decides nothing, so a write that fails is reported to the caller to log,
  * never a reason to retry the delivery that decided.
  */
@@ -45,9 +45,10 @@ export class DecisionTrail {
 
   /** Writes the decisions; the number DynamoDB would not take after its retries (0 when all went in). */
   async record(decisions: readonly Decision[], now: number): Promise<number> {
-    const items = distinctDecisions(decisions).map((decision) => ({
-      ...keys.decision(decision.profileId, decisionSortKey(decision)),
-      ...decision,
+    // One item per person and evaluation: a checkout's wait, or an order's five decisions, cost one write.
+    const items = trailEntries(decisions).map((entry) => ({
+      ...keys.decision(entry.profileId, entry.sortKey),
+      decisions: entry.decisions.map(({ profileId: _profileId, ...decision }) => decision),
       ttl: expiresAt(now, decisionRetentionSeconds),
     }));
     let lost = 0;

@@ -1,5 +1,5 @@
 import { compileRule, Rule } from '#services/rules/core/rule.js';
-import { type Decision, explainDecision } from '#shared/decisions.js';
+import { type Decision, explainDecision, inTrailOrder, trailEntries } from '#shared/decisions.js';
 import { compilePattern } from '#shared/event-pattern/compile.js';
 import { unmetConditions } from '#shared/event-pattern/index.js';
 import { simulate } from '../../cli/simulate.js';
@@ -120,5 +120,29 @@ describe('the decisions nudge why reads', () => {
     expect(explainDecision(decision('failed', 'RenderFailed'), 'UTC')).toBe('failed: RenderFailed');
     // A reason from a newer Nudge is shown as it is, never an error.
     expect(explainDecision(decision('held', 'constructor'), 'UTC')).toBe('held (constructor)');
+  });
+});
+
+describe('the trail as it is kept', () => {
+  const at = Date.parse('2026-11-02T10:00:00.000Z');
+  const waiting: Decision = { profileId: 'p1', ruleId: 'reminder', kind: 'waiting', at, reason: 'timer', until: at + 3_600_000, instanceId: 'i1' };
+  const fired: Decision = { profileId: 'p1', ruleId: 'thanks', kind: 'fired', at, messageId: 'm1' };
+  const other: Decision = { profileId: 'p2', ruleId: 'thanks', kind: 'fired', at, messageId: 'm2' };
+
+  it('keeps one entry per person and evaluation, the same one when an evaluation is decided again', () => {
+    const entries = trailEntries([waiting, fired, other, waiting]);
+    expect(entries.map((entry) => [entry.profileId, entry.decisions.length])).toEqual([
+      ['p1', 2],
+      ['p2', 1],
+    ]);
+    expect(trailEntries([fired, waiting])[0]?.sortKey).toBe(entries[0]?.sortKey);
+    // Another evaluation at the same instant is another entry, not an overwrite.
+    expect(trailEntries([waiting])[0]?.sortKey).not.toBe(entries[0]?.sortKey);
+    expect(entries[0]?.sortKey).toMatch(/^2026-11-02T10:00:00\.000Z#[0-9a-f]{16}$/);
+  });
+
+  it('puts what dispatch made of a message after the rule that asked for it, at the same instant', () => {
+    const sent: Decision = { profileId: 'p1', ruleId: 'thanks', kind: 'sent', at, messageId: 'm1' };
+    expect([sent, fired].sort(inTrailOrder)).toEqual([fired, sent]);
   });
 });

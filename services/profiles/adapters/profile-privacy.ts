@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
-import type { Decision } from '#shared/decisions.js';
+import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
 import { addressHash } from '#shared/suppression.js';
 import { decisionKeyPrefix, type IdentityKind, type ItemKey, keys, profilePartition } from '#shared/table.js';
@@ -35,6 +35,9 @@ export interface Erasure {
   /** Suppression entries left behind, by kind (the addresses themselves are not kept). */
   readonly suppressed: readonly string[];
 }
+
+/** The profile whose partition an item is in (a merged profile's decisions keep their own id). */
+const profilePartitionId = (pk: unknown) => String(pk).replace(/^PROFILE#/, '');
 
 const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
 
@@ -117,9 +120,9 @@ export class ProfilePrivacy {
           return { ruleId, stateKey: stateKey.join('#'), ...strip(item) };
         }),
       decisions: items
-        .filter((item) => String(item.sk).startsWith(decisionKeyPrefix))
-        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)))
-        .map(({ ttl: _ttl, ...item }) => strip(item) as unknown as Decision),
+        .filter((item) => String(item.sk).startsWith(decisionKeyPrefix) && Array.isArray(item.decisions))
+        .flatMap((item) => (item.decisions as Omit<Decision, 'profileId'>[]).map((decision) => ({ ...decision, profileId: profilePartitionId(item.pk) })))
+        .sort(inTrailOrder),
       measurement: items
         .filter((item) => item.sk === 'MEASURES' && typeof item.measures === 'string')
         .map((item) => JSON.parse(String(item.measures)) as unknown),
