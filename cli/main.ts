@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -11,6 +11,7 @@ import { MeasurementStore } from '#services/measurement/adapters/measurement-sto
 import { reportPeriod } from '#services/measurement/core/report.js';
 import { reportHtml } from '#services/measurement/core/report-html.js';
 import { readReport } from '#services/measurement/read-report.js';
+import { PrivacyRecords } from '#services/profiles/adapters/privacy-records.js';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { parseIdentityKey } from '#services/profiles/core/apply-event.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
@@ -230,6 +231,42 @@ tableOptions(
     console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
   },
 );
+
+const privacy = program
+  .command('privacy')
+  .description("Data-subject requests shops passed on (Shopify's compliance webhooks): what was asked, what was done, and the exports to hand over.");
+
+tableOptions(
+  privacy
+    .command('requests')
+    .description(
+      'List the requests (export, erase a customer, erase a shop) and what came of each; --out writes the exports still kept (30 days) as JSON files.',
+    )
+    .option('--shop <shop>', 'only this shop, such as negozio.myshopify.com')
+    .option('--out <dir>', 'write each kept export to <dir>/<shop>-<request>.json'),
+).action(async (options: TableOptions & { shop?: string; out?: string }) => {
+  const records = new PrivacyRecords(clientFor(options), options.table);
+  const requests = await records.list(options.shop);
+  if (requests.length === 0) {
+    console.log(`No data-subject requests${options.shop === undefined ? '' : ` from ${options.shop}`}.`);
+    return;
+  }
+  for (const request of requests) {
+    const what = request.request === 'export' ? `${request.profiles} profile(s) exported` : `${request.profiles} profile(s) erased`;
+    console.log(
+      `${request.receivedAt}  ${request.shop}  ${request.request}${request.requestId === undefined ? '' : ` #${request.requestId}`}  ${what}${request.exportKept ? ' (export kept)' : ''}`,
+    );
+  }
+  if (options.out === undefined) return;
+  mkdirSync(options.out, { recursive: true });
+  for (const request of requests.filter((entry) => entry.exportKept)) {
+    const exported = await records.exported(request.shop, request.requestKey);
+    if (exported === undefined) continue;
+    const file = join(options.out, `${request.shop}-${request.requestId ?? request.requestKey.replace(/[^\w.-]+/g, '_')}.json`.replace(/[/\\]/g, '_'));
+    writeFileSync(file, `${JSON.stringify(exported, null, 2)}\n`);
+    console.log(`Wrote ${file}`);
+  }
+});
 
 tableOptions(
   program

@@ -43,6 +43,10 @@ export const keys = {
   triggerState: (profileId: string, ruleId: string, stateKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `TRIGGER#${ruleId}#${stateKey}` }),
   /** What one evaluation decided about one person (a rule fired, held, waited; a message sent, suppressed, deferred), by its time: what `nudge why` reads. */
   decision: (profileId: string, sortKey: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `${decisionKeyPrefix}${sortKey}` }),
+  /** A data-subject request a shop passed on (Shopify's compliance webhooks) and what came of it: the shop's record, kept. */
+  privacyRequest: (shop: string, requestKey: string): ItemKey => ({ pk: `PRIVACY#${shop}`, sk: `REQUEST#${requestKey}` }),
+  /** What an export request produced, for the shop to hand over: kept 30 days. */
+  privacyExport: (shop: string, requestKey: string): ItemKey => ({ pk: `PRIVACY#${shop}`, sk: `EXPORT#${requestKey}` }),
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
     pk: `MEASURE#RULE#${ruleId}`,
@@ -61,6 +65,9 @@ export const decisionKeyPrefix = 'DECISION#';
 
 /** How long a person's decisions are kept for `nudge why`: long enough to ask about last month's campaign. */
 export const decisionRetentionSeconds = 30 * 24 * 3600;
+
+/** How long an export a shop asked for is kept for it to hand over (Shopify asks for an answer within 30 days). */
+export const privacyExportRetentionSeconds = 30 * 24 * 3600;
 
 /** Every item of a profile shares this partition key (profile, identities, history, rule state). */
 export const profilePartition = (profileId: string) => `PROFILE#${profileId}`;

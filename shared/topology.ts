@@ -90,6 +90,13 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
       pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: [{ exists: false }] } },
       delivery: 'invoke' as const,
     },
+    {
+      id: 'PrivacyRequestsToProfiles',
+      consumer: 'profiles',
+      description: "A shop's data-subject requests (export, erase a customer, erase a shop's customers) are carried out and recorded",
+      pattern: on(Events.PrivacyRequested),
+      delivery: 'invoke' as const,
+    },
     ...ruleFeedPatterns(rules.feed).map((pattern, index) => ({
       id: index === 0 ? 'ProfileUpdatesToRules' : `ProfileUpdatesToRules${index + 1}`,
       consumer: 'rules' as const,

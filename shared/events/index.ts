@@ -19,6 +19,7 @@ import * as OrderCancelled from './order-cancelled.js';
 import * as OrderCompleted from './order-completed.js';
 import * as OrderRefunded from './order-refunded.js';
 import * as PageViewed from './page-viewed.js';
+import * as PrivacyRequested from './privacy-requested.js';
 import * as ProductViewed from './product-viewed.js';
 import * as ProfileMerged from './profile-merged.js';
 import * as ProfileUpdated from './profile-updated.js';
@@ -63,6 +64,7 @@ export {
   OrderCompleted,
   OrderRefunded,
   PageViewed,
+  PrivacyRequested,
   ProductViewed,
   ProfileMerged,
   ProfileUpdated,
@@ -120,7 +122,7 @@ export const messageEvents: readonly Contract[] = [
 ];
 
 /** Every event on the bus, for the catalogue in the README and for tests. */
-export const catalogue: readonly Contract[] = [...customerEvents, ProfileUpdated, ProfileMerged, TimerFired, ...messageEvents];
+export const catalogue: readonly Contract[] = [...customerEvents, PrivacyRequested, ProfileUpdated, ProfileMerged, TimerFired, ...messageEvents];
 
 /** Whether a contract covers a detail-type: the same name, or a name of its family. */
 export function covers(contract: Contract, detailType: string): boolean {

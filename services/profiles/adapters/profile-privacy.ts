@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
@@ -55,9 +55,13 @@ export class ProfilePrivacy {
   }
 
   /** The live profile a key leads to, and every partition that holds the person's data. */
-  private async locate(key: IdentityKey): Promise<{ profile: Profile; partitions: string[] } | undefined> {
-    const alias = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }));
-    const profileId = alias.Item?.profileId;
+  private async locate(key: IdentityKey | { readonly profileId: string }): Promise<{ profile: Profile; partitions: string[] } | undefined> {
+    let profileId: unknown;
+    if ('profileId' in key) profileId = key.profileId;
+    else {
+      const alias = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }));
+      profileId = alias.Item?.profileId;
+    }
     if (typeof profileId !== 'string') return undefined;
     const stored = await this.store.resolve(profileId);
     if (stored === undefined) return undefined;
@@ -83,7 +87,7 @@ export class ProfilePrivacy {
     return items;
   }
 
-  private async collect(key: IdentityKey) {
+  private async collect(key: IdentityKey | { readonly profileId: string }) {
     const located = await this.locate(key);
     if (located === undefined) return undefined;
     const items = (await Promise.all(located.partitions.map((id) => this.partitionItems(id)))).flat();
@@ -96,7 +100,7 @@ export class ProfilePrivacy {
     return { ...located, items, identities };
   }
 
-  async export(key: IdentityKey, now: number): Promise<ProfileExport | undefined> {
+  async export(key: IdentityKey | { readonly profileId: string }, now: number): Promise<ProfileExport | undefined> {
     const found = await this.collect(key);
     if (found === undefined) return undefined;
     const { profile, partitions, items, identities } = found;
@@ -133,7 +137,28 @@ export class ProfilePrivacy {
    * Deletes the person: profiles (merged ones too), aliases, history, rule state. What is left is
    * one suppression entry per address, holding its hash, so the address is never mailed again.
    */
-  async erase(key: IdentityKey, now: number): Promise<Erasure | undefined> {
+  /**
+   * Every live profile whose latest event came from the shop (`profile.shop`), found by a scan of
+   * the table: what a shop that uninstalled the app leaves behind (Shopify's `shop/redact`, once).
+   */
+  async *profilesOfShop(shop: string): AsyncIterable<string> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :profile AND #profile.#shop = :shop',
+          ExpressionAttributeNames: { '#profile': 'profile', '#shop': 'shop' },
+          ExpressionAttributeValues: { ':profile': 'PROFILE', ':shop': shop },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) if (typeof item.profile?.profileId === 'string') yield item.profile.profileId as string;
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
+
+  async erase(key: IdentityKey | { readonly profileId: string }, now: number): Promise<Erasure | undefined> {
     const found = await this.collect(key);
     if (found === undefined) return undefined;
     const { profile, items, identities } = found;

@@ -4,7 +4,7 @@ import type { Publication } from '#shared/adapters/bus-publisher.js';
 import { busLimitProblem } from '#shared/bus-limits.js';
 import { checkDetail, stampBytes } from '#shared/events/bus-detail.js';
 import type { Money } from '#shared/events/common.js';
-import type { CustomerEventContract } from '#shared/events/index.js';
+import type { Contract } from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { decimalFromNumber } from '#shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
@@ -63,7 +63,7 @@ export type Normalised =
   | { readonly kind: 'invalid'; readonly issues: readonly Issue[] };
 
 /** Checks a canonical event against its contract; a platform payload that cannot make one is invalid. */
-export function checked(contract: CustomerEventContract, detail: unknown, detailType?: string): Normalised {
+export function checked(contract: Contract, detail: unknown, detailType?: string): Normalised {
   const result = checkDetail(contract, detail);
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };

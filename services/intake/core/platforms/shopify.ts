@@ -3,7 +3,7 @@ import { type LineItem, Money, type Traits } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { addDecimal, decimalFromNumber } from '#shared/money.js';
-import { identityOf, idString } from '../identity.js';
+import { hasIdentity, identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
@@ -127,6 +127,21 @@ const SmsConsent = z.object({
   phone: z.string().nullish(),
   sms_marketing_consent: z.object({ state: z.string().nullish(), opt_in_level: z.string().nullish(), consent_updated_at: z.string().nullish() }).nullish(),
 });
+
+/** Shopify's mandatory compliance webhooks: a customer's data asked for or to be erased, or a whole shop's. */
+const ComplianceCustomer = z
+  .object({
+    id: Id.nullish(),
+    email: z.string().nullish(),
+    phone: z.string().nullish(),
+  })
+  .nullish();
+const DataRequest = z.object({
+  customer: ComplianceCustomer,
+  orders_requested: z.array(Id).nullish(),
+  data_request: z.object({ id: Id }).nullish(),
+});
+const CustomerRedact = z.object({ customer: ComplianceCustomer, orders_to_redact: z.array(Id).nullish() });
 
 /** Shopify's numeric ids lose precision in some senders; `admin_graphql_api_id` carries them exactly. */
 function exactId(id: unknown, gid: string | null | undefined): string | undefined {
@@ -372,6 +387,38 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       const c = consent.data;
       return consentChanged(delivery, 'sms', idString(c.id) as string, { phone: c.phone }, c.sms_marketing_consent);
     }
+    case 'customers/data_request':
+    case 'customers/redact': {
+      const parsed = (topic === 'customers/redact' ? CustomerRedact : DataRequest).safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const { customer } = parsed.data;
+      const identity = identityOf({
+        email: customer?.email,
+        phone: customer?.phone,
+        customerId: customer?.id == null ? undefined : `shopify:${idString(customer.id)}`,
+      });
+      if (!hasIdentity(identity)) return { kind: 'invalid', issues: [{ path: ['customer'], message: 'names no customer: an id, email or phone is required' }] };
+      const orders = 'orders_to_redact' in parsed.data ? parsed.data.orders_to_redact : (parsed.data as z.infer<typeof DataRequest>).orders_requested;
+      const requestId = 'data_request' in parsed.data ? idString(parsed.data.data_request?.id) : undefined;
+      const request = topic === 'customers/redact' ? 'erase' : 'export';
+      return checked(Events.PrivacyRequested, {
+        ...base(
+          delivery,
+          `privacy|${request}|${requestId ?? ''}|${identity.customerId ?? identity.email ?? identity.phone}|${delivery.triggeredAt ?? delivery.receivedAt}`,
+          undefined,
+        ),
+        request,
+        person: identity,
+        ...(requestId === undefined ? {} : { requestId }),
+        orders: (orders ?? []).map((id) => idString(id) as string),
+      });
+    }
+    case 'shop/redact':
+      // The shop is the one the signed header names, whatever the body says: a shop's secret erases only its own customers.
+      return checked(Events.PrivacyRequested, {
+        ...base(delivery, `privacy|erase-shop|${delivery.triggeredAt ?? delivery.receivedAt}`, undefined),
+        request: 'erase-shop',
+      });
     default:
       return { kind: 'ignored', reason: `topic ${topic} is not used by Nudge` };
   }
@@ -392,6 +439,9 @@ export const shopifyTopics = [
   'customers_marketing_consent/update',
   'customers/marketing_consent/update',
   'customers_email_marketing_consent/update',
+  'customers/data_request',
+  'customers/redact',
+  'shop/redact',
 ] as const;
 
 export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
