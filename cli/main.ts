@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { exclusiveGroups } from '#project/check-project.js';
 import { readProject } from '#project/load-project.js';
 import { formatProblems } from '#project/problem.js';
+import { CouponPools, couponCodePattern, poolNamePattern } from '#services/dispatch/adapters/coupon-pools.js';
 import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
 import { reportPeriod } from '#services/measurement/core/report.js';
 import { reportHtml } from '#services/measurement/core/report-html.js';
@@ -229,6 +230,45 @@ tableOptions(
       throw new UsageError(`SES did not take the test (${options.aws ? 'AWS' : options.sesEndpoint}): ${(error as Error).message}`);
     }
     console.log(`Sent "${testSubject(email.subject)}" to ${to} (SES message ${messageId})`);
+  },
+);
+
+const coupons = program
+  .command('coupons')
+  .description('Pools of unique coupon codes: a template that writes {{ coupon.<pool> }} gives each message its own code from the pool.');
+
+tableOptions(
+  coupons
+    .command('load')
+    .description('Add the codes of a text file (one a line) to a pool, creating it; codes it already holds are skipped.')
+    .argument('<pool>', 'the pool, as templates name it: lower-case letters, digits and _, such as welcome10')
+    .argument('<file>', 'a text file with one code a line'),
+).action(async (pool: string, file: string, options: TableOptions) => {
+  if (!poolNamePattern.test(pool)) throw new UsageError(`${pool}: a pool name is lower-case letters, digits and _ (starting with a letter), such as welcome10`);
+  if (!existsSync(file)) throw new UsageError(`Cannot read the file ${file}`);
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const codes: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    const code = line.trim();
+    if (code === '') continue;
+    if (!couponCodePattern.test(code))
+      throw new UsageError(`${file} line ${index + 1}: a code is 1 to 64 printable characters without spaces, not "${code.slice(0, 80)}"`);
+    codes.push(code);
+  }
+  if (codes.length === 0) throw new UsageError(`${file} holds no codes: write one code a line`);
+  const pools = new CouponPools(clientFor(options), options.table);
+  const added = await pools.load(pool, codes);
+  const status = await pools.status(pool);
+  console.log(
+    `Added ${added} code(s) to ${pool} (${codes.length - added} already held or repeated); ${status?.loaded ?? 0} loaded, ${(status?.loaded ?? 0) - (status?.claimed ?? 0)} left.`,
+  );
+});
+
+tableOptions(coupons.command('status').description('How many codes a pool holds, and how many are given out.').argument('<pool>', 'the pool')).action(
+  async (pool: string, options: TableOptions) => {
+    const status = await new CouponPools(clientFor(options), options.table).status(pool);
+    if (status === undefined) throw new UsageError(`No coupon pool named ${pool}: load one with nudge coupons load ${pool} <file>`);
+    console.log(`${pool}: ${status.loaded} loaded, ${status.claimed} given out, ${status.loaded - status.claimed} left.`);
   },
 );
 

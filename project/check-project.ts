@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
+import { poolNamePattern } from '#services/dispatch/adapters/coupon-pools.js';
 import { checkSubject, parseTemplate } from '#services/dispatch/core/template.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule } from '#services/rules/core/rule.js';
@@ -35,6 +36,8 @@ const suppliedVariables: Readonly<Record<string, ReadonlySet<string>>> = {
 };
 
 function supplied(root: Segment | undefined, rest: readonly Segment[]): boolean {
+  // A unique code from a coupon pool, named as `nudge coupons load` names it.
+  if (root === 'coupon') return rest.length === 1 && poolNamePattern.test(String(rest[0]));
   const names = ownValue(suppliedVariables, String(root));
   if (names === undefined) return false;
   return rest.length === 0 || (names.size > 0 && names.has(String(rest[0])) && rest.length === 1);
@@ -190,7 +193,9 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
               ? 'the rule'
               : root === 'unsubscribeUrl'
                 ? 'a transactional rule'
-                : `Nudge (use profile, event, ${Object.keys(suppliedVariables).join(', ')})`;
+                : root === 'coupon'
+                  ? 'Nudge (write coupon.<pool>, a pool name of lower-case letters, digits and _)'
+                  : `Nudge (use profile, event, ${Object.keys(suppliedVariables).join(', ')}, coupon.<pool>)`;
       problems.push({ file, path: 'template', message: `templates/${rule.rule.template}.liquid uses {{ ${name} }}, which ${supplier} cannot supply` });
     }
   }

@@ -47,6 +47,12 @@ export const keys = {
   privacyRequest: (shop: string, requestKey: string): ItemKey => ({ pk: `PRIVACY#${shop}`, sk: `REQUEST#${requestKey}` }),
   /** What an export request produced, for the shop to hand over: kept 30 days. */
   privacyExport: (shop: string, requestKey: string): ItemKey => ({ pk: `PRIVACY#${shop}`, sk: `EXPORT#${requestKey}` }),
+  /** A pool of unique coupon codes: how many were loaded and how many are given out. */
+  couponPool: (pool: string): ItemKey => ({ pk: `COUPON#${pool}`, sk: 'POOL' }),
+  /** One code of a pool, by the number it was loaded with. */
+  couponCode: (pool: string, number: number): ItemKey => ({ pk: `COUPON#${pool}`, sk: `CODE#${String(number).padStart(10, '0')}` }),
+  /** The code a message got from a pool: the same one however often the message is retried. */
+  couponClaim: (pool: string, messageId: string): ItemKey => ({ pk: `COUPON#${pool}`, sk: `MESSAGE#${messageId}` }),
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
     pk: `MEASURE#RULE#${ruleId}`,

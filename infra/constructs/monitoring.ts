@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DefaultDashboardFactory, MonitoringFacade, notifySns } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { metricsNamespace } from '#shared/observability.js';
 import type { ServiceFunction } from './service-function.js';
 
 export interface NudgeMonitoringProps {
@@ -50,6 +51,8 @@ export const alarmThresholds = {
   /** SES reputation, a fraction (0.02 = 2 %): the bulk-sender limits, well under SES's own review levels (5 % and 0.1 %). */
   sesBounceRate: 0.02,
   sesComplaintRate: 0.001,
+  /** Messages failed because their coupon pool was empty, in 5 minutes: any (load more codes). */
+  couponsExhausted: 0,
 } as const;
 
 /**
@@ -266,6 +269,37 @@ export class NudgeMonitoring extends Construct {
               addAlarm: reputationAlarm(alarmThresholds.sesComplaintRate),
             },
             reputation('Reputation.ComplaintRate', configurationSet).with({ label: 'Nudge configuration set' }),
+          ],
+        },
+      ],
+    });
+
+    // A coupon pool ran dry: each message that needs a code from it fails (`CouponsExhausted`) until more are loaded.
+    this.facade.monitorCustom({
+      humanReadableName: 'Coupons',
+      alarmFriendlyName: 'Coupons',
+      metricGroups: [
+        {
+          title: 'Messages failed for an empty coupon pool',
+          metrics: [
+            {
+              alarmFriendlyName: 'Exhausted',
+              metric: new cloudwatch.Metric({
+                namespace: metricsNamespace,
+                metricName: 'CouponsExhausted',
+                dimensionsMap: { service: 'dispatch' },
+                statistic: cloudwatch.Stats.SUM,
+                period: Duration.minutes(5),
+                label: 'Coupon pool empty',
+              }),
+              addAlarm: {
+                Critical: {
+                  threshold: alarmThresholds.couponsExhausted,
+                  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
+                },
+              },
+            },
           ],
         },
       ],

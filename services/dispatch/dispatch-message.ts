@@ -39,6 +39,8 @@ export interface DispatchPorts {
   readonly unsubscribeKey: () => Promise<string>;
   /** Where each outcome is kept for `nudge why`, with its reason. */
   readonly decisions?: DecisionRecorder;
+  /** Unique coupon codes for templates that use them (`{{ coupon.welcome10 }}`), claimed once per message. */
+  readonly coupons?: { claim(pool: string, messageId: string, now: number): Promise<Result<string, SendFailure>> };
 }
 
 export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain' | 'duplicate';
@@ -135,7 +137,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
 
   // What can never succeed as asked (no such template, a template that cannot render this person)
   // fails at once with its reason, instead of being retried into the dead-letter queue.
-  const prepared = await preparedSend(request, decision.to, person, ports);
+  const prepared = await preparedSend(request, decision.to, person, ports, now);
   if (!prepared.ok) {
     const { error } = prepared;
     return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: error.code })) ? 'failed' : 'duplicate';
@@ -187,13 +189,23 @@ type PreparedSend = Result<() => Promise<SendResult>, SendFailure>;
  * Messaging, or a task to a webhook endpoint. A message that cannot be made (no such template, a
  * template for another channel, data the template cannot render) is a value: retrying would not help.
  */
-async function preparedSend(request: MessageRequested, to: string, person: Profile, ports: DispatchPorts): Promise<PreparedSend> {
+async function preparedSend(request: MessageRequested, to: string, person: Profile, ports: DispatchPorts, now: number): Promise<PreparedSend> {
   const template = ports.templates.get(request.template);
   if (template === undefined) return fail({ code: 'TemplateMissing', message: `No template named ${request.template}` });
   if (template.channel !== request.channel)
     return fail({ code: 'TemplateChannelMismatch', message: `Template ${request.template} is for ${template.channel}, not ${request.channel}` });
+  // Each pool's code for this message: the one it had if it was tried before. A pool with none left
+  // fails the message with that reason; a code is never given twice.
+  const coupon: Record<string, string> = {};
+  for (const pool of template.coupons) {
+    if (ports.coupons === undefined)
+      return fail({ code: 'CouponPoolMissing', message: `${request.template} uses coupon.${pool}, and no coupon pools are configured` });
+    const claimed = await ports.coupons.claim(pool, request.messageId, now);
+    if (!claimed.ok) return claimed;
+    coupon[pool] = claimed.value;
+  }
   const voice = shopVoice(ports.shops, messageShop(request.context.event, person), person, ports.senderAddress);
-  const context = { ...request.context, profile: person, rule: { id: request.ruleId }, shop: voice.shop, language: voice.language, copy: voice.copy };
+  const context = { ...request.context, profile: person, rule: { id: request.ruleId }, shop: voice.shop, language: voice.language, copy: voice.copy, coupon };
   const tags = {
     messageId: request.messageId,
     ruleId: request.ruleId,

@@ -15,6 +15,7 @@ import { MessageRef } from '#shared/events/message.js';
 import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
 import type { PermanentError } from '#shared/result.js';
+import { CouponPools } from './adapters/coupon-pools.js';
 import { DispatchStore } from './adapters/dispatch-store.js';
 import { SesEmailSender } from './adapters/ses-sender.js';
 import { SmsSender } from './adapters/sms-sender.js';
@@ -31,6 +32,7 @@ const outgoingWebhookKey = new SecretText(secretsManager, env.OUTGOING_WEBHOOK_K
 const policy = project.dispatch;
 const unsubscribeKey = new SecretText(secretsManager, env.UNSUBSCRIBE_KEY_ID);
 const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
+const coupons = new CouponPools(dynamo, env.TABLE_NAME);
 const ports: DispatchPorts = {
   store: new DispatchStore(dynamo, env.TABLE_NAME),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
@@ -47,6 +49,17 @@ const ports: DispatchPorts = {
   publicUrl: env.PUBLIC_URL,
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),
   decisions: recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger),
+  coupons: {
+    async claim(pool, messageId, now) {
+      const claimed = await coupons.claim(pool, messageId, now);
+      // An empty pool fails every message that needs it until more codes are loaded: alarmed.
+      if (!claimed.ok && claimed.error.code === 'CouponsExhausted') {
+        observability.counted('CouponsExhausted', {});
+        logger.warn('Coupon pool exhausted', { pool, messageId });
+      }
+      return claimed;
+    },
+  },
 };
 
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);

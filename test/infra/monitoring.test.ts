@@ -167,6 +167,12 @@ describe('monitoring in AWS', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSet', { ReputationOptions: { ReputationMetricsEnabled: true } });
   });
 
+  it('alarms as soon as a message fails for an empty coupon pool', () => {
+    const alarm = onlyAlarmOn('CouponsExhausted', { Name: 'service', Value: 'dispatch' });
+    expect(metricsOf(alarm)).toEqual([{ MetricName: 'CouponsExhausted', Namespace: 'Nudge', Dimensions: [{ Name: 'service', Value: 'dispatch' }] }]);
+    expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+  });
+
   it('sends every alarm, and nothing else, to one encrypted SSL-only topic that CloudWatch of this account may publish to', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
@@ -177,8 +183,8 @@ describe('monitoring in AWS', () => {
     expect(topicPolicy).toContain('cloudwatch.amazonaws.com');
     expect(topicPolicy).toContain('aws:SourceAccount');
     expect(JSON.stringify(template.findResources('AWS::KMS::Key'))).toContain('cloudwatch.amazonaws.com');
-    // Two per function, two per dead-letter queue, one per work queue, two on the API, two on Scheduler, two on SES.
-    expect(alarms).toHaveLength(2 * functionIds.length + 2 * deadLetterQueueIds.length + workQueueIds.length + 6);
+    // Two per function, two per dead-letter queue, one per work queue, two on the API, two on Scheduler, two on SES, one on coupons.
+    expect(alarms).toHaveLength(2 * functionIds.length + 2 * deadLetterQueueIds.length + workQueueIds.length + 7);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
   });

@@ -134,7 +134,7 @@ describe('config/shops.json', () => {
     const dir = copyOfProject();
     writeFileSync(
       join(dir, 'templates', 'signed.liquid'),
-      '---\nsubject: From {{ shop.name }}\n---\n<p>{{ shop.owner }} {{ language }} {{ copy.unsubscribe }}</p>\n',
+      '---\nsubject: From {{ shop.name }}\n---\n<p>{{ shop.owner }} {{ language }} {{ copy.unsubscribe }} {{ coupon.welcome10 }} {{ coupon }}</p>\n',
     );
     writeRule(dir, {
       id: 'signed',
@@ -143,6 +143,9 @@ describe('config/shops.json', () => {
       channel: 'email',
       template: 'signed',
     });
-    expect(problemsOf(dir)).toEqual([expect.stringContaining('templates/signed.liquid uses {{ shop.owner }}')]);
+    expect(problemsOf(dir)).toEqual([
+      expect.stringContaining('templates/signed.liquid uses {{ shop.owner }}'),
+      expect.stringContaining('templates/signed.liquid uses {{ coupon }}, which Nudge (write coupon.<pool>'),
+    ]);
   });
 });

@@ -20,6 +20,8 @@ export interface EmailTemplate {
   readonly html: Template[];
   /** A file in templates/layouts/ (without .liquid) that wraps the body, at `{{ content }}`. */
   readonly layout: string | undefined;
+  /** The coupon pools it takes a unique code from (`{{ coupon.welcome10 }}`): each message claims one of each. */
+  readonly coupons: readonly string[];
 }
 
 /** Layouts by name: the HTML shell, head and footer that templates share. */
@@ -95,13 +97,8 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
     throw new TemplateError(`${name}.liquid: subject: ${(error as Error).message.replace(/, line:\d+, col:\d+$/, '')}`);
   }
   try {
-    return {
-      name,
-      channel,
-      subject: parsedSubject,
-      html: (channel === 'email' ? htmlEngine : textEngine).parse(body),
-      layout: fields.get('layout') || undefined,
-    };
+    const html = (channel === 'email' ? htmlEngine : textEngine).parse(body);
+    return { name, channel, subject: parsedSubject, html, layout: fields.get('layout') || undefined, coupons: couponPools([...parsedSubject, ...html]) };
   } catch (error) {
     // Liquid counts lines from the body; the file has the front matter above it.
     const bodyStartsAt = source.slice(0, source.length - body.length).split('\n').length - 1;
@@ -111,6 +108,15 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
     );
     throw new TemplateError(`${name}.liquid: ${message}`);
   }
+}
+
+/** The pools a template names under `coupon`, in the order it names them. */
+function couponPools(templates: Template[]): string[] {
+  const pools = htmlEngine
+    .globalVariableSegmentsSync(templates)
+    .filter(([root, pool]) => root === 'coupon' && typeof pool === 'string')
+    .map(([, pool]) => pool as string);
+  return [...new Set(pools)];
 }
 
 /** A front matter value as YAML reads it: quotes around it are not part of it (`subject: "Hi, {{ name }}"`). */
