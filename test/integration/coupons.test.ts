@@ -57,7 +57,7 @@ describe('unique coupon codes', () => {
     const failed = runtime.busLog().filter((event) => event['detail-type'] === 'message.failed' && String(event.detail.messageId).startsWith('msg-coupon-'));
     expect(failed).toHaveLength(50);
     expect(failed.every((event) => (event.detail.error as { code: string }).code === 'CouponsExhausted')).toBe(true);
-    expect((failed[0]?.detail.error as { message: string }).message).toContain('Coupon pool welcome10 has no codes left');
+    expect((failed[0]?.detail.error as { message: string } | undefined)?.message).toContain('Coupon pool welcome10 has no codes left');
     expect((await coupons('status', 'welcome10')).stdout).toContain('welcome10: 100 loaded, 100 given out, 0 left.');
 
     // Every request again: nothing is sent twice, no code is claimed again.
