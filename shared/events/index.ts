@@ -17,6 +17,8 @@ import * as MessageSent from './message-sent.js';
 import * as MessageSuppressed from './message-suppressed.js';
 import * as OrderCancelled from './order-cancelled.js';
 import * as OrderCompleted from './order-completed.js';
+import * as OrderDelivered from './order-delivered.js';
+import * as OrderFulfilled from './order-fulfilled.js';
 import * as OrderRefunded from './order-refunded.js';
 import * as PageViewed from './page-viewed.js';
 import * as PrivacyRequested from './privacy-requested.js';
@@ -62,6 +64,8 @@ export {
   MessageSuppressed,
   OrderCancelled,
   OrderCompleted,
+  OrderDelivered,
+  OrderFulfilled,
   OrderRefunded,
   PageViewed,
   PrivacyRequested,
@@ -83,6 +87,8 @@ export type CustomerEventContract =
   | typeof CheckoutStarted
   | typeof OrderCompleted
   | typeof OrderCancelled
+  | typeof OrderFulfilled
+  | typeof OrderDelivered
   | typeof OrderRefunded
   | typeof LocationReported
   | typeof StoreVisited
@@ -98,6 +104,8 @@ export const customerEvents: readonly CustomerEventContract[] = [
   CheckoutStarted,
   OrderCompleted,
   OrderCancelled,
+  OrderFulfilled,
+  OrderDelivered,
   OrderRefunded,
   LocationReported,
   StoreVisited,

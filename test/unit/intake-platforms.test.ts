@@ -113,6 +113,9 @@ describe('WooCommerce', () => {
     expect(statusTo('cancelled')).toEqual(['order.cancelled']);
     expect(statusTo('refunded')).toEqual(['order.refunded']);
     expect(statusTo('failed')).toEqual([]);
+    // Completed is fulfilled and complete: the order, and that it left the shop.
+    expect(statusTo('completed')).toEqual(['order.completed', 'order.fulfilled']);
+    expect(statusTo('processing')).toEqual(['order.completed']);
   });
 
   it('customer.created becomes customer.upserted keyed by the store and the customer id', () => {

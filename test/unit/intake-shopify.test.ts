@@ -221,3 +221,70 @@ describe('Shopify topics', () => {
     });
   });
 });
+
+describe('Shopify fulfilments: shipped and delivered', () => {
+  const fulfillment = fixtureJson('webhooks/shopify/shopify-fulfillments-create.json');
+  // Edited as text: Shopify's ids exceed 2^53, and a parse and stringify would round them.
+  const raw = fixtureBytes('webhooks/shopify/shopify-fulfillments-create.json').toString();
+  const shippedText = raw.replace('"status": "pending"', '"status": "success"');
+  const carrierText = fixtureBytes('webhooks/shopify/shopify-fulfillment_events-create.json').toString();
+  const receive = (topic: string, body: unknown) => {
+    const bytes = typeof body === 'string' ? body : JSON.stringify(body);
+    return receiveWebhook(shopifyRequest(bytes, { 'x-shopify-topic': topic }), secrets, now);
+  };
+
+  it('ignores a fulfilment not shipped yet (Shopify’s sample is pending), and nothing is published', () => {
+    const decision = receive('fulfillments/create', fixtureBytes('webhooks/shopify/shopify-fulfillments-create.json').toString());
+    expect(decision.reply.status).toBe(200);
+    expect(published(decision)).toEqual([]);
+  });
+
+  it('makes a shipped fulfilment order.fulfilled with its items and tracking, for the person who ordered, exactly', () => {
+    const [shipped, ...rest] = published(receive('fulfillments/update', shippedText));
+    expect(rest).toEqual([]);
+    expect(shipped).toMatchObject({
+      detailType: 'order.fulfilled',
+      detail: {
+        identity: { email: 'jon@example.com', orderRef: 'shopify:820982911946154508' },
+        properties: {
+          orderId: '820982911946154508',
+          fulfillmentId: '123456',
+          trackingCompany: 'UPS',
+          trackingNumber: '1z827wk74630',
+          trackingUrl: 'https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1z827wk74630',
+        },
+      },
+    });
+    const items = (shipped?.detail.properties as { items?: { productId?: string; name: string; price?: unknown }[] } | undefined)?.items;
+    expect(items).toHaveLength(5);
+    expect(items?.[0]).toEqual({
+      productId: '788032119674292922',
+      sku: 'SKU2006-001',
+      name: 'Aviator sunglasses',
+      quantity: 1,
+      price: { amount: '89.99', currency: 'USD' },
+    });
+    // The same shipment told again (an update) is the same fact.
+    const again = published(
+      receive('fulfillments/update', shippedText.replace('"updated_at": "2021-12-31T19:00:00-05:00"', '"updated_at": "2022-01-02T10:00:00-05:00"')),
+    );
+    expect(again[0]?.detail.eventId).toBe(shipped?.detail.eventId);
+  });
+
+  it('makes a delivered shipment order.delivered, from the fulfilment or the carrier’s event, one fact either way', () => {
+    const fromFulfillment = published(receive('fulfillments/update', shippedText.replace('"shipment_status": null', '"shipment_status": "delivered"')));
+    expect(fromFulfillment.map((event) => event.detailType)).toEqual(['order.fulfilled', 'order.delivered']);
+    expect(published(receive('fulfillment_events/create', carrierText))).toEqual([]);
+    const [delivered] = published(receive('fulfillment_events/create', carrierText.replace('"status": "in_transit"', '"status": "delivered"')));
+    expect(delivered).toMatchObject({
+      detailType: 'order.delivered',
+      detail: { identity: { orderRef: 'shopify:820982911946154508' }, properties: { orderId: '820982911946154508', fulfillmentId: '123456' } },
+    });
+    expect(delivered?.detail.eventId).toBe(fromFulfillment[1]?.detail.eventId);
+  });
+
+  it('answers a fulfilment it cannot read with a 400 naming the field', () => {
+    expect(receive('fulfillments/create', { ...fulfillment, order_id: { id: 1 } }).reply).toMatchObject({ status: 400, body: { field: 'order_id' } });
+    expect(receive('fulfillment_events/create', { id: 1, fulfillment_id: 2, order_id: 3 }).reply).toMatchObject({ status: 400, body: { field: 'status' } });
+  });
+});

@@ -83,6 +83,9 @@ export function newer<T extends { at: string } | { updatedAt: string }>(held: T 
   return at(candidate) > at(held) ? candidate : held;
 }
 
+/** What the shop or its carrier did, not the person: no sign that they are active (last seen, engagement). */
+const doneByTheShop: ReadonlySet<string> = new Set(['order.fulfilled', 'order.delivered']);
+
 /** The plain traits: each holds the value with the newest `traitsAt`. */
 export const traitNames = ['email', 'phone', 'firstName', 'lastName', 'locale', 'country', 'city', 'birthday', 'shop'] as const;
 export type TraitName = (typeof traitNames)[number];
@@ -140,10 +143,12 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
   const { occurredAt, identity, traits } = event.detail;
   const properties = event.detail.properties as Properties;
   const source = event.detail.origin ? `${event.detail.origin.platform}:${event.detail.origin.topic}` : event.detailType;
+  // The shop's own doing (shipping, the carrier's delivery) does not say the person was seen.
+  const seen = !doneByTheShop.has(event.detailType);
   let profile: Profile = {
     ...before,
-    firstSeenAt: earlier(before.firstSeenAt, occurredAt),
-    lastSeenAt: later(before.lastSeenAt, occurredAt),
+    firstSeenAt: seen ? earlier(before.firstSeenAt, occurredAt) : before.firstSeenAt,
+    lastSeenAt: seen ? later(before.lastSeenAt, occurredAt) : before.lastSeenAt,
     traitsAt: { ...before.traitsAt },
   };
   const setTrait = (name: TraitName, value: string | undefined) => {
@@ -258,7 +263,7 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
   // An order placed after the cart was last touched closes it, whichever arrived first.
   if (profile.openCart && profile.lastOrderAt && profile.lastOrderAt >= profile.openCart.updatedAt) profile = { ...profile, openCart: undefined };
 
-  profile = { ...profile, activeDays: addActiveDay(profile.activeDays, occurredAt.slice(0, 10)) };
+  if (seen) profile = { ...profile, activeDays: addActiveDay(profile.activeDays, occurredAt.slice(0, 10)) };
   const device = deviceOf(event.detail.context?.userAgent);
   if (device) profile = { ...profile, devices: { ...profile.devices, [device]: (profile.devices?.[device] ?? 0) + 1 } };
 

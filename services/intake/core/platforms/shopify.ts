@@ -8,7 +8,7 @@ import { parseJson } from '../json.js';
 import { type Decision, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 /** Shopify sends `X-Shopify-Topic`; its newer deliveries use `shopify-topic`. Accept both. */
 function header(request: WebhookRequest, name: string): string | undefined {
@@ -126,6 +126,33 @@ const SmsConsent = z.object({
   id: Id,
   phone: z.string().nullish(),
   sms_marketing_consent: z.object({ state: z.string().nullish(), opt_in_level: z.string().nullish(), consent_updated_at: z.string().nullish() }).nullish(),
+});
+
+/** A shipment of an order: `status` success is shipped; `shipment_status` delivered is at the customer's door. */
+const Fulfillment = z.object({
+  id: Id,
+  admin_graphql_api_id: z.string().nullish(),
+  order_id: Id,
+  status: z.string().nullish(),
+  shipment_status: z.string().nullish(),
+  email: z.string().nullish(),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  tracking_company: z.string().nullish(),
+  tracking_number: z.string().nullish(),
+  tracking_url: z.string().nullish(),
+  line_items: z
+    .array(ShopifyLineItem.extend({ price_set: z.object({ shop_money: z.object({ currency_code: z.string().nullish() }).nullish() }).nullish() }))
+    .default([]),
+});
+/** A carrier's step for a shipment (`in_transit`, `out_for_delivery`, `delivered`, …). */
+const FulfillmentEvent = z.object({
+  id: Id,
+  fulfillment_id: Id,
+  order_id: Id,
+  status: z.string(),
+  happened_at: z.string().nullish(),
+  created_at: z.string().nullish(),
 });
 
 /** Shopify's mandatory compliance webhooks: a customer's data asked for or to be erased, or a whole shop's. */
@@ -387,6 +414,66 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
       const c = consent.data;
       return consentChanged(delivery, 'sms', idString(c.id) as string, { phone: c.phone }, c.sms_marketing_consent);
     }
+    case 'fulfillments/create':
+    case 'fulfillments/update': {
+      const parsed = Fulfillment.safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const f = parsed.data;
+      const orderId = idString(f.order_id) as string;
+      const fulfillmentId = exactId(f.id, f.admin_graphql_api_id) as string;
+      const shipped = f.status === 'success';
+      const delivered = f.shipment_status === 'delivered';
+      if (!shipped && !delivered) return { kind: 'ignored', reason: `fulfillment status ${f.status ?? 'none'}: not shipped yet` };
+      const identity = { ...identityOf({ email: f.email }), orderRef: `shopify:${orderId}` };
+      const at = toUtcInstant(f.updated_at ?? f.created_at);
+      const currency = f.line_items[0]?.price_set?.shop_money?.currency_code;
+      const tracking = webUrl(f.tracking_url);
+      // Shipped and delivered are two facts, each told once however many updates repeat it.
+      return combine([
+        ...(shipped
+          ? [
+              checked(Events.OrderFulfilled, {
+                ...base(delivery, `order.fulfilled|${fulfillmentId}`, toUtcInstant(f.created_at) ?? at),
+                identity,
+                traits: {},
+                properties: {
+                  orderId,
+                  fulfillmentId,
+                  items: lineItems(f.line_items, currency),
+                  trackingCompany: given(f.tracking_company),
+                  trackingNumber: given(f.tracking_number),
+                  ...(tracking === undefined ? {} : { trackingUrl: tracking }),
+                },
+              }),
+            ]
+          : []),
+        ...(delivered
+          ? [
+              checked(Events.OrderDelivered, {
+                ...base(delivery, `order.delivered|${fulfillmentId}`, at),
+                identity,
+                traits: {},
+                properties: { orderId, fulfillmentId },
+              }),
+            ]
+          : []),
+      ]);
+    }
+    case 'fulfillment_events/create': {
+      const parsed = FulfillmentEvent.safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const e = parsed.data;
+      if (e.status !== 'delivered') return { kind: 'ignored', reason: `shipment status ${e.status}: only delivered is used` };
+      const orderId = idString(e.order_id) as string;
+      const fulfillmentId = idString(e.fulfillment_id) as string;
+      // The carrier's event names the order only: the person is whoever placed it.
+      return checked(Events.OrderDelivered, {
+        ...base(delivery, `order.delivered|${fulfillmentId}`, toUtcInstant(e.happened_at ?? e.created_at)),
+        identity: { orderRef: `shopify:${orderId}` },
+        traits: {},
+        properties: { orderId, fulfillmentId },
+      });
+    }
     case 'customers/data_request':
     case 'customers/redact': {
       const parsed = (topic === 'customers/redact' ? CustomerRedact : DataRequest).safeParse(payload);
@@ -439,6 +526,9 @@ export const shopifyTopics = [
   'customers_marketing_consent/update',
   'customers/marketing_consent/update',
   'customers_email_marketing_consent/update',
+  'fulfillments/create',
+  'fulfillments/update',
+  'fulfillment_events/create',
   'customers/data_request',
   'customers/redact',
   'shop/redact',

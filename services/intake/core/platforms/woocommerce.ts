@@ -6,7 +6,7 @@ import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
@@ -44,6 +44,7 @@ const Order = z.object({
   date_created_gmt: z.string().nullish(),
   date_modified_gmt: z.string().nullish(),
   date_paid_gmt: z.string().nullish(),
+  date_completed_gmt: z.string().nullish(),
   cart_hash: z.string().nullish(),
   billing: Billing,
   line_items: z.array(WooLineItem).default([]),
@@ -141,7 +142,7 @@ function normaliseOrder(delivery: Delivery, payload: unknown): Normalised {
   const total = money(order.total, order.currency);
   if (placedStatuses.has(order.status)) {
     // order.created and every later order.updated describe one order: one event id, counted once.
-    return checked(Events.OrderCompleted, {
+    const placed = checked(Events.OrderCompleted, {
       ...base(delivery, `order.completed|${orderId}`, toUtcInstant(order.date_paid_gmt ?? order.date_created_gmt)),
       identity,
       traits,
@@ -154,6 +155,17 @@ function normaliseOrder(delivery: Delivery, payload: unknown): Normalised {
         cartId: order.cart_hash || undefined,
       },
     });
+    if (order.status !== 'completed') return placed;
+    // WooCommerce's completed is "fulfilled and complete": the order left the shop.
+    return combine([
+      placed,
+      checked(Events.OrderFulfilled, {
+        ...base(delivery, `order.fulfilled|${orderId}`, toUtcInstant(order.date_completed_gmt) ?? modifiedAt),
+        identity,
+        traits,
+        properties: { orderId, items: lineItems(order.line_items, order.currency) },
+      }),
+    ]);
   }
   switch (order.status) {
     case 'pending':
