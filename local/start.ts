@@ -64,6 +64,10 @@ const watcher = watchProject(
     if (reloaded.ok) log(`reloaded after changes to ${files.join(', ')}: ${reloaded.value.length} rules: ${ruleList(reloaded.value)}`);
     else log(`not reloaded after changes to ${files.join(', ')}; the rules and templates that ran keep running. Fix these:\n${formatProblems(reloaded.error)}`);
   },
+  (files, error) =>
+    log(
+      `not reloaded after changes to ${files.join(', ')}; the rules and templates that ran keep running: ${error instanceof Error ? error.message : String(error)}`,
+    ),
 );
 
 let stopping = false;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/runtime.js';
@@ -130,5 +130,19 @@ describe('npm start with rules and templates edited while it runs', () => {
     expect((await sendCheckout('rita.edited@example.com')).status).toBe(0);
     await eventually(async () => (await inboxTo('rita.edited@example.com')).length > 0);
     expect(await inboxTo('rita.edited@example.com')).toEqual(['Still thinking about it, Rita']);
+  });
+
+  it('sees every save of an editor that writes a copy and renames it over the file', async () => {
+    const file = join(project, 'templates', 'abandoned-checkout.liquid');
+    const source = readFileSync(file, 'utf8');
+    for (const subject of ['First try,', 'Second try,']) {
+      const from = output.length;
+      writeFileSync(`${file}.swp.tmp`, source.replace(/subject: [^\n]*,/, `subject: ${subject}`));
+      renameSync(`${file}.swp.tmp`, file);
+      await printed('reloaded after changes to templates/abandoned-checkout.liquid', from);
+    }
+    expect((await sendCheckout('rita.renamed@example.com')).status).toBe(0);
+    await eventually(async () => (await inboxTo('rita.renamed@example.com')).length > 0);
+    expect(await inboxTo('rita.renamed@example.com')).toEqual(['Second try, Rita']);
   });
 });
