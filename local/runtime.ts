@@ -20,6 +20,7 @@ import type { CompiledRule } from '#services/rules/core/rule.js';
 import { RulesEnvironment } from '#services/rules/environment.js';
 import { Duration, durationMillis } from '#services/rules/kinds/fields.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
+import { setClock } from '#shared/clock.js';
 import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
 import { fail, ok, type Result } from '#shared/result.js';
@@ -235,6 +236,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const rulesNeed = busNeedsOf(loadedRules);
     const subscriptions = subscriptionsFor(rulesNeed);
     const clock = new LocalClock(options.persist ? join(dataDir, 'clock.json') : undefined);
+    // The services in this process decide by this clock, moved or not.
+    setClock(() => clock.now());
+    started.push(async () => setClock(undefined));
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
     const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
     const advanceClock = async (millis: number) => {

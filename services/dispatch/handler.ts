@@ -8,6 +8,7 @@ import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
+import { now as currentTime } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
@@ -68,7 +69,7 @@ async function dispatchRecord(record: SQSRecord): Promise<void> {
   const { detail: request } = parseBusEvent(parseJson(record.body), Events.MessageRequested);
   observability.countEvent('EventsIn', Events.MessageRequested.detailType);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
-  const now = Math.max(Date.now(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
+  const now = Math.max(currentTime(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
   const outcome = await dispatchMessage(request, ports, now);
   observability.counted('Sends', { Channel: request.channel, Outcome: outcome });
   logger.info('Message dispatched', { messageId: request.messageId, ruleId: request.ruleId, outcome });
@@ -89,7 +90,7 @@ async function reportFailed(record: SQSRecord, error: PermanentError): Promise<v
   }
   const ref = MessageRef.safeParse(detail);
   if (!ref.success) return;
-  const failed = { ...ref.data, failedAt: new Date().toISOString(), error: { code: 'InvalidRequest', message: error.reason } };
+  const failed = { ...ref.data, failedAt: new Date(currentTime()).toISOString(), error: { code: 'InvalidRequest', message: error.reason } };
   await ports.publisher.publish(Events.MessageFailed, failed);
   observability.countEvent('EventsOut', Events.MessageFailed.detailType);
 }

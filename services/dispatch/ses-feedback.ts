@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
 import { Observability } from '#shared/observability.js';
@@ -24,7 +25,7 @@ async function onSesEvent(event: unknown): Promise<void> {
   if (!record.success) throw new InvalidEventError(`Not an SES event record: ${z.prettifyError(record.error)}`);
   observability.counted('SesEvents', { EventType: record.data.eventType });
   const feedback = readSesEvent(record.data);
-  for (const { address, reason } of feedback.suppress) await store.suppress('email', address, reason, Date.now());
+  for (const { address, reason } of feedback.suppress) await store.suppress('email', address, reason, now());
   if (feedback.suppress.length > 0) logger.info('Addresses suppressed', { count: feedback.suppress.length, reason: feedback.suppress[0]?.reason });
   if (feedback.publication) {
     await publisher.publishAll([feedback.publication]);

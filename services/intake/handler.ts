@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
+import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { Observability } from '#shared/observability.js';
 import { DeliveryLedger } from './adapters/delivery-ledger.js';
@@ -33,7 +34,7 @@ async function receive(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
     headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
     body: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
   };
-  return toResponse(await receiveRequest(request, ports, Date.now()));
+  return toResponse(await receiveRequest(request, ports, { real: Date.now(), clock: now() }));
 }
 
 /** Anything unexpected becomes a JSON 500 that leaks no internals. */

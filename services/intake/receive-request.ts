@@ -47,14 +47,20 @@ export const jsonReply = (reply: Reply): HttpReply => ({
  * accepted is on the bus before the answer says so; what could not be recorded gets an answer the
  * sender retries (429, 503), never a success.
  */
-export function receiveRequest(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
-  return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, now) : receiveWebhookOnce(request, ports, now);
+/**
+ * `at.real` is the time that signatures and secrets are checked at (the senders' clocks are real);
+ * `at.clock` is the time a person's own act (an unsubscribe) is recorded at: the same on AWS, the
+ * moved clock of the local runtime after `nudge clock advance`, so the unsubscribe comes after what
+ * the moved timers did.
+ */
+export function receiveRequest(request: HttpRequest, ports: IntakePorts, at: { readonly real: number; readonly clock: number }): Promise<HttpReply> {
+  return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, at) : receiveWebhookOnce(request, ports, at.real);
 }
 
 /** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
-async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
+async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, at: { readonly real: number; readonly clock: number }): Promise<HttpReply> {
   const token = new URLSearchParams(request.query).get('token') ?? undefined;
-  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(now), now, request.headers['accept-language']);
+  const outcome = unsubscribe(request.method, token, await ports.unsubscribeKey.current(at.real), at.clock, request.headers['accept-language']);
   const html = (status: number, body: string): HttpReply => ({
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...outcome.headers },

@@ -1,6 +1,7 @@
 import { loadDeployedProject } from '#project/load-project.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
@@ -30,7 +31,7 @@ async function onEvent(event: unknown): Promise<void> {
     else logger.debug('Not counted', { detailType, reason: reading.error.reason });
     return;
   }
-  const outcome = await store.count(reading.value, measurementConfig, Date.now());
+  const outcome = await store.count(reading.value, measurementConfig, now());
   observability.counted('FactsCounted', { Outcome: outcome.kind });
   if (outcome.kind === 'counted' && outcome.note !== undefined) logger.warn('Counted with a correction', { detailType, note: outcome.note });
   else logger.debug(outcome.kind === 'duplicate' ? 'Already counted' : 'Counted', { detailType });

@@ -2,6 +2,7 @@ import { loadDeployedProject } from '#project/load-project.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
+import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
@@ -28,7 +29,7 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
   observability.countEvent('EventsIn', detailType);
-  const outcome = await updateProfile(store, { detailType, detail }, project.profiles, Date.now(), envelope.id);
+  const outcome = await updateProfile(store, { detailType, detail }, project.profiles, now(), envelope.id);
   const publications = announcements(outcome, { source: contract.source, detailType, detail });
   if (publications.length === 0) {
     logger.info(outcome.kind === 'unattached' ? 'Event names no known person; nothing to update' : 'Duplicate event ignored', {
@@ -49,7 +50,7 @@ async function onCustomerEvent(event: unknown): Promise<void> {
 async function onPrivacyRequest(event: unknown): Promise<void> {
   const { detail } = parseBusEvent(event, Events.PrivacyRequested);
   observability.countEvent('EventsIn', Events.PrivacyRequested.detailType);
-  const outcome = await carryOutPrivacyRequest(detail, privacyPorts, Date.now());
+  const outcome = await carryOutPrivacyRequest(detail, privacyPorts, now());
   // Logged without the person: who asked is the shop's record, not the log's.
   logger.info('Data-subject request done', { request: detail.request, shop: detail.origin.shop, profiles: outcome.profiles });
   observability.counted('DataSubjectRequests', { Action: detail.request });

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { nextOpening } from '#shared/calendar.js';
+import { now } from '#shared/clock.js';
 import type { Decision } from '#shared/decisions.js';
 import { matches, unmetConditions } from '#shared/event-pattern/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
@@ -87,7 +88,7 @@ export class RuleEngine {
 
   async onTimer(timer: TimerFired): Promise<Evaluation> {
     const { candidates, unqualified, trail } = await this.fired(timer);
-    const admitted = await this.admit(candidates, Date.parse(timer.dueAt) || Date.now());
+    const admitted = await this.admit(candidates, Date.parse(timer.dueAt) || now());
     return { ...admitted, unqualified, trail: [...trail, ...admitted.trail] };
   }
 

@@ -5,6 +5,7 @@ import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
+import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
@@ -38,7 +39,7 @@ async function onEvent(event: unknown): Promise<void> {
   const isTimer = (event as { 'detail-type'?: unknown })['detail-type'] === Events.TimerFired.detailType;
   const evaluation = isTimer
     ? await engine.onTimer(parseBusEvent(event, Events.TimerFired).detail)
-    : await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, Date.now());
+    : await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, now());
   observability.countEvent('EventsIn', isTimer ? Events.TimerFired.detailType : Events.ProfileUpdated.detailType);
   recordEvaluation(observability, engine.rules, evaluation);
   if (evaluation.refused.length > 0) logger.info('Rules held back', { refused: evaluation.refused });
@@ -48,7 +49,7 @@ async function onEvent(event: unknown): Promise<void> {
     observability.countEvent('EventsOut', Events.MessageRequested.detailType, evaluation.requests.length);
   }
   // After the messages are on their way: a trail that cannot be written delays nothing.
-  await decisions.record(evaluation.trail, Date.now());
+  await decisions.record(evaluation.trail, now());
 }
 
 export const handler = observability.handler(permanentFailures.handling(onEvent));

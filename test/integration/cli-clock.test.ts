@@ -33,6 +33,42 @@ describe('nudge clock', () => {
     expect(await subjectsTo('clock-leaver@')).toEqual(['You left something behind, friend']);
   });
 
+  it('records an unsubscribe after the move on the moved clock, so it wins over what the moved time did', async () => {
+    const email = 'clock-quitter@example.com';
+    await nudgeAsync('clock', 'advance', '3d', '--endpoint', runtime.awsUrl);
+    // A checkout sent now happens on the moved clock, with the shop's consent.
+    const sent = await nudgeAsync(
+      'send',
+      'shopify',
+      'checkouts/create',
+      '--set',
+      `email=${email}`,
+      '--set',
+      'buyer_accepts_marketing=true',
+      '--endpoint',
+      runtime.httpUrl,
+      '--aws-endpoint',
+      runtime.awsUrl,
+      '--data-dir',
+      runtime.dataDir,
+    );
+    expect(sent.status).toBe(0);
+    await runtime.idle();
+    expect(await nudgeAsync('clock', 'advance', '2h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });
+    const [reminder] = (await inbox(runtime)).filter((message) => message.destination.to.includes(email));
+    const link = /href="([^"]*\/unsubscribe\?token=[^"]*)"/.exec(reminder?.body.html ?? '')?.[1]?.replaceAll('&amp;', '&');
+    expect(link).toBeDefined();
+    const response = await fetch(String(link).replace('//localhost:', '//127.0.0.1:'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.status).toBe(200);
+    await runtime.idle();
+    const why = await nudgeAsync('why', email, '--endpoint', runtime.dynamoDbUrl, '--aws-endpoint', runtime.awsUrl);
+    expect(why.stdout).toMatch(/Email consent: unsubscribed/);
+  });
+
   it('refuses a duration it cannot read, and says where no runtime answers', async () => {
     expect(await nudgeAsync('clock', 'advance', 'two hours', '--endpoint', runtime.awsUrl)).toMatchObject({
       status: 2,
