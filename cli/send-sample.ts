@@ -174,7 +174,7 @@ export function sampleRequest(source: SampleSource, name: string, body: string, 
       // The topic as Shopify names it (checkouts/create), however the sample was named.
       return signed.shopify(body, secret('shopify'), name.includes('/') ? name : name.replace(/-(?=[^-]*$)/, '/'), {
         'x-shopify-webhook-id': randomUUID(),
-        ...(shop === undefined ? {} : { 'x-shopify-shop-domain': shop }),
+        ...(shop === undefined ? {} : { 'x-shopify-shop-domain': shop.toLowerCase() }),
       });
     case 'woocommerce':
       return signed.woocommerce(body, secret('woocommerce'), name, {

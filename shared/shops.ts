@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone } from './events/common.js';
 import { isLanguage, languages } from './languages.js';
-import { ownValue } from './lookup.js';
+import { ownHostValue } from './lookup.js';
 
 /** The address in `Shop Name <hello@shop.example>` or `hello@shop.example`, and its domain (the SES identity that sends it). */
 export function senderParts(sender: string): { readonly address: string; readonly domain: string } | undefined {
@@ -43,5 +43,5 @@ export type ShopSettings = z.infer<typeof ShopSettings>;
 export const Shops = z.record(z.string().min(1), ShopSettings);
 export type Shops = Readonly<Record<string, ShopSettings>>;
 
-/** A configured shop's settings; a name no shop has (or one every object inherits) finds nothing. */
-export const shopSettings = (shops: Shops, shop: string | undefined): ShopSettings | undefined => ownValue(shops, shop);
+/** A configured shop's settings, its host in any case; a name no shop has (or one every object inherits) finds nothing. */
+export const shopSettings = (shops: Shops, shop: string | undefined): ShopSettings | undefined => ownHostValue(shops, shop);

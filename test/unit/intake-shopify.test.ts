@@ -102,6 +102,17 @@ describe('Shopify orders/create webhook', () => {
     expect(receiveWebhook(request, perShop, now).reply.status).toBe(200);
     expect(receiveWebhook(shopifyRequest(orderBytes), perShop, now).reply.status).toBe(401);
   });
+
+  it('takes the shop’s host in any case, and names it in lower case as config/shops.json is looked up', () => {
+    const perShop = { shopify: { 'demo.myshopify.com': 'per-shop' } };
+    const request = shopifyRequest(orderBytes, {
+      'x-shopify-hmac-sha256': signShopifyHmac(orderBytes, 'per-shop'),
+      'x-shopify-shop-domain': 'Demo.MyShopify.com',
+    });
+    const decision = receiveWebhook(request, perShop, now);
+    expect(decision.reply.status).toBe(200);
+    expect(published(decision)[0]?.detail.origin).toEqual({ platform: 'shopify', shop: 'demo.myshopify.com', topic: 'orders/create' });
+  });
 });
 
 describe('Shopify webhook bad input', () => {

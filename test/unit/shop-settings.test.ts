@@ -5,7 +5,7 @@ import { readProject } from '#project/load-project.js';
 import { messageShop, shopVoice } from '#services/dispatch/core/shop-voice.js';
 import { unsubscribe } from '#services/intake/core/unsubscribe.js';
 import { copyIn, languageOf, languages, preferredLanguage } from '#shared/languages.js';
-import { senderParts } from '#shared/shops.js';
+import { senderParts, shopSettings } from '#shared/shops.js';
 import { signUnsubscribe, verifyUnsubscribe } from '#shared/unsubscribe.js';
 import { copyOfProject, writeRule } from '../support/fixtures.js';
 
@@ -14,6 +14,16 @@ const shops = {
   'laden.example': { timeZone: 'Europe/Berlin' },
 };
 const defaultSender = 'Shop <hello@shop.example>';
+
+describe('a shop found by its host', () => {
+  it('finds it in any case, and never what every object inherits', () => {
+    expect(shopSettings(shops, 'Negozio.MyShopify.com')?.name).toBe('Negozio');
+    expect(shopSettings(shops, 'laden.example')?.timeZone).toBe('Europe/Berlin');
+    expect(shopSettings(shops, 'constructor')).toBeUndefined();
+    expect(shopSettings(shops, '__proto__')).toBeUndefined();
+    expect(shopSettings(shops, 'other.example')).toBeUndefined();
+  });
+});
 
 describe('the words Nudge writes, in the languages it ships', () => {
   it('has every text in every language, each with the address where the English has it', () => {

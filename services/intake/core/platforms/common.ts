@@ -5,7 +5,7 @@ import { busLimitProblem } from '#shared/bus-limits.js';
 import { checkDetail, stampBytes } from '#shared/events/bus-detail.js';
 import type { Money } from '#shared/events/common.js';
 import type { Contract } from '#shared/events/index.js';
-import { ownValue } from '#shared/lookup.js';
+import { ownHostValue, ownValue } from '#shared/lookup.js';
 import { decimalFromNumber } from '#shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
 import { strictBase64 } from '../signatures.js';
@@ -41,7 +41,7 @@ export function moneyOf(amount: unknown, currency: string | null | undefined): M
 }
 
 export function secretFor(perShop: Record<string, string> | undefined, shop: string | undefined): string | undefined {
-  return ownValue(perShop, shop) ?? ownValue(perShop, '*');
+  return ownHostValue(perShop, shop) ?? ownValue(perShop, '*');
 }
 
 /**

@@ -535,7 +535,8 @@ export const shopifyTopics = [
 ] as const;
 
 export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
-  const shop = header(request, 'shop-domain');
+  // A host name, the same in any case: events name the shop as config/shops.json is looked up.
+  const shop = header(request, 'shop-domain')?.toLowerCase();
   const secret = secretFor(secrets.shopify, shop);
   if (secret === undefined) return refuse(401, 'unknown-shop', `No Shopify signing secret is configured for shop ${shop ?? '(none)'}`);
   if (!verifyBodyHmac(request.body, header(request, 'hmac-sha256'), secret)) {
