@@ -176,13 +176,29 @@ function privacyFor(options: TableOptions): ProfilePrivacy {
   return new ProfilePrivacy(clientFor(options), options.table);
 }
 
+/** Longest key a person can have: the table's partition keys hold 2 KB, and no address is longer. */
+const maxKeyLength = 1_024;
+
+/** A key as a message shows it: a long one cut, so a mistaken paste does not fill the screen. */
+const shownKey = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+
 function keyFrom(text: string) {
+  if (text.length > maxKeyLength) throw new UsageError(`${shownKey(text)} is not a key: a key has at most ${maxKeyLength} characters, this one ${text.length}`);
   const key = parseIdentityKey(text);
   if (key === undefined)
     throw new UsageError(
-      `"${text}" is not a key: use kind:value (email, phone, customer, user, anonymous), such as email:ada@example.com, or an email address`,
+      `${shownKey(text)} is not a key: use kind:value (email, phone, customer, user, anonymous), such as email:ada@example.com, or an email address`,
     );
   return key;
+}
+
+/** Nobody with this key: never seen, or erased (whose address alone is kept, hashed, as a suppression). */
+async function noProfile(privacy: ProfilePrivacy, key: ReturnType<typeof keyFrom>, text: string): Promise<never> {
+  if (await privacy.wasErased(key))
+    throw new UsageError(
+      `No profile has the key ${shownKey(text)}: that person was erased; only a hash of the address is kept, so they are never mailed again`,
+    );
+  throw new UsageError(`No profile has the key ${shownKey(text)}`);
 }
 
 tableOptions(
@@ -206,8 +222,9 @@ tableOptions(
   ) => {
     let person: string | Profile | undefined = options.profile;
     if (options.profile !== undefined && !existsSync(options.profile)) {
-      const exported = await privacyFor(options).export(keyFrom(options.profile), Date.now());
-      if (exported === undefined) throw new UsageError(`No profile has the key ${options.profile}`);
+      const key = keyFrom(options.profile);
+      const privacy = privacyFor(options);
+      const exported = (await privacy.export(key, Date.now())) ?? (await noProfile(privacy, key, options.profile));
       person = exported.profile as Profile;
     }
     const to = options.to.trim();
@@ -321,8 +338,8 @@ tableOptions(
     .option('--aws-endpoint <url>', 'the local runtime’s AWS endpoint (its clock)', `http://127.0.0.1:${process.env.NUDGE_AWS_PORT ?? 4010}`)
     .option('--project <dir>', 'the Nudge project (for the rules’ names)', defaultProject),
 ).action(async (text: string, options: TableOptions & { rule?: string; perRule: string; json?: boolean; awsEndpoint: string; project: string }) => {
-  const perRule = Number(options.perRule);
-  if (!Number.isInteger(perRule) || perRule < 1) throw new UsageError(`--per-rule ${options.perRule}: give a whole number of at least 1`);
+  const perRule = /^\d{1,6}$/.test(options.perRule) ? Number(options.perRule) : 0;
+  if (perRule < 1) throw new UsageError(`--per-rule ${shownKey(options.perRule)}: give a whole number of at least 1, in digits, such as 20`);
   // The local runtime's clock may be ahead (nudge clock advance): a wait is due from there.
   const now = options.aws
     ? Date.now()
@@ -330,8 +347,9 @@ tableOptions(
         (view) => Date.parse(view.now),
         () => Date.now(),
       );
-  const exported = await privacyFor(options).export(keyFrom(text), now);
-  if (exported === undefined) throw new UsageError(`No profile has the key ${text}`);
+  const key = keyFrom(text);
+  const privacy = privacyFor(options);
+  const exported = (await privacy.export(key, now)) ?? (await noProfile(privacy, key, text));
   const project = readProject(options.project, { checks: 'run' });
   const rules = new Map(project.ok ? project.value.rules.map(({ rule }) => [rule.id, rule.name] as const) : []);
   if (options.rule !== undefined && project.ok && !rules.has(options.rule))
@@ -357,8 +375,9 @@ tableOptions(
     .argument('<key>', 'email:ada@example.com, phone:+4915112345678, customer:shopify:42, user:…, anonymous:… or an email address')
     .option('--out <file>', 'write to this file instead of standard output'),
 ).action(async (text: string, options: TableOptions & { out?: string }) => {
-  const exported = await privacyFor(options).export(keyFrom(text), Date.now());
-  if (exported === undefined) throw new UsageError(`No profile has the key ${text}`);
+  const key = keyFrom(text);
+  const privacy = privacyFor(options);
+  const exported = (await privacy.export(key, Date.now())) ?? (await noProfile(privacy, key, text));
   const json = `${JSON.stringify(exported, null, 2)}\n`;
   if (options.out) {
     writeFileSync(options.out, json);
@@ -374,8 +393,9 @@ tableOptions(
     )
     .argument('<key>', 'as for export'),
 ).action(async (text: string, options: TableOptions) => {
-  const erased = await privacyFor(options).erase(keyFrom(text), Date.now());
-  if (erased === undefined) throw new UsageError(`No profile has the key ${text}`);
+  const key = keyFrom(text);
+  const privacy = privacyFor(options);
+  const erased = (await privacy.erase(key, Date.now())) ?? (await noProfile(privacy, key, text));
   console.log(
     `Erased profile ${erased.profileId}: ${erased.deletedItems} items deleted; suppression entries kept for: ${erased.suppressed.join(', ') || 'none'}.`,
   );

@@ -141,7 +141,7 @@ describe('nudge send', () => {
       await nudgeAsync('templates', 'send-test', 'thank-you', '--to', 'm@shop.example', '--profile', 'nobody@example.com', '--endpoint', runtime.dynamoDbUrl),
     ).toMatchObject({
       status: 2,
-      stderr: expect.stringContaining('No profile has the key nobody@example.com'),
+      stderr: expect.stringContaining('No profile has the key "nobody@example.com"'),
     });
   });
 });

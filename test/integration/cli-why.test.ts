@@ -78,13 +78,26 @@ describe('nudge why', () => {
   });
 
   it('says what it cannot find, and refuses what it cannot read', async () => {
-    expect(await why('nobody.why@example.com')).toMatchObject({ status: 2, stderr: expect.stringContaining('No profile has the key nobody.why@example.com') });
+    expect(await why('nobody.why@example.com')).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('No profile has the key "nobody.why@example.com"'),
+    });
     expect(await why(email, '--rule', 'constructor')).toMatchObject({ status: 2, stderr: expect.stringContaining('--rule constructor: no such rule') });
-    expect(await why(email, '--per-rule', '0')).toMatchObject({ status: 2, stderr: expect.stringContaining('--per-rule 0') });
+    for (const perRule of ['0', '1e1', '0x10', ' 5', '2.5'])
+      expect(await why(email, '--per-rule', perRule)).toMatchObject({
+        status: 2,
+        stderr: expect.stringContaining('give a whole number of at least 1, in digits'),
+      });
+    for (const blank of ['email:   ', 'customer:', ' @ '])
+      expect(await why(blank)).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a key: use kind:value') });
+    // A pasted page is not echoed back whole.
+    const huge = await why(`email:${'a'.repeat(100_000)}@example.com`);
+    expect(huge).toMatchObject({ status: 2, stderr: expect.stringContaining('a key has at most 1024 characters, this one 100018') });
+    expect(huge.stderr.length).toBeLessThan(1_000);
   });
 
   it('keeps decisions in the person’s partition: an erasure takes them too', async () => {
     expect((await nudgeAsync('profile', 'erase', email, '--endpoint', runtime.dynamoDbUrl)).status).toBe(0);
-    expect(await why(email)).toMatchObject({ status: 2 });
+    expect(await why(email)).toMatchObject({ status: 2, stderr: expect.stringContaining('that person was erased') });
   });
 });

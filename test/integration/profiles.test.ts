@@ -233,7 +233,7 @@ describe('profiles on the local runtime', () => {
     expect(erased).toMatchObject({ status: 0, stdout: expect.stringContaining('suppression entries kept for: email') });
     expect(nudge('profile', 'export', 'cli@example.com', ...target)).toMatchObject({
       status: 2,
-      stderr: expect.stringContaining('No profile has the key cli@example.com'),
+      stderr: expect.stringContaining('No profile has the key "cli@example.com"'),
     });
     expect(nudge('profile', 'erase', 'not-a-key', ...target)).toMatchObject({ status: 2, stderr: expect.stringContaining('is not a key') });
   });

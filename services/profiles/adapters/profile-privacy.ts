@@ -54,6 +54,15 @@ export class ProfilePrivacy {
     this.store = new ProfileStore(client, tableName);
   }
 
+  /** Whether an address's person was erased: erasing keeps only its hash, as a suppression. */
+  async wasErased(key: IdentityKey): Promise<boolean> {
+    if (key.kind !== 'email' && key.kind !== 'phone') return false;
+    const { Item: item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.suppression(key.kind, addressHash(key.kind, key.value)), ProjectionExpression: 'reason' }),
+    );
+    return item?.reason === 'erased';
+  }
+
   /** The live profile a key leads to, and every partition that holds the person's data. */
   private async locate(key: IdentityKey | { readonly profileId: string }): Promise<{ profile: Profile; partitions: string[] } | undefined> {
     let profileId: unknown;

@@ -57,9 +57,11 @@ export function parseIdentityKey(text: string): IdentityKey | undefined {
   const kind = text.slice(0, colon) as IdentityKind;
   if (colon > 0 && kinds.includes(kind) && text.length > colon + 1) {
     const value = text.slice(colon + 1);
+    // A key of blanks names nobody (and an email's blanks around it are not part of it).
+    if (value.trim() === '') return undefined;
     return { kind, value: kind === 'email' ? value.trim().toLowerCase() : value };
   }
-  return text.includes('@') ? { kind: 'email', value: text.trim().toLowerCase() } : undefined;
+  return text.includes('@') && text.trim() !== '@' ? { kind: 'email', value: text.trim().toLowerCase() } : undefined;
 }
 
 export function emptyProfile(profileId: string, firstSeenAt: string): Profile {
