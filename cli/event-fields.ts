@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CanonicalEventBase } from '#shared/events/common.js';
 import { detailSchemas, type JsonSchema, profileSchema } from '#shared/events/fields.js';
-import { customerEvents } from '#shared/events/index.js';
+import { customerEvents, productSignals } from '#shared/events/index.js';
 
 /** What a field holds, in a marketer's words, and how a rule compares it. */
 function kindOf(schema: JsonSchema): string {
@@ -60,6 +60,17 @@ export function eventFieldsMarkdown(): string {
     const schema = detailSchemas.get(contract.detailType) as JsonSchema;
     const properties = (schema.properties as Record<string, JsonSchema>).properties;
     if (properties === undefined) continue;
+    sections.push('', `#### \`${contract.detailType}\``, '', table(leaves(properties, 'detail.properties')));
+  }
+  sections.push(
+    '',
+    '#### Product signals',
+    '',
+    'Told to each person who viewed, carted or asked about the product lately (see the catalogue in the README): `detail.eventId`, `detail.occurredAt`, `detail.origin.*`, and:',
+  );
+  for (const contract of productSignals) {
+    const schema = detailSchemas.get(contract.detailType) as JsonSchema;
+    const properties = (schema.properties as Record<string, JsonSchema>).properties as JsonSchema;
     sections.push('', `#### \`${contract.detailType}\``, '', table(leaves(properties, 'detail.properties')));
   }
   sections.push('', '#### The profile', '', 'In `conditions`, as the profile is when the message falls due:', '', table(leaves(profileSchema(), '')));

@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
+import { z } from 'zod';
 import { poolNamePattern } from '#services/dispatch/adapters/coupon-pools.js';
 import { checkSubject, parseTemplate } from '#services/dispatch/core/template.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule } from '#services/rules/core/rule.js';
 import type { ProjectFacts } from '#services/rules/kinds/kind.js';
 import type { CompiledPattern, Condition } from '#shared/event-pattern/compile.js';
-import { detailSchemas, fieldKinds, profileSchema, type Segment, schemaHas } from '#shared/events/fields.js';
-import { customerEvents } from '#shared/events/index.js';
+import { detailSchemas, fieldKinds, type JsonSchema, profileSchema, type Segment, schemaHas } from '#shared/events/fields.js';
+import { triggerEvents } from '#shared/events/index.js';
+import { Product } from '#shared/events/product.js';
 import { copyIn } from '#shared/languages.js';
 import { ownValue } from '#shared/lookup.js';
 import type { Problem } from './problem.js';
@@ -19,7 +21,8 @@ import type { Problem } from './problem.js';
  * variables nothing supplies. `nudge rules validate` and `cdk synth` refuse them.
  */
 
-const eventSource = customerEvents[0]?.source ?? 'nudge.intake';
+/** The sources of the events rules see: intake's customer events and the catalogue's product signals. */
+const eventSources = [...new Set(triggerEvents.map((contract) => contract.source))];
 /** What a rule's event pattern sees: the customer event as profiles passed it on (see profile.updated). */
 const triggerFields = new Set(['source', 'detail-type', 'detail']);
 /**
@@ -27,6 +30,9 @@ const triggerFields = new Set(['source', 'detail-type', 'detail']);
  * under it (none: a plain value): the rule, the message's shop (config/shops.json), the language and
  * words of the parts Nudge writes, and the unsubscribe link (empty in transactional email).
  */
+let productJsonSchema: JsonSchema | undefined;
+const productSchema = () => (productJsonSchema ??= z.toJSONSchema(Product) as JsonSchema);
+
 const suppliedVariables: Readonly<Record<string, ReadonlySet<string>>> = {
   rule: new Set(['id']),
   shop: new Set(['id', 'name']),
@@ -38,6 +44,12 @@ const suppliedVariables: Readonly<Record<string, ReadonlySet<string>>> = {
 function supplied(root: Segment | undefined, rest: readonly Segment[]): boolean {
   // A unique code from a coupon pool, named as `nudge coupons load` names it.
   if (root === 'coupon') return rest.length === 1 && poolNamePattern.test(String(rest[0]));
+  // What to buy next: a list of catalogue products (loop over it; its size, first, last).
+  if (root === 'recommendations')
+    return (
+      rest.length === 0 ||
+      (['size', 'first', 'last'].includes(String(rest[0])) && (rest[0] === 'size' ? rest.length === 1 : schemaHas(productSchema(), rest.slice(1))))
+    );
   const names = ownValue(suppliedVariables, String(root));
   if (names === undefined) return false;
   return rest.length === 0 || (names.size > 0 && names.has(String(rest[0])) && rest.length === 1);
@@ -129,8 +141,12 @@ function patternProblems(pattern: CompiledPattern, patternPath: string, file: st
       const [field, ...rest] = condition.path.split('.');
       if (!triggerFields.has(field ?? '')) {
         problems.push({ file, path: at(condition.path), message: 'can never match: rules see only source, detail-type and detail of the customer event' });
-      } else if (field === 'source' && condition.tests.every((test) => test.kind === 'string' && test.value !== eventSource)) {
-        problems.push({ file, path: at('source'), message: `can never match: customer events come from "${eventSource}"` });
+      } else if (field === 'source' && condition.tests.every((test) => test.kind === 'string' && !eventSources.includes(test.value as string))) {
+        problems.push({
+          file,
+          path: at('source'),
+          message: `can never match: the events rules see come from ${eventSources.map((name) => `"${name}"`).join(' or ')}`,
+        });
       } else if (field === 'detail' && !types.some((type) => schemaHas(detailSchemas.get(type), rest))) {
         problems.push({ file, path: at(condition.path), message: `can never match: ${types.join(', ')} has no field "${rest.join('.')}"` });
       } else if (field === 'detail') {
@@ -195,7 +211,9 @@ function templateVariableProblems(rule: CompiledRule, file: string, source: stri
                 ? 'a transactional rule'
                 : root === 'coupon'
                   ? 'Nudge (write coupon.<pool>, a pool name of lower-case letters, digits and _)'
-                  : `Nudge (use profile, event, ${Object.keys(suppliedVariables).join(', ')}, coupon.<pool>)`;
+                  : root === 'recommendations'
+                    ? 'Nudge (loop over recommendations; each is a catalogue product: title, url, imageUrl, category, variants)'
+                    : `Nudge (use profile, event, ${Object.keys(suppliedVariables).join(', ')}, coupon.<pool>, recommendations)`;
       problems.push({ file, path: 'template', message: `templates/${rule.rule.template}.liquid uses {{ ${name} }}, which ${supplier} cannot supply` });
     }
   }

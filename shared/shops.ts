@@ -31,6 +31,11 @@ export const ShopSettings = z
       .string()
       .refine(isLanguage, `one of the languages Nudge ships: ${languages.join(', ')}`)
       .optional(),
+    /** The currency of the shop's catalogue prices: Shopify's and WooCommerce's product webhooks name none. */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, such as "EUR"')
+      .optional(),
     /** The From of the shop's email, such as `Negozio <ciao@negozio.example>`; its domain must be an SES identity. */
     sender: z
       .string()

@@ -53,6 +53,16 @@ export const keys = {
   couponCode: (pool: string, number: number): ItemKey => ({ pk: `COUPON#${pool}`, sk: `CODE#${String(number).padStart(10, '0')}` }),
   /** The code a message got from a pool: the same one however often the message is retried. */
   couponClaim: (pool: string, messageId: string): ItemKey => ({ pk: `COUPON#${pool}`, sk: `MESSAGE#${messageId}` }),
+  /** A product of a shop's catalogue, as the latest change made it. */
+  product: (shop: string, productId: string): ItemKey => ({ pk: `PRODUCT#${shop}#${productId}`, sk: 'PRODUCT' }),
+  /** Shopify's inventory item: which variant it is, and its stock at each location (`loc_<id>`). */
+  inventoryItem: (shop: string, inventoryItemId: string): ItemKey => ({ pk: `INVENTORY#${shop}#${inventoryItemId}`, sk: 'ITEM' }),
+  /** One person's latest interest in one product (viewed, carted, asked to be told): whom its signals are for. */
+  interest: (shop: string, productId: string, profileId: string): ItemKey => ({ pk: `INTEREST#${shop}#${productId}`, sk: `PROFILE#${profileId}` }),
+  /** How many orders had this product and each other one (`p_<id>`): "bought together". */
+  boughtWith: (shop: string, productId: string): ItemKey => ({ pk: `BOUGHTWITH#${shop}#${productId}`, sk: 'COUNTS' }),
+  /** How many orders had each product of one category (`p_<id>`); the category "" holds products without one. */
+  bestsellers: (shop: string, category: string): ItemKey => ({ pk: `BESTSELLERS#${shop}`, sk: `CATEGORY#${category}` }),
   /** Measurement's counters of one rule, variant and UTC day, in a few shards so no one item is hot. */
   measureCounter: (ruleId: string, day: string, variant: string | undefined, shard: number): ItemKey => ({
     pk: `MEASURE#RULE#${ruleId}`,
@@ -109,6 +119,9 @@ export const triggerStateRetentionSeconds = 400 * 24 * 3600;
 export function expiresAt(nowMillis: number, seconds: number): number {
   return Math.floor(nowMillis / 1000) + seconds;
 }
+
+/** Where every category's bestseller counts of a shop are: one query reads them all. */
+export const bestsellersPartition = (shop: string) => `BESTSELLERS#${shop}`;
 
 /** How long measurement remembers a counted fact: longer than the bus archive keeps events to replay. */
 export const measureFactRetentionSeconds = 400 * 24 * 3600;

@@ -97,6 +97,20 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
       pattern: on(Events.PrivacyRequested),
       delivery: 'invoke' as const,
     },
+    {
+      id: 'ProductUpdatesToCatalogue',
+      consumer: 'profiles',
+      description: "Changes to a shop's catalogue (products, deletions, stock levels) are kept, and what they tell shoppers is published",
+      pattern: on(Events.ProductUpdated),
+      delivery: 'invoke' as const,
+    },
+    {
+      id: 'ProductSignalsToProfiles',
+      consumer: 'profiles',
+      description: 'A product back in stock or cheaper is told to each person who viewed, carted or asked about it lately, as their profile update',
+      pattern: on(...Events.productSignals),
+      delivery: 'invoke' as const,
+    },
     ...ruleFeedPatterns(rules.feed).map((pattern, index) => ({
       id: index === 0 ? 'ProfileUpdatesToRules' : `ProfileUpdatesToRules${index + 1}`,
       consumer: 'rules' as const,

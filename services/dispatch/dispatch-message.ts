@@ -6,8 +6,10 @@ import type { DecisionRecorder } from '#shared/adapters/decision-trail.js';
 import type { Decision, DecisionKind } from '#shared/decisions.js';
 import * as Events from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Product } from '#shared/events/product.js';
 import type { Profile } from '#shared/events/profile.js';
 import { ownValue } from '#shared/lookup.js';
+import { catalogueShop } from '#shared/recommendations.js';
 import { fail, ok, type Result } from '#shared/result.js';
 import type { Shops } from '#shared/shops.js';
 import { sendLeaseMillis } from '#shared/table.js';
@@ -41,7 +43,12 @@ export interface DispatchPorts {
   readonly decisions?: DecisionRecorder;
   /** Unique coupon codes for templates that use them (`{{ coupon.welcome10 }}`), claimed once per message. */
   readonly coupons?: { claim(pool: string, messageId: string, now: number): Promise<Result<string, SendFailure>> };
+  /** What to buy next, for templates that show `recommendations`. */
+  readonly recommendations?: { for(shop: string, basket: readonly string[], bought: readonly string[], limit: number): Promise<readonly Product[]> };
 }
+
+/** How many products `recommendations` holds: a row of four fits an email's width. */
+const recommendationCount = 4;
 
 export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain' | 'duplicate';
 
@@ -180,6 +187,14 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   return 'sent';
 }
 
+/** The products of the event a message is about (an order's, a cart's, a viewed one): what recommendations start from. */
+function basketOf(event: unknown): string[] {
+  const properties = (event as { properties?: { items?: unknown; productId?: unknown } } | undefined)?.properties;
+  const items = Array.isArray(properties?.items) ? (properties.items as { productId?: unknown }[]) : [];
+  const ids = items.flatMap((item) => (typeof item?.productId === 'string' ? [item.productId] : []));
+  return typeof properties?.productId === 'string' ? [properties.productId, ...ids] : ids;
+}
+
 /** The send, ready to make; or why the message cannot be made at all (no template, a render that fails). */
 type PreparedSend = Result<() => Promise<SendResult>, SendFailure>;
 
@@ -204,8 +219,22 @@ async function preparedSend(request: MessageRequested, to: string, person: Profi
     if (!claimed.ok) return claimed;
     coupon[pool] = claimed.value;
   }
-  const voice = shopVoice(ports.shops, messageShop(request.context.event, person), person, ports.senderAddress);
-  const context = { ...request.context, profile: person, rule: { id: request.ruleId }, shop: voice.shop, language: voice.language, copy: voice.copy, coupon };
+  const shop = messageShop(request.context.event, person);
+  const voice = shopVoice(ports.shops, shop, person, ports.senderAddress);
+  const recommendations =
+    template.recommends && ports.recommendations !== undefined
+      ? await ports.recommendations.for(catalogueShop(shop), basketOf(request.context.event), person.boughtProducts ?? [], recommendationCount)
+      : [];
+  const context = {
+    ...request.context,
+    profile: person,
+    rule: { id: request.ruleId },
+    shop: voice.shop,
+    language: voice.language,
+    copy: voice.copy,
+    coupon,
+    recommendations,
+  };
   const tags = {
     messageId: request.messageId,
     ruleId: request.ruleId,

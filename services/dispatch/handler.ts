@@ -4,6 +4,7 @@ import { loadDeployedProject } from '#project/load-project.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { BusSchedules, scheduleTargetOf } from '#shared/adapters/bus-schedule.js';
+import { CatalogueReader } from '#shared/adapters/catalogue-reader.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
@@ -34,6 +35,7 @@ const policy = project.dispatch;
 const unsubscribeKey = new SecretText(secretsManager, env.UNSUBSCRIBE_KEY_ID);
 const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
 const coupons = new CouponPools(dynamo, env.TABLE_NAME);
+const catalogue = new CatalogueReader(dynamo, env.TABLE_NAME);
 const ports: DispatchPorts = {
   store: new DispatchStore(dynamo, env.TABLE_NAME),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
@@ -50,6 +52,7 @@ const ports: DispatchPorts = {
   publicUrl: env.PUBLIC_URL,
   unsubscribeKey: () => unsubscribeKey.current(Date.now()),
   decisions: recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger),
+  recommendations: { for: (shop, basket, bought, limit) => catalogue.recommendations(shop, basket, bought, limit) },
   coupons: {
     async claim(pool, messageId, now) {
       const claimed = await coupons.claim(pool, messageId, now);

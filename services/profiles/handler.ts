@@ -1,6 +1,6 @@
 import { loadDeployedProject } from '#project/load-project.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
-import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { BusPublisher, type Publication } from '#shared/adapters/bus-publisher.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
@@ -8,9 +8,12 @@ import { parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
+import { shopSettings } from '#shared/shops.js';
+import { CatalogueStore } from './adapters/catalogue-store.js';
 import { PrivacyRecords } from './adapters/privacy-records.js';
 import { ProfilePrivacy } from './adapters/profile-privacy.js';
 import { ProfileStore } from './adapters/profile-store.js';
+import { applyProductUpdate, personalSignals, recordCommerceFacts } from './catalogue.js';
 import { ProfilesEnvironment } from './environment.js';
 import { carryOutPrivacyRequest, type PrivacyPorts } from './privacy-request.js';
 import { announcements, updateProfile } from './update-profile.js';
@@ -22,6 +25,7 @@ const project = loadDeployedProject(env);
 const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
 const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
 const store = new ProfileStore(dynamo, env.TABLE_NAME);
+const catalogue = new CatalogueStore(dynamo, env.TABLE_NAME);
 const privacyPorts: PrivacyPorts = { privacy: new ProfilePrivacy(dynamo, env.TABLE_NAME), records: new PrivacyRecords(dynamo, env.TABLE_NAME) };
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
@@ -44,6 +48,44 @@ async function onCustomerEvent(event: unknown): Promise<void> {
     observability.countEvent('EventsOut', publication.contract.detailType);
   }
   await store.markPublished(detail.eventId);
+  if (outcome.kind !== 'applied') return;
+  try {
+    await recordCommerceFacts(catalogue, { detailType, detail }, outcome.profile.profileId);
+  } catch (error) {
+    // The person is updated and told; interest and counts are for later messages, never a reason to retry this one.
+    logger.error('Could not record product interest or order counts', { eventId: detail.eventId, error });
+  }
+}
+
+/** A change to a shop's catalogue: kept, and what it tells shoppers published. */
+async function onProductUpdate(event: unknown): Promise<void> {
+  const { detail } = parseBusEvent(event, Events.ProductUpdated);
+  observability.countEvent('EventsIn', Events.ProductUpdated.detailType);
+  const { outcome, publications } = await applyProductUpdate(catalogue, detail, shopSettings(project.profiles.shops, detail.origin.shop)?.currency);
+  if (outcome.kind === 'unknown-item')
+    logger.info('Stock level kept for an inventory item no product has named yet', { inventoryItemId: outcome.inventoryItemId });
+  await publisher.publishAll(publications);
+  for (const publication of publications) observability.countEvent('EventsOut', publication.contract.detailType);
+}
+
+/** A product signal (back in stock, price dropped), told to each person interested in the product. */
+async function onProductSignal(event: unknown): Promise<void> {
+  const { contract, detail } = parseBusEvent<(typeof Events.productSignals)[number]>(event, ...Events.productSignals);
+  observability.countEvent('EventsIn', contract.detailType);
+  let batch: Publication[] = [];
+  let told = 0;
+  const flush = async () => {
+    await publisher.publishAll(batch);
+    told += batch.length;
+    batch = [];
+  };
+  for await (const publication of personalSignals(catalogue, (profileId) => store.resolve(profileId), { detailType: contract.detailType, detail }, now())) {
+    batch.push(publication);
+    if (batch.length >= 50) await flush();
+  }
+  await flush();
+  if (told > 0) observability.countEvent('EventsOut', Events.ProfileUpdated.detailType, told);
+  logger.info('Product signal told', { detailType: contract.detailType, productId: detail.properties.productId, people: told });
 }
 
 /** A shop's data-subject request (Shopify's compliance webhooks): carried out, and recorded for the shop. */
@@ -56,7 +98,14 @@ async function onPrivacyRequest(event: unknown): Promise<void> {
   observability.counted('DataSubjectRequests', { Action: detail.request });
 }
 
-const onEvent = (event: unknown) =>
-  (event as { 'detail-type'?: unknown } | null)?.['detail-type'] === Events.PrivacyRequested.detailType ? onPrivacyRequest(event) : onCustomerEvent(event);
+const productSignalTypes: ReadonlySet<unknown> = new Set(Events.productSignals.map((contract) => contract.detailType));
+
+function onEvent(event: unknown): Promise<void> {
+  const detailType = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
+  if (detailType === Events.PrivacyRequested.detailType) return onPrivacyRequest(event);
+  if (detailType === Events.ProductUpdated.detailType) return onProductUpdate(event);
+  if (productSignalTypes.has(detailType)) return onProductSignal(event);
+  return onCustomerEvent(event);
+}
 
 export const handler = observability.handler(permanentFailures.handling(onEvent));

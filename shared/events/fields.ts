@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { covers, customerEvents } from './index.js';
+import { covers, triggerEvents } from './index.js';
 import { Profile } from './profile.js';
 
 /**
@@ -15,17 +15,17 @@ export type Segment = string | number;
 let detailSchemaByContract: Map<string, JsonSchema> | undefined;
 const schemaByContract = () => {
   detailSchemaByContract ??= new Map(
-    customerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
+    triggerEvents.map((contract) => [contract.detailType, z.toJSONSchema(contract.schema, { unrepresentable: 'any' }) as JsonSchema]),
   );
   return detailSchemaByContract;
 };
 /** The detail schema of a detail-type, including the members of a family (`custom.Song Played`). */
 export const detailSchemas = {
   get: (type: string) => {
-    const contract = customerEvents.find((candidate) => covers(candidate, type));
+    const contract = triggerEvents.find((candidate) => covers(candidate, type));
     return contract === undefined ? undefined : schemaByContract().get(contract.detailType);
   },
-  has: (type: string) => customerEvents.some((candidate) => covers(candidate, type)),
+  has: (type: string) => triggerEvents.some((candidate) => covers(candidate, type)),
   keys: () => schemaByContract().keys(),
 };
 let profileJsonSchema: JsonSchema | undefined;

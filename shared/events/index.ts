@@ -22,6 +22,9 @@ import * as OrderFulfilled from './order-fulfilled.js';
 import * as OrderRefunded from './order-refunded.js';
 import * as PageViewed from './page-viewed.js';
 import * as PrivacyRequested from './privacy-requested.js';
+import * as ProductBackInStock from './product-back-in-stock.js';
+import * as ProductPriceDropped from './product-price-dropped.js';
+import * as ProductUpdated from './product-updated.js';
 import * as ProductViewed from './product-viewed.js';
 import * as ProfileMerged from './profile-merged.js';
 import * as ProfileUpdated from './profile-updated.js';
@@ -69,6 +72,9 @@ export {
   OrderRefunded,
   PageViewed,
   PrivacyRequested,
+  ProductBackInStock,
+  ProductPriceDropped,
+  ProductUpdated,
   ProductViewed,
   ProfileMerged,
   ProfileUpdated,
@@ -129,8 +135,23 @@ export const messageEvents: readonly Contract[] = [
   MessageClicked,
 ];
 
+/** What the catalogue tells shoppers of a product change; each person interested gets it as a profile.updated trigger. */
+export const productSignals = [ProductBackInStock, ProductPriceDropped] as const;
+
+/** Every event a rule can be triggered by: the customer events and the product signals. */
+export const triggerEvents: readonly Contract[] = [...customerEvents, ...productSignals];
+
 /** Every event on the bus, for the catalogue in the README and for tests. */
-export const catalogue: readonly Contract[] = [...customerEvents, PrivacyRequested, ProfileUpdated, ProfileMerged, TimerFired, ...messageEvents];
+export const catalogue: readonly Contract[] = [
+  ...customerEvents,
+  ProductUpdated,
+  ...productSignals,
+  PrivacyRequested,
+  ProfileUpdated,
+  ProfileMerged,
+  TimerFired,
+  ...messageEvents,
+];
 
 /** Whether a contract covers a detail-type: the same name, or a name of its family. */
 export function covers(contract: Contract, detailType: string): boolean {

@@ -51,6 +51,8 @@ export const Profile = z.object({
   firstSeenAt: UtcInstant,
   lastSeenAt: UtcInstant,
 
+  /** The products the person bought, latest first, at most 100: never recommended to them again. */
+  boughtProducts: z.array(z.string()).max(100).optional(),
   lastProductViewed: z.object({ productId: z.string(), name: z.string().optional(), at: UtcInstant }).optional(),
   /** The latest cart or checkout with no order after it. */
   openCart: z

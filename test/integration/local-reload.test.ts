@@ -82,7 +82,7 @@ afterAll(async () => {
 
 describe('npm start with rules and templates edited while it runs', () => {
   it('lists the rules it loaded, and tells where they reload from', async () => {
-    await printed(/Rules {6}11 from .*rules\/ \(reloaded when rules\/, templates\/ or config\/ change\): abandoned-checkout, birthday/);
+    await printed(/Rules {6}13 from .*rules\/ \(reloaded when rules\/, templates\/ or config\/ change\): abandoned-checkout, birthday/);
   });
 
   it('refuses a broken rule with its file and field, keeps the last good set, and runs the fixed rule at once', async () => {
@@ -108,7 +108,7 @@ describe('npm start with rules and templates edited while it runs', () => {
     from = output.length;
     const { tempalte, ...fixed } = rule;
     writeRule(project, { ...fixed, template: tempalte });
-    await printed('reloaded after changes to rules/checkout-copy.json: 12 rules', from);
+    await printed('reloaded after changes to rules/checkout-copy.json: 14 rules', from);
     expect((await sendCheckout('rita.after@example.com')).status).toBe(0);
     await eventually(async () => (await inboxTo('rita.after@example.com')).length > 0);
     expect(await inboxTo('rita.after@example.com')).toEqual(['You left something behind, Rita']);

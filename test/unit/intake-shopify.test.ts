@@ -143,7 +143,7 @@ describe('Shopify webhook bad input', () => {
   });
 
   it('acknowledges a topic it does not handle with 200 ignored, so Shopify stops retrying', () => {
-    const decision = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-topic': 'products/create' }), secrets, now);
+    const decision = receiveWebhook(shopifyRequest(orderBytes, { 'x-shopify-topic': 'collections/create' }), secrets, now);
     expect(decision.reply).toMatchObject({ status: 200, body: { ignored: true } });
     expect(decision.deliveries).toEqual([]);
   });

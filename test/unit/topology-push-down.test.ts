@@ -82,6 +82,8 @@ describe('rule filters pushed down into the bus', () => {
     expect(subscriptionsFor(needs([rules[3] as Rule])).map((subscription) => subscription.consumer)).toEqual([
       'profiles',
       'profiles',
+      'profiles',
+      'profiles',
       'dispatch',
       'measurement',
       'measurement',

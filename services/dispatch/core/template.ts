@@ -22,6 +22,8 @@ export interface EmailTemplate {
   readonly layout: string | undefined;
   /** The coupon pools it takes a unique code from (`{{ coupon.welcome10 }}`): each message claims one of each. */
   readonly coupons: readonly string[];
+  /** Whether it shows `recommendations` (what to buy next): only then are they read for a message. */
+  readonly recommends: boolean;
 }
 
 /** Layouts by name: the HTML shell, head and footer that templates share. */
@@ -98,7 +100,15 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
   }
   try {
     const html = (channel === 'email' ? htmlEngine : textEngine).parse(body);
-    return { name, channel, subject: parsedSubject, html, layout: fields.get('layout') || undefined, coupons: couponPools([...parsedSubject, ...html]) };
+    return {
+      name,
+      channel,
+      subject: parsedSubject,
+      html,
+      layout: fields.get('layout') || undefined,
+      coupons: couponPools([...parsedSubject, ...html]),
+      recommends: usesRoot([...parsedSubject, ...html], 'recommendations'),
+    };
   } catch (error) {
     // Liquid counts lines from the body; the file has the front matter above it.
     const bodyStartsAt = source.slice(0, source.length - body.length).split('\n').length - 1;
@@ -108,6 +118,11 @@ export function parseTemplate(name: string, source: string): EmailTemplate {
     );
     throw new TemplateError(`${name}.liquid: ${message}`);
   }
+}
+
+/** Whether a template refers to a top-level name (in an output, a loop, a condition). */
+function usesRoot(templates: Template[], root: string): boolean {
+  return htmlEngine.globalVariableSegmentsSync(templates).some(([first]) => first === root);
 }
 
 /** The pools a template names under `coupon`, in the order it names them. */

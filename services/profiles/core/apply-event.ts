@@ -64,6 +64,16 @@ export function parseIdentityKey(text: string): IdentityKey | undefined {
   return text.includes('@') && text.trim() !== '@' ? { kind: 'email', value: text.trim().toLowerCase() } : undefined;
 }
 
+/** Most products kept as bought: enough to never recommend a recent purchase, bounded for the item size. */
+const maxBoughtProducts = 100;
+
+/** The products bought, the order's first, then the earlier ones; unchanged by an order naming no product. */
+function boughtNow(before: readonly string[] | undefined, items: readonly { productId?: string | undefined }[] | undefined) {
+  const now = [...new Set((items ?? []).flatMap((item) => (item.productId === undefined ? [] : [item.productId])))];
+  if (now.length === 0) return {};
+  return { boughtProducts: [...now, ...(before ?? []).filter((id) => !now.includes(id))].slice(0, maxBoughtProducts) };
+}
+
 export function emptyProfile(profileId: string, firstSeenAt: string): Profile {
   return { profileId, orderCount: 0, revenue: {}, firstSeenAt, lastSeenAt: firstSeenAt, traitsAt: {} };
 }
@@ -199,6 +209,7 @@ export function applyEvent(before: Profile, event: CustomerEvent, config: Profil
         revenue: addRevenue(profile.revenue, properties.total, 1),
         firstOrderAt: earlier(profile.firstOrderAt, occurredAt),
         lastOrderAt: later(profile.lastOrderAt, occurredAt),
+        ...boughtNow(profile.boughtProducts, properties.items as readonly { productId?: string }[] | undefined),
       };
       points(pointsFor(properties.total, config));
       break;

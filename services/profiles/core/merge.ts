@@ -39,6 +39,9 @@ export function mergeProfiles(survivor: Profile, absorbed: Profile, config: Prof
     firstOrderAt: absorbed.firstOrderAt === undefined ? survivor.firstOrderAt : earlier(survivor.firstOrderAt, absorbed.firstOrderAt),
     lastOrderAt: absorbed.lastOrderAt === undefined ? survivor.lastOrderAt : later(survivor.lastOrderAt, absorbed.lastOrderAt),
     lastProductViewed: newer(survivor.lastProductViewed, absorbed.lastProductViewed),
+    ...(survivor.boughtProducts === undefined && absorbed.boughtProducts === undefined
+      ? {}
+      : { boughtProducts: [...new Set([...(survivor.boughtProducts ?? []), ...(absorbed.boughtProducts ?? [])])].slice(0, 100) }),
     openCart: newer(survivor.openCart, absorbed.openCart),
     lastLocation: newer(survivor.lastLocation, absorbed.lastLocation),
     lastStoreVisit: newer(survivor.lastStoreVisit, absorbed.lastStoreVisit),

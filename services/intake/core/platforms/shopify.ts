@@ -171,6 +171,78 @@ const DataRequest = z.object({
 const CustomerRedact = z.object({ customer: ComplianceCustomer, orders_to_redact: z.array(Id).nullish() });
 
 /** Shopify's numeric ids lose precision in some senders; `admin_graphql_api_id` carries them exactly. */
+const ProductVariantPayload = z.object({
+  id: Id,
+  admin_graphql_api_id: z.string().nullish(),
+  title: z.string().nullish(),
+  sku: z.string().nullish(),
+  price: Amount,
+  compare_at_price: Amount,
+  inventory_quantity: z.number().int().nullish().catch(undefined),
+  inventory_item_id: Id.nullish(),
+  // Until 2024-07: "shopify" when Shopify tracks stock, null when it does not.
+  inventory_management: z.string().nullish(),
+});
+
+const ProductPayload = z.object({
+  id: Id,
+  admin_graphql_api_id: z.string().nullish(),
+  title: z.string().nullish(),
+  handle: z.string().nullish(),
+  product_type: z.string().nullish(),
+  tags: z.union([z.string(), z.array(z.string())]).nullish(),
+  status: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  image: z.object({ src: z.string().nullish() }).nullish().catch(undefined),
+  images: z
+    .array(z.object({ src: z.string().nullish() }).catch({ src: undefined }))
+    .nullish()
+    .catch(undefined),
+  // Every product has variants (one, "Default Title", at least); a variant Nudge cannot read is left out, never the whole product.
+  variants: z.array(z.unknown()),
+});
+
+const InventoryLevel = z.object({ inventory_item_id: Id, location_id: Id, available: z.number().int().nullish(), updated_at: z.string().nullish() });
+
+const productStatuses: Record<string, 'active' | 'draft' | 'archived'> = { active: 'active', draft: 'draft', archived: 'archived' };
+
+/** A Shopify product as the catalogue reads it; its prices are in the shop's currency, which the payload does not name. */
+function productOf(shop: string, p: z.infer<typeof ProductPayload>) {
+  const productId = exactId(p.id, p.admin_graphql_api_id) as string;
+  const tags = typeof p.tags === 'string' ? p.tags.split(',') : (p.tags ?? []);
+  const variants = (p.variants ?? []).flatMap((raw) => {
+    const parsed = ProductVariantPayload.safeParse(raw);
+    if (!parsed.success) return [];
+    const v = parsed.data;
+    const price = decimalFromNumber(v.price);
+    const compareAt = decimalFromNumber(v.compare_at_price);
+    // Stock counts only where Shopify tracks it: an untracked variant is always for sale.
+    const tracked = v.inventory_management !== null && typeof v.inventory_quantity === 'number';
+    return [
+      {
+        variantId: exactId(v.id, v.admin_graphql_api_id) as string,
+        ...(given(v.title ?? undefined) && v.title !== 'Default Title' ? { title: v.title as string } : {}),
+        ...(given(v.sku ?? undefined) ? { sku: v.sku as string } : {}),
+        ...(price === undefined ? {} : { price: { amount: price } }),
+        // Shopify sends "0.00" for no compare-at price.
+        ...(compareAt === undefined || Number(compareAt) === 0 ? {} : { compareAtPrice: { amount: compareAt } }),
+        ...(tracked ? { inventory: v.inventory_quantity as number } : {}),
+        ...(v.inventory_item_id == null ? {} : { inventoryItemId: idString(v.inventory_item_id) as string }),
+      },
+    ];
+  });
+  return {
+    productId,
+    ...(given(p.title ?? undefined) ? { title: p.title as string } : {}),
+    ...(given(p.handle ?? undefined) ? { url: `https://${shop}/products/${encodeURIComponent(p.handle as string)}` } : {}),
+    ...(webUrl(p.image?.src ?? p.images?.[0]?.src) === undefined ? {} : { imageUrl: webUrl(p.image?.src ?? p.images?.[0]?.src) }),
+    ...(given(p.product_type ?? undefined) ? { category: p.product_type as string } : {}),
+    tags: tags.map((tag) => tag.trim()).filter((tag) => tag !== ''),
+    status: productStatuses[p.status ?? 'active'] ?? 'active',
+    variants,
+  };
+}
+
 function exactId(id: unknown, gid: string | null | undefined): string | undefined {
   return gid?.match(/\/(\d+)$/)?.[1] ?? idString(id);
 }
@@ -500,6 +572,37 @@ function normalise(delivery: Delivery, payload: unknown): Normalised {
         orders: (orders ?? []).map((id) => idString(id) as string),
       });
     }
+    case 'products/create':
+    case 'products/update': {
+      const parsed = ProductPayload.safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const product = productOf(delivery.shop, parsed.data);
+      const at = toUtcInstant(parsed.data.updated_at ?? undefined);
+      return checked(Events.ProductUpdated, {
+        ...base(delivery, `product|${product.productId}|${at ?? delivery.triggeredAt ?? delivery.receivedAt}`, at),
+        change: { kind: 'product', product },
+      });
+    }
+    case 'products/delete': {
+      const parsed = z.object({ id: Id }).safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const productId = idString(parsed.data.id) as string;
+      return checked(Events.ProductUpdated, {
+        ...base(delivery, `product-deleted|${productId}`, undefined),
+        change: { kind: 'deleted', productId },
+      });
+    }
+    case 'inventory_levels/update': {
+      const parsed = InventoryLevel.safeParse(payload);
+      if (!parsed.success) return { kind: 'invalid', issues: parsed.error.issues };
+      const level = parsed.data;
+      const at = toUtcInstant(level.updated_at ?? undefined);
+      const [inventoryItemId, locationId] = [idString(level.inventory_item_id) as string, idString(level.location_id) as string];
+      return checked(Events.ProductUpdated, {
+        ...base(delivery, `inventory|${inventoryItemId}|${locationId}|${level.available ?? 'none'}|${at ?? delivery.triggeredAt ?? delivery.receivedAt}`, at),
+        change: { kind: 'inventory-level', inventoryItemId, locationId, available: level.available ?? null },
+      });
+    }
     case 'shop/redact':
       // The shop is the one the signed header names, whatever the body says: a shop's secret erases only its own customers.
       return checked(Events.PrivacyRequested, {
@@ -529,6 +632,10 @@ export const shopifyTopics = [
   'fulfillments/create',
   'fulfillments/update',
   'fulfillment_events/create',
+  'products/create',
+  'products/update',
+  'products/delete',
+  'inventory_levels/update',
   'customers/data_request',
   'customers/redact',
   'shop/redact',

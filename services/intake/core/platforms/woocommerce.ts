@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LineItem, Money, Traits } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
+import { decimalFromNumber } from '#shared/money.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, malformedJson, refuse, type WebhookRequest } from '../request.js';
@@ -85,6 +86,90 @@ function base(delivery: Delivery, id: string, occurredAt: string | undefined) {
     receivedAt: delivery.receivedAt,
     origin: { platform: 'woocommerce' as const, shop: delivery.shop, topic: delivery.topic },
   };
+}
+
+const ProductPayload = z.object({
+  id: Id,
+  name: z.string().nullish(),
+  permalink: z.string().nullish(),
+  status: z.string().nullish(),
+  sku: z.string().nullish(),
+  price: Amount,
+  regular_price: Amount,
+  on_sale: z.boolean().nullish(),
+  manage_stock: z.boolean().nullish(),
+  stock_quantity: z.number().int().nullish().catch(undefined),
+  stock_status: z.string().nullish(),
+  date_modified_gmt: z.string().nullish(),
+  categories: z
+    .array(z.object({ name: z.string().nullish() }).catch({ name: undefined }))
+    .nullish()
+    .catch(undefined),
+  tags: z
+    .array(z.object({ name: z.string().nullish() }).catch({ name: undefined }))
+    .nullish()
+    .catch(undefined),
+  images: z
+    .array(z.object({ src: z.string().nullish() }).catch({ src: undefined }))
+    .nullish()
+    .catch(undefined),
+});
+
+const productStatuses: Record<string, 'active' | 'draft' | 'archived' | 'deleted'> = {
+  publish: 'active',
+  draft: 'draft',
+  pending: 'draft',
+  private: 'archived',
+  trash: 'deleted',
+};
+
+const webUrl = (text: string | null | undefined) => {
+  try {
+    return text && /^https?:$/.test(new URL(text).protocol) ? new URL(text).href : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A WooCommerce product (the REST API's product, which its product webhooks deliver) as one
+ * variant: the webhook names a variable product's variations by id only. Stock counts where the
+ * store manages it; otherwise "out of stock" is none left and any other status is for sale.
+ */
+function normaliseProduct(delivery: Delivery, payload: unknown): Normalised {
+  const parsed = ProductPayload.safeParse(payload);
+  if (!parsed.success) return invalid(parsed.error.issues);
+  const p = parsed.data;
+  const productId = idString(p.id) as string;
+  const at = toUtcInstant(p.date_modified_gmt);
+  if (delivery.topic === 'product.deleted')
+    return checked(Events.ProductUpdated, { ...base(delivery, `product-deleted|${productId}`, at), change: { kind: 'deleted', productId } });
+  const price = decimalFromNumber(p.price);
+  const regular = decimalFromNumber(p.regular_price);
+  const inventory = p.manage_stock && typeof p.stock_quantity === 'number' ? p.stock_quantity : p.stock_status === 'outofstock' ? 0 : undefined;
+  const names = (list: readonly { name?: string | null }[] | null | undefined) => (list ?? []).flatMap((entry) => (entry.name ? [entry.name] : []));
+  const product = {
+    productId,
+    ...(p.name ? { title: p.name } : {}),
+    ...(webUrl(p.permalink) ? { url: webUrl(p.permalink) } : {}),
+    ...(webUrl(p.images?.[0]?.src) ? { imageUrl: webUrl(p.images?.[0]?.src) } : {}),
+    ...(names(p.categories)[0] ? { category: names(p.categories)[0] } : {}),
+    tags: names(p.tags),
+    status: productStatuses[p.status ?? 'publish'] ?? 'active',
+    variants: [
+      {
+        variantId: productId,
+        ...(p.sku ? { sku: p.sku } : {}),
+        ...(price === undefined ? {} : { price: { amount: price } }),
+        ...(p.on_sale && regular !== undefined && regular !== price ? { compareAtPrice: { amount: regular } } : {}),
+        ...(inventory === undefined ? {} : { inventory }),
+      },
+    ],
+  };
+  return checked(Events.ProductUpdated, {
+    ...base(delivery, `product|${productId}|${p.date_modified_gmt ?? delivery.receivedAt}`, at),
+    change: { kind: 'product', product },
+  });
 }
 
 /** WooCommerce customer and order ids are per store, so the store is part of the key. */
@@ -212,7 +297,17 @@ function normaliseCustomer(delivery: Delivery, payload: unknown): Normalised {
   });
 }
 
-export const wooCommerceTopics = ['order.created', 'order.updated', 'order.deleted', 'customer.created', 'customer.updated'] as const;
+export const wooCommerceTopics = [
+  'order.created',
+  'order.updated',
+  'order.deleted',
+  'customer.created',
+  'customer.updated',
+  'product.created',
+  'product.updated',
+  'product.deleted',
+  'product.restored',
+] as const;
 
 /** The store behind a delivery: the host of X-WC-Webhook-Source ("https://shop.example.com/" → "shop.example.com"). */
 function storeOf(source: string | undefined): string | undefined {
@@ -243,7 +338,9 @@ export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecr
       ? normaliseCustomer(delivery, json.value)
       : resource === 'order' && topic !== 'order.restored'
         ? normaliseOrder(delivery, json.value)
-        : { kind: 'ignored', reason: `topic ${topic} is not used by Nudge` };
+        : resource === 'product'
+          ? normaliseProduct(delivery, json.value)
+          : { kind: 'ignored', reason: `topic ${topic} is not used by Nudge` };
   const deliveryId = headerOf(request, 'x-wc-webhook-delivery-id');
   return decideNormalised(normalised, deliveryId === undefined ? undefined : `woocommerce:${shop}:${deliveryId}`);
 }

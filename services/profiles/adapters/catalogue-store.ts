@@ -1,0 +1,194 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CatalogueReader, countPrefix } from '#shared/adapters/catalogue-reader.js';
+import { Product } from '#shared/events/product.js';
+import { expiresAt, keys } from '#shared/table.js';
+import type { InterestKind, InterestTimes, ProductSignal, StoredProduct } from '../core/catalogue.js';
+import { interestRetentionDays } from '../core/catalogue.js';
+
+/** A kept product, its version for the next conditional write, and what the last change applied told. */
+export interface VersionedProduct extends StoredProduct {
+  readonly version: number;
+  /** The update last applied and its signals: a retry of that update tells them again, never loses them. */
+  readonly lastEventId?: string;
+  readonly lastSignals: readonly ProductSignal[];
+}
+
+const levelPrefix = 'loc_';
+
+/**
+ * The shop catalogue in the table: products, Shopify's inventory items, who is interested in
+ * which product, and the counts recommendations rank by (bought together, bestsellers).
+ */
+export class CatalogueStore extends CatalogueReader {
+  async product(shop: string, productId: string): Promise<VersionedProduct | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.product(shop, productId), ConsistentRead: true }));
+    if (item === undefined) return undefined;
+    const product = Product.safeParse(item.product);
+    if (!product.success) return undefined;
+    return {
+      product: product.data,
+      changedAt: String(item.changedAt),
+      version: Number(item.version),
+      lastEventId: typeof item.lastEventId === 'string' ? item.lastEventId : undefined,
+      lastSignals: Array.isArray(item.lastSignals) ? (item.lastSignals as ProductSignal[]) : [],
+    };
+  }
+
+  /** Writes a product if nobody changed it since it was read; `false` when someone did (read again and retry). */
+  async saveProduct(
+    shop: string,
+    stored: StoredProduct,
+    previousVersion: number | undefined,
+    applied: { readonly eventId: string; readonly signals: readonly ProductSignal[] },
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.product(shop, stored.product.productId),
+            product: stored.product,
+            changedAt: stored.changedAt,
+            version: (previousVersion ?? 0) + 1,
+            lastEventId: applied.eventId,
+            lastSignals: applied.signals,
+          },
+          ConditionExpression: previousVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :version',
+          ...(previousVersion === undefined ? {} : { ExpressionAttributeValues: { ':version': previousVersion } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The stock of an inventory item at each location, as last reported (none when never reported). */
+  async inventoryLevels(shop: string, inventoryItemId: string): Promise<Record<string, number>> {
+    const { Item: item = {} } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.inventoryItem(shop, inventoryItemId), ConsistentRead: true }),
+    );
+    const levels: Record<string, number> = {};
+    for (const [name, value] of Object.entries(item))
+      if (name.startsWith(levelPrefix) && typeof value === 'number') levels[name.slice(levelPrefix.length)] = value;
+    return levels;
+  }
+
+  /** Remembers which variant each inventory item is, so a later stock level finds its product. */
+  async linkInventoryItems(shop: string, productId: string, variants: readonly { variantId: string; inventoryItemId?: string | undefined }[]) {
+    for (const variant of variants) {
+      if (variant.inventoryItemId === undefined) continue;
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.inventoryItem(shop, variant.inventoryItemId),
+          UpdateExpression: 'SET productId = :product, variantId = :variant',
+          ExpressionAttributeValues: { ':product': productId, ':variant': variant.variantId },
+        }),
+      );
+    }
+  }
+
+  /**
+   * Sets the stock of an inventory item at one location (none: it is no longer stocked there) and
+   * gives back its variant, if known, and its stock everywhere. Kept for an item not yet known, so
+   * a stock level that arrives before its product is not lost.
+   */
+  async setInventoryLevel(
+    shop: string,
+    inventoryItemId: string,
+    locationId: string,
+    available: number | null,
+  ): Promise<{ productId?: string; variantId?: string; levels: Record<string, number> }> {
+    const level = { '#level': `${levelPrefix}${locationId}` };
+    const { Attributes: item = {} } = await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.inventoryItem(shop, inventoryItemId),
+        UpdateExpression: available === null ? 'REMOVE #level' : 'SET #level = :available',
+        ExpressionAttributeNames: level,
+        ...(available === null ? {} : { ExpressionAttributeValues: { ':available': available } }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const levels: Record<string, number> = {};
+    for (const [name, value] of Object.entries(item))
+      if (name.startsWith(levelPrefix) && typeof value === 'number') levels[name.slice(levelPrefix.length)] = value;
+    return {
+      ...(typeof item.productId === 'string' ? { productId: item.productId } : {}),
+      ...(typeof item.variantId === 'string' ? { variantId: item.variantId } : {}),
+      levels,
+    };
+  }
+
+  /** Records that a person showed interest in a product; an older report of the same kind changes nothing. */
+  async recordInterest(shop: string, productId: string, profileId: string, kind: InterestKind, at: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.interest(shop, productId, profileId),
+          UpdateExpression: 'SET #kind = :at, profileId = :profile, expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(#kind) OR #kind < :at',
+          ExpressionAttributeNames: { '#kind': kind },
+          ExpressionAttributeValues: { ':at': at, ':profile': profileId, ':expires': expiresAt(Date.parse(at), interestRetentionDays * 24 * 3600) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Everyone interested in a product, page by page. */
+  async *interested(shop: string, productId: string): AsyncIterable<{ profileId: string; times: InterestTimes }> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.interest(shop, productId, '').pk },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.profileId !== 'string') continue;
+        const times: InterestTimes = {};
+        for (const kind of ['viewed', 'carted', 'requested'] as const) if (typeof item[kind] === 'string') times[kind] = item[kind];
+        yield { profileId: item.profileId, times };
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
+
+  /** Counts one order: each product with each other one, and each product among its category's and the shop's bestsellers. */
+  async countOrder(shop: string, together: ReadonlyMap<string, readonly string[]>, categoryOf: (productId: string) => string | undefined): Promise<void> {
+    for (const [productId, others] of together) {
+      if (others.length > 0) await this.add(keys.boughtWith(shop, productId), others);
+    }
+    const byCategory = new Map<string, string[]>();
+    for (const productId of together.keys()) {
+      const category = categoryOf(productId) ?? '';
+      byCategory.set(category, [...(byCategory.get(category) ?? []), productId]);
+    }
+    for (const [category, products] of byCategory) await this.add(keys.bestsellers(shop, category), products);
+  }
+
+  private async add(key: { pk: string; sk: string }, productIds: readonly string[]) {
+    // One ADD per product, in one update: DynamoDB's 4 KB expression is about 150 products.
+    for (let start = 0; start < productIds.length; start += 100) {
+      const chunk = productIds.slice(start, start + 100);
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: `ADD ${chunk.map((_, index) => `#p${index} :one`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(chunk.map((id, index) => [`#p${index}`, `${countPrefix}${id}`])),
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    }
+  }
+}

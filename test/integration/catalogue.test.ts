@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { localShopifySecret } from '../../local/runtime.js';
+import { fixtureJson } from '../support/fixtures.js';
+import { signed } from '../support/intake.js';
+import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+
+// The catalogue end to end on the local runtime, from Shopify's own payloads: a product sold out in
+// one size comes back and the shopper who carted it hears; it gets cheaper and they hear again;
+// and the thank-you of a second customer recommends what the first bought with the same product.
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  await clearInbox(runtime);
+}, 60_000);
+afterAll(() => runtime?.stop());
+
+type Json = Record<string, unknown>;
+const now = () => new Date(runtime.scheduler.clock.now()).toISOString();
+
+async function shopify(topic: string, body: Json): Promise<void> {
+  const request = signed.shopify(JSON.stringify(body), localShopifySecret, topic, { 'x-shopify-webhook-id': randomUUID() });
+  const response = await fetch(`${runtime.httpUrl}${request.path}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.body });
+  expect({ topic, status: response.status, body: await response.json() }).toMatchObject({ topic, status: 200 });
+  await runtime.idle();
+}
+
+/** Shopify's sample product, as another product of the shop: its own ids, title and handle; Small sold out, tracked as inventory item `<id>1`. */
+function product(id: number, title: string, price = '19.99', smallInStock: number | null = 0): Json {
+  const sample = fixtureJson<Json & { variants: Json[] }>('webhooks/shopify/shopify-products-create.json');
+  const { admin_graphql_api_id: _gid, ...rest } = sample;
+  return {
+    ...rest,
+    id,
+    title,
+    handle: title.toLowerCase().replaceAll(' ', '-'),
+    updated_at: now(),
+    image: { src: `https://cdn.example.com/${id}.jpg` },
+    variants: sample.variants.map(({ admin_graphql_api_id: _variantGid, inventory_quantity: _quantity, ...variant }, index) => ({
+      ...variant,
+      id: id * 10 + index,
+      product_id: id,
+      price,
+      inventory_item_id: id * 10 + index,
+      // Newer API versions send no quantity: the stock is what inventory levels said.
+      ...(index === 0 && smallInStock === null ? {} : { inventory_quantity: index === 0 ? smallInStock : 50 }),
+    })),
+  };
+}
+
+/** Shopify's sample order, placed now by this customer, of these products. */
+function order(email: string, customerId: number, productIds: readonly number[]): Json {
+  const sample = fixtureJson<Json & { line_items: Json[]; customer: Json }>('webhooks/shopify/shopify-orders-create.json');
+  const { admin_graphql_api_id: _gid, ...rest } = sample;
+  const line = sample.line_items[0] as Json;
+  return {
+    ...rest,
+    id: Math.floor(Math.random() * 1e12),
+    email,
+    contact_email: email,
+    buyer_accepts_marketing: true,
+    cancelled_at: null,
+    cancel_reason: null,
+    created_at: now(),
+    processed_at: now(),
+    updated_at: now(),
+    customer: { ...sample.customer, id: customerId, admin_graphql_api_id: `gid://shopify/Customer/${customerId}`, email, first_name: 'Bea' },
+    line_items: productIds.map((productId, index) => ({
+      ...line,
+      id: index + 1,
+      admin_graphql_api_id: undefined,
+      product_id: productId,
+      variant_id: null,
+      name: `Item ${productId}`,
+    })),
+  };
+}
+
+const subjectsTo = async (email: string) =>
+  (await inbox(runtime)).filter((message) => message.destination.to.includes(email)).map((message) => message.subject);
+const htmlTo = async (email: string, subject: string) =>
+  (await inbox(runtime)).find((message) => message.destination.to.includes(email) && message.subject.startsWith(subject))?.body.html ?? '';
+
+describe('the catalogue', () => {
+  it('tells the shopper who carted a sold-out size when it is back, and again when it is cheaper', async () => {
+    await shopify('products/create', product(1001, 'Linen Shirt'));
+    // Ada carts the sold-out size and leaves.
+    const checkout = fixtureJson<Json & { line_items: Json[] }>('webhooks/shopify/shopify-checkouts-create.json');
+    await shopify('checkouts/create', {
+      ...checkout,
+      token: randomUUID(),
+      email: 'ada.waiting@example.com',
+      buyer_accepts_marketing: true,
+      created_at: now(),
+      updated_at: now(),
+      line_items: [{ ...(checkout.line_items[0] as Json), product_id: 1001, variant_id: 10010 }],
+    });
+    expect(await subjectsTo('ada.waiting@example.com')).toEqual([]);
+
+    // The stock of the small size comes back, told by its inventory item alone.
+    await shopify('inventory_levels/update', {
+      ...fixtureJson('webhooks/shopify/shopify-inventory_levels-update.json'),
+      inventory_item_id: 10010,
+      available: 3,
+    });
+    expect(await subjectsTo('ada.waiting@example.com')).toEqual(['Back in stock: Linen Shirt']);
+    const backInStock = await htmlTo('ada.waiting@example.com', 'Back in stock');
+    expect(backInStock).toContain('only 3 are left');
+    expect(backInStock).toContain('$19.99');
+    expect(backInStock).toContain('Order it now');
+    const told = runtime.busLog().find((event) => event['detail-type'] === 'product.back-in-stock');
+    expect((told?.detail.properties as { product?: { url?: string } } | undefined)?.product?.url).toBe('https://demo.myshopify.com/products/linen-shirt');
+
+    // A second report of the same level changes nothing, and tells nobody again.
+    await shopify('inventory_levels/update', {
+      ...fixtureJson('webhooks/shopify/shopify-inventory_levels-update.json'),
+      inventory_item_id: 10010,
+      available: 3,
+    });
+    expect(await subjectsTo('ada.waiting@example.com')).toHaveLength(1);
+
+    await shopify('products/update', product(1001, 'Linen Shirt', '14.99', 3));
+    expect(await subjectsTo('ada.waiting@example.com')).toEqual(['Back in stock: Linen Shirt', 'Linen Shirt is now 25% cheaper']);
+    const cheaper = await htmlTo('ada.waiting@example.com', 'Linen Shirt is now');
+    expect(cheaper).toContain('$19.99');
+    expect(cheaper).toContain('$14.99');
+  }, 60_000);
+
+  it('keeps a stock level that comes before its product, and a level for an item nobody names is not an error', async () => {
+    await shopify('inventory_levels/update', {
+      ...fixtureJson('webhooks/shopify/shopify-inventory_levels-update.json'),
+      inventory_item_id: 99990,
+      available: 7,
+    });
+    await shopify('products/create', product(9999, 'Early Socks', '5.00', null));
+    const updates = runtime.busLog().filter((event) => event['detail-type'] === 'product.updated');
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    // The unknown item's level is on record; the product took it (7 in stock, not the webhook's 1).
+    await shopify('products/update', product(9999, 'Early Socks', '4.00', null));
+    const dropped = runtime.busLog().find((event) => event['detail-type'] === 'product.price-dropped' && JSON.stringify(event.detail).includes('Early Socks'));
+    const variants = (dropped?.detail.properties as { product?: { variants?: { inventory?: number }[] } } | undefined)?.product?.variants;
+    expect(variants?.[0]?.inventory).toBe(7);
+  }, 60_000);
+
+  it('recommends to a second customer what the first bought with the same product, never what they bought', async () => {
+    await shopify('products/create', product(2001, 'Canvas Tote', '30.00', 5));
+    await shopify('products/create', product(2002, 'Straw Hat', '25.00', 5));
+    await shopify('products/create', product(2003, 'Sun Cream', '9.00', 5));
+    // The first customer buys the tote with the hat; someone else buys sun cream (a bestseller of its own).
+    await shopify('orders/create', order('first.buyer@example.com', 501, [2001, 2002]));
+    await shopify('orders/create', order('cream.buyer@example.com', 502, [2003]));
+    await shopify('orders/create', order('cream.again@example.com', 503, [2003]));
+    // The second customer buys the tote alone: the hat first (bought together), then what sells.
+    await shopify('orders/create', order('second.buyer@example.com', 504, [2001]));
+    const thanks = await htmlTo('second.buyer@example.com', 'Thank you for your order');
+    expect(thanks).toContain('You may also like');
+    const recommended = thanks.slice(thanks.indexOf('You may also like'));
+    expect(recommended).toContain('Straw Hat');
+    expect(recommended).toContain('https://cdn.example.com/2002.jpg');
+    expect(recommended.indexOf('Straw Hat')).toBeLessThan(recommended.indexOf('Sun Cream'));
+    expect(recommended).not.toContain('Canvas Tote');
+    expect(recommended).toContain('$25.00');
+  }, 60_000);
+});
