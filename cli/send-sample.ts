@@ -94,7 +94,9 @@ export function preparedSample(source: SampleSource, text: string, sets: readonl
     }
   });
   const top = body as { [key: string]: Json };
-  for (const key of idFields) {
+  // A product's id names the product, not the delivery: the same product sent again is updated.
+  const catalogue = Array.isArray(top.variants) || top.inventory_item_id !== undefined || typeof top.permalink === 'string';
+  for (const key of catalogue ? [] : idFields) {
     const value = top[key];
     if (value === undefined || value === null) continue;
     top[key] = isLosslessNumber(value)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { localShopifySecret } from '../../local/runtime.js';
+import { nudgeAsync } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -140,6 +141,29 @@ describe('the catalogue', () => {
     const dropped = runtime.busLog().find((event) => event['detail-type'] === 'product.price-dropped' && JSON.stringify(event.detail).includes('Early Socks'));
     const variants = (dropped?.detail.properties as { product?: { variants?: { inventory?: number }[] } } | undefined)?.product?.variants;
     expect(variants?.[0]?.inventory).toBe(7);
+  }, 60_000);
+
+  it('can be tried with the shipped samples: a product sold out, a checkout of it, the product back', async () => {
+    const send = (name: string, ...sets: string[]) =>
+      nudgeAsync(
+        'send',
+        'shopify',
+        name,
+        ...sets.flatMap((set) => ['--set', set]),
+        '--endpoint',
+        runtime.httpUrl,
+        '--aws-endpoint',
+        runtime.awsUrl,
+        '--data-dir',
+        runtime.dataDir,
+      );
+    expect(await send('products/create', 'inventory_quantity=0')).toMatchObject({ status: 0 });
+    expect(await send('checkouts/create', 'email=tia.tries@example.com', 'buyer_accepts_marketing=true', 'product_id=788032119674292922')).toMatchObject({
+      status: 0,
+    });
+    expect(await send('products/update', 'inventory_quantity=4')).toMatchObject({ status: 0 });
+    await runtime.idle();
+    expect(await subjectsTo('tia.tries@example.com')).toEqual(['Back in stock: Example T-Shirt']);
   }, 60_000);
 
   it('recommends to a second customer what the first bought with the same product, never what they bought', async () => {

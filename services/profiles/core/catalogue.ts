@@ -30,9 +30,10 @@ export function dropPercent(from: string, to: string): number {
 }
 
 /**
- * What a product's new state says that its old state did not: each active variant that had none
- * left and now has some, and each whose price went down in the same currency. A product seen for
- * the first time tells nothing: nobody could have waited for it.
+ * What a product's new state says that its old state did not: a variant that had none left and
+ * now has some, a variant whose price went down in the same currency. At most one of each a
+ * change (the first variant back, the biggest drop): people are interested in a product, and
+ * hear of it once. A product seen for the first time tells nothing: nobody could have waited for it.
  */
 export function signalsOf(before: Product | undefined, after: Product): ProductSignal[] {
   if (before === undefined || after.status !== 'active') return [];
@@ -48,7 +49,13 @@ export function signalsOf(before: Product | undefined, after: Product): ProductS
       if (percent >= 1) signals.push({ kind: 'price-dropped', variantId: variant.variantId, price, previousPrice: was, dropPercent: percent });
     }
   }
-  return signals;
+  const back = signals.find((signal) => signal.kind === 'back-in-stock');
+  const drops = signals.filter((signal) => signal.kind === 'price-dropped');
+  const biggest = drops.reduce<ProductSignal | undefined>(
+    (best, drop) => (best === undefined || drop.dropPercent > (best as { dropPercent: number }).dropPercent ? drop : best),
+    undefined,
+  );
+  return [...(back ? [back] : []), ...(biggest ? [biggest] : [])];
 }
 
 /**
