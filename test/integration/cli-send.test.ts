@@ -58,9 +58,13 @@ describe('nudge send', () => {
       ['app', 'location.reported'],
       ['app', 'store.visited'],
       ['shopify', 'orders/create'],
+      ['shopify', 'products/update'],
+      ['shopify', 'inventory_levels/update'],
+      ['woocommerce', 'product.created'],
     ] as const) {
-      // BigCommerce's webhooks carry ids only (Nudge enriches them), so there is no email to set.
-      const sent = await send(source, name, ...(source === 'bigcommerce' ? [] : ['--set', `email=${source}.sample@example.com`]));
+      // BigCommerce's webhooks carry ids only (Nudge enriches them), and products name no person: no email to set.
+      const person = source !== 'bigcommerce' && !/product|inventory/.test(name);
+      const sent = await send(source, name, ...(person ? ['--set', `email=${source}.sample@example.com`] : []));
       expect({ source, name, ...sent }).toMatchObject({ status: 0, stdout: expect.stringMatching(/: 20[02] /) });
     }
   });
@@ -95,7 +99,7 @@ describe('nudge send', () => {
     }
     expect(await send('shopify', 'refunds/create')).toMatchObject({
       status: 2,
-      stderr: expect.stringContaining('there are: checkouts-create, customers-create, orders-create'),
+      stderr: expect.stringContaining('there are: checkouts-create, customers-create, inventory_levels-update, orders-create, products-create, products-update'),
     });
     expect(await send('magento', 'x')).toMatchObject({ status: 2, stderr: expect.stringContaining('there are samples for shopify') });
   });
