@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { measureCatalogue, measureRecommendationHitRate } from './catalogue.js';
 import { measureCheckoutCapacity } from './checkout-capacity.js';
 import { measureIntake } from './intake.js';
 import { measureMeasurement } from './measurement.js';
@@ -83,4 +84,24 @@ console.log(
 );
 console.log(
   `${format(measurement.events)} events, eight at once on DynamoDB Local: ${format(measurement.eventsPerSecond)} counted events/s; baseline (a transaction of a count-once marker and one counter per event, same table, same run): ${format(measurement.baselinePerSecond)}/s.`,
+);
+
+console.log('\nRecommendations: on a seeded order history (300 products in 12 categories, popularity a power law, two complements a');
+console.log("product; an order adds one with p=0.5; a next order holds a complement of the last with p=0.35), each customer's");
+console.log('next order against the four products recommended after their last one, in time order, counts kept incrementally.');
+console.log("Baselines, same run: the shop's four bestsellers so far (not bought before), and four in-stock products at random.\n");
+const hitRate = measureRecommendationHitRate();
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+console.log('customers   orders   predictions   recommended hit rate   bestsellers hit rate   random hit rate   recommendations/s');
+console.log(
+  `${format(hitRate.customers).padEnd(9)}   ${format(hitRate.orders).padStart(6)}   ${format(hitRate.predictions).padStart(11)}   ${percent(hitRate.recommended).padStart(20)}   ${percent(hitRate.bestsellers).padStart(20)}   ${percent(hitRate.randomPick).padStart(15)}   ${format(hitRate.recommendationsPerSecond).padStart(17)}`,
+);
+
+console.log('\nCatalogue: the real catalogue code on DynamoDB Local through the meter. Billed: as AWS bills (transactions count twice).\n');
+const catalogue = await measureCatalogue();
+console.log('step                                                                             calls   billed RCU / WCU');
+for (const row of catalogue.steps)
+  console.log(`${row.step.padEnd(80)} ${String(row.calls).padStart(5)}   ${`${row.billedRead} / ${row.billedWrite}`.padStart(16)}`);
+console.log(
+  `\nProduct updates, eight at once on DynamoDB Local: ${format(catalogue.updatesPerSecond)}/s; baseline (one PutItem of the same product item, same table, same run): ${format(catalogue.baselinePerSecond)}/s.`,
 );
