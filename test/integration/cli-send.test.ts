@@ -99,7 +99,9 @@ describe('nudge send', () => {
     }
     expect(await send('shopify', 'refunds/create')).toMatchObject({
       status: 2,
-      stderr: expect.stringContaining('there are: checkouts-create, customers-create, inventory_levels-update, orders-create, products-create, products-update'),
+      stderr: expect.stringContaining(
+        'there are: checkouts-create, customers-create, inventory_levels-update, orders-create, products-create, products-update',
+      ),
     });
     expect(await send('magento', 'x')).toMatchObject({ status: 2, stderr: expect.stringContaining('there are samples for shopify') });
   });
