@@ -59,6 +59,11 @@ export const keys = {
   inventoryItem: (shop: string, inventoryItemId: string): ItemKey => ({ pk: `INVENTORY#${shop}#${inventoryItemId}`, sk: 'ITEM' }),
   /** One person's latest interest in one product (viewed, carted, asked to be told): whom its signals are for. */
   interest: (shop: string, productId: string, profileId: string): ItemKey => ({ pk: `INTEREST#${shop}#${productId}`, sk: `PROFILE#${profileId}` }),
+  /** The same interest in the person's partition: what an erasure follows to delete the one above. */
+  personInterest: (profileId: string, shop: string, productId: string): ItemKey => ({
+    pk: `PROFILE#${profileId}`,
+    sk: `${interestKeyPrefix}${shop}#${productId}`,
+  }),
   /** How many orders had this product and each other one (`p_<id>`): "bought together". */
   boughtWith: (shop: string, productId: string): ItemKey => ({ pk: `BOUGHTWITH#${shop}#${productId}`, sk: 'COUNTS' }),
   /** How many orders had each product of one category (`p_<id>`); the category "" holds products without one. */
@@ -78,6 +83,9 @@ export const keys = {
 } as const;
 
 export const decisionKeyPrefix = 'DECISION#';
+
+/** Sort key prefix of a person's interest in a product (see `personInterest`). */
+export const interestKeyPrefix = 'INTEREST#';
 
 /** How long a person's decisions are kept for `nudge why`: long enough to ask about last month's campaign. */
 export const decisionRetentionSeconds = 30 * 24 * 3600;

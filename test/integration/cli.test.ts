@@ -122,7 +122,7 @@ describe('nudge rules validate', () => {
         'never.json at conditions.orderCnt: can never match: profiles have no field "orderCnt"',
         'vars.json at template: templates/uses-missing.liquid uses {{ profile.nickname }}, which the profile cannot supply',
         'vars.json at template: templates/uses-missing.liquid uses {{ event.properties.coupon }}, which order.completed cannot supply',
-        'vars.json at template: templates/uses-missing.liquid uses {{ store.name }}, which Nudge (use profile, event, rule, shop, language, copy, unsubscribeUrl, coupon.<pool>) cannot supply',
+        'vars.json at template: templates/uses-missing.liquid uses {{ store.name }}, which Nudge (use profile, event, rule, shop, language, copy, unsubscribeUrl, coupon.<pool>, recommendations) cannot supply',
       ]),
     );
   });

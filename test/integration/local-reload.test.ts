@@ -82,7 +82,7 @@ afterAll(async () => {
 
 describe('npm start with rules and templates edited while it runs', () => {
   it('lists the rules it loaded, and tells where they reload from', async () => {
-    await printed(/Rules {6}13 from .*rules\/ \(reloaded when rules\/, templates\/ or config\/ change\): abandoned-checkout, birthday/);
+    await printed(/Rules {6}13 from .*rules\/ \(reloaded when rules\/, templates\/ or config\/ change\): abandoned-checkout, back-in-stock, birthday/);
   });
 
   it('refuses a broken rule with its file and field, keeps the last good set, and runs the fixed rule at once', async () => {

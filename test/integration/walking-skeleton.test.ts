@@ -101,7 +101,7 @@ describe('walking skeleton on the local runtime', () => {
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ code: 'malformed-json' });
 
-    const ignored = await postShopify(runtime, order, { 'x-shopify-topic': 'products/update' });
+    const ignored = await postShopify(runtime, order, { 'x-shopify-topic': 'collections/update' });
     expect(ignored.status).toBe(200);
     expect(await ignored.json()).toMatchObject({ ignored: true });
 

@@ -125,6 +125,16 @@ export class CatalogueStore extends CatalogueReader {
 
   /** Records that a person showed interest in a product; an older report of the same kind changes nothing. */
   async recordInterest(shop: string, productId: string, profileId: string, kind: InterestKind, at: string): Promise<void> {
+    const expires = expiresAt(Date.parse(at), interestRetentionDays * 24 * 3600);
+    // The person's own copy first: an erasure finds the product's entry through it, even after a crash here.
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.personInterest(profileId, shop, productId),
+        UpdateExpression: 'SET expiresAt = :expires',
+        ExpressionAttributeValues: { ':expires': expires },
+      }),
+    );
     try {
       await this.documents.send(
         new UpdateCommand({
@@ -133,7 +143,7 @@ export class CatalogueStore extends CatalogueReader {
           UpdateExpression: 'SET #kind = :at, profileId = :profile, expiresAt = :expires',
           ConditionExpression: 'attribute_not_exists(#kind) OR #kind < :at',
           ExpressionAttributeNames: { '#kind': kind },
-          ExpressionAttributeValues: { ':at': at, ':profile': profileId, ':expires': expiresAt(Date.parse(at), interestRetentionDays * 24 * 3600) },
+          ExpressionAttributeValues: { ':at': at, ':profile': profileId, ':expires': expires },
         }),
       );
     } catch (error) {

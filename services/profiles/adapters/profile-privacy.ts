@@ -4,7 +4,7 @@ import { documentClient } from '#shared/adapters/aws-clients.js';
 import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
 import { addressHash } from '#shared/suppression.js';
-import { decisionKeyPrefix, type IdentityKind, type ItemKey, keys, profilePartition } from '#shared/table.js';
+import { decisionKeyPrefix, type IdentityKind, type ItemKey, interestKeyPrefix, keys, profilePartition } from '#shared/table.js';
 import type { IdentityKey } from '../core/apply-event.js';
 import { ProfileStore } from './profile-store.js';
 
@@ -188,6 +188,13 @@ export class ProfilePrivacy {
     }
     const doomed: ItemKey[] = [
       ...items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) })),
+      // Interest in products is also kept under each product, for its back-in-stock and price-drop messages.
+      ...items
+        .filter((item) => String(item.sk).startsWith(interestKeyPrefix))
+        .map((item) => ({
+          pk: `${interestKeyPrefix}${String(item.sk).slice(interestKeyPrefix.length)}`,
+          sk: `PROFILE#${String(item.pk).slice('PROFILE#'.length)}`,
+        })),
       ...identities.map((identity) => keys.alias(identity.kind as IdentityKind, identity.value)),
     ];
     for (let start = 0; start < doomed.length; start += 25) {
