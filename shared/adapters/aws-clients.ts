@@ -5,7 +5,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Every AWS client the services make, with its retries chosen on purpose rather than left to the
@@ -53,4 +53,27 @@ export function documentClient(client: DynamoDBClient, options: { readonly exact
 export function serviceAnswered(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   return typeof status === 'number' && status >= 400;
+}
+
+/** Every item of one partition, page by page (a query follows `LastEvaluatedKey` until the end). */
+export async function* partitionItems(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  options: { readonly consistent?: boolean } = {},
+): AsyncIterable<Record<string, unknown>> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield* page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
 }

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Product } from '../events/product.js';
 import { type Counts, candidatesOf, recommend } from '../recommendations.js';
 import { bestsellersPartition, keys } from '../table.js';
-import { documentClient } from './aws-clients.js';
+import { documentClient, partitionItems } from './aws-clients.js';
 
 /** Count attributes are `p_<product id>`: DynamoDB's ADD makes them without reading first. */
 export const countPrefix = 'p_';
@@ -58,19 +58,8 @@ export class CatalogueReader {
   /** Every category's bestseller counts of a shop. */
   async bestsellers(shop: string): Promise<Map<string, Counts>> {
     const byCategory = new Map<string, Counts>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': bestsellersPartition(shop) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) byCategory.set(String(item.sk).slice('CATEGORY#'.length), countsOf(item));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for await (const item of partitionItems(this.documents, this.tableName, bestsellersPartition(shop)))
+      byCategory.set(String(item.sk).slice('CATEGORY#'.length), countsOf(item));
     return byCategory;
   }
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { partitionItems } from '#shared/adapters/aws-clients.js';
 import { CatalogueReader, countPrefix } from '#shared/adapters/catalogue-reader.js';
 import { Product } from '#shared/events/product.js';
 import { expiresAt, keys } from '#shared/table.js';
@@ -153,24 +154,12 @@ export class CatalogueStore extends CatalogueReader {
 
   /** Everyone interested in a product, page by page. */
   async *interested(shop: string, productId: string): AsyncIterable<{ profileId: string; times: InterestTimes }> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.interest(shop, productId, '').pk },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.profileId !== 'string') continue;
-        const times: InterestTimes = {};
-        for (const kind of ['viewed', 'carted', 'requested'] as const) if (typeof item[kind] === 'string') times[kind] = item[kind];
-        yield { profileId: item.profileId, times };
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for await (const item of partitionItems(this.documents, this.tableName, keys.interest(shop, productId, '').pk)) {
+      if (typeof item.profileId !== 'string') continue;
+      const times: InterestTimes = {};
+      for (const kind of ['viewed', 'carted', 'requested'] as const) if (typeof item[kind] === 'string') times[kind] = item[kind] as string;
+      yield { profileId: item.profileId, times };
+    }
   }
 
   /** Counts one order: each product with each other one, and each product among its category's and the shop's bestsellers. */

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, partitionItems } from '#shared/adapters/aws-clients.js';
 import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
 import { addressHash } from '#shared/suppression.js';
@@ -79,20 +79,7 @@ export class ProfilePrivacy {
 
   private async partitionItems(profileId: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': profilePartition(profileId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for await (const item of partitionItems(this.documents, this.tableName, profilePartition(profileId), { consistent: true })) items.push(item);
     return items;
   }
 
