@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { loadProject, type Project } from '#project/load-project.js';
 import { DispatchEnvironment, SesFeedbackEnvironment } from '#services/dispatch/environment.js';
+import { EnrichmentEnvironment } from '#services/enrichment/environment.js';
 import { IntakeEnvironment } from '#services/intake/environment.js';
 import { MeasurementEnvironment } from '#services/measurement/environment.js';
 import { ProfilesAdminEnvironment, ProfilesEnvironment } from '#services/profiles/environment.js';
@@ -113,6 +114,17 @@ export class NudgeStack extends Stack {
     Validations.of(outgoingWebhookKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason: 'Shared with the receiving systems, which must be updated in step; it is rotated by hand with them, not by a rotation Lambda.',
+    });
+
+    // BigCommerce's webhooks carry ids only: enrichment reads the rest with each store's API token.
+    const bigCommerceTokens = new secretsmanager.Secret(this, 'BigCommerceTokens', {
+      secretName: 'nudge/bigcommerce-tokens',
+      description: 'BigCommerce API tokens per store hash (read-only scopes: orders, carts, customers): {"<store hash>": "<token>"}',
+      generateSecretString: { secretStringTemplate: JSON.stringify({}), generateStringKey: 'unused' },
+    });
+    Validations.of(bigCommerceTokens).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'API tokens are issued by BigCommerce per store (an API account in the store control panel); they are rotated there and pasted in.',
     });
 
     const configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
@@ -253,6 +265,23 @@ export class NudgeStack extends Stack {
           assetFolders: projectFolders,
           deadLetterQueue: dlq,
         });
+        return { fn, dlq };
+      })(),
+      enrichment: (() => {
+        const dlq = deadLetterQueue('Enrichment');
+        const fn = new ServiceFunction(this, 'Enrichment', {
+          service: 'enrichment',
+          description: 'Completes thin BigCommerce events from its REST API and puts them back on the bus',
+          timeout: Duration.seconds(60),
+          environment: environmentOf(EnrichmentEnvironment, {
+            ...common,
+            BIGCOMMERCE_TOKENS_ID: bigCommerceTokens.secretName,
+            BIGCOMMERCE_API_URL: 'https://api.bigcommerce.com',
+            DEAD_LETTER_QUEUE_URL: dlq.queueUrl,
+          }),
+          deadLetterQueue: dlq,
+        });
+        bigCommerceTokens.grantRead(fn.role);
         return { fn, dlq };
       })(),
     };

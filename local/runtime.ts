@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { loadProject, readProject } from '#project/load-project.js';
 import type { Problem } from '#project/problem.js';
 import { DispatchEnvironment, SesFeedbackEnvironment } from '#services/dispatch/environment.js';
+import { EnrichmentEnvironment } from '#services/enrichment/environment.js';
 import type { WebhookSecrets } from '#services/intake/core/platforms/common.js';
 import { IntakeEnvironment } from '#services/intake/environment.js';
 import { MeasurementStore } from '#services/measurement/adapters/measurement-store.js';
@@ -54,6 +55,8 @@ export interface LocalRuntimeOptions {
   readonly sesFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
   /** How failed deliveries are retried, on the runtime's clock; default: as AWS does (minutes). */
   readonly retryPolicy?: LocalEventBusOptions['retryPolicy'];
+  /** Where enrichment reads BigCommerce's API (tests: a local server); default `NUDGE_BIGCOMMERCE_API_URL`, else BigCommerce's. */
+  readonly bigCommerceApiUrl?: string;
   /** Undelivered events beyond which intake answers 503 with Retry-After; default `maxBacklog`. */
   readonly maxBacklog?: number;
 }
@@ -110,6 +113,8 @@ export const localTableName = 'nudge-local';
 export const localConfigurationSet = 'nudge-local';
 export const webhookSecretsId = 'nudge/webhook-secrets';
 export const unsubscribeKeyId = 'nudge/unsubscribe-key';
+/** BigCommerce API tokens per store hash; locally one development token for every store (`*`), for a local API. */
+export const bigCommerceTokensId = 'nudge/bigcommerce-tokens';
 export const outgoingWebhookKeyId = 'nudge/outgoing-webhook-key';
 /** Where the local runtime receives the webhook channel's tasks (config/dispatch.json points here). */
 export const localWebhookPath = '/_local/webhooks/';
@@ -162,6 +167,13 @@ async function close(server: Server): Promise<void> {
 function ensureKey(dataDir: string, name: string): string {
   const file = join(dataDir, name);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'));
+  return file;
+}
+
+/** A JSON secret file made once with its development default; what a user wrote there is kept. */
+function ensureJsonFile(dataDir: string, name: string, initial: Record<string, unknown>): string {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(initial, null, 2)}\n`);
   return file;
 }
 
@@ -229,6 +241,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dispatch: () => Promise.reject(new Error('not loaded')),
       feedback: () => Promise.reject(new Error('not loaded')),
       measurement: () => Promise.reject(new Error('not loaded')),
+      enrichment: () => Promise.reject(new Error('not loaded')),
     };
     // The project as the handlers will load it: a problem stops the start here, with its file and path.
     const configDir = options.configDir ?? join(options.projectDir, 'config');
@@ -287,6 +300,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         [webhookSecretsId]: ensureLocalSecrets(dataDir),
         [unsubscribeKeyId]: ensureKey(dataDir, 'unsubscribe-key.txt'),
         [outgoingWebhookKeyId]: ensureKey(dataDir, 'outgoing-webhook-key.txt'),
+        [bigCommerceTokensId]: ensureJsonFile(dataDir, 'bigcommerce-tokens.json', { '*': 'local-bigcommerce-token' }),
       },
       localRegion,
       scheduler,
@@ -364,6 +378,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }),
       feedback: environmentOf(SesFeedbackEnvironment, { EVENT_BUS_NAME: busName, TABLE_NAME: localTableName, ...deadLetters('feedback') }),
       measurement: environmentOf(MeasurementEnvironment, { TABLE_NAME: localTableName, ...project, ...deadLetters('measurement') }),
+      enrichment: environmentOf(EnrichmentEnvironment, {
+        EVENT_BUS_NAME: busName,
+        BIGCOMMERCE_TOKENS_ID: bigCommerceTokensId,
+        BIGCOMMERCE_API_URL: options.bigCommerceApiUrl ?? process.env.NUDGE_BIGCOMMERCE_API_URL ?? 'https://api.bigcommerce.com',
+        ...deadLetters('enrichment'),
+      }),
     } satisfies Record<Consumer, Record<string, string>>;
     const coldStart = <M>(consumer: Consumer, load: () => Promise<M>): Promise<M> => {
       Object.assign(process.env, environments[consumer]);
@@ -376,11 +396,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const dispatch = await coldStart('dispatch', () => import('#services/dispatch/handler.js'));
     const feedback = await coldStart('feedback', () => import('#services/dispatch/ses-feedback.js'));
     const measurement = await coldStart('measurement', () => import('#services/measurement/handler.js'));
+    const enrichment = await coldStart('enrichment', () => import('#services/enrichment/handler.js'));
     targets.profiles = profiles.handler as LambdaHandler;
     targets.rules = rules.handler as LambdaHandler;
     targets.dispatch = dispatch.handler as LambdaHandler;
     targets.feedback = feedback.handler as LambdaHandler;
     targets.measurement = measurement.handler as LambdaHandler;
+    targets.enrichment = enrichment.handler as LambdaHandler;
 
     let running: readonly RunningRule[] = runningRules(loadedRules);
     let generation = 0;

@@ -6,7 +6,7 @@ import * as Events from './events/index.js';
  */
 export const busName = 'nudge';
 
-export const consumerNames = ['profiles', 'rules', 'dispatch', 'feedback', 'measurement'] as const;
+export const consumerNames = ['profiles', 'rules', 'dispatch', 'feedback', 'measurement', 'enrichment'] as const;
 export type Consumer = (typeof consumerNames)[number];
 
 export interface Subscription {
@@ -87,7 +87,15 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
       consumer: 'profiles',
       description: 'Canonical customer events from intake update the profile (thin ones wait for enrichment)',
       // A thin event (BigCommerce ids only) names no person yet; its enriched copy does.
-      pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: [{ exists: false }] } },
+      // `exists` matches leaves only (EventBridge): the test is on needsEnrichment's `resource`, not the object.
+      pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: { resource: [{ exists: false }] } } },
+      delivery: 'invoke' as const,
+    },
+    {
+      id: 'ThinEventsToEnrichment',
+      consumer: 'enrichment',
+      description: 'Thin events (BigCommerce sends ids only) are completed from the platform’s API and put back on the bus for profiles',
+      pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: { resource: [{ exists: true }] } } },
       delivery: 'invoke' as const,
     },
     {

@@ -70,8 +70,8 @@ describe('monitoring in AWS', () => {
   });
 
   it('alarms on the errors and the throttles of every function', () => {
-    // Intake, profiles, rules, dispatch, feedback, measurement and the profiles admin function.
-    expect(functionIds).toHaveLength(7);
+    // Intake, profiles, rules, dispatch, feedback, measurement, enrichment and the profiles admin function.
+    expect(functionIds).toHaveLength(8);
     expect(alarmsOn('Errors')).toHaveLength(functionIds.length);
     expect(alarmsOn('Throttles')).toHaveLength(functionIds.length);
     for (const id of functionIds) {
@@ -95,8 +95,8 @@ describe('monitoring in AWS', () => {
   });
 
   it('alarms on the depth and the age of the oldest message of every dead-letter queue, and on the dispatch backlog', () => {
-    // Profiles, rules, dispatch, feedback, measurement and the Scheduler timers.
-    expect(deadLetterQueueIds).toHaveLength(6);
+    // Profiles, rules, dispatch, feedback, measurement, enrichment and the Scheduler timers.
+    expect(deadLetterQueueIds).toHaveLength(7);
     expect(deadLetterQueueIds).toEqual(expect.arrayContaining([expect.stringMatching(/^TimersDeadLetters/), expect.stringMatching(/^DispatchDeadLetters/)]));
     expect(alarmsOn('ApproximateNumberOfMessagesVisible')).toHaveLength(deadLetterQueueIds.length);
     for (const id of deadLetterQueueIds) {

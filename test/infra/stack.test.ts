@@ -24,14 +24,17 @@ const functionIdFor = (service: string) => {
 };
 
 describe('AWS stack', () => {
-  it('has the five services, SES feedback and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 7);
+  it('has the six services, SES feedback and the profiles admin function as arm64 Node.js 24 functions with their configuration', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs24.x' }, 8);
     expect(functionIdFor('profiles-admin')).toBeDefined();
     template.hasOutput('ProfilesAdminFunction', {});
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'profiles', PROJECT_DIR: '.' }) },
     });
-    for (const service of ['intake', 'profiles', 'rules', 'dispatch', 'measurement']) expect(functionIdFor(service)).toBeDefined();
+    for (const service of ['intake', 'profiles', 'rules', 'dispatch', 'measurement', 'enrichment']) expect(functionIdFor(service)).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'enrichment', BIGCOMMERCE_API_URL: 'https://api.bigcommerce.com' }) },
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'measurement', PROJECT_DIR: '.' }) },
     });
@@ -52,7 +55,7 @@ describe('AWS stack', () => {
           source: ['nudge.intake'],
           'detail-type': expect.arrayContaining([OrderCompleted.detailType, { prefix: 'custom.' }]),
           // Thin events wait for enrichment instead of reaching profiles.
-          detail: { needsEnrichment: [{ exists: false }] },
+          detail: { needsEnrichment: { resource: [{ exists: false }] } },
         },
         {
           source: [ProfileUpdated.source],
@@ -157,8 +160,8 @@ describe('AWS stack', () => {
     }
     // Dispatch is not invoked asynchronously: its queue has the dead-letter queue (below).
     expect(resources('AWS::Lambda::Function')[functionIdFor('dispatch')]?.Properties.DeadLetterConfig).toBeUndefined();
-    // Profiles, rules, dispatch, feedback and measurement deliveries, and timers Scheduler could not deliver.
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 6);
+    // Profiles, rules, dispatch, feedback, measurement and enrichment deliveries, and timers Scheduler could not deliver.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }, 7);
   });
 
   it('lets every consumer put what no retry can mend in its own dead-letter queue at once', () => {
@@ -169,6 +172,7 @@ describe('AWS stack', () => {
       ['dispatch', 'DispatchDeadLetters'],
       ['feedback', 'FeedbackDeadLetters'],
       ['measurement', 'MeasurementDeadLetters'],
+      ['enrichment', 'EnrichmentDeadLetters'],
     ] as const) {
       // SES feedback is bundled with dispatch (its service name), and told apart by what it does.
       const fn =

@@ -34,6 +34,7 @@ describe('intake when the bus refuses the event', () => {
       dispatch: async () => undefined,
       feedback: async () => undefined,
       measurement: async () => undefined,
+      enrichment: async () => undefined,
     },
     dataDir,
     log: () => undefined,

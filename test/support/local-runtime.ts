@@ -22,6 +22,8 @@ export interface TestRuntimeOptions {
   /** Something between the services and DynamoDB Local. */
   readonly dynamoDbFront?: LocalRuntimeOptions['dynamoDbFront'];
   readonly maxBacklog?: number;
+  /** Where enrichment reads BigCommerce's API: a local server of the test's. */
+  readonly bigCommerceApiUrl?: string;
   /** Another project than the repository's own (rules, templates, config): the first runtime of a test file only, as the services load it once. */
   readonly projectDir?: string;
 }
@@ -57,7 +59,10 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     persist: restartable !== undefined,
     projectDir: project,
     configDir,
-    log: () => undefined,
+    ...(options.bigCommerceApiUrl === undefined ? {} : { bigCommerceApiUrl: options.bigCommerceApiUrl }),
+    log: (line) => {
+      if (process.env.NUDGE_TEST_LOG) console.error(line);
+    },
     sesFront: options.sesFront,
     dynamoDbFront: options.dynamoDbFront,
     maxBacklog: options.maxBacklog,

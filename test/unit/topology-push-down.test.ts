@@ -81,6 +81,7 @@ describe('rule filters pushed down into the bus', () => {
   it('does not invoke the rules service at all when no rule is enabled', () => {
     expect(subscriptionsFor(needs([rules[3] as Rule])).map((subscription) => subscription.consumer)).toEqual([
       'profiles',
+      'enrichment',
       'profiles',
       'profiles',
       'profiles',

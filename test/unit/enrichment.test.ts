@@ -1,0 +1,171 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BigCommerceAccessError, BigCommerceApi } from '#services/enrichment/adapters/bigcommerce-api.js';
+import {
+  BigCommerceCart,
+  BigCommerceCustomers,
+  BigCommerceOrder,
+  cartEnrichment,
+  customerEnrichment,
+  enrichedDetail,
+  orderEnrichment,
+} from '#services/enrichment/core/bigcommerce.js';
+import { enrichEvent } from '#services/enrichment/enrich.js';
+import * as Events from '#shared/events/index.js';
+import { PermanentError } from '#shared/result.js';
+import { fixtureJson } from '../support/fixtures.js';
+
+type Json = Record<string, unknown>;
+
+describe("BigCommerce's API, as enrichment calls it", () => {
+  let server: Server;
+  let base = '';
+  const seen: string[] = [];
+  let limited = 0;
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      seen.push(`${request.url} ${request.headers['x-auth-token']}`);
+      if (request.url === '/stores/s1/v2/orders/1' && limited++ < 2) {
+        response.writeHead(429, { 'X-Rate-Limit-Time-Reset-Ms': '1500' });
+        return response.end('{}');
+      }
+      if (request.url === '/stores/s1/v2/orders/1') return response.end('{"id": 1}');
+      if (request.url === '/stores/s1/v2/orders/2') {
+        response.writeHead(404);
+        return response.end('[{"status": 404}]');
+      }
+      if (request.url === '/stores/s1/v2/orders/3') {
+        response.writeHead(401);
+        return response.end('{}');
+      }
+      if (request.url === '/stores/s1/v2/orders/4/products') {
+        response.writeHead(204);
+        return response.end();
+      }
+      response.writeHead(500);
+      response.end('{}');
+    });
+    await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolveClose) => server.close(resolveClose)));
+
+  it('waits as long as X-Rate-Limit-Time-Reset-Ms says after a 429, then asks again, with the store’s token', async () => {
+    const waits: number[] = [];
+    const api = new BigCommerceApi(base, fetch, async (millis) => waits.push(millis));
+    expect(await api.get('s1', 'tok', '/v2/orders/1')).toEqual({ kind: 'found', body: { id: 1 } });
+    expect(waits).toEqual([1500, 1500]);
+    expect(seen.filter((line) => line.startsWith('/stores/s1/v2/orders/1 '))).toEqual(Array(3).fill('/stores/s1/v2/orders/1 tok'));
+  });
+
+  it('tells a 404 as gone, an empty list (204) as empty, a refused token as permanent, and a server error as one to retry', async () => {
+    const api = new BigCommerceApi(base, fetch, async () => undefined);
+    expect(await api.get('s1', 'tok', '/v2/orders/2')).toEqual({ kind: 'gone' });
+    expect(await api.get('s1', 'tok', '/v2/orders/4/products')).toEqual({ kind: 'found', body: [] });
+    await expect(api.get('s1', 'tok', '/v2/orders/3')).rejects.toBeInstanceOf(BigCommerceAccessError);
+    await expect(api.get('s1', 'tok', '/v2/orders/5')).rejects.toThrow('BigCommerce answered 500');
+  });
+});
+
+describe('what enrichment adds, from BigCommerce’s documented answers', () => {
+  it('reads an order: the billing email and name, the customer, the total in the order’s currency and each product', () => {
+    const order = BigCommerceOrder.parse(fixtureJson('bigcommerce-api/v2-order.json'));
+    const products = fixtureJson<unknown[]>('bigcommerce-api/v2-order-products.json');
+    expect(orderEnrichment('abc', order, products)).toEqual({
+      identity: { email: 'janedoe@email.com', customerId: 'bigcommerce:abc:11' },
+      traits: { firstName: 'Jane', lastName: 'Doe', country: 'US', city: 'Austin' },
+      properties: {
+        // The documented example spells currency_code with a stray quote: the order's default currency stands in.
+        total: { amount: '1008.74', currency: 'USD' },
+        subtotal: { amount: '1000.74', currency: 'USD' },
+        items: [
+          { productId: '77', sku: 'S-ORAN', name: 'Fog Linen Chambray Towel - Beige Stripe', quantity: 1, price: { amount: '65.23', currency: 'USD' } },
+          { productId: '86', sku: 'ABS', name: 'Able Brewing System', quantity: 1, price: { amount: '0.00', currency: 'USD' } },
+        ],
+        cartId: '8b84f622-faf1-4c10-887b-f5dff2f9eaf4',
+      },
+    });
+  });
+
+  it('reads a cart and a customer by the fields BigCommerce documents for them; a guest (customer 0) has no customer key', () => {
+    const cart = cartEnrichment(
+      'abc',
+      BigCommerceCart.parse({
+        data: {
+          id: 'c-1',
+          customer_id: 0,
+          email: 'Jane@Example.com',
+          currency: { code: 'EUR' },
+          cart_amount: 30,
+          line_items: {
+            physical_items: [{ product_id: 118, variant_id: 140, name: 'shirt', quantity: 2, sale_price: 15, image_url: 'https://cdn.example.com/shirt.png' }],
+            digital_items: [],
+          },
+        },
+      }),
+    );
+    expect(cart).toEqual({
+      identity: { email: 'jane@example.com' },
+      traits: {},
+      properties: {
+        items: [
+          {
+            productId: '118',
+            variantId: '140',
+            name: 'shirt',
+            quantity: 2,
+            price: { amount: '15', currency: 'EUR' },
+            imageUrl: 'https://cdn.example.com/shirt.png',
+          },
+        ],
+        total: { amount: '30', currency: 'EUR' },
+      },
+    });
+    const customers = BigCommerceCustomers.parse({
+      data: [{ id: 11, email: 'jane@example.com', first_name: 'Jane', last_name: 'Doe', date_created: '2024-01-02T03:04:05Z' }],
+    });
+    expect(customerEnrichment('abc', customers, '11')).toEqual({
+      identity: { email: 'jane@example.com', customerId: 'bigcommerce:abc:11' },
+      traits: { firstName: 'Jane', lastName: 'Doe' },
+      properties: { createdAt: '2024-01-02T03:04:05.000Z' },
+    });
+    expect(customerEnrichment('abc', customers, 'no-such-id')).toBeUndefined();
+  });
+
+  it('fills the thin event in under its own id, keeps its keys and drops needsEnrichment; a guest has no customer key', () => {
+    const thin: Json = {
+      eventId: 'ev_1',
+      occurredAt: '2026-11-28T10:00:00.000Z',
+      receivedAt: '2026-11-28T10:00:00.000Z',
+      origin: { platform: 'bigcommerce', shop: 'abc', topic: 'store/order/created' },
+      identity: { orderRef: 'bigcommerce:abc:250' },
+      traits: {},
+      needsEnrichment: { resource: 'order', id: '250' },
+      properties: { orderId: '250', items: [] },
+    };
+    const detail = enrichedDetail('order.completed', thin, {
+      identity: { email: 'a@example.com' },
+      traits: { firstName: 'Ada' },
+      properties: { total: { amount: '10.00', currency: 'USD' }, items: [{ name: 'Mug', quantity: 1 }] },
+    });
+    expect(detail).toEqual({
+      ...thin,
+      needsEnrichment: undefined,
+      identity: { orderRef: 'bigcommerce:abc:250', email: 'a@example.com' },
+      traits: { firstName: 'Ada' },
+      properties: { orderId: '250', total: { amount: '10.00', currency: 'USD' }, items: [{ name: 'Mug', quantity: 1 }] },
+    });
+    expect(Events.OrderCompleted.schema.safeParse(detail).success).toBe(true);
+  });
+
+  it('refuses, for the dead letters, an event of a store that has no token, naming the store and what to add', async () => {
+    const ports = {
+      api: { get: async () => ({ kind: 'gone' as const }) },
+      tokenFor: async () => undefined,
+      publisher: { publish: async () => undefined },
+    };
+    const thin = { origin: { platform: 'bigcommerce', shop: 'zz9', topic: 't' }, needsEnrichment: { resource: 'order' as const, id: '1' } };
+    await expect(enrichEvent(Events.OrderCompleted, 'order.completed', thin, ports)).rejects.toThrow(PermanentError);
+    await expect(enrichEvent(Events.OrderCompleted, 'order.completed', thin, ports)).rejects.toThrow('No BigCommerce API token for store zz9');
+  });
+});
