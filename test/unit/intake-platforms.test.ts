@@ -188,6 +188,22 @@ describe('BigCommerce', () => {
     });
   });
 
+  it('turns an order shipped (status 2, or 3 partly) into a thin order.fulfilled, once per order and status', () => {
+    const statusTo = (status: number, hash: string) => {
+      const callback = fixtureJson<{ data: { status: { new_status_id: number } } }>('webhooks/bigcommerce/bigcommerce-store-order-statusUpdated.json');
+      const body = { ...callback, hash, data: { ...callback.data, status: { ...callback.data.status, new_status_id: status } } };
+      return published(receiveWebhook(signed.bigcommerce(JSON.stringify(body), 'bc-client-secret', now), secrets, now));
+    };
+    const [shipped] = statusTo(2, 'h1');
+    expect(shipped).toMatchObject({
+      detailType: 'order.fulfilled',
+      detail: { identity: { orderRef: 'bigcommerce:{store_hash}:250' }, needsEnrichment: { resource: 'order', id: '250' }, properties: { orderId: '250' } },
+    });
+    expect(statusTo(2, 'h2')[0]?.detail.eventId).toBe(shipped?.detail.eventId);
+    expect(statusTo(3, 'h3')[0]?.detailType).toBe('order.fulfilled');
+    expect(statusTo(11, 'h4')).toEqual([]);
+  });
+
   it('deduplicates on the payload hash, which every retry of a callback shares', () => {
     expect(receive('bigcommerce-store-order-created.json').deliveries[0]?.id).toBe('bigcommerce:{store_hash}:dd70c0976e06b67aaf671e73f49dcb79230ebf9d');
   });

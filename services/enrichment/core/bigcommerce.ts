@@ -230,6 +230,9 @@ export function enrichedDetail(detailType: string, thin: Record<string, unknown>
     case 'order.cancelled':
       if (added.total !== undefined) properties.total = added.total;
       break;
+    case 'order.fulfilled':
+      properties.items = added.items;
+      break;
     case 'cart.updated':
       Object.assign(properties, { items: added.items, ...(added.total === undefined ? {} : { total: added.total }) });
       break;

@@ -32,7 +32,7 @@ const Callback = z.object({
 type Callback = z.infer<typeof Callback>;
 
 /** BigCommerce order status ids that Nudge turns into events (the rest are fulfilment steps). */
-const orderStatus = { refunded: 4, cancelled: 5, partiallyRefunded: 14 } as const;
+const orderStatus = { shipped: 2, partiallyShipped: 3, refunded: 4, cancelled: 5, partiallyRefunded: 14 } as const;
 
 /** The store a callback is for: the hash in `producer` ("stores/abc123"), else the store id. */
 function storeOf(payload: unknown): string | undefined {
@@ -79,6 +79,15 @@ function normalise(callback: Callback, store: string, receivedAt: string): Norma
         identity: { orderRef: key(id) },
         needsEnrichment: { resource: 'order', id },
         properties: { orderId: id },
+      });
+    }
+    if (status === orderStatus.shipped || status === orderStatus.partiallyShipped) {
+      // One fact per order and status: BigCommerce may tell a status twice.
+      return checked(Events.OrderFulfilled, {
+        ...base(`order.fulfilled|${id}|${status}`),
+        identity: { orderRef: key(id) },
+        needsEnrichment: { resource: 'order', id },
+        properties: { orderId: id, items: [] },
       });
     }
     return { kind: 'ignored', reason: `order status ${status ?? '(none)'} is not used by Nudge` };
