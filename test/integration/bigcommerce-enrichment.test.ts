@@ -35,7 +35,9 @@ beforeAll(async () => {
       // The first answer is BigCommerce's rate limit: wait this long, then ask again.
       if (!rateLimitedOnce) {
         rateLimitedOnce = true;
-        return reply(429, { status: 429, title: 'Too many requests' }, { 'X-Rate-Limit-Time-Reset-Ms': '300', 'X-Rate-Limit-Requests-Left': '0' });
+        // As documented: the status line and the reset header, no body.
+        response.writeHead(429, { 'X-Rate-Limit-Time-Reset-Ms': '300', 'X-Rate-Limit-Requests-Left': '0' });
+        return response.end();
       }
       return reply(200, order(250, 'bruno.bigcommerce@example.com'));
     }

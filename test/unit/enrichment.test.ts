@@ -88,39 +88,18 @@ describe('what enrichment adds, from BigCommerce’s documented answers', () => 
   });
 
   it('reads a cart and a customer by the fields BigCommerce documents for them; a guest (customer 0) has no customer key', () => {
-    const cart = cartEnrichment(
-      'abc',
-      BigCommerceCart.parse({
-        data: {
-          id: 'c-1',
-          customer_id: 0,
-          email: 'Jane@Example.com',
-          currency: { code: 'EUR' },
-          cart_amount: 30,
-          line_items: {
-            physical_items: [{ product_id: 118, variant_id: 140, name: 'shirt', quantity: 2, sale_price: 15, image_url: 'https://cdn.example.com/shirt.png' }],
-            digital_items: [],
-          },
-        },
-      }),
+    // BigCommerce's documented cart (Get a Cart documents none; Delete Cart Line Item answers the same cart object).
+    const cart = cartEnrichment('abc', BigCommerceCart.parse(fixtureJson('bigcommerce-api/v3-cart.json')));
+    expect(cart.identity).toEqual({ email: 'customer@example.com', customerId: 'bigcommerce:abc:11' });
+    expect(cart.properties.total).toEqual({ amount: '212.81', currency: 'USD' });
+    expect((cart.properties.items as unknown[])[0]).toEqual(
+      expect.objectContaining({ productId: '191', variantId: '362', name: 'Openhouse No. 3', quantity: 5, price: { amount: '27.95', currency: 'USD' } }),
     );
-    expect(cart).toEqual({
-      identity: { email: 'jane@example.com' },
-      traits: {},
-      properties: {
-        items: [
-          {
-            productId: '118',
-            variantId: '140',
-            name: 'shirt',
-            quantity: 2,
-            price: { amount: '15', currency: 'EUR' },
-            imageUrl: 'https://cdn.example.com/shirt.png',
-          },
-        ],
-        total: { amount: '30', currency: 'EUR' },
-      },
-    });
+    const guest = cartEnrichment(
+      'abc',
+      BigCommerceCart.parse({ data: { id: 'c-1', customer_id: 0, email: 'Jane@Example.com', currency: { code: 'EUR' }, cart_amount: 30 } }),
+    );
+    expect(guest.identity).toEqual({ email: 'jane@example.com' });
     const customers = BigCommerceCustomers.parse({
       data: [{ id: 11, email: 'jane@example.com', first_name: 'Jane', last_name: 'Doe', date_created: '2024-01-02T03:04:05Z' }],
     });
