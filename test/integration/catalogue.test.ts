@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { localShopifySecret } from '../../local/runtime.js';
-import { nudgeAsync } from '../support/cli.js';
+import { sendSample } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -144,19 +144,7 @@ describe('the catalogue', () => {
   }, 60_000);
 
   it('can be tried with the shipped samples: a product sold out, a checkout of it, the product back', async () => {
-    const send = (name: string, ...sets: string[]) =>
-      nudgeAsync(
-        'send',
-        'shopify',
-        name,
-        ...sets.flatMap((set) => ['--set', set]),
-        '--endpoint',
-        runtime.httpUrl,
-        '--aws-endpoint',
-        runtime.awsUrl,
-        '--data-dir',
-        runtime.dataDir,
-      );
+    const send = (name: string, ...sets: string[]) => sendSample(runtime, 'shopify', name, ...sets);
     expect(await send('products/create', 'inventory_quantity=0')).toMatchObject({ status: 0 });
     expect(await send('checkouts/create', 'email=tia.tries@example.com', 'buyer_accepts_marketing=true', 'product_id=788032119674292922')).toMatchObject({
       status: 0,

@@ -1,4 +1,4 @@
-import { nudgeAsync } from '../support/cli.js';
+import { nudgeAsync, sendSample } from '../support/cli.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
 
@@ -37,21 +37,7 @@ describe('nudge clock', () => {
     const email = 'clock-quitter@example.com';
     await nudgeAsync('clock', 'advance', '3d', '--endpoint', runtime.awsUrl);
     // A checkout sent now happens on the moved clock, with the shop's consent.
-    const sent = await nudgeAsync(
-      'send',
-      'shopify',
-      'checkouts/create',
-      '--set',
-      `email=${email}`,
-      '--set',
-      'buyer_accepts_marketing=true',
-      '--endpoint',
-      runtime.httpUrl,
-      '--aws-endpoint',
-      runtime.awsUrl,
-      '--data-dir',
-      runtime.dataDir,
-    );
+    const sent = await sendSample(runtime, 'shopify', 'checkouts/create', `email=${email}`, 'buyer_accepts_marketing=true');
     expect(sent.status).toBe(0);
     await runtime.idle();
     expect(await nudgeAsync('clock', 'advance', '2h', '--endpoint', runtime.awsUrl)).toMatchObject({ status: 0 });

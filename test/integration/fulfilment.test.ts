@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { localShopifySecret } from '../../local/runtime.js';
-import { nudgeAsync } from '../support/cli.js';
+import { nudgeAsync, sendSample } from '../support/cli.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
@@ -22,21 +22,7 @@ const advance = async (by: string) => expect(await nudgeAsync('clock', 'advance'
 
 describe('review request after delivery', () => {
   it('asks three days after the carrier delivered, and not again seven days after the order', async () => {
-    const sent = await nudgeAsync(
-      'send',
-      'shopify',
-      'orders/create',
-      '--set',
-      `email=${email}`,
-      '--set',
-      'first_name=Dora',
-      '--endpoint',
-      runtime.httpUrl,
-      '--aws-endpoint',
-      runtime.awsUrl,
-      '--data-dir',
-      runtime.dataDir,
-    );
+    const sent = await sendSample(runtime, 'shopify', 'orders/create', `email=${email}`, 'first_name=Dora');
     expect(sent.status).toBe(0);
     await runtime.idle();
     const order = runtime.busLog().find((event) => event['detail-type'] === 'order.completed' && JSON.stringify(event.detail).includes(email));

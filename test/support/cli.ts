@@ -26,3 +26,24 @@ export function nudgeAsync(...args: string[]): Promise<{ stdout: string; stderr:
     child.on('close', (status) => resolve({ stdout, stderr, status }));
   });
 }
+
+/** `nudge send <source> <name> --set …` against a test runtime, as a marketer runs it against `npm start`. */
+export function sendSample(
+  runtime: { readonly httpUrl: string; readonly awsUrl: string; readonly dataDir: string },
+  source: string,
+  name: string,
+  ...sets: string[]
+): Promise<{ stdout: string; stderr: string; status: number | null }> {
+  return nudgeAsync(
+    'send',
+    source,
+    name,
+    ...sets.flatMap((set) => ['--set', set]),
+    '--endpoint',
+    runtime.httpUrl,
+    '--aws-endpoint',
+    runtime.awsUrl,
+    '--data-dir',
+    runtime.dataDir,
+  );
+}

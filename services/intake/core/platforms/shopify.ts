@@ -8,7 +8,7 @@ import { parseJson } from '../json.js';
 import { type Decision, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, combine, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets, webUrl } from './common.js';
 
 /** Shopify sends `X-Shopify-Topic`; its newer deliveries use `shopify-topic`. Accept both. */
 function header(request: WebhookRequest, name: string): string | undefined {
@@ -657,15 +657,4 @@ export function receiveShopify(request: WebhookRequest, secrets: WebhookSecrets,
   // Shopify's event id is shared by every subscription that gets one event; the webhook id by every retry.
   const deliveryId = header(request, 'event-id') ?? header(request, 'webhook-id');
   return decideNormalised(normalise(delivery, json.value), deliveryId === undefined ? undefined : `shopify:${shop}:${deliveryId}`);
-}
-
-/** An http(s) address the shopper can open, or nothing: a malformed one is dropped, never kept for an email. */
-function webUrl(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '') return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,7 @@ import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, combine, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets, webUrl } from './common.js';
 
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
@@ -121,14 +121,6 @@ const productStatuses: Record<string, 'active' | 'draft' | 'archived' | 'deleted
   pending: 'draft',
   private: 'archived',
   trash: 'deleted',
-};
-
-const webUrl = (text: string | null | undefined) => {
-  try {
-    return text && /^https?:$/.test(new URL(text).protocol) ? new URL(text).href : undefined;
-  } catch {
-    return undefined;
-  }
 };
 
 /**
