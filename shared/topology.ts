@@ -94,8 +94,8 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
     {
       id: 'ThinEventsToEnrichment',
       consumer: 'enrichment',
-      description: 'Thin events (BigCommerce sends ids only) are completed from the platform’s API and put back on the bus for profiles',
-      pattern: { ...on(...Events.customerEvents), detail: { needsEnrichment: { resource: [{ exists: true }] } } },
+      description: 'Thin events (BigCommerce sends ids only) are completed from the platform’s API and put back on the bus for profiles and the catalogue',
+      pattern: { ...on(...Events.customerEvents, Events.ProductUpdated), detail: { needsEnrichment: { resource: [{ exists: true }] } } },
       delivery: 'invoke' as const,
     },
     {
@@ -109,7 +109,7 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
       id: 'ProductUpdatesToCatalogue',
       consumer: 'profiles',
       description: "Changes to a shop's catalogue (products, deletions, stock levels) are kept, and what they tell shoppers is published",
-      pattern: on(Events.ProductUpdated),
+      pattern: { ...on(Events.ProductUpdated), detail: { needsEnrichment: { resource: [{ exists: false }] } } },
       delivery: 'invoke' as const,
     },
     {

@@ -6,11 +6,14 @@ import {
   BigCommerceCart,
   BigCommerceCustomers,
   BigCommerceOrder,
+  BigCommerceProduct,
+  BigCommerceVariants,
   cartEnrichment,
   customerEnrichment,
   type Enriched,
   enrichedDetail,
   orderEnrichment,
+  productEnrichment,
 } from './core/bigcommerce.js';
 
 export interface EnrichmentPorts {
@@ -24,7 +27,7 @@ export type EnrichmentOutcome = 'enriched' | 'published-thin' | 'gone';
 
 type ThinDetail = {
   readonly origin: { readonly shop?: string | undefined };
-  readonly needsEnrichment?: { readonly resource: 'order' | 'cart' | 'customer'; readonly id: string } | undefined;
+  readonly needsEnrichment?: { readonly resource: 'order' | 'cart' | 'customer' | 'product'; readonly id: string } | undefined;
 } & Record<string, unknown>;
 
 const bodyOf = <T>(
@@ -53,6 +56,23 @@ export async function enrichEvent(contract: Contract, detailType: string, detail
     throw new PermanentError(
       `No BigCommerce API token for store ${store}: add "${store}": "<token>" to the BigCommerce tokens secret, then redrive the dead letters`,
     );
+  if (need.resource === 'product') {
+    const path = `/v3/catalog/products/${encodeURIComponent(need.id)}`;
+    const product = bodyOf(await ports.api.get(store, token, `${path}?include=images`), (body) => BigCommerceProduct.safeParse(body), `product ${need.id}`);
+    // Deleted since: its own store/product/deleted callback tells the catalogue.
+    if (product === undefined) return 'gone';
+    const variants = bodyOf(
+      await ports.api.get(store, token, `${path}/variants?limit=250`),
+      (body) => BigCommerceVariants.safeParse(body),
+      `variants of product ${need.id}`,
+    );
+    const { needsEnrichment: _done, ...rest } = detail;
+    await ports.publisher.publish(contract, {
+      ...rest,
+      change: { kind: 'product', product: productEnrichment(store, need.id, product, variants?.data ?? []) },
+    });
+    return 'enriched';
+  }
   let enriched: Enriched | undefined;
   switch (need.resource) {
     case 'order': {

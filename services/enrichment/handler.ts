@@ -4,6 +4,7 @@ import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
 import { loadConfig } from '#shared/config.js';
 import { parseBusEvent } from '#shared/events/bus-event.js';
+import type { CustomerEventContract } from '#shared/events/index.js';
 import * as Events from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { Observability } from '#shared/observability.js';
@@ -34,9 +35,13 @@ async function tokenFor(store: string): Promise<string | undefined> {
   return typeof token === 'string' && token !== '' ? token : undefined;
 }
 
-/** A thin BigCommerce event: completed from BigCommerce's API and put back on the bus for profiles. */
+/** A thin BigCommerce event (a customer's, or a product change): completed from BigCommerce's API and put back on the bus for profiles. */
 async function onEvent(event: unknown): Promise<void> {
-  const { contract, detailType, detail } = parseBusEvent(event, ...Events.customerEvents);
+  const { contract, detailType, detail } = parseBusEvent<CustomerEventContract | typeof Events.ProductUpdated>(
+    event,
+    ...Events.customerEvents,
+    Events.ProductUpdated,
+  );
   observability.countEvent('EventsIn', detailType);
   const outcome = await enrichEvent(contract, detailType, detail, { api, tokenFor, publisher });
   observability.counted('Enrichments', { Outcome: outcome });

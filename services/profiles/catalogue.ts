@@ -7,10 +7,21 @@ import type { ProductPriceDropped } from '#shared/events/product-price-dropped.j
 import type { ProductUpdated } from '#shared/events/product-updated.js';
 import type { Profile } from '#shared/events/profile.js';
 import { catalogueShop, coPurchases } from '#shared/recommendations.js';
+import { PermanentError } from '#shared/result.js';
 import type { CatalogueStore } from './adapters/catalogue-store.js';
 import type { StoredProfile } from './adapters/profile-store.js';
 import type { CustomerEvent } from './core/apply-event.js';
-import { applyProductChange, type InterestKind, type ProductSignal, personalEventId, signalEventId, strongestInterest } from './core/catalogue.js';
+import {
+  applyProductChange,
+  type InterestKind,
+  mergeObservation,
+  observedProducts,
+  type ProductObservation,
+  type ProductSignal,
+  personalEventId,
+  signalEventId,
+  strongestInterest,
+} from './core/catalogue.js';
 
 export type CatalogueOutcome =
   | { readonly kind: 'changed' | 'retold'; readonly productId: string; readonly signals: readonly ProductSignal[] }
@@ -32,6 +43,9 @@ export async function applyProductUpdate(
   /** The shop's currency (config/shops.json), for prices the platform sends without one. */
   currency: string | undefined,
 ): Promise<{ outcome: CatalogueOutcome; publications: Publication[] }> {
+  // A thin change names the product only: kept as it is, it would wipe what the catalogue knows.
+  if (reported.needsEnrichment !== undefined)
+    throw new PermanentError(`Product change ${reported.eventId} awaits enrichment: it is for the enrichment function, not the catalogue`);
   const shop = catalogueShop(reported.origin.shop);
   const { change } = reported;
   let productId: string;
@@ -55,7 +69,10 @@ export async function applyProductUpdate(
         outcome: { kind: 'retold', productId, signals: before.lastSignals },
         publications: signalPublications(update, productId, before.product, before.lastSignals),
       };
-    const applied = applyProductChange(before, update, { currency, inventory });
+    // A product known only from a storefront is the platform's from now on, as if first seen: what
+    // shoppers were shown (another variant id, a personal price) is no "before" to signal from.
+    const basis = before?.source === 'storefront' && change.kind === 'product' ? undefined : before;
+    const applied = applyProductChange(basis, update, { currency, inventory });
     if (applied.kind === 'stale') return { outcome: { kind: 'stale', productId }, publications: [] };
     if (
       !(await store.saveProduct(shop, { product: applied.product, changedAt: update.occurredAt }, before?.version, {
@@ -212,11 +229,28 @@ export async function recordCommerceFacts(store: CatalogueStore, event: Customer
   const interest = interestsOf(event);
   for (const productId of interest?.productIds ?? [])
     await store.recordInterest(shop, productId, profileId, interest?.kind ?? 'viewed', event.detail.occurredAt);
+  for (const seen of observedProducts(event)) await observeProduct(store, shop, seen, event.detail.occurredAt, event.detail.eventId);
   const together = orderedProducts(event);
   if (together === undefined) return;
   const items = (event.detail.properties as { items?: readonly LineItem[] }).items ?? [];
   const products = await store.products(shop, [...together.keys()]);
   await store.countOrder(shop, together, (productId) => products.get(productId)?.category ?? items.find((item) => item.productId === productId)?.category);
+}
+
+/**
+ * A product as a Segment storefront showed it, kept for a shop whose platform sends no catalogue:
+ * created, or its fields and the variant shown refreshed. A product a platform describes is left
+ * to the platform; an observation older than what is kept changes nothing. It never signals: a
+ * price a shopper was shown may be theirs alone, and a storefront tells no stock.
+ */
+async function observeProduct(store: CatalogueStore, shop: string, seen: ProductObservation, at: string, eventId: string): Promise<void> {
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const before = await store.product(shop, seen.productId);
+    if (before !== undefined && (before.source !== 'storefront' || before.changedAt > at)) return;
+    const product = mergeObservation(before?.product, seen, at);
+    if (product === undefined) return;
+    if (await store.saveProduct(shop, { product, changedAt: at, source: 'storefront' }, before?.version, { eventId, signals: [] })) return;
+  }
 }
 
 /** The products of an order, for the bought-together and bestseller counts. */

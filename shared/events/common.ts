@@ -88,7 +88,7 @@ export type Traits = z.infer<typeof Traits>;
  * from the platform's API to fill the event in. See the README, "Enrichment".
  */
 export const Enrichment = z.object({
-  resource: z.enum(['order', 'cart', 'customer']),
+  resource: z.enum(['order', 'cart', 'customer', 'product']),
   id: z.string().min(1),
 });
 
@@ -116,6 +116,8 @@ export const LineItem = z.object({
   category: z.string().optional(),
   /** The product's picture, where the platform sends one (Segment's `image_url`), for cart emails. */
   imageUrl: z.url().optional(),
+  /** The product's page, where the platform sends one (Segment's `url`). */
+  url: z.url().optional(),
 });
 export type LineItem = z.infer<typeof LineItem>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Origin, UtcInstant } from './common.js';
+import { Enrichment, Origin, UtcInstant } from './common.js';
 import { ReportedProduct } from './product.js';
 
 export const source = 'nudge.intake';
@@ -28,5 +28,7 @@ export const schema = z.object({
       available: z.number().int().nullable(),
     }),
   ]),
+  /** A thin change (BigCommerce names the product only): enrichment reads the whole product, then the catalogue keeps it. */
+  needsEnrichment: Enrichment.optional(),
 });
 export type ProductUpdated = z.infer<typeof schema>;

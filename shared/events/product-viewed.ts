@@ -14,6 +14,8 @@ export const schema = CanonicalEventBase.extend({
     category: z.string().optional(),
     price: Money.optional(),
     url: z.string().optional(),
+    /** The product's picture, where the source sends one (Segment's `image_url`): the catalogue keeps it for a Segment-only shop. */
+    imageUrl: z.url().optional(),
   }),
 });
 export type ProductViewed = z.infer<typeof schema>;

@@ -15,6 +15,15 @@ let api: Server;
 const store = 'abc123';
 const requests: { path: string; token: string | undefined }[] = [];
 let rateLimitedOnce = false;
+/** Product 192 as the store has it now: BigCommerce's documented product, named and tracked by variant; its variants' stock. */
+const smithJournal: Json = {
+  ...fixtureJson<{ data: Json }>('bigcommerce-api/v3-product.json').data,
+  id: 192,
+  name: 'Smith Journal',
+  inventory_tracking: 'variant',
+};
+const stock = new Map<number, number>();
+const stockOf = (variantId: number) => stock.get(variantId) ?? 0;
 
 type Json = Record<string, unknown>;
 const order = (id: number, email: string): Json => {
@@ -42,6 +51,11 @@ beforeAll(async () => {
       return reply(200, order(250, 'bruno.bigcommerce@example.com'));
     }
     if (path === '/v2/orders/250/products') return reply(200, fixtureJson('bigcommerce-api/v2-order-products.json'));
+    if (path === '/v3/catalog/products/192') return reply(200, { ...fixtureJson<Json>('bigcommerce-api/v3-product.json'), data: smithJournal });
+    if (path === '/v3/catalog/products/192/variants') {
+      const documented = fixtureJson<{ data: Json[] }>('bigcommerce-api/v3-product-variants.json');
+      return reply(200, { ...documented, data: documented.data.map((variant) => ({ ...variant, inventory_level: stockOf(variant.id as number) })) });
+    }
     if (path === '/v2/orders/404') return reply(404, [{ status: 404, message: 'The requested resource was not found.' }]);
     return reply(404, [{ status: 404, message: 'The requested resource was not found.' }]);
   });
@@ -56,7 +70,7 @@ afterAll(async () => {
 });
 
 async function callback(id: number, scope = 'store/order/created', storeHash = store): Promise<void> {
-  const body = JSON.stringify({
+  await post({
     ...fixtureJson('webhooks/bigcommerce/bigcommerce-store-order-created.json'),
     producer: `stores/${storeHash}`,
     scope,
@@ -64,6 +78,16 @@ async function callback(id: number, scope = 'store/order/created', storeHash = s
     created_at: Math.floor(Date.now() / 1000),
     data: { type: 'order', id },
   });
+}
+
+/** One of BigCommerce's documented callbacks, from this store, now, about product 192. */
+async function productCallback(fixture: string, data: (documented: Json) => Json, at = Math.floor(Date.now() / 1000)): Promise<void> {
+  const documented = fixtureJson<Json & { data: Json }>(`webhooks/bigcommerce/${fixture}`);
+  await post({ ...documented, producer: `stores/${store}`, created_at: at, data: data(documented.data) });
+}
+
+async function post(callbackBody: Json): Promise<void> {
+  const body = JSON.stringify(callbackBody);
   const request = signed.bigcommerce(body, localWebhookSecrets.bigcommerce?.['*'] as string, Date.now());
   const response = await fetch(`${runtime.httpUrl}${request.path}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.body });
   expect(response.status).toBe(200);
@@ -96,5 +120,43 @@ describe('BigCommerce enrichment', () => {
       runtime.busLog().filter((event) => JSON.stringify(event.detail).includes(`bigcommerce:${store}:404`) && event.detail.needsEnrichment === undefined),
     ).toEqual([]);
     expect(readDeadLetters(runtime.dataDir, 'enrichment')).toEqual([]);
+  }, 60_000);
+
+  it('keeps a BigCommerce product read from the API, and a restock told by a SKU callback is back in stock', async () => {
+    await productCallback('bigcommerce-store-product-created.json', (data) => ({ ...data, id: 192 }));
+    const kept = runtime
+      .busLog()
+      .filter(
+        (event) =>
+          event['detail-type'] === 'product.updated' && event.detail.needsEnrichment === undefined && JSON.stringify(event.detail).includes('Smith Journal'),
+      );
+    expect(kept).toHaveLength(1);
+    expect(kept[0]?.detail.change).toMatchObject({
+      kind: 'product',
+      product: {
+        productId: '192',
+        url: `https://store-${store}.mybigcommerce.com/all/1l-le-parfait-jar/`,
+        variants: [{ variantId: '382', inventory: 0 }, {}, {}],
+      },
+    });
+    expect(requests.map((request) => request.path)).toEqual(
+      expect.arrayContaining([`/stores/${store}/v3/catalog/products/192?include=images`, `/stores/${store}/v3/catalog/products/192/variants?limit=250`]),
+    );
+
+    // Beige is restocked: BigCommerce tells the SKU's stock; enrichment reads the product again.
+    stock.set(382, 5);
+    await productCallback(
+      'bigcommerce-store-sku-inventory-updated.json',
+      (data) => ({
+        ...data,
+        inventory: { ...(data.inventory as Json), product_id: 192, variant_id: 382, value: 5 },
+      }),
+      Math.floor(Date.now() / 1000) + 1,
+    );
+    const back = runtime.busLog().filter((event) => event['detail-type'] === 'product.back-in-stock' && JSON.stringify(event.detail).includes('Smith Journal'));
+    expect(back).toHaveLength(1);
+    expect(back[0]?.detail).toMatchObject({ properties: { product: { productId: '192' }, variantId: '382', inventory: 5 } });
+    expect(readDeadLetters(runtime.dataDir, 'enrichment')).toEqual([]);
+    expect(readDeadLetters(runtime.dataDir, 'profiles')).toEqual([]);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { localShopifySecret } from '../../local/runtime.js';
+import { localShopifySecret, localWebhookSecrets } from '../../local/runtime.js';
 import { sendSample } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
@@ -17,6 +17,7 @@ beforeAll(async () => {
 afterAll(() => runtime?.stop());
 
 type Json = Record<string, unknown>;
+const segmentWriteKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
 const now = () => new Date(runtime.scheduler.clock.now()).toISOString();
 
 async function shopify(topic: string, body: Json): Promise<void> {
@@ -172,5 +173,41 @@ describe('the catalogue', () => {
     expect(recommended.indexOf('Straw Hat')).toBeLessThan(recommended.indexOf('Sun Cream'));
     expect(recommended).not.toContain('Canvas Tote');
     expect(recommended).toContain('$25.00');
+  }, 60_000);
+
+  it('keeps the products a Segment-only shop shows, so its thank-you recommends them with their pictures and prices', async () => {
+    const order = fixtureJson<{ properties: Json & { products: Json[] } }>('webhooks/segment/segment-track-order-completed.json');
+    const [monopoly, uno] = order.properties.products as [Json, Json];
+    const buys = async (email: string, products: Json[]) => {
+      const request = signed.segment(
+        '/v1/track',
+        {
+          ...order,
+          messageId: randomUUID(),
+          userId: email,
+          timestamp: now(),
+          context: { traits: { email } },
+          properties: { ...order.properties, order_id: randomUUID(), products },
+        },
+        segmentWriteKey,
+      );
+      const response = await fetch(`${runtime.httpUrl}${request.path}`, {
+        method: 'POST',
+        headers: request.headers as Record<string, string>,
+        body: request.body,
+      });
+      expect(response.status).toBe(200);
+      await runtime.idle();
+    };
+    // Segment's documented order: Monopoly (with its page and picture) and Uno, bought together.
+    await buys('segment.first@example.com', [monopoly, { ...uno, image_url: 'https://www.example.com/uno.jpg' }]);
+    await buys('segment.second@example.com', [monopoly]);
+    const thanks = await htmlTo('segment.second@example.com', 'Thank you for your order');
+    const recommended = thanks.slice(thanks.indexOf('You may also like'));
+    expect(thanks).toContain('You may also like');
+    expect(recommended).toContain('Uno Card Game');
+    expect(recommended).toContain('https://www.example.com/uno.jpg');
+    expect(recommended).toContain('$3.00');
+    expect(recommended).not.toContain('Monopoly');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { receiveWebhook } from '#services/intake/core/webhook.js';
 import { interestsOf } from '#services/profiles/catalogue.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
-import { applyProductChange, dropPercent, signalsOf, strongestInterest } from '#services/profiles/core/catalogue.js';
+import { applyProductChange, dropPercent, mergeObservation, observedProducts, signalsOf, strongestInterest } from '#services/profiles/core/catalogue.js';
 import type { Product } from '#shared/events/product.js';
 import type { ProductUpdated } from '#shared/events/product-updated.js';
 import { candidatesOf, recommend } from '#shared/recommendations.js';
@@ -280,5 +280,79 @@ describe('one signal of each kind a product change', () => {
         dropPercent: 50,
       },
     ]);
+  });
+});
+
+describe('the catalogue of a shop that only speaks Segment', () => {
+  const at = '2026-11-28T10:00:00.000Z';
+  const event = (detailType: string, properties: Record<string, unknown>, platform = 'segment'): CustomerEvent => ({
+    detailType,
+    detail: { eventId: 'e', occurredAt: at, identity: { email: 'a@example.com' }, traits: {}, origin: { platform, topic: 't', shop: 'web' }, properties },
+  });
+  const usd = (amount: string) => ({ amount, currency: 'USD' });
+
+  it('reads a product viewed and each product of a cart or order, once; a platform’s own events describe nothing', () => {
+    const viewed = event('product.viewed', {
+      productId: 'p1',
+      variantId: '200 pieces',
+      name: 'Monopoly',
+      price: usd('18.99'),
+      url: 'https://shop.example/p1',
+      imageUrl: 'https://shop.example/p1.jpg',
+      category: 'Games',
+    });
+    expect(observedProducts(viewed)).toEqual([
+      {
+        productId: 'p1',
+        title: 'Monopoly',
+        url: 'https://shop.example/p1',
+        imageUrl: 'https://shop.example/p1.jpg',
+        category: 'Games',
+        variant: { variantId: '200 pieces', sku: undefined, price: usd('18.99') },
+      },
+    ]);
+    const order = event('order.completed', {
+      items: [
+        { productId: 'p2', sku: 'UNO-1', name: 'Uno', quantity: 2, price: usd('3.00'), url: 'javascript:alert(1)' },
+        { productId: 'p2', sku: 'UNO-2', name: 'Uno', quantity: 1 },
+        { name: 'Gift wrap', quantity: 1 },
+      ],
+    });
+    // A variant is named by its SKU when Segment gives no variant; an address a shopper cannot open is dropped.
+    expect(observedProducts(order)).toEqual([
+      {
+        productId: 'p2',
+        title: 'Uno',
+        url: undefined,
+        imageUrl: undefined,
+        category: undefined,
+        variant: { variantId: 'UNO-1', sku: 'UNO-1', price: usd('3.00') },
+      },
+    ]);
+    expect(observedProducts(event('order.completed', order.detail.properties, 'shopify'))).toEqual([]);
+    expect(observedProducts(event('order.refunded', order.detail.properties))).toEqual([]);
+  });
+
+  it('creates a product, refreshes what a later view shows, keeps the other variants, and tells nothing when nothing changed', () => {
+    const [seen] = observedProducts(event('product.viewed', { productId: 'p1', name: 'Monopoly', price: usd('18.99'), sku: 'G-32' }));
+    const created = mergeObservation(undefined, seen as NonNullable<typeof seen>, at) as Product;
+    expect(created).toEqual({
+      productId: 'p1',
+      title: 'Monopoly',
+      tags: [],
+      status: 'active',
+      variants: [{ variantId: 'G-32', sku: 'G-32', price: usd('18.99') }],
+      updatedAt: at,
+    });
+    expect(mergeObservation(created, seen as NonNullable<typeof seen>, '2026-11-29T10:00:00.000Z')).toBeUndefined();
+    const [other] = observedProducts(event('product.viewed', { productId: 'p1', sku: 'G-33', price: usd('24.00'), imageUrl: 'https://shop.example/p1.jpg' }));
+    const both = mergeObservation(created, other as NonNullable<typeof other>, '2026-11-29T10:00:00.000Z') as Product;
+    expect(both).toMatchObject({ title: 'Monopoly', imageUrl: 'https://shop.example/p1.jpg', updatedAt: '2026-11-29T10:00:00.000Z' });
+    expect(both.variants.map((variant) => [variant.variantId, variant.price?.amount])).toEqual([
+      ['G-32', '18.99'],
+      ['G-33', '24.00'],
+    ]);
+    const [cheaper] = observedProducts(event('product.viewed', { productId: 'p1', sku: 'G-32', price: usd('15.00') }));
+    expect((mergeObservation(both, cheaper as NonNullable<typeof cheaper>, at) as Product).variants[0]?.price).toEqual(usd('15.00'));
   });
 });

@@ -5,10 +5,12 @@ import {
   BigCommerceCart,
   BigCommerceCustomers,
   BigCommerceOrder,
+  BigCommerceProduct,
   cartEnrichment,
   customerEnrichment,
   enrichedDetail,
   orderEnrichment,
+  productEnrichment,
 } from '#services/enrichment/core/bigcommerce.js';
 import { enrichEvent } from '#services/enrichment/enrich.js';
 import * as Events from '#shared/events/index.js';
@@ -135,6 +137,88 @@ describe('what enrichment adds, from BigCommerce’s documented answers', () => 
       properties: { orderId: '250', total: { amount: '10.00', currency: 'USD' }, items: [{ name: 'Mug', quantity: 1 }] },
     });
     expect(Events.OrderCompleted.schema.safeParse(detail).success).toBe(true);
+  });
+
+  it('reads a product: its title, address on the store, first category, keywords as tags, and each variant’s price, sale and stock', () => {
+    const product = BigCommerceProduct.parse(fixtureJson('bigcommerce-api/v3-product.json'));
+    // Product 174 is documented without variants and without stock tracking: its base variant at its price, the retail price as "was".
+    expect(productEnrichment('abc', '174', product, [])).toEqual({
+      productId: '174',
+      title: '1L Le Parfait Jar',
+      url: 'https://store-abc.mybigcommerce.com/all/1l-le-parfait-jar/',
+      category: '23',
+      tags: ['jar', 'glass'],
+      status: 'active',
+      variants: [{ variantId: '345', price: { amount: '7.95' }, compareAtPrice: { amount: '10.00' } }],
+    });
+    // Get all product variants (product 192): each colour on sale, the price struck through; stock tracked by variant.
+    const variants = fixtureJson<{ data: unknown[] }>('bigcommerce-api/v3-product-variants.json').data;
+    const byVariant = productEnrichment(
+      'abc',
+      '192',
+      BigCommerceProduct.parse({ data: { id: 192, name: 'Smith Journal', inventory_tracking: 'variant', price: 10 } }),
+      variants,
+    );
+    expect(byVariant.variants).toEqual([
+      { variantId: '382', title: 'Beige', sku: 'SMIT', price: { amount: '8.00' }, compareAtPrice: { amount: '10.00' }, inventory: 0 },
+      { variantId: '383', title: 'Grey', sku: 'SMIT-1', price: { amount: '20.00' }, compareAtPrice: { amount: '25.00' }, inventory: 0 },
+      { variantId: '384', title: 'Black', sku: 'SMIT-2', price: { amount: '20.00' }, compareAtPrice: { amount: '25.00' }, inventory: 0 },
+    ]);
+    expect(Events.ProductUpdated.schema.shape.change.safeParse({ kind: 'product', product: byVariant }).success).toBe(true);
+  });
+
+  it('reads stock where the product tracks it, a variant without a price at the product’s, and a hidden product as a draft', () => {
+    const product = BigCommerceProduct.parse({
+      data: {
+        id: 7,
+        name: 'Mug',
+        price: 12.5,
+        inventory_tracking: 'product',
+        inventory_level: 4,
+        is_visible: false,
+        images: [{ is_thumbnail: true, url_standard: 'https://cdn.example/mug.jpg' }],
+      },
+    });
+    const read = productEnrichment('abc', '7', product, [{ id: 70, price: null, inventory_level: 99 }, { id: 'not-a-variant-body', price: 'free' }, 'junk']);
+    expect(read).toMatchObject({ status: 'draft', imageUrl: 'https://cdn.example/mug.jpg' });
+    expect(read.variants).toEqual([
+      { variantId: '70', price: { amount: '12.50' }, inventory: 4 },
+      { variantId: 'not-a-variant-body', inventory: 4 },
+    ]);
+  });
+
+  it('completes a thin product change from the product and its variants, and drops one for a product deleted since', async () => {
+    const published: Json[] = [];
+    const answers: Record<string, unknown> = {
+      '/v3/catalog/products/174?include=images': fixtureJson('bigcommerce-api/v3-product.json'),
+      '/v3/catalog/products/174/variants?limit=250': fixtureJson('bigcommerce-api/v3-product-variants.json'),
+    };
+    const ports = {
+      api: {
+        get: async (_store: string, _token: string, path: string) =>
+          path in answers ? { kind: 'found' as const, body: answers[path] } : { kind: 'gone' as const },
+      },
+      tokenFor: async () => 'tok',
+      publisher: { publish: async (_contract: unknown, detail: unknown) => void published.push(detail as Json) },
+    };
+    const thin = {
+      eventId: 'ev_p',
+      occurredAt: '2026-11-28T10:00:00.000Z',
+      receivedAt: '2026-11-28T10:00:00.000Z',
+      origin: { platform: 'bigcommerce', shop: 'abc', topic: 'store/product/updated' },
+      change: { kind: 'product', product: { productId: '174' } },
+      needsEnrichment: { resource: 'product' as const, id: '174' },
+    };
+    expect(await enrichEvent(Events.ProductUpdated, 'product.updated', thin, ports)).toBe('enriched');
+    expect(published[0]).not.toHaveProperty('needsEnrichment');
+    expect(Events.ProductUpdated.schema.parse(published[0]).change).toMatchObject({
+      kind: 'product',
+      product: { productId: '174', title: '1L Le Parfait Jar' },
+    });
+    expect(Events.ProductUpdated.schema.parse(published[0]).change).toMatchObject({ product: { variants: [{}, {}, {}] } });
+    const gone = { ...thin, needsEnrichment: { resource: 'product' as const, id: '999' } };
+    expect(await enrichEvent(Events.ProductUpdated, 'product.updated', gone, ports)).toBe('gone');
+    expect(published).toHaveLength(1);
   });
 
   it('refuses, for the dead letters, an event of a store that has no token, naming the store and what to add', async () => {

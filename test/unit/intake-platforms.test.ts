@@ -28,7 +28,7 @@ const seconds = (at: number) => Math.floor(at / 1000);
 /** Every published event must satisfy its own contract, as consumers will check it. */
 function expectValid(events: ReturnType<typeof published>) {
   for (const event of events) {
-    const contract = Events.findContract(Events.customerEvents, 'nudge.intake', event.detailType);
+    const contract = Events.findContract([...Events.customerEvents, Events.ProductUpdated], 'nudge.intake', event.detailType);
     expect(contract?.schema.safeParse(event.detail).success).toBe(true);
   }
 }
@@ -202,6 +202,42 @@ describe('BigCommerce', () => {
     expect(statusTo(2, 'h2')[0]?.detail.eventId).toBe(shipped?.detail.eventId);
     expect(statusTo(3, 'h3')[0]?.detailType).toBe('order.fulfilled');
     expect(statusTo(11, 'h4')).toEqual([]);
+  });
+
+  it('turns product and SKU callbacks into thin product changes for enrichment, and a deleted product into a deletion', () => {
+    expect(published(receive('bigcommerce-store-product-updated.json'))[0]).toMatchObject({
+      detailType: 'product.updated',
+      detail: {
+        occurredAt: '2019-06-25T16:13:53.000Z',
+        origin: { platform: 'bigcommerce', shop: '{store_hash}', topic: 'store/product/updated' },
+        change: { kind: 'product', product: { productId: '205' } },
+        needsEnrichment: { resource: 'product', id: '205' },
+      },
+    });
+    // A SKU's stock names its product in `inventory`, a new SKU in `sku`: the whole product is read again.
+    expect(published(receive('bigcommerce-store-sku-inventory-updated.json'))[0]?.detail).toMatchObject({
+      needsEnrichment: { resource: 'product', id: '206' },
+    });
+    expect(published(receive('bigcommerce-store-sku-created.json'))[0]?.detail).toMatchObject({ needsEnrichment: { resource: 'product', id: '206' } });
+    expect(published(receive('bigcommerce-store-product-inventory-order-updated.json'))[0]?.detail).toMatchObject({
+      needsEnrichment: { resource: 'product', id: '167' },
+    });
+    const [deleted] = published(receive('bigcommerce-store-product-deleted.json'));
+    expect(deleted?.detail).toMatchObject({ change: { kind: 'deleted', productId: '205' } });
+    expect(deleted?.detail).not.toHaveProperty('needsEnrichment');
+  });
+
+  it('tells two sales of one unit apart, though BigCommerce hashes them alike, and refuses a SKU callback without its product', () => {
+    const sale = fixtureJson<Record<string, unknown>>('webhooks/bigcommerce/bigcommerce-store-sku-inventory-updated.json');
+    const send = (body: unknown) => receiveWebhook(signed.bigcommerce(JSON.stringify(body), 'bc-client-secret', now), secrets, now);
+    const first = send(sale);
+    const second = send({ ...sale, created_at: (sale.created_at as number) + 60 });
+    expect(first.deliveries[0]?.id).not.toBe(second.deliveries[0]?.id);
+    expect(published(first)[0]?.detail.eventId).not.toBe(published(second)[0]?.detail.eventId);
+    expect(send(sale).deliveries[0]?.id).toBe(first.deliveries[0]?.id);
+    const orphan = send({ ...sale, data: { type: 'sku', id: 461 } });
+    expect(orphan.reply).toMatchObject({ status: 400, body: { code: 'invalid-payload' } });
+    expect(orphan.reply.body.message).toContain('product id');
   });
 
   it('deduplicates on the payload hash, which every retry of a callback shares', () => {

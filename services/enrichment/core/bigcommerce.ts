@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LineItem, Money } from '#shared/events/common.js';
+import type { ReportedProduct } from '#shared/events/product.js';
 import { decimalFromNumber } from '#shared/money.js';
 
 /**
@@ -248,5 +249,136 @@ export function enrichedDetail(detailType: string, thin: Record<string, unknown>
     identity: { ...(rest.identity as Record<string, unknown>), ...enriched.identity },
     traits: { ...enriched.traits, ...(rest.traits as Record<string, unknown>) },
     properties,
+  };
+}
+
+const Price = z.number().nonnegative().nullish().catch(undefined);
+const Level = z.number().int().nullish().catch(undefined);
+
+export const BigCommerceProduct = z.object({
+  data: z.object({
+    id: Id,
+    name: z.string().nullish(),
+    price: Price,
+    sale_price: Price,
+    retail_price: Price,
+    categories: z.array(Id).nullish().catch(undefined),
+    search_keywords: z.string().nullish().catch(undefined),
+    inventory_level: Level,
+    inventory_tracking: z.string().nullish().catch(undefined),
+    is_visible: z.boolean().nullish().catch(undefined),
+    availability: z.string().nullish().catch(undefined),
+    base_variant_id: Id.nullish().catch(undefined),
+    sku: z.string().nullish().catch(undefined),
+    custom_url: z.object({ url: z.string().nullish() }).nullish().catch(undefined),
+    images: z
+      .array(z.object({ is_thumbnail: z.boolean().nullish(), url_standard: z.string().nullish() }).catch({ is_thumbnail: false, url_standard: undefined }))
+      .nullish()
+      .catch(undefined),
+  }),
+});
+export type BigCommerceProduct = z.infer<typeof BigCommerceProduct>;
+
+const BigCommerceVariant = z.object({
+  id: Id,
+  sku: z.string().nullish().catch(undefined),
+  /** `null` is "the product's price"; a price that is not one is no price (never the product's by guess). */
+  price: z.union([z.number().nonnegative(), z.null()]).optional().catch(Number.NaN),
+  sale_price: Price,
+  retail_price: Price,
+  inventory_level: Level,
+  option_values: z
+    .array(z.object({ label: z.string().nullish() }).catch({ label: undefined }))
+    .nullish()
+    .catch(undefined),
+});
+
+/** Get all product variants: the page read, each variant Nudge can read (one it cannot is left out, not the product). */
+export const BigCommerceVariants = z.object({ data: z.array(z.unknown()) });
+
+/** A catalogue amount (`7.95`, a number in the store's currency), as a decimal string; zero is "not set" for sale and retail prices. */
+const amountOf = (value: number | null | undefined): string | undefined => {
+  const decimal = decimalFromNumber(value);
+  if (decimal === undefined) return undefined;
+  const cents = decimal.split('.')[1] ?? '';
+  return cents.length >= 2 ? decimal : `${decimal.split('.')[0]}.${cents.padEnd(2, '0')}`;
+};
+
+/**
+ * The price a shopper pays and the struck-through "was" price, as BigCommerce's storefront shows
+ * them: a sale price (above zero, below the price) is the price and the price is the "was"; else
+ * the price, with the retail price (MSRP) as the "was" when it is higher.
+ */
+function prices(price: number | undefined, sale: number | undefined, retail: number | undefined) {
+  if (price === undefined) return {};
+  if (sale !== undefined && sale > 0 && sale < price)
+    return { price: { amount: amountOf(sale) as string }, compareAtPrice: { amount: amountOf(price) as string } };
+  return {
+    price: { amount: amountOf(price) as string },
+    ...(retail !== undefined && retail > price ? { compareAtPrice: { amount: amountOf(retail) as string } } : {}),
+  };
+}
+
+/**
+ * A BigCommerce product as the catalogue reads it, from Get a Product and Get all product variants.
+ * Prices are in the store's default currency, which neither names (config/shops.json does). Its
+ * address is the store's permanent one (`store-{hash}.mybigcommerce.com`, which BigCommerce
+ * forwards to the store's domain) and the product's path; its category is its first category's id.
+ */
+export function productEnrichment(store: string, productId: string, body: BigCommerceProduct, variantBodies: readonly unknown[]): ReportedProduct {
+  const product = body.data;
+  const tracking = product.inventory_tracking ?? 'none';
+  const productPrice = product.price ?? undefined;
+  const variants = variantBodies.flatMap((raw) => {
+    const parsed = BigCommerceVariant.safeParse(raw);
+    return parsed.success ? [parsed.data] : [];
+  });
+  const stockOf = (variantLevel: number | null | undefined): { inventory?: number } => {
+    const level = tracking === 'variant' ? variantLevel : tracking === 'product' ? product.inventory_level : undefined;
+    return level === null || level === undefined ? {} : { inventory: level };
+  };
+  const read =
+    variants.length > 0
+      ? variants.map((variant) => {
+          const options = (variant.option_values ?? []).flatMap((value) => (text(value.label) ? [text(value.label) as string] : []));
+          // A variant without its own price takes the product's (BigCommerce's `price: null`); an unreadable one has none.
+          const own = variant.price ?? undefined;
+          const priced =
+            own === undefined
+              ? prices(productPrice, product.sale_price ?? undefined, product.retail_price ?? undefined)
+              : Number.isNaN(own)
+                ? {}
+                : prices(own, variant.sale_price ?? undefined, variant.retail_price ?? undefined);
+          return {
+            variantId: idText(variant.id) as string,
+            ...(options.length > 0 ? { title: options.join(' / ') } : {}),
+            ...(text(variant.sku) ? { sku: text(variant.sku) } : {}),
+            ...priced,
+            ...stockOf(variant.inventory_level),
+          };
+        })
+      : [
+          {
+            variantId: idText(product.base_variant_id) ?? productId,
+            ...(text(product.sku) ? { sku: text(product.sku) } : {}),
+            ...prices(productPrice, product.sale_price ?? undefined, product.retail_price ?? undefined),
+            ...stockOf(product.inventory_level),
+          },
+        ];
+  const path = text(product.custom_url?.url);
+  const url = path === undefined ? undefined : webUrl(`https://store-${store}.mybigcommerce.com${path.startsWith('/') ? path : `/${path}`}`);
+  const images = product.images ?? [];
+  const image = webUrl((images.find((candidate) => candidate.is_thumbnail) ?? images[0])?.url_standard);
+  const category = idText(product.categories?.[0]);
+  const hidden = product.is_visible === false || product.availability === 'disabled';
+  return {
+    productId,
+    ...(text(product.name) ? { title: text(product.name) } : {}),
+    ...(url ? { url } : {}),
+    ...(image ? { imageUrl: image } : {}),
+    ...(category ? { category } : {}),
+    tags: (product.search_keywords ?? '').split(',').flatMap((keyword) => (text(keyword) ? [text(keyword) as string] : [])),
+    status: hidden ? 'draft' : 'active',
+    variants: read,
   };
 }

@@ -30,6 +30,7 @@ export class CatalogueStore extends CatalogueReader {
     return {
       product: product.data,
       changedAt: String(item.changedAt),
+      ...(item.source === 'storefront' ? { source: 'storefront' as const } : {}),
       version: Number(item.version),
       lastEventId: typeof item.lastEventId === 'string' ? item.lastEventId : undefined,
       lastSignals: Array.isArray(item.lastSignals) ? (item.lastSignals as ProductSignal[]) : [],
@@ -51,6 +52,7 @@ export class CatalogueStore extends CatalogueReader {
             ...keys.product(shop, stored.product.productId),
             product: stored.product,
             changedAt: stored.changedAt,
+            ...(stored.source === undefined ? {} : { source: stored.source }),
             version: (previousVersion ?? 0) + 1,
             lastEventId: applied.eventId,
             lastSignals: applied.signals,

@@ -4,6 +4,7 @@ import type { Product, ReportedPrice } from '#shared/events/product.js';
 import type { ProductUpdated } from '#shared/events/product-updated.js';
 import { compareDecimal } from '#shared/money.js';
 import { inStock } from '#shared/recommendations.js';
+import type { CustomerEvent } from './apply-event.js';
 
 /** What a product change means for shoppers: a variant that can be bought again, or got cheaper. */
 export type ProductSignal =
@@ -15,6 +16,8 @@ export interface StoredProduct {
   readonly product: Product;
   /** The newest change applied, by the platform's time: an older one that arrives late changes nothing. */
   readonly changedAt: string;
+  /** `storefront` when known only from what shoppers were shown (Segment): a platform's webhook replaces it whole. */
+  readonly source?: 'storefront' | undefined;
 }
 
 export type CatalogueChange =
@@ -144,3 +147,93 @@ export function strongestInterest(times: InterestTimes, now: number): { kind: In
 
 /** How long an interest counts for a signal: longer than any rule is likely to ask (the shipped ones: 30 days). */
 export const interestRetentionDays = 90;
+
+// ---------------------------------------------------------------------------------------------
+// Storefront observations: the catalogue of a shop that only speaks Segment.
+
+/** A product as a storefront showed it to a person (Segment's product fields): one variant at most, no stock. */
+export interface ProductObservation {
+  readonly productId: string;
+  readonly title?: string | undefined;
+  readonly url?: string | undefined;
+  readonly imageUrl?: string | undefined;
+  readonly category?: string | undefined;
+  readonly variant?: { readonly variantId: string; readonly sku?: string | undefined; readonly price?: Money | undefined } | undefined;
+}
+
+/** Only the sources that describe products as shoppers see them: a platform's catalogue comes from its own webhooks. */
+const storefrontPlatforms: ReadonlySet<string> = new Set(['segment', 'app']);
+
+const openable = (value: string | undefined): string | undefined => {
+  try {
+    return value !== undefined && /^https?:$/.test(new URL(value).protocol) ? new URL(value).href : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+type ObservedFields = {
+  readonly productId?: string | undefined;
+  readonly variantId?: string | undefined;
+  readonly sku?: string | undefined;
+  readonly name?: string | undefined;
+  readonly category?: string | undefined;
+  readonly price?: Money | undefined;
+  readonly url?: string | undefined;
+  readonly imageUrl?: string | undefined;
+};
+
+/**
+ * The products a Segment or shop-app event shows (a product viewed, the items of a cart, a checkout
+ * or an order), as the catalogue can keep them. A variant is named by its variant, else its SKU,
+ * else the product: Segment's spec has no variant ids.
+ */
+export function observedProducts(event: CustomerEvent): ProductObservation[] {
+  if (!storefrontPlatforms.has(event.detail.origin?.platform ?? '')) return [];
+  const properties = event.detail.properties as { items?: readonly ObservedFields[] } & ObservedFields;
+  const shown: readonly ObservedFields[] =
+    event.detailType === 'product.viewed'
+      ? [properties]
+      : ['cart.updated', 'checkout.started', 'order.completed'].includes(event.detailType)
+        ? (properties.items ?? [])
+        : [];
+  const seen = new Map<string, ProductObservation>();
+  for (const fields of shown) {
+    if (fields.productId === undefined || seen.has(fields.productId)) continue;
+    const variantId = fields.variantId ?? fields.sku ?? fields.productId;
+    seen.set(fields.productId, {
+      productId: fields.productId,
+      title: fields.name === '' ? undefined : fields.name,
+      url: openable(fields.url),
+      imageUrl: openable(fields.imageUrl),
+      category: fields.category,
+      variant: { variantId, sku: fields.sku, price: fields.price },
+    });
+  }
+  return [...seen.values()];
+}
+
+const defined = <T extends Record<string, unknown>>(fields: T): Partial<T> =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+/**
+ * What an observation adds to a product known only from observations (or creates): the fields it
+ * shows replace the kept ones, its variant is added or repriced, other variants stay. `undefined`
+ * when it shows nothing new (the common case: a product viewed again at the same price).
+ */
+export function mergeObservation(before: Product | undefined, seen: ProductObservation, at: string): Product | undefined {
+  const shown = defined({ title: seen.title, url: seen.url, imageUrl: seen.imageUrl, category: seen.category });
+  const variants = [...(before?.variants ?? [])];
+  if (seen.variant !== undefined) {
+    const index = variants.findIndex((variant) => variant.variantId === seen.variant?.variantId);
+    const merged = {
+      ...variants[index],
+      ...defined({ variantId: seen.variant.variantId, sku: seen.variant.sku, price: seen.variant.price }),
+    } as Product['variants'][number];
+    if (index === -1) variants.push(merged);
+    else variants[index] = merged;
+  }
+  const product: Product = { ...(before ?? { productId: seen.productId, tags: [], status: 'active', variants: [] }), ...shown, variants };
+  if (before !== undefined && JSON.stringify(before) === JSON.stringify({ ...product, updatedAt: before.updatedAt })) return undefined;
+  return { ...product, updatedAt: at };
+}

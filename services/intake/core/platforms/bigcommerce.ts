@@ -27,6 +27,9 @@ const Callback = z.object({
     status: z.object({ previous_status_id: z.number().nullish(), new_status_id: z.number() }).nullish(),
     refund: z.object({ refund_id: Id.nullish() }).nullish(),
     address: z.object({ customer_id: Id.nullish() }).nullish(),
+    /** Stock callbacks (`store/product/inventory/…`, `store/sku/inventory/…`) and SKU callbacks name the product here. */
+    inventory: z.object({ product_id: Id.nullish() }).nullish(),
+    sku: z.object({ product_id: Id.nullish() }).nullish(),
   }),
 });
 type Callback = z.infer<typeof Callback>;
@@ -130,10 +133,43 @@ function normalise(callback: Callback, store: string, receivedAt: string): Norma
       properties: { customerId },
     });
   }
+  if (isCatalogueScope(scope)) return productChange(callback, store, receivedAt);
   return { kind: 'ignored', reason: `scope ${scope} is not used by Nudge` };
 }
 
-export const bigCommerceScopes = ['store/order/*', 'store/cart/*', 'store/customer/*'] as const;
+/** Product and SKU callbacks: what the catalogue keeps (metafield callbacks are not). */
+const isCatalogueScope = (scope: string) => /^store\/(product|sku)\//.test(scope) && !scope.includes('/metafield/');
+
+/**
+ * A product created, changed, restocked or sold (its own callback or one of its SKUs'): the whole
+ * product is read from BigCommerce's API by enrichment, so whichever callback comes last, the
+ * catalogue keeps what BigCommerce has now. A deletion needs nothing more.
+ */
+function productChange(callback: Callback, store: string, receivedAt: string): Normalised {
+  const { scope, data } = callback;
+  const occurredAt = toUtcInstant(callback.created_at) ?? receivedAt;
+  const origin = { platform: 'bigcommerce' as const, shop: store, topic: scope };
+  const productId = scope.startsWith('store/sku/')
+    ? idString(data.inventory?.product_id ?? data.sku?.product_id ?? undefined)
+    : idString(data.inventory?.product_id ?? data.id);
+  if (productId === undefined) return invalid([{ path: ['data', 'sku', 'product_id'], message: 'a SKU callback needs the product id' }]);
+  // Two sales of one unit each send the same data (and hash): the callback's time tells them apart.
+  const eventId = canonicalEventId('bigcommerce', store, `product|${productId}|${scope}|${callback.hash}|${callback.created_at}`);
+  if (scope === 'store/product/deleted')
+    return checked(Events.ProductUpdated, { eventId, occurredAt, receivedAt, origin, change: { kind: 'deleted', productId } });
+  if (scope === 'store/sku/deleted' || scope.endsWith('/created') || scope.endsWith('/updated'))
+    return checked(Events.ProductUpdated, {
+      eventId,
+      occurredAt,
+      receivedAt,
+      origin,
+      change: { kind: 'product', product: { productId } },
+      needsEnrichment: { resource: 'product', id: productId },
+    });
+  return { kind: 'ignored', reason: `scope ${scope} is not used by Nudge` };
+}
+
+export const bigCommerceScopes = ['store/order/*', 'store/cart/*', 'store/customer/*', 'store/product/*', 'store/sku/*'] as const;
 
 export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecrets, now: number): Decision {
   const json = parseJson(request.body);
@@ -154,6 +190,9 @@ export function receiveBigCommerce(request: WebhookRequest, secrets: WebhookSecr
   const callback = Callback.safeParse(json.value);
   if (!callback.success) return decideNormalised(invalid(callback.error.issues), undefined);
   const shop = store ?? 'unknown-store';
-  // Retries of one callback carry the same payload hash (and the same webhook-id).
-  return decideNormalised(normalise(callback.data, shop, new Date(now).toISOString()), `bigcommerce:${shop}:${callback.data.hash}`);
+  // Retries of one callback carry the same payload hash (and the same webhook-id); stock callbacks
+  // of two sales may share a hash, so theirs is told apart by the callback's time.
+  const { scope, hash, created_at: createdAt } = callback.data;
+  const delivery = isCatalogueScope(scope) ? `${hash}:${createdAt}` : hash;
+  return decideNormalised(normalise(callback.data, shop, new Date(now).toISOString()), `bigcommerce:${shop}:${delivery}`);
 }

@@ -70,6 +70,7 @@ function lineItem(product: Record<string, unknown>, currency: string): LineItem 
     price: moneyOf(product.price, currency),
     category: str(product.category),
     imageUrl: httpUrl(product.image_url),
+    url: httpUrl(product.url),
   };
 }
 
@@ -194,6 +195,7 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
           category: str(properties.category),
           price: moneyOf(properties.price, currency),
           url: str(properties.url),
+          imageUrl: httpUrl(properties.image_url),
         },
       });
     }
