@@ -161,8 +161,8 @@ export interface ProductObservation {
   readonly variant?: { readonly variantId: string; readonly sku?: string | undefined; readonly price?: Money | undefined } | undefined;
 }
 
-/** Only the sources that describe products as shoppers see them: a platform's catalogue comes from its own webhooks. */
-const storefrontPlatforms: ReadonlySet<string> = new Set(['segment', 'app']);
+/** Only Segment describes products as shoppers see them (shop apps report places): a platform's catalogue comes from its own webhooks. */
+const storefrontPlatforms: ReadonlySet<string> = new Set(['segment']);
 
 const openable = (value: string | undefined): string | undefined => {
   try {
