@@ -1,4 +1,13 @@
-import { basicAuthUser, signStripe, standardWebhookKey, strictBase64, strictHex, verifyStripeSignature } from '#services/intake/core/signatures.js';
+import { createHmac } from 'node:crypto';
+import {
+  basicAuthUser,
+  signStripe,
+  standardWebhookKey,
+  strictBase64,
+  strictHex,
+  verifyStandardWebhook,
+  verifyStripeSignature,
+} from '#services/intake/core/signatures.js';
 import { receiveWebhook, type WebhookRequest } from '#services/intake/core/webhook.js';
 import { fixtureBytes } from '../support/fixtures.js';
 import { signed } from '../support/intake.js';
@@ -175,5 +184,87 @@ describe('a signature header sent twice', () => {
   ])('is refused for Stripe and the app scheme when %s', (_how, doubled) => {
     expect(verifyStripeSignature(header, body, 'whsec_test', at)).toBe('valid');
     expect(verifyStripeSignature(doubled, body, 'whsec_test', at)).toBe('invalid');
+  });
+});
+
+describe('what a signature vouches for, to the letter', () => {
+  const body = Buffer.from('{"scope":"store/order/created"}');
+  const seconds = Math.floor(now / 1000);
+  const standardSignature = (id: string, timestamp: string, secret = 'bc-client-secret') =>
+    `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  const stripeHex = (timestamp: string, secret = 'whsec_test_secret') => createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+
+  it('Standard Webhooks: a delivery without an id, a timestamp or a signature is refused, even one signed over the empty value', () => {
+    const verify = (id: string | undefined, timestamp: string | undefined, signature: string | undefined) =>
+      verifyStandardWebhook({ id, timestamp, signature }, body, 'bc-client-secret', now);
+    expect(verify('msg_1', String(seconds), standardSignature('msg_1', String(seconds)))).toBe('valid');
+    expect(verify('', String(seconds), standardSignature('', String(seconds)))).toBe('invalid');
+    expect(verify('msg_1', '', standardSignature('msg_1', ''))).toBe('invalid');
+    expect(verify('msg_1', String(seconds), undefined)).toBe('invalid');
+    expect(verify('msg_1', String(seconds), '')).toBe('invalid');
+  });
+
+  it('Standard Webhooks: a timestamp is whole seconds in digits only, though the signature over it is right', () => {
+    for (const timestamp of [`+${seconds}`, `${seconds}.0`, `${seconds}x`, `x${seconds}`, `${seconds / 1000}e3`])
+      expect({
+        timestamp,
+        verdict: verifyStandardWebhook({ id: 'msg_1', timestamp, signature: standardSignature('msg_1', timestamp) }, body, 'bc-client-secret', now),
+      }).toEqual({
+        timestamp,
+        verdict: 'invalid',
+      });
+  });
+
+  it('Standard Webhooks: a raw client secret is the key as it is; only a v1 signature counts', () => {
+    const timestamp = String(seconds);
+    expect(standardWebhookKey('bc-client-secret')).toEqual(Buffer.from('bc-client-secret'));
+    const v2 = standardSignature('msg_1', timestamp).replace(/^v1,/, 'v2,');
+    expect(verifyStandardWebhook({ id: 'msg_1', timestamp, signature: v2 }, body, 'bc-client-secret', now)).toBe('invalid');
+  });
+
+  it('the tolerance is 300 s to the second, either side, for Standard Webhooks and Stripe alike', () => {
+    for (const [offset, verdict] of [
+      [300, 'valid'],
+      [-300, 'valid'],
+      [301, 'stale'],
+      [-301, 'stale'],
+    ] as const) {
+      const timestamp = String(seconds + offset);
+      expect(verifyStandardWebhook({ id: 'msg_1', timestamp, signature: standardSignature('msg_1', timestamp) }, body, 'bc-client-secret', now)).toBe(verdict);
+      expect(verifyStripeSignature(`t=${timestamp},v1=${stripeHex(timestamp)}`, body, 'whsec_test_secret', now)).toBe(verdict);
+    }
+  });
+
+  it('Stripe: only a v1 in lower-case hex counts, beside keys as Stripe writes them, with a timestamp in digits', () => {
+    const timestamp = String(seconds);
+    const good = `t=${timestamp},v1=${stripeHex(timestamp)}`;
+    const verify = (header: string) => verifyStripeSignature(header, body, 'whsec_test_secret', now);
+    expect(verify(good)).toBe('valid');
+    expect(verify(`t=${timestamp},v0=${stripeHex(timestamp)}`)).toBe('invalid');
+    expect(verify(`t=${timestamp},v1=${stripeHex(timestamp).toUpperCase()}`)).toBe('invalid');
+    expect(verify(`${good},v1 =00`)).toBe('invalid');
+    expect(verify(`t=+${timestamp},v1=${stripeHex(`+${timestamp}`)}`)).toBe('invalid');
+    expect(verify(`t=${timestamp}x,v1=${stripeHex(`${timestamp}x`)}`)).toBe('invalid');
+    expect(verify(`t=,v1=${stripeHex('')}`)).toBe('invalid');
+    expect(verify('')).toBe('invalid');
+    expect(verify(`v1=${stripeHex(timestamp)}`)).toBe('invalid');
+  });
+
+  it('decodes strictly: nothing from an empty text; hex to its bytes', () => {
+    expect(strictBase64('')).toBeUndefined();
+    expect(strictHex('')).toBeUndefined();
+    expect(strictHex('0aff')).toEqual(Buffer.from([0x0a, 0xff]));
+  });
+
+  it('Segment: the write key is what stands before the colon, or the whole credential without one; an empty key is none', () => {
+    const basic = (credentials: string, prefix = 'Basic ') => `${prefix}${Buffer.from(credentials).toString('base64')}`;
+    expect(basicAuthUser(basic('write-key-1:'))).toBe('write-key-1');
+    expect(basicAuthUser(basic('write-key-1:password'))).toBe('write-key-1');
+    expect(basicAuthUser(basic('write-key-1'))).toBe('write-key-1');
+    expect(basicAuthUser(basic(':password'))).toBeUndefined();
+    expect(basicAuthUser(basic('write-key-1:', 'basic  '))).toBe('write-key-1');
+    expect(basicAuthUser(basic('write-key-1:', 'XBasic '))).toBeUndefined();
+    expect(basicAuthUser(`${basic('write-key-1:')} extra`)).toBeUndefined();
+    expect(basicAuthUser(undefined)).toBeUndefined();
   });
 });
