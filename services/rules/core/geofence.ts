@@ -62,7 +62,8 @@ export function signedDistanceMeters(fence: Geofence, report: LocationReport): n
     const centre = point([fence.circle.longitude, fence.circle.latitude]);
     return distance(centre, here, { units: 'meters' }) - fence.circle.radiusMeters;
   }
-  const corners = (fence.polygon ?? []).map(({ latitude, longitude }) => [longitude, latitude]);
+  // The schema makes a geofence either a circle or a polygon.
+  const corners = (fence.polygon as readonly z.infer<typeof Position>[]).map(({ latitude, longitude }) => [longitude, latitude]);
   const ring = [...corners, corners[0] as number[]];
   const edge = pointToLineDistance(here, lineString(ring), { units: 'meters' });
   return booleanPointInPolygon(here, polygon([ring])) ? -edge : edge;
