@@ -37,7 +37,7 @@ export const groups = [
   {
     name: 'profiles-core',
     mutate: ['services/profiles/core/apply-event.ts', 'services/profiles/core/merge.ts'],
-    tests: ['test/unit/profiles-*.test.ts', 'test/unit/catalogue.test.ts', 'test/unit/traits-contract.test.ts'],
+    tests: ['test/unit/profiles-*.test.ts'],
   },
   {
     name: 'profiles-store',

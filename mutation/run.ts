@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { groups } from './groups.mjs';
 
@@ -66,12 +66,13 @@ function runGroup(name: string, files: readonly string[] | undefined): Promise<n
       env: { ...process.env, NUDGE_MUTATION_GROUP: name, NUDGE_MUTATION_FILES: files?.join(',') ?? '', POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    // Written as it comes, so a long run's progress can be followed with `tail -f`.
+    const output = createWriteStream(log);
+    child.stdout.pipe(output, { end: false });
+    child.stderr.pipe(output, { end: false });
     child.on('error', reject);
     child.on('close', (code) => {
-      writeFileSync(log, Buffer.concat(output));
+      output.end();
       if (code !== 0) reject(new Error(`Stryker failed on group ${name} (exit ${code}); its output is in ${log}`));
       else resolveRun(Date.now() - started);
     });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readDeadLetters } from '../../local/event-bus.js';
 import { localWebhookSecrets } from '../../local/runtime.js';
 import { fixtureJson } from '../support/fixtures.js';
-import { signed } from '../support/intake.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // BigCommerce's webhooks carry ids only: enrichment reads the order, cart or customer from
@@ -89,8 +89,7 @@ async function productCallback(fixture: string, data: (documented: Json) => Json
 async function post(callbackBody: Json): Promise<void> {
   const body = JSON.stringify(callbackBody);
   const request = signed.bigcommerce(body, localWebhookSecrets.bigcommerce?.['*'] as string, Date.now());
-  const response = await fetch(`${runtime.httpUrl}${request.path}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.body });
-  expect(response.status).toBe(200);
+  expect((await postWebhook(runtime.httpUrl, request)).status).toBe(200);
   await runtime.idle();
 }
 

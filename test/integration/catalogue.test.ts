@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { localShopifySecret, localWebhookSecrets } from '../../local/runtime.js';
 import { sendSample } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
-import { signed } from '../support/intake.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // The catalogue end to end on the local runtime, from Shopify's own payloads: a product sold out in
@@ -22,8 +22,8 @@ const now = () => new Date(runtime.scheduler.clock.now()).toISOString();
 
 async function shopify(topic: string, body: Json): Promise<void> {
   const request = signed.shopify(JSON.stringify(body), localShopifySecret, topic, { 'x-shopify-webhook-id': randomUUID() });
-  const response = await fetch(`${runtime.httpUrl}${request.path}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.body });
-  expect({ topic, status: response.status, body: await response.json() }).toMatchObject({ topic, status: 200 });
+  const response = await postWebhook(runtime.httpUrl, request);
+  expect({ topic, status: response.status, body: JSON.parse(response.text) }).toMatchObject({ topic, status: 200 });
   await runtime.idle();
 }
 
@@ -191,12 +191,7 @@ describe('the catalogue', () => {
         },
         segmentWriteKey,
       );
-      const response = await fetch(`${runtime.httpUrl}${request.path}`, {
-        method: 'POST',
-        headers: request.headers as Record<string, string>,
-        body: request.body,
-      });
-      expect(response.status).toBe(200);
+      expect((await postWebhook(runtime.httpUrl, request)).status).toBe(200);
       await runtime.idle();
     };
     // Segment's documented order: Monopoly (with its page and picture) and Uno, bought together.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { localShopifySecret } from '../../local/runtime.js';
 import { nudgeAsync, sendSample } from '../support/cli.js';
 import { fixtureBytes } from '../support/fixtures.js';
-import { signed } from '../support/intake.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { clearInbox, inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // The review request after delivery, end to end on the local runtime: Shopify tells of an order, then
@@ -37,11 +37,7 @@ describe('review request after delivery', () => {
       .replace('"status": "in_transit"', '"status": "delivered"')
       .replace('"happened_at": "2021-12-31T19:00:00-05:00"', `"happened_at": "${new Date(Date.now() + 86_400_000).toISOString()}"`);
     const request = signed.shopify(carrier, localShopifySecret, 'fulfillment_events/create', { 'x-shopify-webhook-id': randomUUID() });
-    const response = await fetch(`${runtime.httpUrl}${request.path}`, {
-      method: 'POST',
-      headers: request.headers as Record<string, string>,
-      body: request.body,
-    });
+    const response = await postWebhook(runtime.httpUrl, request);
     expect(response.status).toBe(200);
     await runtime.idle();
     const delivered = runtime

@@ -6,7 +6,7 @@ import type { WebhookRequest } from '#services/intake/core/request.js';
 import { localShopifySecret } from '../../local/runtime.js';
 import { nudgeAsync } from '../support/cli.js';
 import { fixtureBytes, fixtureJson } from '../support/fixtures.js';
-import { signed } from '../support/intake.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 // Shopify's mandatory compliance webhooks, as a shop's app receives them, against the local runtime:
@@ -20,9 +20,9 @@ beforeAll(async () => {
 afterAll(() => runtime?.stop());
 
 const send = async (request: WebhookRequest) => {
-  const response = await fetch(`${runtime.httpUrl}${request.path}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.body });
+  const response = await postWebhook(runtime.httpUrl, request);
   await runtime.idle();
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return { status: response.status, body: JSON.parse(response.text) as Record<string, unknown> };
 };
 const shopify = (body: Buffer | string, topic: string, shop: string, secret = localShopifySecret) =>
   send(signed.shopify(body, secret, topic, { 'x-shopify-shop-domain': shop, 'x-shopify-webhook-id': randomUUID(), 'x-shopify-event-id': randomUUID() }));

@@ -10,7 +10,7 @@ import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { localTableName, localWebhookSecrets } from '../../local/runtime.js';
 import { nudge } from '../support/cli.js';
 import { fixtureJson } from '../support/fixtures.js';
-import { signed } from '../support/intake.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 
 const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
@@ -22,13 +22,9 @@ describe('profiles on the local runtime', () => {
   let store: ProfileStore;
 
   const post = async (request: WebhookRequest) => {
-    const response = await fetch(`${runtime.httpUrl}${request.path}`, {
-      method: 'POST',
-      headers: request.headers as Record<string, string>,
-      body: request.body,
-    });
+    const response = await postWebhook(runtime.httpUrl, request);
     expect(response.status).toBe(200);
-    return response.json();
+    return JSON.parse(response.text);
   };
   const track = (message: Record<string, unknown>) => post(signed.segment('/v1/track', message, writeKey));
   const profileBy = async (kind: 'email' | 'anonymous' | 'user', value: string): Promise<Profile | undefined> => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signShopifyHmac } from '#services/intake/core/signatures.js';
 import type { WebhookRequest } from '#services/intake/core/webhook.js';
 import { localShopifySecret, localWebhookSecrets } from '../../local/runtime.js';
-import { signed } from './intake.js';
+import { postWebhook, signed } from './intake.js';
 import type { TestRuntime } from './local-runtime.js';
 
 const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
@@ -12,12 +12,8 @@ const [appId, appSecret] = Object.entries(localWebhookSecrets.app ?? {})[0] as [
 export function shopper(runtime: TestRuntime, email: string) {
   const at = (offsetMillis = 0) => new Date(runtime.scheduler.clock.now() + offsetMillis).toISOString();
   const send = async (request: WebhookRequest) => {
-    const response = await fetch(`${runtime.httpUrl}${request.path}`, {
-      method: 'POST',
-      headers: request.headers as Record<string, string>,
-      body: request.body,
-    });
-    if (response.status !== 200) throw new Error(`${request.path}: ${response.status} ${await response.text()}`);
+    const response = await postWebhook(runtime.httpUrl, request);
+    if (response.status !== 200) throw new Error(`${request.path}: ${response.status} ${response.text}`);
   };
   const segment = (call: 'track' | 'identify', body: Record<string, unknown>, offsetMillis = 0) =>
     send(signed.segment(`/v1/${call}`, { messageId: randomUUID(), timestamp: at(offsetMillis), userId: email, ...body }, writeKey));

@@ -1,4 +1,4 @@
-import { gate, inHoldout, type SendHistory } from '#services/dispatch/core/gate.js';
+import { DispatchPolicy, gate, inHoldout, type SendHistory } from '#services/dispatch/core/gate.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import { dispatchPolicy } from '../support/dispatch.js';
@@ -107,5 +107,132 @@ describe('the send gate', () => {
     expect(gate(request({ channel: 'sms' }), optedIn, true, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'suppressed' });
     const unsubscribed = { ...person, consent: consent('unsubscribed') };
     expect(gate(request({ channel: 'webhook', webhook: 'call-centre' }), unsubscribed, false, quiet, policy, now)).toEqual({ kind: 'send', to: 'call-centre' });
+  });
+});
+
+describe('the send gate at its edges', () => {
+  const send = { kind: 'send', to: 'jon@example.com' };
+  const capped = { kind: 'suppress', reason: 'frequency-cap' };
+  const sentAt = (...hoursAgo: number[]) => ({ marketingSentAt: hoursAgo.map((ago) => now - hours(ago)) });
+
+  it('counts a send in the day cap for exactly 24 hours, and in the week cap for exactly 7 days', () => {
+    expect(gate(request(), person, false, sentAt(24, 1), policy, now)).toEqual(send);
+    expect(gate(request(), person, false, { marketingSentAt: [now - hours(24) + 1, now - hours(1)] }, policy, now)).toEqual(capped);
+    expect(gate(request(), person, false, sentAt(168, 150, 140, 130, 120), policy, now)).toEqual(send);
+    expect(
+      gate(
+        request(),
+        person,
+        false,
+        { marketingSentAt: [now - hours(168) + 1, now - hours(150), now - hours(140), now - hours(130), now - hours(120)] },
+        policy,
+        now,
+      ),
+    ).toEqual(capped);
+  });
+
+  it('lets the last message under a cap through, and stops the one that reaches it', () => {
+    expect(gate(request(), person, false, sentAt(1), policy, now)).toEqual(send);
+    expect(gate(request(), person, false, sentAt(1, 2), policy, now)).toEqual(capped);
+    expect(gate(request(), person, false, sentAt(30, 50, 80, 100), policy, now)).toEqual(send);
+    expect(gate(request(), { ...person }, false, sentAt(30, 50, 80, 100, 130), { ...policy, caps: { perDay: 2, perWeek: 6 } }, now)).toEqual(send);
+  });
+
+  it('holds back everyone at 100%, nobody at 0%, and webhook tasks too', () => {
+    const ids = Array.from({ length: 200 }, (_, index) => `p${index}`);
+    expect(ids.every((id) => inHoldout('r1', id, 100))).toBe(true);
+    expect(ids.some((id) => inHoldout('r1', id, 0))).toBe(false);
+    expect(ids.some((id) => inHoldout('r1', id, -5))).toBe(false);
+    expect(gate(request({ channel: 'webhook', webhook: 'call-centre', holdoutPercent: 100 }), person, false, quiet, policy, now)).toEqual({
+      kind: 'suppress',
+      reason: 'holdout',
+    });
+  });
+
+  it('a different rule holds back different people', () => {
+    const ids = Array.from({ length: 400 }, (_, index) => `p${index}`);
+    const first = ids.filter((id) => inHoldout('r1', id, 50));
+    const second = ids.filter((id) => inHoldout('r2', id, 50));
+    expect(first).not.toEqual(second);
+  });
+
+  it('sends at the very minute quiet hours end, and at night where the policy has none', () => {
+    expect(gate(request(), person, false, quiet, policy, Date.parse('2026-11-23T08:00:00Z'))).toEqual(send);
+    const { quietHours: _, ...noQuietHours } = policy;
+    expect(gate(request(), person, false, quiet, noQuietHours, Date.parse('2026-11-23T23:00:00Z'))).toEqual(send);
+  });
+
+  it('reads quiet hours in the policy’s default time zone for someone whose zone is unknown', () => {
+    // 12:00 UTC is 04:00 in Los Angeles.
+    expect(gate(request(), person, false, quiet, { ...policy, defaultTimeZone: 'America/Los_Angeles' }, now)).toEqual({
+      kind: 'defer',
+      until: Date.parse('2026-11-23T16:00:00Z'),
+      reason: 'quiet-hours',
+    });
+  });
+
+  it('texts without an opt-in where the policy allows it, never after an opt-out', () => {
+    const phone = { ...person, phone: '+14155550123' };
+    const optOut = { ...policy, consent: { email: 'not-unsubscribed' as const, sms: 'not-unsubscribed' as const } };
+    expect(gate(request({ channel: 'sms' }), phone, false, quiet, optOut, now)).toEqual({ kind: 'send', to: '+14155550123' });
+    const stopped = { ...phone, consent: { sms: { state: 'unsubscribed' as const, at: '2026-11-01T00:00:00.000Z', source: 'twilio' } } };
+    expect(gate(request({ channel: 'sms' }), stopped, false, quiet, optOut, now)).toEqual({ kind: 'suppress', reason: 'unsubscribed' });
+    // An email opt-in says nothing about texts.
+    const emailOnly = { ...phone, consent: consent('subscribed') };
+    expect(gate(request({ channel: 'sms' }), emailOnly, false, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'no-consent' });
+  });
+
+  it('a webhook task goes to its endpoint whatever the caps and the hour, and needs one', () => {
+    const tired = sentAt(1, 2, 3);
+    expect(gate(request({ channel: 'webhook', webhook: 'call-centre' }), person, false, tired, policy, Date.parse('2026-11-23T23:00:00Z'))).toEqual({
+      kind: 'send',
+      to: 'call-centre',
+    });
+    expect(gate(request({ channel: 'webhook' }), person, false, quiet, policy, now)).toEqual({ kind: 'suppress', reason: 'no-address' });
+  });
+});
+
+describe('config/dispatch.json', () => {
+  const base = { consent: { email: 'subscribed' }, caps: { perDay: 1, perWeek: 3 } };
+  const issues = (overrides: Record<string, unknown>) =>
+    DispatchPolicy.safeParse({ ...base, ...overrides }).error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
+
+  it('fills in what a policy leaves out: opt-in texts, UTC, no SMS sender, no webhooks', () => {
+    expect(DispatchPolicy.parse(base)).toEqual({
+      consent: { email: 'subscribed', sms: 'subscribed' },
+      caps: { perDay: 1, perWeek: 3 },
+      defaultTimeZone: 'UTC',
+      sms: {},
+      webhooks: {},
+    });
+  });
+
+  it('takes quiet hours as 24-hour local times', () => {
+    expect(issues({ quietHours: { from: '21:00', to: '08:00' } })).toEqual([]);
+    expect(issues({ quietHours: { from: '23:59', to: '00:00' } })).toEqual([]);
+    expect(issues({ quietHours: { from: '19:00', to: '09:00' } })).toEqual([]);
+    for (const wrong of ['24:00', '9:00', '21:60', '21:00:00', 'x21:00', '21:00x', '2a:00'])
+      expect(issues({ quietHours: { from: wrong, to: '08:00' } })).toEqual(['quietHours.from: a local time such as "21:00"']);
+  });
+
+  it('refuses caps that are not whole positive numbers, and fields it does not know', () => {
+    expect(issues({ caps: { perDay: 0, perWeek: 3 } })).toHaveLength(1);
+    expect(issues({ caps: { perDay: 1.5, perWeek: 3 } })).toHaveLength(1);
+    expect(issues({ caps: { perDay: 1, perWeek: 3, perMonth: 9 } })).toHaveLength(1);
+    expect(issues({ consent: { email: 'subscribed', push: 'subscribed' } })).toHaveLength(1);
+    expect(issues({ consent: { email: 'always' } })).toHaveLength(1);
+    expect(issues({ frequency: 3 })).toHaveLength(1);
+    expect(issues({ quietHours: { from: '21:00', to: '08:00', zone: 'UTC' } })).toHaveLength(1);
+  });
+
+  it('names webhook endpoints in lower case with an address, and SMS senders by a non-empty id', () => {
+    expect(issues({ webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } } })).toEqual([]);
+    expect(issues({ webhooks: { 'Call Centre': { url: 'https://crm.example.com/tasks' } } })).toHaveLength(1);
+    expect(issues({ webhooks: { '-crm': { url: 'https://crm.example.com/tasks' } } })).toHaveLength(1);
+    expect(issues({ webhooks: { crm: { url: 'not a url' } } })).toHaveLength(1);
+    expect(issues({ webhooks: { crm: { url: 'https://crm.example.com', secret: 'x' } } })).toHaveLength(1);
+    expect(issues({ sms: { originationIdentity: '' } })).toHaveLength(1);
+    expect(issues({ sms: { configurationSet: '' } })).toHaveLength(1);
+    expect(issues({ sms: { originationIdentity: '+14155550100', configurationSet: 'marketing', pool: 'x' } })).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { LineItem, Money } from '#shared/events/common.js';
 import type { ReportedProduct } from '#shared/events/product.js';
 import { decimalFromNumber } from '#shared/money.js';
+import { webUrl } from '#shared/web-url.js';
 
 /**
  * BigCommerce's REST answers, read loosely (a field Nudge cannot read is left out, never the
@@ -101,13 +102,6 @@ function money(amount: unknown, currency: string | null | undefined): Money | un
 }
 
 /** A web address a shopper can open, or nothing. */
-function webUrl(value: string | null | undefined): string | undefined {
-  try {
-    return value && /^https?:$/.test(new URL(value).protocol) ? new URL(value).href : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** An RFC 2822 date ("Tue, 20 Nov 2012 00:00:00 +0000", as the v2 API writes them) or ISO 8601, as UTC. */
 export function utcOf(value: string | null | undefined): string | undefined {

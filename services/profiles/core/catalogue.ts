@@ -4,6 +4,7 @@ import type { Product, ReportedPrice } from '#shared/events/product.js';
 import type { ProductUpdated } from '#shared/events/product-updated.js';
 import { compareDecimal } from '#shared/money.js';
 import { inStock } from '#shared/recommendations.js';
+import { webUrl } from '#shared/web-url.js';
 import type { CustomerEvent } from './apply-event.js';
 
 /** What a product change means for shoppers: a variant that can be bought again, or got cheaper. */
@@ -164,14 +165,6 @@ export interface ProductObservation {
 /** Only Segment describes products as shoppers see them (shop apps report places): a platform's catalogue comes from its own webhooks. */
 const storefrontPlatforms: ReadonlySet<string> = new Set(['segment']);
 
-const openable = (value: string | undefined): string | undefined => {
-  try {
-    return value !== undefined && /^https?:$/.test(new URL(value).protocol) ? new URL(value).href : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 type ObservedFields = {
   readonly productId?: string | undefined;
   readonly variantId?: string | undefined;
@@ -204,8 +197,8 @@ export function observedProducts(event: CustomerEvent): ProductObservation[] {
     seen.set(fields.productId, {
       productId: fields.productId,
       title: fields.name === '' ? undefined : fields.name,
-      url: openable(fields.url),
-      imageUrl: openable(fields.imageUrl),
+      url: webUrl(fields.url),
+      imageUrl: webUrl(fields.imageUrl),
       category: fields.category,
       variant: { variantId, sku: fields.sku, price: fields.price },
     });

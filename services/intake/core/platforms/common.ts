@@ -113,14 +113,3 @@ export function decideNormalised(normalised: Normalised, deliveryId: string | un
       return accept([{ id: deliveryId ?? payloadDeliveryId(normalised.publications), publications: normalised.publications }]);
   }
 }
-
-/** An http(s) address the shopper can open, or nothing: a malformed one is dropped, never kept for an email. */
-export function webUrl(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '') return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -3,12 +3,13 @@ import { type LineItem, Money, type Traits } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import { ownValue } from '#shared/lookup.js';
 import { addDecimal, decimalFromNumber } from '#shared/money.js';
+import { webUrl } from '#shared/web-url.js';
 import { hasIdentity, identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, combine, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets, webUrl } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 /** Shopify sends `X-Shopify-Topic`; its newer deliveries use `shopify-topic`. Accept both. */
 function header(request: WebhookRequest, name: string): string | undefined {

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { LineItem, Money, Traits } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import { decimalFromNumber } from '#shared/money.js';
+import { webUrl } from '#shared/web-url.js';
 import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { type Decision, headerOf, ignore, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { verifyBodyHmac } from '../signatures.js';
 import { toUtcInstant } from '../time.js';
-import { canonicalEventId, checked, combine, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets, webUrl } from './common.js';
+import { canonicalEventId, checked, combine, decideNormalised, invalid, moneyOf, type Normalised, secretFor, type WebhookSecrets } from './common.js';
 
 const Id = z.union([z.number(), z.string()]);
 const Amount = z.union([z.string(), z.number()]).nullish();
