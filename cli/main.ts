@@ -26,7 +26,7 @@ import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws
 import { eventFieldsMarkdown } from './event-fields.js';
 import { previewTemplate } from './preview-template.js';
 import { formatMeasurementReport, reportedRules } from './report.js';
-import { geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
+import { dispatchSchemaPath, dispatchSchemaText, geofencesSchemaPath, geofencesSchemaText, ruleSchemaPath, ruleSchemaText } from './rule-schema.js';
 import { preparedSample, readSample, SampleLine, sampleNames, sampleSources, sendSample } from './send-sample.js';
 import { sendTest, testSubject } from './send-test.js';
 import { formatReport, simulate } from './simulate.js';
@@ -123,12 +123,15 @@ rules
 
 rules
   .command('schema')
-  .description(`Write the JSON Schemas of rule files and geofences to ${ruleSchemaPath} and ${geofencesSchemaPath} (editors use them through "$schema").`)
+  .description(
+    `Write the JSON Schemas of rule files, geofences and the dispatch policy to ${ruleSchemaPath}, ${geofencesSchemaPath} and ${dispatchSchemaPath} (editors use them through "$schema").`,
+  )
   .option('--project <dir>', 'the Nudge project', defaultProject)
   .action((options: { project: string }) => {
     writeFileSync(join(options.project, ruleSchemaPath), ruleSchemaText());
     writeFileSync(join(options.project, geofencesSchemaPath), geofencesSchemaText());
-    console.log(`Wrote ${ruleSchemaPath} and ${geofencesSchemaPath}`);
+    writeFileSync(join(options.project, dispatchSchemaPath), dispatchSchemaText());
+    console.log(`Wrote ${ruleSchemaPath}, ${geofencesSchemaPath} and ${dispatchSchemaPath}`);
   });
 
 const templates = program.command('templates').description('See the emails the templates in templates/ make.');

@@ -10,6 +10,7 @@ const LocalTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time su
 /** `config/dispatch.json`: what every marketing message must pass, whatever rule asked for it. */
 export const DispatchPolicy = z
   .object({
+    $schema: z.string().optional(),
     consent: z
       .object({
         email: z
