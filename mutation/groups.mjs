@@ -1,7 +1,8 @@
 // What mutation testing covers, and the tests that state each area's promises. Each group runs on
 // its own with only its own tests loaded: every mutant pays for loading each test file of its group
 // (about 0.4 s a file here, 3 to 15 s for one that starts DynamoDB Local), so groups stay small.
-/** @type {readonly { name: string; mutate: string[]; tests: string[] }[]} */
+// Groups with `table` test adapters on DynamoDB Local: the run starts one for all of them.
+/** @type {readonly { name: string; mutate: string[]; tests: string[]; table?: boolean }[]} */
 export const groups = [
   {
     name: 'intake-signatures',
@@ -11,7 +12,8 @@ export const groups = [
   {
     name: 'intake-delivery',
     mutate: ['services/intake/publish-once.ts', 'services/intake/adapters/delivery-ledger.ts'],
-    tests: ['test/integration/intake-publish-failure.test.ts'],
+    tests: ['test/integration/delivery-ledger.test.ts'],
+    table: true,
   },
   {
     name: 'event-pattern',
@@ -43,6 +45,7 @@ export const groups = [
     name: 'profiles-store',
     mutate: ['services/profiles/update-profile.ts', 'services/profiles/adapters/profile-store.ts'],
     tests: ['test/integration/profiles.test.ts'],
+    table: true,
   },
   {
     name: 'dispatch-gate',
@@ -53,5 +56,6 @@ export const groups = [
     name: 'dispatch-store',
     mutate: ['services/dispatch/dispatch-message.ts', 'services/dispatch/adapters/dispatch-store.ts'],
     tests: ['test/unit/dispatch-never-spams.test.ts', 'test/integration/dispatch-reliability.test.ts'],
+    table: true,
   },
 ];

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { freePort } from '../local/runtime.js';
 import { groups } from './groups.mjs';
 
 /**
@@ -56,14 +58,20 @@ function fileScores(report: Report): FileScore[] {
   });
 }
 
-function runGroup(name: string, files: readonly string[] | undefined): Promise<number> {
+function runGroup(name: string, files: readonly string[] | undefined, tableEndpoint: string | undefined): Promise<number> {
   mkdirSync(reports, { recursive: true });
   const log = join(reports, `${name}.log`);
   const started = Date.now();
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', 'mutation/stryker.config.mjs'], {
       cwd: root,
-      env: { ...process.env, NUDGE_MUTATION_GROUP: name, NUDGE_MUTATION_FILES: files?.join(',') ?? '', POWERTOOLS_LOG_LEVEL: 'CRITICAL' },
+      env: {
+        ...process.env,
+        NUDGE_MUTATION_GROUP: name,
+        NUDGE_MUTATION_FILES: files?.join(',') ?? '',
+        POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+        ...(tableEndpoint === undefined ? {} : { NUDGE_TEST_DYNAMODB_ENDPOINT: tableEndpoint }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Written as it comes, so a long run's progress can be followed with `tail -f`.
@@ -98,12 +106,19 @@ async function main(): Promise<void> {
   });
   const started = Date.now();
   const scores: FileScore[] = [];
-  for (const { group, files } of plan) {
-    process.stdout.write(`${group.name}: mutating ${(files ?? group.mutate).length} file(s) against ${group.tests.join(', ')} … `);
-    const took = await runGroup(group.name, files);
-    console.log(`${Math.round(took / 1000)} s`);
-    const report = JSON.parse(readFileSync(join(reports, `${group.name}.json`), 'utf8')) as Report;
-    scores.push(...fileScores(report).filter((score) => files === undefined || files.includes(score.file)));
+  // The adapters' tests run once per mutant: one DynamoDB Local for the whole run saves starting Java each time.
+  let dynamoDb: DynamoDbLocal | undefined;
+  try {
+    for (const { group, files } of plan) {
+      if (group.table && dynamoDb === undefined) dynamoDb = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
+      process.stdout.write(`${group.name}: mutating ${(files ?? group.mutate).length} file(s) against ${group.tests.join(', ')} … `);
+      const took = await runGroup(group.name, files, group.table ? dynamoDb?.endpoint : undefined);
+      console.log(`${Math.round(took / 1000)} s`);
+      const report = JSON.parse(readFileSync(join(reports, `${group.name}.json`), 'utf8')) as Report;
+      scores.push(...fileScores(report).filter((score) => files === undefined || files.includes(score.file)));
+    }
+  } finally {
+    await dynamoDb?.stop();
   }
   const width = Math.max(...scores.map((score) => score.file.length), 4);
   console.log('');

@@ -32,7 +32,12 @@ export type Recorded =
  * publishes nothing; when the table or the bus fails before the events are on the bus, the claims
  * are given back so the platform's retry can publish.
  */
-export async function publishOnce(decision: Decision, ledger: DeliveryLedger, publisher: BusPublisher, now: () => number): Promise<Recorded> {
+export async function publishOnce(
+  decision: Decision,
+  ledger: DeliveryLedger,
+  publisher: Pick<BusPublisher, 'publishAll'>,
+  now: () => number,
+): Promise<Recorded> {
   if (decision.deliveries.length === 0) return { kind: 'answered', reply: decision.reply, unfinished: 0 };
   const claims = await Promise.allSettled(
     decision.deliveries.map((delivery) => (delivery.id === undefined ? Promise.resolve<Claim>('claimed') : claimWaiting(ledger, delivery.id, now))),

@@ -41,3 +41,33 @@ export function failingDynamoDbFront(failing: (operation: string, body: Buffer) 
     return serveOnLoopback(server);
   };
 }
+
+/**
+ * A proxy in front of DynamoDB Local that lets DynamoDB carry out the calls `losing` picks and then
+ * cuts the connection before the answer gets back: the SDK retries a write that already happened,
+ * as it does when an answer is lost in AWS. Each pick loses one answer; everything else passes.
+ */
+export function answerLosingDynamoDbFront(losing: (operation: string, body: Buffer) => boolean) {
+  return async (target: string) => {
+    const server = createServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+        const lose = losing(operation, body);
+        const forward = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
+          if (lose) {
+            answer.resume();
+            answer.on('end', () => outgoing.socket?.destroy());
+            return;
+          }
+          outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(outgoing);
+        });
+        forward.end(body);
+      });
+    });
+    return serveOnLoopback(server);
+  };
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable, localDynamoDb, startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { freePort } from '../../local/runtime.js';
+
+export interface TestTable {
+  readonly client: DynamoDBClient;
+  readonly endpoint: string;
+  readonly tableName: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh Nudge table (the stack's keys and TTL) on DynamoDB Local, for the tests of one adapter.
+ * Mutation testing runs a test file once per mutant: it starts one DynamoDB Local for the whole run
+ * and names it in NUDGE_TEST_DYNAMODB_ENDPOINT, and each run gets a table of its own there.
+ */
+export async function freshTable(): Promise<TestTable> {
+  const shared = process.env.NUDGE_TEST_DYNAMODB_ENDPOINT;
+  const local = shared === undefined ? await startDynamoDbLocal({ port: await freePort(), dataDir: undefined }) : undefined;
+  const endpoint = shared ?? (local?.endpoint as string);
+  const tableName = `nudge-test-${randomUUID()}`;
+  await ensureTable(endpoint, tableName);
+  const client = localDynamoDb(endpoint);
+  return {
+    client,
+    endpoint,
+    tableName,
+    stop: async () => {
+      if (local !== undefined) await local.stop();
+      else await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+      client.destroy();
+    },
+  };
+}
