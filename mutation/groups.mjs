@@ -44,7 +44,7 @@ export const groups = [
   {
     name: 'profiles-store',
     mutate: ['services/profiles/update-profile.ts', 'services/profiles/adapters/profile-store.ts'],
-    tests: ['test/integration/profiles.test.ts'],
+    tests: ['test/integration/profile-store.test.ts'],
     table: true,
   },
   {

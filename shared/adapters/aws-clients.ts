@@ -36,6 +36,8 @@ export const awsClients = {
  * The one way Nudge talks to its table in plain objects: attributes left undefined are not written
  * (a state with no place, a profile without a birthday), so no caller needs to strip them.
  * `exactNumbers` reads numbers as strings-in-wrappers, for money that must not pass through a float.
+ * The SDK keeps these options on the DynamoDBClient's config, shared by every document client made
+ * from it, the last one winning: a store with other options needs a DynamoDBClient of its own.
  */
 export function documentClient(client: DynamoDBClient, options: { readonly exactNumbers?: boolean } = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {

@@ -1,7 +1,8 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DeliveryLedger } from '#services/intake/adapters/delivery-ledger.js';
 import type { Decision, Delivery } from '#services/intake/core/request.js';
 import { publishOnce } from '#services/intake/publish-once.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Publication } from '#shared/adapters/bus-publisher.js';
 import * as Events from '#shared/events/index.js';
 import { deliveryLeaseMillis, deliveryRetentionSeconds, keys } from '#shared/table.js';
@@ -29,8 +30,7 @@ afterAll(async () => {
 });
 
 const stored = async (deliveryId: string) =>
-  (await DynamoDBDocumentClient.from(table.client).send(new GetCommand({ TableName: table.tableName, Key: keys.delivery(deliveryId), ConsistentRead: true })))
-    .Item;
+  (await documentClient(table.client).send(new GetCommand({ TableName: table.tableName, Key: keys.delivery(deliveryId), ConsistentRead: true }))).Item;
 
 describe('the delivery ledger', () => {
   it('claims a delivery once: a second claim while the first publishes is in progress, after it is done a duplicate', async () => {

@@ -1,5 +1,6 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import { type ItemKey, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { answerLosingDynamoDbFront } from '../support/dynamodb-front.js';
@@ -25,7 +26,7 @@ afterAll(async () => {
 });
 
 const item = async (key: ItemKey) =>
-  (await DynamoDBDocumentClient.from(table.client).send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }))).Item;
+  (await documentClient(table.client).send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }))).Item;
 
 describe('the send-once ledger', () => {
   it('knows nothing of a message never seen', async () => {

@@ -1,0 +1,201 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
+import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
+import { announcements, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { InvalidEventError } from '#shared/events/bus-event.js';
+import type { Identity } from '#shared/events/common.js';
+import * as Events from '#shared/events/index.js';
+import { appliedEventRetentionSeconds, type ItemKey, keys } from '#shared/table.js';
+import { profileConfig } from '../support/fixtures.js';
+import { freshTable, type TestTable } from '../support/table.js';
+
+/**
+ * Profiles' promise on a real DynamoDB Local: each event applied once to the one profile of its
+ * person, whatever the duplicates and the concurrency; two profiles an event shows to be one person
+ * merged in the same write; a profile.updated that never went out finished by a redelivery.
+ */
+const now = Date.parse('2026-11-29T10:00:00Z');
+let table: TestTable;
+let store: ProfileStore;
+let documents: DynamoDBDocumentClient;
+let serial = 0;
+const unique = (prefix: string) => `${prefix}-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(async () => {
+  table = await freshTable();
+  store = new ProfileStore(table.client, table.tableName);
+  documents = documentClient(table.client);
+});
+afterAll(async () => {
+  await table?.stop();
+});
+
+const item = async (key: ItemKey) => (await documents.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }))).Item;
+function event(detailType: string, identity: Identity, properties: Record<string, unknown> = {}, occurredAt = '2026-11-29T09:00:00.000Z'): CustomerEvent {
+  return { detailType, detail: { eventId: unique('e'), occurredAt, identity, traits: {}, origin: { platform: 'shopify', topic: 't' }, properties } };
+}
+const order = (identity: Identity, occurredAt?: string) =>
+  event('order.completed', identity, { orderId: unique('o'), total: { amount: '10.00', currency: 'USD' }, items: [] }, occurredAt);
+const apply = (next: CustomerEvent, delivery = 'delivery-1', at = now) => updateProfile(store, next, profileConfig, at, delivery);
+const applied = async (next: CustomerEvent, delivery?: string) => {
+  const outcome = await apply(next, delivery);
+  if (outcome.kind !== 'applied') throw new Error(`expected applied, got ${outcome.kind}`);
+  return outcome;
+};
+
+describe('applying an event to the profile of its person', () => {
+  it('makes a profile for a new person, with every key of the event leading to it', async () => {
+    const email = `${unique('ada')}@example.com`;
+    const first = await applied(event('cart.updated', { email, anonymousId: unique('anon'), cartRef: unique('cart') }, { cartId: 'c1' }));
+    expect(first).toMatchObject({ version: 1, merged: [], profile: { email, orderCount: 0 } });
+    const keysOfEvent = [
+      { kind: 'email' as const, value: email },
+      { kind: 'anonymous' as const, value: 'x' },
+    ];
+    const found = await store.findProfileIds(keysOfEvent);
+    expect(found.get(`email#${email}`)).toBe(first.profile.profileId);
+    expect(found.has('anonymous#x')).toBe(false);
+    expect(await item(keys.identity(first.profile.profileId, 'email', email))).toBeDefined();
+    const again = await applied(order({ email }));
+    expect(again).toMatchObject({ version: 2, profile: { profileId: first.profile.profileId, orderCount: 1 } });
+    expect(again.changed).toEqual(expect.arrayContaining(['orderCount', 'revenue', 'lastOrderAt']));
+  });
+
+  it('counts an event once: a redelivery is a duplicate, and one never announced is finished by the delivery that applied it', async () => {
+    const email = `${unique('bo')}@example.com`;
+    const fact = order({ email });
+    const first = await applied(fact, 'delivery-a');
+    const retried = await apply(fact, 'delivery-a');
+    expect(retried).toEqual({ kind: 'duplicate', unfinished: { profile: first.profile, version: 1, changed: first.changed } });
+    expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
+    expect(await apply(fact, 'delivery-b', now + publishLeaseMillis + 1)).toMatchObject({ kind: 'duplicate', unfinished: { version: 1 } });
+    expect(await apply(fact, 'delivery-b', now + publishLeaseMillis)).toEqual({ kind: 'duplicate' });
+    await store.markPublished(fact.detail.eventId);
+    expect(await apply(fact, 'delivery-a')).toEqual({ kind: 'duplicate' });
+    expect((await store.resolve(first.profile.profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('keeps an order’s marker forever and a browsing event’s for 35 days', async () => {
+    const email = `${unique('cy')}@example.com`;
+    const fact = order({ email });
+    await applied(fact);
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: false, appliedBy: 'delivery-1', appliedAt: now });
+    expect((await item(keys.appliedEvent(fact.detail.eventId)))?.expiresAt).toBeUndefined();
+    const view = event('product.viewed', { email }, { productId: 'p1' });
+    await applied(view);
+    expect((await item(keys.appliedEvent(view.detail.eventId)))?.expiresAt).toBe(Math.floor(now / 1000) + appliedEventRetentionSeconds);
+  });
+
+  it('keeps the recent events with the ids that tie a sequence’s steps, in a ring of slots', async () => {
+    const email = `${unique('di')}@example.com`;
+    const first = await applied(event('checkout.started', { email }, { checkoutId: 'k1', cartId: 'c1', productId: 7 }));
+    const slot = await item(keys.history(first.profile.profileId, 0));
+    expect(slot).toMatchObject({ detailType: 'checkout.started', refs: { checkoutId: 'k1', cartId: 'c1' } });
+    expect(slot?.refs).toEqual({ checkoutId: 'k1', cartId: 'c1' });
+    expect(slot?.expiresAt).toBe(Math.floor(Date.parse('2026-11-29T09:00:00.000Z') / 1000) + profileConfig.history.maxAgeDays * 86_400);
+    const second = await applied(event('store.visited', { email }, { storeId: 's1', orderId: 'o1', productId: 'p1' }));
+    expect((await item(keys.history(second.profile.profileId, 1)))?.refs).toEqual({ storeId: 's1', orderId: 'o1', productId: 'p1' });
+    expect((await store.resolve(first.profile.profileId))?.historySeq).toBe(2);
+  });
+
+  it('refuses an event with no key to find its person by', async () => {
+    await expect(apply(event('cart.updated', {}))).rejects.toThrow(InvalidEventError);
+  });
+
+  it('applies an event that names only a cart or an order to the person it belongs to, and skips one nobody is known by', async () => {
+    const email = `${unique('ed')}@example.com`;
+    const cartRef = unique('cart');
+    const owner = await applied(event('cart.updated', { email, cartRef }, { cartId: cartRef }));
+    const refund = event('order.refunded', { cartRef }, { amount: { amount: '1.00', currency: 'USD' } });
+    expect(await applied(refund)).toMatchObject({ profile: { profileId: owner.profile.profileId } });
+    const stranger = event('order.refunded', { orderRef: unique('order') }, { amount: { amount: '1.00', currency: 'USD' } });
+    expect(await apply(stranger)).toEqual({ kind: 'unattached' });
+  });
+
+  it('merges the profiles an event shows to be one person, in the same write, the email’s profile surviving', async () => {
+    const email = `${unique('fe')}@example.com`;
+    const anonymousId = unique('browser');
+    const browsing = await applied(event('product.viewed', { anonymousId }, { productId: 'dress' }, '2026-11-29T08:00:00.000Z'));
+    const known = await applied(order({ email }, '2026-11-01T08:00:00.000Z'));
+    const checkout = await applied(event('checkout.started', { email, anonymousId }, { checkoutId: 'k1' }));
+    expect(checkout).toMatchObject({ merged: [browsing.profile.profileId], version: 2, profile: { profileId: known.profile.profileId, orderCount: 1 } });
+    expect(checkout.profile.lastProductViewed?.productId).toBe('dress');
+    expect(await store.loadItem(browsing.profile.profileId)).toEqual({ kind: 'merged', into: known.profile.profileId, version: 2 });
+    expect((await store.resolve(browsing.profile.profileId))?.profile.profileId).toBe(known.profile.profileId);
+    expect((await store.resolve(known.profile.profileId))?.absorbed).toEqual([browsing.profile.profileId]);
+    const later = await applied(event('product.viewed', { anonymousId }, { productId: 'scarf' }));
+    expect(later.profile.profileId).toBe(known.profile.profileId);
+  });
+
+  it('applies ten events for one new person at the same moment to one profile, each once', async () => {
+    const email = `${unique('gi')}@example.com`;
+    const orders = Array.from({ length: 10 }, () => order({ email }));
+    const outcomes = await Promise.all(orders.map((next, index) => apply(next, `delivery-${index}`)));
+    expect(outcomes.every((outcome) => outcome.kind === 'applied')).toBe(true);
+    const ids = new Set(outcomes.map((outcome) => (outcome.kind === 'applied' ? outcome.profile.profileId : '')));
+    expect(ids.size).toBe(1);
+    const profile = (await store.resolve([...ids][0] as string))?.profile;
+    expect(profile).toMatchObject({ orderCount: 10, revenue: { USD: '100.00' } });
+    expect(outcomes.map((outcome) => (outcome.kind === 'applied' ? outcome.version : 0)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('the profile store', () => {
+  it('follows a merged profile to its survivor, up to ten merges deep', async () => {
+    const chain = Array.from({ length: 12 }, () => unique('chain'));
+    const live = chain.at(-1) as string;
+    await applied(event('cart.updated', { userId: unique('u') }), 'd').then(async (outcome) => {
+      const stored = await item(keys.profile(outcome.profile.profileId));
+      await documents.send(
+        new PutCommand({ TableName: table.tableName, Item: { ...stored, ...keys.profile(live), profile: { ...stored?.profile, profileId: live } } }),
+      );
+    });
+    for (const [index, id] of chain.slice(0, -1).entries())
+      await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.profile(id), mergedInto: chain[index + 1], version: 1 } }));
+    expect((await store.resolve(chain[2] as string))?.profile.profileId).toBe(live);
+    await expect(store.resolve(chain[0] as string)).rejects.toThrow('more than 10 merges');
+    expect(await store.resolve(unique('nobody'))).toBeUndefined();
+    expect(await store.loadItem(unique('nobody'))).toBeUndefined();
+  });
+
+  it('reads a marker written without its optional fields as unpublished, unchanged, owned by nobody', async () => {
+    const eventId = unique('bare');
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.appliedEvent(eventId) } }));
+    expect(await store.appliedMarker(eventId)).toEqual({ published: false, changed: [], appliedBy: undefined, appliedAt: 0 });
+    expect(await store.appliedMarker(unique('none'))).toBeUndefined();
+  });
+});
+
+describe('what an update announces', () => {
+  const trigger = { source: 'nudge.intake', detailType: 'checkout.started', detail: event('checkout.started', { email: 'x@example.com' }).detail };
+
+  it('the merge first, then the profile after the event; nothing for a known duplicate or an unattached event', async () => {
+    const email = `${unique('ha')}@example.com`;
+    const anonymousId = unique('browser');
+    const browsing = await applied(event('product.viewed', { anonymousId }, { productId: 'dress' }));
+    await applied(order({ email }));
+    const merged = await applied(event('checkout.started', { email, anonymousId }, { checkoutId: 'k1' }));
+    const published = announcements(merged, trigger);
+    expect(published.map((entry) => entry.contract)).toEqual([Events.ProfileMerged, Events.ProfileUpdated]);
+    expect(published[0]?.detail).toEqual({
+      profileId: merged.profile.profileId,
+      mergedProfileIds: [browsing.profile.profileId],
+      eventId: trigger.detail.eventId,
+    });
+    expect(published[1]?.detail).toMatchObject({
+      profileId: merged.profile.profileId,
+      version: merged.version,
+      changed: merged.changed,
+      segments: merged.segments,
+      trigger: { source: 'nudge.intake', 'detail-type': 'checkout.started' },
+    });
+    expect(announcements({ kind: 'duplicate' }, trigger)).toEqual([]);
+    expect(announcements({ kind: 'unattached' }, trigger)).toEqual([]);
+    const unfinished = announcements({ kind: 'duplicate', unfinished: { profile: merged.profile, version: 7, changed: ['email'] } }, trigger);
+    expect(unfinished.map((entry) => entry.contract)).toEqual([Events.ProfileUpdated]);
+    expect(unfinished[0]?.detail).toMatchObject({ version: 7, changed: ['email'], segments: { entered: [], left: [] } });
+    const single = await applied(order({ email: `${unique('solo')}@example.com` }));
+    expect(announcements(single, trigger).map((entry) => entry.contract)).toEqual([Events.ProfileUpdated]);
+  });
+});
