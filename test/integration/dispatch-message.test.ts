@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto';
+import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
+import type { OutgoingEmail, SendResult } from '#services/dispatch/adapters/ses-sender.js';
+import type { OutgoingText } from '#services/dispatch/adapters/sms-sender.js';
+import { parseTemplate } from '#services/dispatch/core/template.js';
+import { type DispatchPorts, dispatchMessage, SendInProgressError } from '#services/dispatch/dispatch-message.js';
+import type { Decision } from '#shared/decisions.js';
+import type { Contract } from '#shared/events/index.js';
+import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { Profile } from '#shared/events/profile.js';
+import { fail, ok } from '#shared/result.js';
+import { sendLeaseMillis } from '#shared/table.js';
+import { dispatchPolicy, messageRequest } from '../support/dispatch.js';
+import { freshTable, type TestTable } from '../support/table.js';
+
+/**
+ * One message request through dispatch, on the real send-once ledger and cap reservations in
+ * DynamoDB Local; the provider, the bus and the scheduler are recorders that can fail as AWS does.
+ */
+const now = Date.parse('2026-11-29T12:00:00Z');
+let table: TestTable;
+let store: DispatchStore;
+let serial = 0;
+const unique = (prefix: string) => `${prefix}-${++serial}-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(async () => {
+  table = await freshTable();
+  store = new DispatchStore(table.client, table.tableName);
+});
+afterAll(async () => {
+  await table?.stop();
+});
+
+class ServiceError extends Error {
+  readonly $metadata = { httpStatusCode: 500 };
+}
+
+interface World {
+  readonly ports: DispatchPorts;
+  readonly emails: OutgoingEmail[];
+  readonly texts: OutgoingText[];
+  readonly tasks: { url: string; task: Record<string, unknown> }[];
+  readonly published: { type: string; detail: Record<string, unknown> }[];
+  readonly schedules: { name: string; at: number; detail: Record<string, unknown> }[];
+  readonly decisions: Decision[];
+  /** What the provider does with the next send, then with every one after it. */
+  next: Array<(email: OutgoingEmail) => Promise<SendResult>>;
+}
+
+function world(people: readonly Profile[], overrides: Partial<DispatchPorts> = {}): World {
+  const state: World = {
+    emails: [],
+    texts: [],
+    tasks: [],
+    published: [],
+    schedules: [],
+    decisions: [],
+    next: [],
+    ports: undefined as unknown as DispatchPorts,
+  };
+  const ports: DispatchPorts = {
+    store,
+    profiles: { get: async (profileId) => people.find((person) => person.profileId === profileId) },
+    schedules: {
+      create: async (name, at, event) => {
+        state.schedules.push({ name, at, detail: event.detail as Record<string, unknown> });
+      },
+    },
+    sender: {
+      send: async (email) => {
+        const step = state.next.shift();
+        if (step) return step(email);
+        state.emails.push(email);
+        return ok(`ses-${state.emails.length}`);
+      },
+    },
+    sms: {
+      send: async (text) => {
+        state.texts.push(text);
+        return ok('sms-1');
+      },
+    },
+    webhooks: {
+      send: async (url, task) => {
+        state.tasks.push({ url, task });
+        return ok('task-1');
+      },
+    },
+    publisher: {
+      publish: async (contract: Contract, detail) => {
+        state.published.push({ type: contract.detailType, detail: detail as Record<string, unknown> });
+      },
+    },
+    templates: new Map([
+      ['win-back', parseTemplate('win-back', '---\nsubject: We miss you, {{ profile.firstName }}\n---\n<p>Come back</p>')],
+      ['text', parseTemplate('text', '---\nchannel: sms\n---\nHi {{ profile.firstName }}')],
+      ['task', parseTemplate('task', '---\nchannel: webhook\n---\nCall {{ profile.firstName }}')],
+      ['coupon', parseTemplate('coupon', '---\nsubject: A gift\n---\n<p>{{ coupon.welcome }}</p>')],
+    ]),
+    policy: dispatchPolicy,
+    senderAddress: 'Shop <shop@example.com>',
+    shops: {},
+    publicUrl: 'https://nudge.example.com',
+    unsubscribeKey: async () => 'k'.repeat(40),
+    decisions: {
+      record: async (decisions) => {
+        state.decisions.push(...decisions);
+      },
+    },
+    ...overrides,
+  };
+  return Object.assign(state, { ports });
+}
+
+const person = (fields: Partial<Profile> = {}): Profile => ({
+  profileId: unique('p'),
+  email: `${unique('kim')}@example.com`,
+  firstName: 'Kim',
+  orderCount: 1,
+  revenue: {},
+  firstSeenAt: '2026-01-01T00:00:00.000Z',
+  lastSeenAt: '2026-11-01T00:00:00.000Z',
+  traitsAt: {},
+  ...fields,
+});
+const request = (profile: Profile, overrides: Partial<MessageRequested> = {}) =>
+  messageRequest(unique('m'), profile, { requestedAt: new Date(now - 1000).toISOString(), ...overrides });
+const types = (w: World) => w.published.map((entry) => entry.type);
+
+describe('dispatching one message', () => {
+  it('sends a marketing email once, with its unsubscribe link and one-click headers, and announces it', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim);
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('sent');
+    expect(w.emails).toHaveLength(1);
+    expect(w.emails[0]).toMatchObject({
+      to: kim.email,
+      from: 'Shop <shop@example.com>',
+      subject: 'We miss you, Kim',
+      tags: { messageId: asked.messageId, ruleId: 'win-back' },
+    });
+    expect(w.emails[0]?.headers?.['List-Unsubscribe']).toMatch(/^<https:\/\/nudge\.example\.com\/.+>$/);
+    expect(w.emails[0]?.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect(w.published).toEqual([
+      {
+        type: 'message.sent',
+        detail: expect.objectContaining({ messageId: asked.messageId, providerMessageId: 'ses-1', sentAt: new Date(now).toISOString() }),
+      },
+    ]);
+    expect(w.decisions).toEqual([{ profileId: kim.profileId, ruleId: 'win-back', kind: 'sent', at: now, messageId: asked.messageId }]);
+    expect(await store.ledger(asked.messageId)).toEqual({ state: 'sent', announcement: undefined });
+    expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([now]);
+    expect(await dispatchMessage(asked, w.ports, now + 1)).toBe('duplicate');
+    expect(w.emails).toHaveLength(1);
+  });
+
+  it('sends a receipt without an unsubscribe link and without counting it for the caps', async () => {
+    const kim = person();
+    const w = world([kim]);
+    expect(await dispatchMessage(request(kim, { purpose: 'transactional' }), w.ports, now)).toBe('sent');
+    expect(w.emails[0]?.headers).toBeUndefined();
+    expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([]);
+  });
+
+  it('dates its decision after the request, whatever the two services’ clocks say', async () => {
+    const kim = person();
+    const w = world([kim]);
+    await dispatchMessage(request(kim, { requestedAt: new Date(now + 5000).toISOString() }), w.ports, now);
+    expect(w.decisions[0]?.at).toBe(now + 5000);
+  });
+
+  it('suppresses with the reason, for the person as they are now: an erased person has no address', async () => {
+    const kim = person({ consent: { email: { state: 'unsubscribed', at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } });
+    const w = world([kim]);
+    const asked = request(kim);
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('suppressed');
+    expect(w.published).toEqual([
+      {
+        type: 'message.suppressed',
+        detail: expect.objectContaining({ messageId: asked.messageId, reason: 'unsubscribed', suppressedAt: new Date(now).toISOString() }),
+      },
+    ]);
+    expect(w.decisions[0]).toMatchObject({ kind: 'suppressed', reason: 'unsubscribed' });
+    const erased = world([]);
+    expect(await dispatchMessage(request(person()), erased.ports, now)).toBe('suppressed');
+    expect(erased.published[0]?.detail).toMatchObject({ reason: 'no-address' });
+  });
+
+  it('never mails a suppressed address, and texts a suppressed phone never either', async () => {
+    const kim = person({ phone: '+14155550199', consent: { sms: { state: 'subscribed', at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } });
+    await store.suppress('email', kim.email as string, 'hard-bounce', now);
+    await store.suppress('phone', '+14155550199', 'stop', now);
+    const w = world([kim]);
+    expect(await dispatchMessage(request(kim), w.ports, now)).toBe('suppressed');
+    expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), w.ports, now)).toBe('suppressed');
+    expect(w.published.map((entry) => entry.detail.reason)).toEqual(['suppressed', 'suppressed']);
+  });
+
+  it('counts the last week’s marketing sends for the caps', async () => {
+    const kim = person();
+    const w = world([kim]);
+    await store.reserveSend(kim.profileId, 'earlier-1', now - 6 * 86_400_000, () => true);
+    await store.reserveSend(kim.profileId, 'earlier-2', now - 5 * 86_400_000, () => true);
+    await store.reserveSend(kim.profileId, 'earlier-3', now - 4 * 86_400_000, () => true);
+    await store.reserveSend(kim.profileId, 'earlier-4', now - 3 * 86_400_000, () => true);
+    await store.reserveSend(kim.profileId, 'earlier-5', now - 2 * 86_400_000, () => true);
+    expect(await dispatchMessage(request(kim), w.ports, now)).toBe('suppressed');
+    expect(w.published[0]?.detail.reason).toBe('frequency-cap');
+  });
+
+  it('defers a message due in quiet hours to their end with a one-time schedule, and it is a duplicate until then', async () => {
+    const kim = person({ timeZone: 'America/Los_Angeles' });
+    const w = world([kim]);
+    const asked = request(kim);
+    // 12:00 UTC is 04:00 in Los Angeles: until 08:00 there, 16:00 UTC.
+    const until = Date.parse('2026-11-29T16:00:00Z');
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('deferred');
+    expect(w.schedules).toEqual([
+      {
+        name: `d-${createHash('sha256').update(`${asked.messageId}|${until}`).digest('hex').slice(0, 40)}`,
+        at: until,
+        detail: { ...asked, deferredUntil: new Date(until).toISOString() },
+      },
+    ]);
+    expect(w.published).toEqual([
+      {
+        type: 'message.deferred',
+        detail: expect.objectContaining({ until: new Date(until).toISOString(), reason: 'quiet-hours', deferredAt: new Date(now).toISOString() }),
+      },
+    ]);
+    expect(w.decisions[0]).toMatchObject({ kind: 'deferred', reason: 'quiet-hours', until });
+    expect(await dispatchMessage(asked, w.ports, until - 60_001)).toBe('duplicate');
+    // A minute early the schedule's request is taken (and deferred for the minute left); at the end of quiet hours it goes.
+    expect(await dispatchMessage(asked, w.ports, until - 60_000)).toBe('deferred');
+    expect(await dispatchMessage(asked, w.ports, until)).toBe('sent');
+  });
+
+  it('fails at once what can never succeed: no such template, a template for another channel, a coupon with no pools', async () => {
+    const kim = person();
+    const w = world([kim]);
+    expect(await dispatchMessage(request(kim, { template: 'nothing' }), w.ports, now)).toBe('failed');
+    expect(await dispatchMessage(request(kim, { template: 'text' }), w.ports, now)).toBe('failed');
+    expect(await dispatchMessage(request(kim, { template: 'coupon' }), w.ports, now)).toBe('failed');
+    expect(w.published.map((entry) => (entry.detail.error as { code: string }).code)).toEqual([
+      'TemplateMissing',
+      'TemplateChannelMismatch',
+      'CouponPoolMissing',
+    ]);
+    expect(w.decisions.map((decision) => [decision.kind, decision.reason])).toEqual([
+      ['failed', 'TemplateMissing'],
+      ['failed', 'TemplateChannelMismatch'],
+      ['failed', 'CouponPoolMissing'],
+    ]);
+    expect(w.emails).toEqual([]);
+  });
+
+  it('gives the claim and the cap back when the provider answers with an error, so the retry sends', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim);
+    w.next.push(async () => {
+      throw new ServiceError('Rate exceeded');
+    });
+    await expect(dispatchMessage(asked, w.ports, now)).rejects.toThrow('Rate exceeded');
+    expect(await store.ledger(asked.messageId)).toBeUndefined();
+    expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([]);
+    expect(await dispatchMessage(asked, w.ports, now + 1)).toBe('sent');
+  });
+
+  it('keeps the claim when the provider never answered: the message is reported uncertain, never sent twice', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim);
+    w.next.push(async () => {
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: { attempts: 1 } });
+    });
+    await expect(dispatchMessage(asked, w.ports, now)).rejects.toThrow('socket hang up');
+    await expect(dispatchMessage(asked, w.ports, now + sendLeaseMillis - 1)).rejects.toThrow(SendInProgressError);
+    expect(await dispatchMessage(asked, w.ports, now + sendLeaseMillis)).toBe('uncertain');
+    expect(w.published.at(-1)).toEqual({
+      type: 'message.failed',
+      detail: expect.objectContaining({ error: expect.objectContaining({ code: 'OutcomeUnknown' }) }),
+    });
+    expect(w.decisions.at(-1)).toMatchObject({ kind: 'failed', reason: 'OutcomeUnknown' });
+    expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([now]);
+    expect(await dispatchMessage(asked, w.ports, now + sendLeaseMillis + 1)).toBe('duplicate');
+    expect(w.emails).toEqual([]);
+  });
+
+  it('fails a message the provider refuses, and takes its place under the cap back', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim);
+    w.next.push(async () => fail({ code: 'MessageRejected', message: 'Email address is not verified.' }));
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('failed');
+    expect(w.published).toEqual([
+      { type: 'message.failed', detail: expect.objectContaining({ error: { code: 'MessageRejected', message: 'Email address is not verified.' } }) },
+    ]);
+    expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([]);
+    expect(await store.ledger(asked.messageId)).toMatchObject({ state: 'failed' });
+  });
+
+  it('announces on a retry a decision whose event never reached the bus', async () => {
+    const kim = person();
+    let failures = 1;
+    const w = world([kim]);
+    const flaky = world([kim], {
+      publisher: {
+        publish: async (contract, detail) => {
+          if (failures-- > 0) throw new Error('PutEvents failed');
+          w.published.push({ type: contract.detailType, detail: detail as Record<string, unknown> });
+        },
+      },
+    });
+    const asked = request(kim);
+    await expect(dispatchMessage(asked, flaky.ports, now)).rejects.toThrow('PutEvents failed');
+    expect(flaky.emails).toHaveLength(1);
+    expect(await dispatchMessage(asked, flaky.ports, now + 1)).toBe('duplicate');
+    expect(types(w)).toEqual(['message.sent']);
+    expect(await store.ledger(asked.messageId)).toEqual({ state: 'sent', announcement: undefined });
+    expect(await dispatchMessage(asked, flaky.ports, now + 2)).toBe('duplicate');
+    expect(types(w)).toEqual(['message.sent']);
+  });
+
+  it('stops at the cap when concurrent sends took the last places after the gate looked', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = [request(kim), request(kim), request(kim), request(kim)];
+    const outcomes = await Promise.all(asked.map((each) => dispatchMessage(each, w.ports, now)));
+    expect(outcomes.filter((outcome) => outcome === 'sent')).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome === 'suppressed')).toHaveLength(2);
+    expect(w.emails).toHaveLength(2);
+  });
+});
+
+describe('texts and webhook tasks', () => {
+  it('texts an opted-in phone, marketing or not', async () => {
+    const kim = person({ phone: '+14155550123', consent: { sms: { state: 'subscribed', at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } });
+    const w = world([kim]);
+    expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), w.ports, now)).toBe('sent');
+    expect(w.texts).toEqual([expect.objectContaining({ to: '+14155550123', body: 'Hi Kim', purpose: 'marketing' })]);
+    const noSender = world([kim], { sms: undefined });
+    expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), noSender.ports, now)).toBe('failed');
+    expect(noSender.published[0]?.detail.error).toMatchObject({ code: 'NoSmsSender' });
+  });
+
+  it('posts a task to a named endpoint, and fails one naming an endpoint the policy does not have', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim, { channel: 'webhook', template: 'task', webhook: 'call-centre' });
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('sent');
+    expect(w.tasks).toEqual([
+      {
+        url: 'https://crm.example.com/tasks',
+        task: expect.objectContaining({ messageId: asked.messageId, ruleId: 'win-back', profileId: kim.profileId, text: 'Call Kim' }),
+      },
+    ]);
+    expect(await dispatchMessage(request(kim, { channel: 'webhook', template: 'task', webhook: 'constructor' }), w.ports, now)).toBe('failed');
+    expect(w.published.at(-1)?.detail.error).toMatchObject({ code: 'UnknownWebhook' });
+  });
+});
