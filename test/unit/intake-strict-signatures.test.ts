@@ -248,6 +248,16 @@ describe('what a signature vouches for, to the letter', () => {
     expect(verify(`t=,v1=${stripeHex('')}`)).toBe('invalid');
     expect(verify('')).toBe('invalid');
     expect(verify(`v1=${stripeHex(timestamp)}`)).toBe('invalid');
+    expect(verifyStripeSignature(undefined, body, 'whsec_test_secret', now)).toBe('invalid');
+  });
+
+  it('Stripe: every part is key=value; a stray word is not Stripe’s header, another scheme beside v1 is', () => {
+    const timestamp = String(seconds);
+    const verify = (header: string) => verifyStripeSignature(header, body, 'whsec_test_secret', now);
+    expect(verify(`t=${timestamp},v1=${stripeHex(timestamp)},tt`)).toBe('invalid');
+    expect(verify(`t=${timestamp},v1=${stripeHex(timestamp)},v1`)).toBe('invalid');
+    expect(verify(`t=${timestamp},v1=${stripeHex(timestamp)},v0=${stripeHex(timestamp)}`)).toBe('valid');
+    expect(verify(`t=${timestamp},v1=${'0'.repeat(64)},v1=${stripeHex(timestamp)}`)).toBe('valid');
   });
 
   it('decodes strictly: nothing from an empty text; hex to its bytes', () => {

@@ -13,14 +13,15 @@ export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
  * to. Node's decoder skips junk and stops at padding, so "sig, sig" or "sig==zz" would read as "sig".
  */
 export function strictBase64(text: string): Buffer | undefined {
-  if (text === '' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+  if (text === '') return undefined;
+  // The round trip alone decides: any other alphabet, junk, whitespace or padding encodes back differently.
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 /** Lower-case hex with whole bytes only, as Stripe and Nudge send it: Node's decoder stops at the first bad digit. */
 export function strictHex(text: string): Buffer | undefined {
-  return text !== '' && /^(?:[0-9a-f]{2})+$/.test(text) ? Buffer.from(text, 'hex') : undefined;
+  return /^(?:[0-9a-f]{2})+$/.test(text) ? Buffer.from(text, 'hex') : undefined;
 }
 
 /** A signature that does not decode strictly matches nothing; the comparison stays constant-time. */
@@ -83,18 +84,20 @@ export function signStandardWebhook(id: string, timestamp: number, rawBody: Buff
 /** Stripe: `Stripe-Signature: t=..,v1=..[,v1=..]` with hex HMAC over `t.body`; any v1 may match. */
 export function verifyStripeSignature(header: string | undefined, rawBody: Buffer, secret: string, now: number): Freshness {
   if (!header) return 'invalid';
-  // `key=value` pairs joined by bare commas, as Stripe sends them; the value is all after the first "=".
-  const parts = header.split(',').map((part) => {
+  // `key=value` pairs joined by bare commas, as Stripe sends them, keys as Stripe writes them; the
+  // value is all after the first "=". A header sent twice (joined by ", ") is not one signature.
+  const parts: [string, string][] = [];
+  for (const part of header.split(',')) {
     const equals = part.indexOf('=');
-    return equals === -1 ? [part, undefined] : [part.slice(0, equals), part.slice(equals + 1)];
-  });
-  // One timestamp, and keys as Stripe writes them: a header sent twice (joined by ", ") is not one signature.
+    if (equals === -1 || !/^[a-z][a-z0-9]*$/.test(part.slice(0, equals))) return 'invalid';
+    parts.push([part.slice(0, equals), part.slice(equals + 1)]);
+  }
   const timestamps = parts.filter(([key]) => key === 't');
-  if (timestamps.length !== 1 || parts.some(([key]) => !/^[a-z][a-z0-9]*$/.test(key ?? ''))) return 'invalid';
-  const timestamp = timestamps[0]?.[1];
-  if (!timestamp || !/^\d+$/.test(timestamp)) return 'invalid';
+  if (timestamps.length !== 1) return 'invalid';
+  const [[, timestamp]] = timestamps as [[string, string]];
+  if (!/^\d+$/.test(timestamp)) return 'invalid';
   const expected = hmac(secret, Buffer.concat([Buffer.from(`${timestamp}.`), rawBody]));
-  const signed = parts.some(([key, value]) => key === 'v1' && value !== undefined && matches(strictHex(value), expected));
+  const signed = parts.some(([key, value]) => key === 'v1' && matches(strictHex(value), expected));
   if (!signed) return 'invalid';
   return fresh(Number(timestamp), now) ? 'valid' : 'stale';
 }
