@@ -197,6 +197,8 @@ export class PatternSet<T> {
   private readonly picked: (readonly number[])[] = [];
   private readonly slots: EventSlots = { event: 0, filledFor: [], count: [], values: [], trails: [] };
   private readonly reader: EventReader;
+  /** What the last match looked at: the index's promise (cost grows with what could match) made countable. */
+  private readonly work = { branches: 0, conditions: 0 };
 
   constructor(entries: readonly { readonly pattern: CompiledPattern; readonly value: T }[]) {
     const conditions = new Map<string, SharedCondition>();
@@ -264,6 +266,8 @@ export class PatternSet<T> {
 
   /** The values of the patterns that match the event, each once. */
   match(event: unknown): T[] {
+    this.work.branches = 0;
+    this.work.conditions = 0;
     this.reader(event);
     const current = this.slots.event;
     const found: T[] = [];
@@ -275,6 +279,11 @@ export class PatternSet<T> {
     }
     this.visit(this.anyType, current, found);
     return found;
+  }
+
+  /** How many branches the last match tested, and how many distinct conditions it decided. */
+  lastWork(): { readonly branches: number; readonly conditions: number } {
+    return { ...this.work };
   }
 
   /** How many values the current event has at a slot. */
@@ -346,6 +355,7 @@ export class PatternSet<T> {
       const branch = branches[index] as Branch<T>;
       if (branch.checkedFor === current) continue;
       branch.checkedFor = current;
+      this.work.branches++;
       const targets = branch.targets;
       if (targets.length === 1 && (targets[0] as Target<T>).foundFor === current) continue;
       if (!this.holds(branch, current)) continue;
@@ -383,6 +393,7 @@ export class PatternSet<T> {
   private decide(condition: SharedCondition, current: number): 0 | 1 | 2 {
     if (condition.decidedFor === current) return condition.verdict;
     condition.decidedFor = current;
+    this.work.conditions++;
     let verdict: 0 | 1 | 2 = 0;
     const count = this.present(condition.slot);
     if (count === 0) {

@@ -1,0 +1,111 @@
+import { compilePattern } from '#shared/event-pattern/compile.js';
+import { PatternSet } from '#shared/event-pattern/pattern-set.js';
+
+/**
+ * The pattern index's promise: an event costs what could match it, not every rule. Each case
+ * states what one match looks at (branches tested, distinct conditions decided) for rule sets a
+ * shop writes: per product, per shop, per locale, by SKU prefix or e-mail domain.
+ */
+const setOf = (...patterns: object[]) =>
+  new PatternSet(
+    patterns.map((pattern, index) => {
+      const compiled = compilePattern(pattern);
+      if (!compiled.ok) throw new Error(compiled.error.message);
+      return { pattern: compiled.value, value: index };
+    }),
+  );
+const viewed = (properties: Record<string, unknown>, type = 'product.viewed') => ({ 'detail-type': type, detail: { properties } });
+const many = <T>(count: number, make: (index: number) => T) => Array.from({ length: count }, (_, index) => make(index));
+
+describe('the pattern index looks only where a match can be', () => {
+  it('one rule per product: an event tests the one rule of its product', () => {
+    const set = setOf(...many(500, (index) => ({ 'detail-type': ['product.viewed'], detail: { properties: { productId: [`p${index}`] } } })));
+    expect(set.match(viewed({ productId: 'p42' }))).toEqual([42]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 0 });
+    expect(set.match(viewed({ productId: 'nothing' }))).toEqual([]);
+    expect(set.lastWork()).toEqual({ branches: 0, conditions: 0 });
+  });
+
+  it('files rules under their detail-type: another type of event tests none of them', () => {
+    const set = setOf(...many(50, (index) => ({ 'detail-type': ['order.completed'], detail: { properties: { total: [{ numeric: ['>', index] }] } } })));
+    set.match(viewed({ total: 100 }));
+    expect(set.lastWork()).toEqual({ branches: 0, conditions: 0 });
+    expect(set.match(viewed({ total: 10 }, 'order.completed'))).toEqual(many(10, (index) => index));
+    expect(set.lastWork()).toEqual({ branches: 50, conditions: 50 });
+  });
+
+  it('decides a condition many rules share once per event', () => {
+    const set = setOf(...many(100, (index) => ({ 'detail-type': [`t${index % 2}`], detail: { shop: [{ prefix: 'rome' }], n: [{ numeric: ['>', index] }] } })));
+    set.match({ 'detail-type': 't0', detail: { shop: 'rome.myshopify.com', n: 1000 } });
+    expect(set.lastWork()).toEqual({ branches: 50, conditions: 50 });
+  });
+
+  it('looks up an equals-ignore-case value by its lower case', () => {
+    const set = setOf(...many(100, (index) => ({ 'detail-type': ['x'], detail: { locale: [{ 'equals-ignore-case': `L${index}` }] } })));
+    expect(set.match({ 'detail-type': 'x', detail: { locale: 'l7' } })).toEqual([7]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 0 });
+    expect(set.match({ 'detail-type': 'x', detail: { locale: 7 } })).toEqual([]);
+  });
+
+  it('looks up prefixes and suffixes by length, with their case, and a wildcard by its literal start and end', () => {
+    const set = setOf(
+      { 'detail-type': ['x'], detail: { sku: [{ prefix: 'SHOE-' }] } },
+      { 'detail-type': ['x'], detail: { sku: [{ prefix: 'SH' }] } },
+      { 'detail-type': ['x'], detail: { sku: [{ prefix: 'HAT-' }] } },
+      { 'detail-type': ['x'], detail: { email: [{ suffix: '@example.com' }] } },
+      { 'detail-type': ['x'], detail: { email: [{ suffix: { 'equals-ignore-case': '@SHOP.IT' } }] } },
+      { 'detail-type': ['x'], detail: { url: [{ wildcard: 'https://*/cart' }] } },
+      { 'detail-type': ['x'], detail: { sku: [{ prefix: { 'equals-ignore-case': 'boot-' } }] } },
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'SHOE-42' } })).toEqual([1, 0]);
+    expect(set.lastWork()).toEqual({ branches: 2, conditions: 0 });
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'S' } })).toEqual([]);
+    expect(set.lastWork().branches).toBe(0);
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'Boot-7' } })).toEqual([6]);
+    expect(set.match({ 'detail-type': 'x', detail: { email: 'ada@Shop.it' } })).toEqual([4]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 0 });
+    expect(set.match({ 'detail-type': 'x', detail: { email: 'ada@example.com' } })).toEqual([3]);
+    expect(set.match({ 'detail-type': 'x', detail: { url: 'https://shop.example.com/cart' } })).toEqual([5]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
+    expect(set.match({ 'detail-type': 'x', detail: { url: 'https://shop.example.com/checkout' } })).toEqual([]);
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 42 } })).toEqual([]);
+  });
+
+  it('tests rules it cannot file under a value (numbers, anything-but, exists) on every event of their type', () => {
+    const set = setOf(
+      { 'detail-type': ['x'], detail: { n: [{ numeric: ['>', 1] }] } },
+      { 'detail-type': ['x'], detail: { shop: [{ 'anything-but': 'rome' }] } },
+      { 'detail-type': ['x'], detail: { coupon: [{ exists: false }] } },
+      { 'detail-type': ['x'], detail: { sku: [{ prefix: '' }] } },
+      { 'detail-type': ['x'], detail: { sku: [{ wildcard: '*' }] } },
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { n: 2, shop: 'milan', sku: 'a' } })).toEqual([0, 1, 2, 3, 4]);
+    expect(set.lastWork()).toEqual({ branches: 5, conditions: 5 });
+  });
+
+  it('files a rule naming no detail-type with the rules of every type, and one naming several types under each', () => {
+    const set = setOf(
+      { detail: { shop: ['rome'] } },
+      { 'detail-type': ['a', 'b'], detail: { shop: ['rome'] } },
+      { 'detail-type': ['a', 7], detail: { shop: ['rome'] } },
+    );
+    expect(set.match({ 'detail-type': 'b', detail: { shop: 'rome' } })).toEqual([1, 0]);
+    expect(set.lastWork()).toEqual({ branches: 2, conditions: 0 });
+    expect(set.match({ 'detail-type': 'a', detail: { shop: 'rome' } })).toEqual([1, 0, 2]);
+    expect(set.lastWork()).toEqual({ branches: 3, conditions: 1 });
+    expect(set.match({ 'detail-type': 7, detail: { shop: 'rome' } })).toEqual([0, 2]);
+  });
+
+  it('groups equal branches of different rules: one test, every rule reported', () => {
+    const set = setOf(...many(20, () => ({ 'detail-type': ['x'], detail: { shop: ['rome'], n: [{ numeric: ['>', 1] }] } })));
+    expect(set.match({ 'detail-type': 'x', detail: { shop: 'rome', n: 5 } })).toEqual(many(20, (index) => index));
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
+  });
+
+  it('counts each event on its own', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { n: [{ numeric: ['>', 1] }] } });
+    set.match({ 'detail-type': 'x', detail: { n: 5 } });
+    set.match({ 'detail-type': 'x', detail: { n: 5 } });
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
+  });
+});
