@@ -70,8 +70,8 @@ const maxWildcardStars = 5;
  * itself compares only JSON numbers, so what it is given of a rule leaves such conditions out.
  */
 export function readingAmounts(pattern: CompiledPattern): CompiledPattern {
-  const withAmounts = (test: Test): Test =>
-    test.kind === 'numeric' ? { ...test, amounts: true } : test.kind === 'anything-but' ? { ...test, excluded: test.excluded.map(withAmounts) } : test;
+  // "anything-but" never holds a numeric test (it takes values, prefixes, suffixes and wildcards).
+  const withAmounts = (test: Test): Test => (test.kind === 'numeric' ? { ...test, amounts: true } : test);
   return { branches: pattern.branches.map((branch) => branch.map((condition) => ({ ...condition, tests: condition.tests.map(withAmounts) }))) };
 }
 
