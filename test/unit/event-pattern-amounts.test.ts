@@ -19,6 +19,8 @@ describe('numeric conditions on amounts written as decimal strings', () => {
     expect(matches(amountRule(['>=', 0.3]), order('0.30'))).toBe(true);
     expect(matches(amountRule(['=', 0.3]), order('0.3'))).toBe(true);
     expect(matches(amountRule(['<', 0.3]), order('0.29999999999999999'))).toBe(true);
+    expect(matches(amountRule(['<', 10.35]), order('10.34999999999999999'))).toBe(true);
+    expect(matches(amountRule(['>', -10.35]), order('-10.34999999999999999'))).toBe(true);
     expect(matches(amountRule(['>', -5]), order('-4.5'))).toBe(true);
     expect(matches(amountRule(['>', -5]), order('-5.5'))).toBe(false);
     expect(matches(amountRule(['>', 50, '<=', 100]), order('100'))).toBe(true);

@@ -1,4 +1,4 @@
-import { compilePattern } from '#shared/event-pattern/index.js';
+import { compilePattern, matches } from '#shared/event-pattern/index.js';
 
 /**
  * A marketer's mistake in a rule's pattern is refused with where it is and what to write instead,
@@ -130,5 +130,37 @@ describe('patterns at the edge of what is allowed', () => {
     ['exists false, and every kind of plain value', { s: [{ exists: false }], t: [null, true, 1, 'a'] }],
   ] as [string, unknown][])('%s', (_name, pattern) => {
     expect(compilePattern(pattern as never).ok).toBe(true);
+  });
+});
+
+describe('what the refused-or-not edge cases mean', () => {
+  const compiled = (pattern: unknown) => {
+    const result = compilePattern(pattern as never);
+    if (!result.ok) throw new Error(result.error.message);
+    return result.value;
+  };
+
+  it('refuses a CIDR whose prefix length is not one to three digits after one slash', () => {
+    for (const cidr of ['10.0.0.0/8/1', '10.0.0.0/x', '10.0.0.0/', '10.0.0.0/1000', '/8', '10.0.0.0/ 8'])
+      expect({ cidr, ok: compilePattern({ ip: [{ cidr }] }).ok }).toEqual({ cidr, ok: false });
+    expect(compilePattern({ ip: [{ cidr: '10.0.0.0/008' }] }).ok).toBe(true);
+  });
+
+  it('reads an escaped star and backslash in a wildcard as themselves', () => {
+    const star = compiled({ s: [{ wildcard: 'a\\*b' }] });
+    expect(matches(star, { s: 'a*b' })).toBe(true);
+    expect(matches(star, { s: 'axb' })).toBe(false);
+    const backslash = compiled({ s: [{ wildcard: 'a\\\\*' }] });
+    expect(matches(backslash, { s: 'a\\xyz' })).toBe(true);
+    expect(matches(backslash, { s: 'axyz' })).toBe(false);
+    const both = compiled({ s: [{ wildcard: '*.example.com' }] });
+    expect(matches(both, { s: 'shop.example.com' })).toBe(true);
+    expect(matches(both, { s: 'shop.exampleXcom' })).toBe(false);
+  });
+
+  it('takes one numeric comparison alone, and a range in either order', () => {
+    expect(matches(compiled({ n: [{ numeric: ['=', 5] }] }), { n: 5 })).toBe(true);
+    expect(matches(compiled({ n: [{ numeric: ['<=', 9, '>=', 1] }] }), { n: 9 })).toBe(true);
+    expect(matches(compiled({ n: [{ numeric: ['<=', 9, '>=', 1] }] }), { n: 0 })).toBe(false);
   });
 });
