@@ -109,3 +109,31 @@ describe('the pattern index looks only where a match can be', () => {
     expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
   });
 });
+
+describe('conditions that differ are never shared', () => {
+  // Each pair states the same path twice with operands that differ in one way; with a third,
+  // unindexable condition (numeric) on each, both branches are tested and each keeps its own answer: only the one stated matches.
+  const pairs: [string, unknown, unknown, unknown, number][] = [
+    ['string and number', ['5'], [5], 5, 1],
+    ['true and "true"', [true], ['true'], true, 0],
+    ['null and "null"', [null], ['null'], null, 0],
+    ['prefix and suffix', [{ prefix: 'ab' }], [{ suffix: 'ab' }], 'abc', 0],
+    ['a prefix with and without case', [{ prefix: { 'equals-ignore-case': 'AB' } }], [{ prefix: 'AB' }], 'abc', 0],
+    ['equals-ignore-case values', [{ 'equals-ignore-case': 'a' }], [{ 'equals-ignore-case': 'b' }], 'A', 0],
+    ['wildcards', [{ wildcard: 'a*' }], [{ wildcard: 'b*' }], 'ax', 0],
+    ['numeric bounds', [{ numeric: ['>', 1] }], [{ numeric: ['>', 10] }], 5, 0],
+    ['numeric operators', [{ numeric: ['>', 5] }], [{ numeric: ['>=', 5] }], 5, 1],
+    ['CIDR ranges', [{ cidr: '10.0.0.0/8' }], [{ cidr: '11.0.0.0/8' }], '10.1.2.3', 0],
+    ['exists and not', [{ exists: true }], [{ exists: false }], 'x', 0],
+    ['anything-but lists', [{ 'anything-but': ['a'] }], [{ 'anything-but': ['b'] }], 'a', 1],
+    ['anything-but prefixes', [{ 'anything-but': { prefix: 'a' } }], [{ 'anything-but': { prefix: 'b' } }], 'ax', 1],
+  ];
+
+  it.each(pairs)('%s', (_name, first, second, value, matching) => {
+    const set = setOf(
+      { 'detail-type': ['x'], detail: { v: first, n: [{ numeric: ['>', 0] }] } },
+      { 'detail-type': ['x'], detail: { v: second, n: [{ numeric: ['>', 0] }] } },
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { v: value, n: 1 } })).toEqual([matching]);
+  });
+});
