@@ -19,20 +19,20 @@ const noTrail: readonly number[] = [];
 /**
  * Flattens nested objects into dotted paths ("detail.state.status"), as EventBridge does, so a
  * key with a dot in the event and a nested key in the pattern meet (and the other way round).
- * With `wanted` (see wantedPaths), parts of the event that no pattern refers to are skipped.
  */
-export function flattenEvent(event: unknown, wanted?: ReadonlySet<string>): FlatEvent {
+export function flattenEvent(event: unknown): FlatEvent {
   const leaves = new Map<string, Leaf[]>();
   let nextArrayId = 0;
   const walk = (value: unknown, path: string, trail: readonly number[]): void => {
     if (typeof value === 'object' && value !== null) {
       if (Array.isArray(value)) {
+        // Stryker disable next-line UpdateOperator: array ids need only differ from each other.
         const arrayId = nextArrayId++;
-        for (let index = 0; index < value.length; index++) walk(value[index], path, trail.length === 0 ? [arrayId, index] : [...trail, arrayId, index]);
+        // Stryker disable next-line EqualityOperator: the element after the last is undefined, which is no leaf.
+        for (let index = 0; index < value.length; index++) walk(value[index], path, [...trail, arrayId, index]);
       } else {
         for (const key in value) {
-          const child = childPath(path, key);
-          if (wanted === undefined || wanted.has(child)) walk((value as Record<string, unknown>)[key], child, trail);
+          walk((value as Record<string, unknown>)[key], childPath(path, key), trail);
         }
       }
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
@@ -44,23 +44,6 @@ export function flattenEvent(event: unknown, wanted?: ReadonlySet<string>): Flat
   };
   walk(event, '', noTrail);
   return leaves;
-}
-
-/** Every path the patterns test and every prefix of one: what flattenEvent must keep for them. */
-export function wantedPaths(patterns: readonly CompiledPattern[]): Set<string> {
-  const wanted = new Set<string>();
-  for (const pattern of patterns) {
-    for (const branch of pattern.branches) {
-      for (const condition of branch) {
-        let prefix = '';
-        for (const segment of condition.path.split('.')) {
-          prefix = childPath(prefix, segment);
-          wanted.add(prefix);
-        }
-      }
-    }
-  }
-  return wanted;
 }
 
 export function testValue(test: Test, value: Leaf['value']): boolean {

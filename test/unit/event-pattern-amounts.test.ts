@@ -58,3 +58,31 @@ describe('numeric conditions on amounts written as decimal strings', () => {
     expect(set.match(order(150))).toEqual(['amounts', 'numbers']);
   });
 });
+
+describe('conditions on elements of nested arrays', () => {
+  const pattern = (value: object) => {
+    const compiled = compilePattern(value);
+    if (!compiled.ok) throw new Error(compiled.error.message);
+    return compiled.value;
+  };
+  const orders = {
+    orders: [
+      { id: 'o1', items: [{ sku: 'a', qty: 1 }] },
+      { id: 'o2', items: [{ sku: 'b', qty: 5 }] },
+    ],
+  };
+
+  it('meets conditions on an order and on its items in that order, never across two orders', () => {
+    const rule = pattern({ orders: { id: ['o2'], items: { sku: ['a'] } } });
+    expect(matches(rule, orders)).toBe(false);
+    expect(new PatternSet([{ pattern: rule, value: 'rule' }]).match(orders)).toEqual([]);
+    const right = pattern({ orders: { id: ['o2'], items: { sku: ['b'] } } });
+    expect(matches(right, orders)).toBe(true);
+    expect(new PatternSet([{ pattern: right, value: 'rule' }]).match(orders)).toEqual(['rule']);
+  });
+
+  it('meets two conditions on one item jointly', () => {
+    expect(matches(pattern({ orders: { items: { sku: ['a'], qty: [{ numeric: ['>', 2] }] } } }), orders)).toBe(false);
+    expect(matches(pattern({ orders: { items: { sku: ['b'], qty: [{ numeric: ['>', 2] }] } } }), orders)).toBe(true);
+  });
+});
