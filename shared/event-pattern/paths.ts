@@ -8,15 +8,22 @@ const maxCachedParents = 10_000;
 export function childPath(parent: string, key: string): string {
   if (parent === '') return key;
   let children = childPaths.get(parent);
+  // Stryker disable next-line ConditionalExpression: a cache; a fresh map gives the same path.
   if (children === undefined) {
     if (childPaths.size >= maxCachedParents) childPaths.clear();
     children = new Map();
     childPaths.set(parent, children);
   }
   let path = children.get(key);
+  // Stryker disable next-line ConditionalExpression: a cache; building the text again gives the same path.
   if (path === undefined) {
     path = `${parent}.${key}`;
     children.set(key, path);
   }
   return path;
+}
+
+/** How many parents' paths are cached: never more than 10,000, whatever keys events bring. */
+export function cachedParentCount(): number {
+  return childPaths.size;
 }

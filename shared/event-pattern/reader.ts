@@ -55,8 +55,10 @@ export function compileReader(root: PathNode, slots: EventSlots): EventReader {
         : '';
     // A dotted key ("a.b") can only lead somewhere if a child has children of its own: only then
     // is every key of the object looked at.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: looking at every key finds the same values, only slower.
     const dottedKeysLead = [...node.children.values()].some((child) => child.children.size > 0);
     const scan = dottedKeysLead ? `for (const k in v) if (k.includes('.')) dotted(${index}, v[k], k, t);` : '';
+    // Stryker disable next-line ConditionalExpression,StringLiteral: a node without children reads nothing either way.
     const object = node.children.size === 0 ? '' : `let c; ${reads.join(' ')} ${scan}`;
     return `function n${index}(v, t) {
       if (typeof v !== 'object' || v === null) { ${leaf} return; }
@@ -64,20 +66,25 @@ export function compileReader(root: PathNode, slots: EventSlots): EventReader {
       ${object}
     }`;
   });
+  // Stryker disable next-line StringLiteral: the functions are valid one after the other with any separator.
+  const body = functions.join('\n');
   const source = `"use strict";
     const { filledFor, count, values, trails } = slots;
-    ${functions.join('\n')}
+    ${body}
     const table = [${nodes.map((_, index) => `n${index}`).join(', ')}];
     function dotted(from, value, key, t) {
       const target = descend(from, key);
       if (target >= 0) table[target](value, t);
     }
     return function read(event) { slots.event++; arrays.next = 0; n0(event, noTrail); };`;
+  // Stryker disable next-line ObjectLiteral: every read starts the count at 0.
   const arrays = { next: 0 };
   const descend = (from: number, key: string): number => {
     let at: PathNode | undefined = nodes[from];
     for (const segment of key.split('.')) {
+      // Stryker disable next-line OptionalChaining: the loop returns before `at` is undefined.
       at = at?.children.get(segment);
+      // Stryker disable next-line ConditionalExpression: without this, the next step finds no node either, and -1 is returned below.
       if (at === undefined) return -1;
     }
     return number.get(at as PathNode) ?? -1;

@@ -1,4 +1,5 @@
 import { compilePattern } from '#shared/event-pattern/compile.js';
+import { cachedParentCount, childPath } from '#shared/event-pattern/paths.js';
 import { PatternSet } from '#shared/event-pattern/pattern-set.js';
 
 /**
@@ -135,5 +136,15 @@ describe('conditions that differ are never shared', () => {
       { 'detail-type': ['x'], detail: { v: second, n: [{ numeric: ['>', 0] }] } },
     );
     expect(set.match({ 'detail-type': 'x', detail: { v: value, n: 1 } })).toEqual([matching]);
+  });
+});
+
+describe('the cache of dotted paths', () => {
+  it('holds at most 10,000 parents, whatever keys events bring', () => {
+    for (let index = 0; index < 10_001; index++) childPath(`parent-${index}`, 'key');
+    expect(cachedParentCount()).toBeLessThanOrEqual(10_000);
+    expect(cachedParentCount()).toBeGreaterThan(0);
+    expect(childPath('parent-1', 'key')).toBe('parent-1.key');
+    expect(childPath('', 'key')).toBe('key');
   });
 });
