@@ -82,6 +82,11 @@ describe('applying an event to the profile of its person', () => {
     await applied(fact);
     expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: false, appliedBy: 'delivery-1', appliedAt: now });
     expect((await item(keys.appliedEvent(fact.detail.eventId)))?.expiresAt).toBeUndefined();
+    for (const detailType of ['order.cancelled', 'order.refunded']) {
+      const money = event(detailType, { email }, { total: { amount: '1.00', currency: 'USD' }, amount: { amount: '1.00', currency: 'USD' } });
+      await applied(money);
+      expect((await item(keys.appliedEvent(money.detail.eventId)))?.expiresAt).toBeUndefined();
+    }
     const view = event('product.viewed', { email }, { productId: 'p1' });
     await applied(view);
     expect((await item(keys.appliedEvent(view.detail.eventId)))?.expiresAt).toBe(Math.floor(now / 1000) + appliedEventRetentionSeconds);
@@ -101,6 +106,7 @@ describe('applying an event to the profile of its person', () => {
 
   it('refuses an event with no key to find its person by', async () => {
     await expect(apply(event('cart.updated', {}))).rejects.toThrow(InvalidEventError);
+    await expect(apply(event('cart.updated', {}))).rejects.toThrow('has no usable identity key');
   });
 
   it('applies an event that names only a cart or an order to the person it belongs to, and skips one nobody is known by', async () => {
@@ -142,8 +148,19 @@ describe('applying an event to the profile of its person', () => {
 });
 
 describe('the profile store', () => {
+  it('never lets a new profile overwrite another with the same id; after the retries the delivery fails to be retried later', async () => {
+    const fixed = unique('fixed');
+    await updateProfile(store, order({ email: `${unique('first')}@example.com` }), profileConfig, now, 'd1', () => fixed);
+    await expect(updateProfile(store, order({ email: `${unique('second')}@example.com` }), profileConfig, now, 'd2', () => fixed)).rejects.toThrow(
+      'after 12 attempts',
+    );
+    expect((await store.resolve(fixed))?.profile.orderCount).toBe(1);
+    expect((await item(keys.profile(fixed)))?.absorbed).toBeUndefined();
+  });
+
   it('follows a merged profile to its survivor, up to ten merges deep', async () => {
-    const chain = Array.from({ length: 12 }, () => unique('chain'));
+    // Ten merged profiles and the live one: the first is eleven reads from the survivor, one too many.
+    const chain = Array.from({ length: 11 }, () => unique('chain'));
     const live = chain.at(-1) as string;
     await applied(event('cart.updated', { userId: unique('u') }), 'd').then(async (outcome) => {
       const stored = await item(keys.profile(outcome.profile.profileId));
@@ -153,7 +170,7 @@ describe('the profile store', () => {
     });
     for (const [index, id] of chain.slice(0, -1).entries())
       await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.profile(id), mergedInto: chain[index + 1], version: 1 } }));
-    expect((await store.resolve(chain[2] as string))?.profile.profileId).toBe(live);
+    expect((await store.resolve(chain[1] as string))?.profile.profileId).toBe(live);
     await expect(store.resolve(chain[0] as string)).rejects.toThrow('more than 10 merges');
     expect(await store.resolve(unique('nobody'))).toBeUndefined();
     expect(await store.loadItem(unique('nobody'))).toBeUndefined();
@@ -197,5 +214,7 @@ describe('what an update announces', () => {
     expect(unfinished[0]?.detail).toMatchObject({ version: 7, changed: ['email'], segments: { entered: [], left: [] } });
     const single = await applied(order({ email: `${unique('solo')}@example.com` }));
     expect(announcements(single, trigger).map((entry) => entry.contract)).toEqual([Events.ProfileUpdated]);
+    expect(single.segments.entered.length).toBeGreaterThan(0);
+    expect(announcements(single, trigger)[0]?.detail).toMatchObject({ segments: { entered: single.segments.entered, left: single.segments.left } });
   });
 });

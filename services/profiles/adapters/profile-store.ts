@@ -74,6 +74,7 @@ export class ProfileStore {
   }
 
   private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
+    // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
     const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return result.Item;
   }
