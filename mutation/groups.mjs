@@ -55,7 +55,7 @@ export const groups = [
   {
     name: 'dispatch-store',
     mutate: ['services/dispatch/dispatch-message.ts', 'services/dispatch/adapters/dispatch-store.ts'],
-    tests: ['test/unit/dispatch-never-spams.test.ts', 'test/integration/dispatch-store.test.ts', 'test/integration/dispatch-message.test.ts'],
+    tests: ['test/integration/dispatch-store.test.ts', 'test/integration/dispatch-message.test.ts'],
     table: true,
   },
 ];

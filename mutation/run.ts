@@ -9,7 +9,8 @@ import { groups } from './groups.mjs';
  * `npm run mutation [-- <file>…] [--survivors]`: StrykerJS over the code that carries Nudge's
  * promises, one group at a time (each with only its own tests loaded), then the score per file and
  * overall. With files, only those are mutated (their group's tests run). `--survivors` lists each
- * mutant no test noticed, with its place and change. The last line is `mutation score: NN.N%`.
+ * mutant no test noticed, with its place and change. `--fresh` tests every mutant again instead of
+ * reusing the results of mutants whose code and tests did not change. The last line is `mutation score: NN.N%`.
  */
 
 const root = resolve(import.meta.dirname, '..');
@@ -58,22 +59,26 @@ function fileScores(report: Report): FileScore[] {
   });
 }
 
-function runGroup(name: string, files: readonly string[] | undefined, tableEndpoint: string | undefined): Promise<number> {
+function runGroup(name: string, files: readonly string[] | undefined, tableEndpoint: string | undefined, fresh: boolean): Promise<number> {
   mkdirSync(reports, { recursive: true });
   const log = join(reports, `${name}.log`);
   const started = Date.now();
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', 'mutation/stryker.config.mjs'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        NUDGE_MUTATION_GROUP: name,
-        NUDGE_MUTATION_FILES: files?.join(',') ?? '',
-        POWERTOOLS_LOG_LEVEL: 'CRITICAL',
-        ...(tableEndpoint === undefined ? {} : { NUDGE_TEST_DYNAMODB_ENDPOINT: tableEndpoint }),
+    const child = spawn(
+      process.execPath,
+      [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', 'mutation/stryker.config.mjs', ...(fresh ? ['--force'] : [])],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          NUDGE_MUTATION_GROUP: name,
+          NUDGE_MUTATION_FILES: files?.join(',') ?? '',
+          POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+          ...(tableEndpoint === undefined ? {} : { NUDGE_TEST_DYNAMODB_ENDPOINT: tableEndpoint }),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     // Written as it comes, so a long run's progress can be followed with `tail -f`.
     const output = createWriteStream(log);
     child.stdout.pipe(output, { end: false });
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
     for (const { group, files } of plan) {
       if (group.table && dynamoDb === undefined) dynamoDb = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
       process.stdout.write(`${group.name}: mutating ${(files ?? group.mutate).length} file(s) against ${group.tests.join(', ')} … `);
-      const took = await runGroup(group.name, files, group.table ? dynamoDb?.endpoint : undefined);
+      const took = await runGroup(group.name, files, group.table ? dynamoDb?.endpoint : undefined, args.includes('--fresh'));
       console.log(`${Math.round(took / 1000)} s`);
       const report = JSON.parse(readFileSync(join(reports, `${group.name}.json`), 'utf8')) as Report;
       scores.push(...fileScores(report).filter((score) => files === undefined || files.includes(score.file)));

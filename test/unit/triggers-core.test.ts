@@ -539,3 +539,11 @@ describe('geofences at their edges', () => {
     expect(GeofencesFile.safeParse({ geofences: [], places: [] }).success).toBe(false);
   });
 });
+
+describe('sequences without a wait', () => {
+  it('message every run, even two completed in the same millisecond', () => {
+    const twice = sequenceOf({ type: 'sequence', steps: [{ event: { 'detail-type': ['product.viewed'] } }, { event: { 'detail-type': ['product.viewed'] } }] });
+    const views = fold([view2('v1', t0), view2('v2', t0 + minutes(1)), view2('v3', t0), view2('v4', t0 + minutes(1))]);
+    expect(instancesOf(twice, views, t0 + minutes(4)).map((instance) => instance.status)).toEqual(['due', 'due']);
+  });
+});

@@ -31,7 +31,7 @@ export function parseCron(expression: string): Result<string, string> {
   const pattern = `0 ${minutes} ${hours} ${dayOfMonth === '?' ? '*' : dayOfMonth} ${month} ${weekDays}`;
   let cron: Cron;
   try {
-    // Stryker disable next-line BooleanLiteral: a Cron without a function to run never starts, paused or not.
+    // Stryker disable next-line BooleanLiteral,ObjectLiteral,StringLiteral: a Cron without a function never starts; whether the pattern is valid and ever runs does not depend on the zone.
     cron = new Cron(pattern, { paused: true, timezone: 'UTC' });
   } catch (error) {
     return fail(`not a valid cron expression: ${(error as Error).message}`);
@@ -72,6 +72,7 @@ export function runsInSkippedHours(pattern: string, zone: string, from: number, 
         if (DateTime.fromMillis(middle, { zone }).offset === before) low = middle;
         else high = middle;
       }
+      // Stryker disable next-line EqualityOperator: at offset 0 "UTC-0" and "UTC+0" are the same zone.
       const gapStart = DateTime.fromMillis(high, { zone: `UTC${before >= 0 ? '+' : '-'}${Math.abs(before) / 60}` });
       for (let minute = 0; minute < after - before; minute++) {
         const wall = Date.UTC(gapStart.year, gapStart.month - 1, gapStart.day, gapStart.hour, gapStart.minute + minute);
