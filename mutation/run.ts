@@ -9,8 +9,8 @@ import { groups } from './groups.mjs';
  * `npm run mutation [-- <file>…] [--survivors]`: StrykerJS over the code that carries Nudge's
  * promises, one group at a time (each with only its own tests loaded), then the score per file and
  * overall. With files, only those are mutated (their group's tests run). `--survivors` lists each
- * mutant no test noticed, with its place and change. `--fresh` tests every mutant again instead of
- * reusing the results of mutants whose code and tests did not change. The last line is `mutation score: NN.N%`.
+ * mutant no test noticed, with its place and change. Every mutant is tested each run: `--incremental`
+ * reuses earlier results instead, which is faster but keeps stale verdicts for module-level code. The last line is `mutation score: NN.N%`.
  */
 
 const root = resolve(import.meta.dirname, '..');
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     for (const { group, files } of plan) {
       if (group.table && dynamoDb === undefined) dynamoDb = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
       process.stdout.write(`${group.name}: mutating ${(files ?? group.mutate).length} file(s) against ${group.tests.join(', ')} … `);
-      const took = await runGroup(group.name, files, group.table ? dynamoDb?.endpoint : undefined, args.includes('--fresh'));
+      const took = await runGroup(group.name, files, group.table ? dynamoDb?.endpoint : undefined, !args.includes('--incremental'));
       console.log(`${Math.round(took / 1000)} s`);
       const report = JSON.parse(readFileSync(join(reports, `${group.name}.json`), 'utf8')) as Report;
       scores.push(...fileScores(report).filter((score) => files === undefined || files.includes(score.file)));
