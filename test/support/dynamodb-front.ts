@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Listens on a free loopback port: the endpoint, and how to stop, for the runtime's `*Front` options. */
@@ -13,12 +13,10 @@ export async function serveOnLoopback(server: Server): Promise<{ readonly endpoi
   };
 }
 
-/**
- * A proxy in front of DynamoDB Local that fails the calls `failing` picks (by operation, such as
- * TransactWriteItems, and request body) with the 500 DynamoDB answers in an outage; everything else
- * passes through. For the runtime's `dynamoDbFront` option.
- */
-export function failingDynamoDbFront(failing: (operation: string, body: Buffer) => boolean) {
+/** A proxy in front of DynamoDB Local: each call, whole, with its operation (such as PutItem), to `handle`. */
+function dynamoDbFront(
+  handle: (call: { operation: string; body: Buffer; forward: (onAnswer: (answer: IncomingMessage) => void) => void }, outgoing: ServerResponse) => void,
+) {
   return async (target: string) => {
     const server = createServer((incoming, outgoing) => {
       const chunks: Buffer[] = [];
@@ -26,20 +24,31 @@ export function failingDynamoDbFront(failing: (operation: string, body: Buffer) 
       incoming.on('end', () => {
         const body = Buffer.concat(chunks);
         const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        if (failing(operation, body)) {
-          outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-          outgoing.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'The table is down' }));
-          return;
-        }
-        const forward = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(outgoing);
-        });
-        forward.end(body);
+        const forward = (onAnswer: (answer: IncomingMessage) => void) =>
+          httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, onAnswer).end(body);
+        handle({ operation, body, forward }, outgoing);
       });
     });
     return serveOnLoopback(server);
   };
+}
+
+const passOn = (outgoing: ServerResponse) => (answer: IncomingMessage) => {
+  outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
+  answer.pipe(outgoing);
+};
+
+/**
+ * A proxy in front of DynamoDB Local that fails the calls `failing` picks (by operation, such as
+ * TransactWriteItems, and request body) with the 500 DynamoDB answers in an outage; everything else
+ * passes through. For the runtime's `dynamoDbFront` option.
+ */
+export function failingDynamoDbFront(failing: (operation: string, body: Buffer) => boolean) {
+  return dynamoDbFront(({ operation, body, forward }, outgoing) => {
+    if (!failing(operation, body)) return forward(passOn(outgoing));
+    outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+    outgoing.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'The table is down' }));
+  });
 }
 
 /**
@@ -48,26 +57,11 @@ export function failingDynamoDbFront(failing: (operation: string, body: Buffer) 
  * as it does when an answer is lost in AWS. Each pick loses one answer; everything else passes.
  */
 export function answerLosingDynamoDbFront(losing: (operation: string, body: Buffer) => boolean) {
-  return async (target: string) => {
-    const server = createServer((incoming, outgoing) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const operation = String(incoming.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        const lose = losing(operation, body);
-        const forward = httpRequest(`${target}${incoming.url}`, { method: incoming.method, headers: incoming.headers }, (answer) => {
-          if (lose) {
-            answer.resume();
-            answer.on('end', () => outgoing.socket?.destroy());
-            return;
-          }
-          outgoing.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(outgoing);
-        });
-        forward.end(body);
-      });
+  return dynamoDbFront(({ operation, body, forward }, outgoing) => {
+    if (!losing(operation, body)) return forward(passOn(outgoing));
+    forward((answer) => {
+      answer.resume();
+      answer.on('end', () => outgoing.socket?.destroy());
     });
-    return serveOnLoopback(server);
-  };
+  });
 }
