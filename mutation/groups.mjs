@@ -50,7 +50,7 @@ export const groups = [
   {
     name: 'dispatch-gate',
     mutate: ['services/dispatch/core/gate.ts'],
-    tests: ['test/unit/dispatch-gate.test.ts', 'test/unit/dispatch-never-spams.test.ts'],
+    tests: ['test/unit/dispatch-gate.test.ts', 'test/unit/dispatch-never-spams.test.ts', 'test/unit/rule-schema.test.ts'],
   },
   {
     name: 'dispatch-store',

@@ -72,6 +72,7 @@ export class RuleEngine {
     const enabled = rules.filter((rule) => rule.rule.enabled);
     this.byId = new Map(rules.map((rule) => [rule.rule.id, rule]));
     this.order = new Map(rules.map((rule, index) => [rule, index]));
+    // Stryker disable next-line MethodExpression,ConditionalExpression,EqualityOperator: a shortcut only: a rule that watches no field never matches a changed one.
     this.watching = enabled.filter((rule) => rule.trigger.watches.length > 0);
     this.index = new RuleIndex(rules);
   }
@@ -101,6 +102,7 @@ export class RuleEngine {
       else roles.push(role);
     }
     for (const rule of this.watching) {
+      // Stryker disable next-line LogicalOperator,ArrayDeclaration: no trigger both matches events and watches fields, and a watching trigger reads no roles.
       if (!matched.has(rule) && rule.trigger.watches.some((field) => update.changed.includes(field))) matched.set(rule, []);
     }
     const collector: Collector = { unqualified: [], trail: [], explainMisses: true, cause: update.trigger['detail-type'], now };
@@ -181,6 +183,7 @@ export class RuleEngine {
    */
   private async higherPriorityWaits(rule: CompiledRule, profile: Profile, stateKey: string | undefined, now: number): Promise<string | undefined> {
     const exclusive = rule.exclusive;
+    // Stryker disable next-line ConditionalExpression: a shortcut only: no trigger keeps state under no key, so a sibling would have nothing due.
     if (exclusive === undefined || stateKey === undefined) return undefined;
     for (const sibling of this.rules) {
       if (sibling.exclusive?.group !== exclusive.group || sibling.exclusive.priority <= exclusive.priority || !sibling.rule.enabled) continue;
@@ -193,6 +196,7 @@ export class RuleEngine {
       const at = Math.min(...due);
       if (!isActive(sibling, at) || (sibling.conditions !== undefined && !matches(sibling.conditions, profile))) continue;
       const fired = (await this.ports.firings.load(profile.profileId, [sibling.rule.id])).get(sibling.rule.id);
+      // Stryker disable next-line StringLiteral: the probe's message id only has to differ from every real one.
       if (admit(sibling, fired, '', at).kind === 'refuse') continue;
       return sibling.rule.id;
     }
@@ -208,6 +212,7 @@ export class RuleEngine {
     const ruleId = rule.rule.id;
     const groupId = rule.exclusive === undefined ? undefined : groupStateId(rule.exclusive.group);
     for (let attempt = 0; ; attempt++) {
+      // Stryker disable next-line ConditionalExpression: the store finds nothing for an id it never wrote, so an undefined group loads nothing.
       const states = await this.ports.firings.load(profileId, groupId === undefined ? [ruleId] : [ruleId, groupId]);
       const previous = states.get(ruleId);
       const admission = admit(rule, previous, messageId, now);
@@ -220,10 +225,12 @@ export class RuleEngine {
           group.kind === 'admit' &&
           (await this.ports.firings.record(profileId, groupId, previousGroup, stateAfter(previousGroup, messageId, now))) === 'conflict'
         ) {
+          // Stryker disable next-line OptionalChaining: a rule with a group state has an exclusive group.
           if (attempt >= maxSaveAttempts) throw new Error(`Firing state of group ${rule.exclusive?.group} for ${profileId} kept changing; retrying later`);
           continue;
         }
       }
+      // Stryker disable next-line StringLiteral: a write that went is read again as a repeat of the same message, which is asked for the same way.
       if ((await this.ports.firings.record(profileId, ruleId, previous, stateAfter(previous, messageId, now))) === 'written') return admission;
       if (attempt >= maxSaveAttempts) throw new Error(`Firing state of ${ruleId} for ${profileId} kept changing; retrying later`);
     }
@@ -231,6 +238,7 @@ export class RuleEngine {
 
   private contextOf(rule: CompiledRule): TriggerContext {
     let context = this.contexts.get(rule);
+    // Stryker disable next-line ConditionalExpression: a cache only: a new context does the same.
     if (context === undefined) {
       context = this.createContext(rule);
       this.contexts.set(rule, context);
@@ -248,8 +256,11 @@ export class RuleEngine {
       if (active && (rule.conditions === undefined || matches(rule.conditions, profile)))
         return { rule, request: requestFor(rule, profile, instance, event, now) };
       const found = collector.getStore();
+      // Stryker disable next-line OptionalChaining: triggers call back only inside an evaluation, which always has a collector.
       found?.unqualified.push(ruleId);
+      // Stryker disable next-line OptionalChaining: triggers call back only inside an evaluation, which always has a collector.
       if (found?.explainMisses) {
+        // Stryker disable next-line ConditionalExpression: no conditions leave none unmet either way.
         const unmet = active || rule.conditions === undefined ? unmetConditions(rule.conditions ?? { branches: [] }, profile) : [];
         found.trail.push({
           profileId: profile.profileId,
@@ -265,6 +276,7 @@ export class RuleEngine {
     };
     const waiting = (timer: TimerSpec, reason: 'timer' | 'send-window') => {
       const found = collector.getStore();
+      // Stryker disable next-line OptionalChaining: triggers call back only inside an evaluation, which always has a collector.
       found?.trail.push({ profileId: timer.profileId, ruleId, kind: 'waiting', at: found.now, reason, until: timer.dueAt, instanceId: timer.instanceId });
     };
     const opening = (profile: Profile, now: number): number | undefined => {
@@ -285,6 +297,7 @@ export class RuleEngine {
       },
       cancel: (timer) => {
         const found = collector.getStore();
+        // Stryker disable next-line ConditionalExpression: triggers call back only inside an evaluation, which always has a collector.
         if (found !== undefined)
           found.trail.push({
             profileId: timer.profileId,
@@ -297,13 +310,13 @@ export class RuleEngine {
           });
         return ports.timers.cancel({ ruleId, ...timer });
       },
-      profile: (profileId) => ports.profiles.get(profileId),
       profiles: () => ports.profiles.all(),
       async change(profileId, stateKey, now, decide) {
         for (let attempt = 1; ; attempt++) {
           const stored = await ports.states.load(profileId, ruleId, stateKey);
           const before = stored?.state ?? emptyTriggerState;
           const { state, candidates } = await decide(before);
+          // Stryker disable next-line ArrayDeclaration: a decision that asks for a message always changes the state (the instance is then decided).
           if (state === before) return [...candidates];
           const outcome = await ports.states.save(profileId, ruleId, stateKey, state, stored?.version, now);
           if (outcome === 'written') return [...candidates];

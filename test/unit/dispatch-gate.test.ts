@@ -207,6 +207,12 @@ describe('config/dispatch.json', () => {
     });
   });
 
+  it('takes opt-in or not-opted-out consent for email and for texts', () => {
+    for (const email of ['subscribed', 'not-unsubscribed'])
+      for (const sms of ['subscribed', 'not-unsubscribed']) expect(issues({ consent: { email, sms } })).toEqual([]);
+    expect(issues({ consent: { email: 'subscribed', sms: 'always' } })).toHaveLength(1);
+  });
+
   it('takes quiet hours as 24-hour local times', () => {
     expect(issues({ quietHours: { from: '21:00', to: '08:00' } })).toEqual([]);
     expect(issues({ quietHours: { from: '23:59', to: '00:00' } })).toEqual([]);
@@ -229,8 +235,10 @@ describe('config/dispatch.json', () => {
     expect(issues({ webhooks: { 'call-centre': { url: 'https://crm.example.com/tasks' } } })).toEqual([]);
     expect(issues({ webhooks: { 'Call Centre': { url: 'https://crm.example.com/tasks' } } })).toHaveLength(1);
     expect(issues({ webhooks: { '-crm': { url: 'https://crm.example.com/tasks' } } })).toHaveLength(1);
+    expect(issues({ webhooks: { 'crm/tasks': { url: 'https://crm.example.com/tasks' } } })).toHaveLength(1);
     expect(issues({ webhooks: { crm: { url: 'not a url' } } })).toHaveLength(1);
     expect(issues({ webhooks: { crm: { url: 'https://crm.example.com', secret: 'x' } } })).toHaveLength(1);
+    expect(issues({ sms: { originationIdentity: '+14155550100', configurationSet: 'marketing' } })).toEqual([]);
     expect(issues({ sms: { originationIdentity: '' } })).toHaveLength(1);
     expect(issues({ sms: { configurationSet: '' } })).toHaveLength(1);
     expect(issues({ sms: { originationIdentity: '+14155550100', configurationSet: 'marketing', pool: 'x' } })).toHaveLength(1);

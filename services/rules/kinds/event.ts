@@ -23,18 +23,23 @@ const deferredKey = 'deferred';
  * for the opening.
  */
 export function firesOnEvent(pattern: TriggerPattern, event: EventPattern, rule: RuleSettings): CompiledTrigger {
+  const waits = rule.sendWindow !== undefined;
   const feed: BusPattern = busFilter({ detail: { trigger: event, ...(rule.conditions ? { profile: rule.conditions } : {}) } }) ?? {};
   return {
     patterns: [pattern],
     watches: [],
     feed: [feed],
-    waits: rule.sendWindow !== undefined,
+    waits,
     schedule: undefined,
     timeZone: undefined,
     problems: () => [],
     async onUpdate(context: TriggerContext, update: ProfileUpdated, _matched, now: number): Promise<Candidate[]> {
       const detail = update.trigger.detail;
-      const candidate = context.request(update.profile, detail.eventId, detail, now);
+      // With a send window the message may wait for it: it is then the same message as the one that
+      // waited, so an event redelivered inside the window after the held one went is asked for again
+      // with the same id (and sent once), not as a second message.
+      const instance = waits ? `${deferredKey}|${detail.eventId}` : detail.eventId;
+      const candidate = context.request(update.profile, instance, detail, now);
       if (candidate === undefined) return [];
       const opening = context.opening(update.profile, now);
       if (opening === undefined) return [candidate];

@@ -118,7 +118,6 @@ export interface TriggerContext {
   opening(profile: Profile, now: number): number | undefined;
   schedule(timer: TimerSpec): Promise<void>;
   cancel(timer: TimerSpec): Promise<void>;
-  profile(profileId: string): Promise<Profile | undefined>;
   /** Every profile, page by page (a recurring rule over a segment). */
   profiles(): AsyncIterable<Profile>;
   /** The person's time zone, or the trigger's, or UTC. */
