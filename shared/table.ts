@@ -117,6 +117,12 @@ export const sentRetentionSeconds = 8 * 24 * 3600;
 /** How long a dispatcher owns a message it is sending; after that a retry finds it uncertain, not free. */
 export const sendLeaseMillis = 300_000;
 
+/**
+ * How early a deferred message may be taken up again: its schedule may fire a little before the
+ * time. Before then another request for it is a duplicate, and the ledger refuses to replace it.
+ */
+export const deferralSlackMillis = 60_000;
+
 /** How long trigger state outlives its last change: longer than any window a rule may wait (a year's birthday). */
 export const triggerStateRetentionSeconds = 400 * 24 * 3600;
 

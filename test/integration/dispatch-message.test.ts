@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
 import type { OutgoingEmail, SendResult } from '#services/dispatch/adapters/ses-sender.js';
 import type { OutgoingText } from '#services/dispatch/adapters/sms-sender.js';
 import { parseTemplate } from '#services/dispatch/core/template.js';
 import { type DispatchPorts, dispatchMessage, SendInProgressError } from '#services/dispatch/dispatch-message.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Decision } from '#shared/decisions.js';
 import type { Contract } from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
 import type { Profile } from '#shared/events/profile.js';
 import { fail, ok } from '#shared/result.js';
-import { sendLeaseMillis } from '#shared/table.js';
+import { keys, sendLeaseMillis } from '#shared/table.js';
+import { verifyUnsubscribe } from '#shared/unsubscribe.js';
 import { dispatchPolicy, messageRequest } from '../support/dispatch.js';
 import { freshTable, type TestTable } from '../support/table.js';
 
@@ -148,7 +151,10 @@ describe('dispatching one message', () => {
         detail: expect.objectContaining({ messageId: asked.messageId, providerMessageId: 'ses-1', sentAt: new Date(now).toISOString() }),
       },
     ]);
-    expect(w.decisions).toEqual([{ profileId: kim.profileId, ruleId: 'win-back', kind: 'sent', at: now, messageId: asked.messageId }]);
+    expect(w.decisions).toStrictEqual([{ profileId: kim.profileId, ruleId: 'win-back', kind: 'sent', at: now, messageId: asked.messageId }]);
+    expect(w.emails[0]?.tags).toStrictEqual({ messageId: asked.messageId, ruleId: 'win-back', profileId: kim.profileId, template: 'win-back' });
+    const token = new URL((w.emails[0]?.headers?.['List-Unsubscribe'] ?? '').slice(1, -1)).searchParams.get('token') ?? '';
+    expect(verifyUnsubscribe('k'.repeat(40), token)).toEqual({ email: kim.email, channel: 'email', messageId: asked.messageId, language: 'en' });
     expect(await store.ledger(asked.messageId)).toEqual({ state: 'sent', announcement: undefined });
     expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([now]);
     expect(await dispatchMessage(asked, w.ports, now + 1)).toBe('duplicate');
@@ -242,10 +248,10 @@ describe('dispatching one message', () => {
     expect(await dispatchMessage(request(kim, { template: 'nothing' }), w.ports, now)).toBe('failed');
     expect(await dispatchMessage(request(kim, { template: 'text' }), w.ports, now)).toBe('failed');
     expect(await dispatchMessage(request(kim, { template: 'coupon' }), w.ports, now)).toBe('failed');
-    expect(w.published.map((entry) => (entry.detail.error as { code: string }).code)).toEqual([
-      'TemplateMissing',
-      'TemplateChannelMismatch',
-      'CouponPoolMissing',
+    expect(w.published.map((entry) => entry.detail.error)).toEqual([
+      { code: 'TemplateMissing', message: 'No template named nothing' },
+      { code: 'TemplateChannelMismatch', message: 'Template text is for sms, not email' },
+      { code: 'CouponPoolMissing', message: 'coupon uses coupon.welcome, and no coupon pools are configured' },
     ]);
     expect(w.decisions.map((decision) => [decision.kind, decision.reason])).toEqual([
       ['failed', 'TemplateMissing'],
@@ -276,11 +282,15 @@ describe('dispatching one message', () => {
       throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: { attempts: 1 } });
     });
     await expect(dispatchMessage(asked, w.ports, now)).rejects.toThrow('socket hang up');
-    await expect(dispatchMessage(asked, w.ports, now + sendLeaseMillis - 1)).rejects.toThrow(SendInProgressError);
+    await expect(dispatchMessage(asked, w.ports, now + sendLeaseMillis - 1)).rejects.toThrow(
+      new SendInProgressError(`Message ${asked.messageId} is being sent by another delivery`),
+    );
     expect(await dispatchMessage(asked, w.ports, now + sendLeaseMillis)).toBe('uncertain');
     expect(w.published.at(-1)).toEqual({
       type: 'message.failed',
-      detail: expect.objectContaining({ error: expect.objectContaining({ code: 'OutcomeUnknown' }) }),
+      detail: expect.objectContaining({
+        error: { code: 'OutcomeUnknown', message: 'A send was started and not confirmed; it is not repeated, so it went once or not at all.' },
+      }),
     });
     expect(w.decisions.at(-1)).toMatchObject({ kind: 'failed', reason: 'OutcomeUnknown' });
     expect(await store.marketingSentSince(kim.profileId, 0)).toEqual([now]);
@@ -331,6 +341,11 @@ describe('dispatching one message', () => {
     expect(outcomes.filter((outcome) => outcome === 'sent')).toHaveLength(2);
     expect(outcomes.filter((outcome) => outcome === 'suppressed')).toHaveLength(2);
     expect(w.emails).toHaveLength(2);
+    expect(w.published.filter((entry) => entry.type === 'message.suppressed').map((entry) => entry.detail)).toEqual([
+      expect.objectContaining({ reason: 'frequency-cap', suppressedAt: new Date(now).toISOString() }),
+      expect.objectContaining({ reason: 'frequency-cap', suppressedAt: new Date(now).toISOString() }),
+    ]);
+    expect(w.decisions.filter((decision) => decision.kind === 'suppressed').map((decision) => decision.reason)).toEqual(['frequency-cap', 'frequency-cap']);
   });
 });
 
@@ -342,7 +357,14 @@ describe('texts and webhook tasks', () => {
     expect(w.texts).toEqual([expect.objectContaining({ to: '+14155550123', body: 'Hi Kim', purpose: 'marketing' })]);
     const noSender = world([kim], { sms: undefined });
     expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), noSender.ports, now)).toBe('failed');
-    expect(noSender.published[0]?.detail.error).toMatchObject({ code: 'NoSmsSender' });
+    expect(noSender.published[0]?.detail.error).toEqual({ code: 'NoSmsSender', message: 'No SMS sender is configured' });
+    // A text carries no unsubscribe link, so it goes even when the link's key cannot be read.
+    const noKey = world([kim], {
+      unsubscribeKey: async () => {
+        throw new Error('Secrets Manager is unreachable');
+      },
+    });
+    expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), noKey.ports, now)).toBe('sent');
   });
 
   it('posts a task to a named endpoint, and fails one naming an endpoint the policy does not have', async () => {
@@ -357,6 +379,193 @@ describe('texts and webhook tasks', () => {
       },
     ]);
     expect(await dispatchMessage(request(kim, { channel: 'webhook', template: 'task', webhook: 'constructor' }), w.ports, now)).toBe('failed');
-    expect(w.published.at(-1)?.detail.error).toMatchObject({ code: 'UnknownWebhook' });
+    expect(w.published.at(-1)?.detail.error).toEqual({ code: 'UnknownWebhook', message: 'No webhook named constructor in config/dispatch.json' });
+    const noSender = world([kim], { webhooks: undefined });
+    expect(await dispatchMessage(request(kim, { channel: 'webhook', template: 'task', webhook: 'call-centre' }), noSender.ports, now)).toBe('failed');
+    expect(noSender.published[0]?.detail.error).toMatchObject({ code: 'UnknownWebhook' });
+  });
+});
+
+/** The store, with ledger reads that wait for each other: every delivery sees the ledger as it was before any of them wrote. */
+function inLockstep(parties: number): DispatchStore {
+  let waiting: (() => void)[] = [];
+  const lockstep = Object.create(store) as DispatchStore;
+  lockstep.ledger = async (messageId) => {
+    const entry = await store.ledger(messageId);
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length < parties) return;
+      for (const go of waiting) go();
+      waiting = [];
+    });
+    return entry;
+  };
+  return lockstep;
+}
+
+describe('one message, two deliveries at the same moment', () => {
+  const twice = async (asked: MessageRequested, w: World) => (await Promise.all([0, 1].map(() => dispatchMessage(asked, w.ports, now)))).sort();
+
+  it('decides it once and announces it once, whatever the decision', async () => {
+    const unsubscribed = person({ consent: { email: { state: 'unsubscribed', at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } });
+    const asleep = person({ timeZone: 'America/Los_Angeles' });
+    const kim = person();
+    for (const [asked, people, expected] of [
+      [request(unsubscribed), [unsubscribed], 'suppressed'],
+      [request(asleep), [asleep], 'deferred'],
+      [request(kim, { template: 'nothing' }), [kim], 'failed'],
+      [request(kim), [kim], 'sent'],
+    ] as const) {
+      const w = world(people, { store: inLockstep(2) });
+      expect(await twice(asked, w)).toEqual(['duplicate', expected].sort());
+      expect(w.published).toHaveLength(1);
+      expect(w.decisions).toHaveLength(1);
+    }
+  });
+
+  it('reports a send whose outcome is unknown once', async () => {
+    const kim = person();
+    const asked = request(kim);
+    await store.record(asked.messageId, { state: 'sending', leaseUntil: now - 1 }, now - sendLeaseMillis);
+    const w = world([kim], { store: inLockstep(2) });
+    expect(await twice(asked, w)).toEqual(['duplicate', 'uncertain']);
+    expect(types(w)).toEqual(['message.failed']);
+  });
+});
+
+describe('what a message carries, and where it stops', () => {
+  const picksTemplate = parseTemplate(
+    'picks',
+    '---\nsubject: For you\n---\n<p>{{ rule.id }}:{% for product in recommendations %} {{ product.title }}{% endfor %}</p>',
+  );
+  const recommender = () => {
+    const asked: unknown[][] = [];
+    return {
+      asked,
+      port: {
+        for: async (...args: [string, readonly string[], readonly string[], number]) => {
+          asked.push(args);
+          return [{ productId: 'p-9', title: 'Wool socks' }] as never;
+        },
+      },
+    };
+  };
+
+  it('recommends from the products of the event it is about and what the person bought, four at most', async () => {
+    const kim = person({ boughtProducts: ['p-old'] });
+    const { asked, port } = recommender();
+    const w = world([kim], { recommendations: port, templates: new Map([...world([]).ports.templates, ['picks', picksTemplate]]) });
+    const event = {
+      origin: { shop: 'Negozio.myshopify.com' },
+      properties: { productId: 'p-viewed', items: [{ productId: 'p-1' }, { productId: 7 }, null, {}] },
+    };
+    expect(await dispatchMessage(request(kim, { template: 'picks', context: { profile: kim, event } }), w.ports, now)).toBe('sent');
+    expect(asked).toEqual([['negozio.myshopify.com', ['p-viewed', 'p-1'], ['p-old'], 4]]);
+    expect(w.emails[0]?.html).toContain('<p>win-back: Wool socks</p>');
+    const ann = person();
+    expect(
+      await dispatchMessage(
+        request(ann, { template: 'picks', context: { profile: ann, event: { properties: { items: 'p-1' } } } }),
+        world([ann], { recommendations: port, templates: w.ports.templates }).ports,
+        now,
+      ),
+    ).toBe('sent');
+    expect(asked[1]).toEqual(['-', [], [], 4]);
+    // A template that shows no recommendations asks for none.
+    expect(await dispatchMessage(request(ann), world([ann], { recommendations: port }).ports, now + 1)).toBe('sent');
+    expect(asked).toHaveLength(2);
+  });
+
+  it('gives each message a coupon code from its pool, fails it when the pool is empty, and spends none on a person at the cap', async () => {
+    const claims: string[] = [];
+    let left = 1;
+    const coupons = {
+      claim: async (pool: string, messageId: string) => {
+        claims.push(`${pool}:${messageId}`);
+        return left-- > 0 ? ok('GIFT-1') : fail({ code: 'CouponPoolEmpty', message: 'No codes left in welcome' });
+      },
+    };
+    const kim = person();
+    const w = world([kim], { coupons });
+    const gift = request(kim, { template: 'coupon' });
+    expect(await dispatchMessage(gift, w.ports, now)).toBe('sent');
+    expect(w.emails[0]?.html).toContain('GIFT-1');
+    expect(await dispatchMessage(request(kim, { template: 'coupon' }), w.ports, now + 1)).toBe('failed');
+    expect(w.published.at(-1)?.detail.error).toEqual({ code: 'CouponPoolEmpty', message: 'No codes left in welcome' });
+
+    const capped = person();
+    for (const [index, daysAgo] of [6, 5, 4, 3, 2].entries())
+      await store.reserveSend(capped.profileId, `earlier-${index}`, now - daysAgo * 86_400_000, () => true);
+    const before = claims.length;
+    expect(await dispatchMessage(request(capped, { template: 'coupon' }), world([capped], { coupons }).ports, now)).toBe('suppressed');
+    expect(claims).toHaveLength(before);
+  });
+
+  it('counts only the last week’s sends for the caps', async () => {
+    const kim = person();
+    for (const index of [0, 1, 2, 3, 4]) await store.reserveSend(kim.profileId, `long-ago-${index}`, now - 8 * 86_400_000 - index, () => true);
+    expect(await dispatchMessage(request(kim), world([kim]).ports, now)).toBe('sent');
+  });
+
+  it('carries an A/B variant in its announcement and in the email’s tags', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const asked = request(kim, { variant: 'short-subject' });
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('sent');
+    expect(w.published[0]?.detail).toMatchObject({ variant: 'short-subject' });
+    expect(w.emails[0]?.tags).toMatchObject({ variant: 'short-subject' });
+    const plain = world([kim]);
+    await dispatchMessage(request(kim), plain.ports, now);
+    expect(plain.published[0]?.detail).not.toHaveProperty('variant');
+  });
+
+  it('fails a message its template cannot render, with the template’s name and why', async () => {
+    const kim = person();
+    const w = world([kim], { templates: new Map([['framed', parseTemplate('framed', '---\nsubject: Hi\nlayout: gone\n---\n<p>Hi</p>')]]) });
+    expect(await dispatchMessage(request(kim, { template: 'framed' }), w.ports, now)).toBe('failed');
+    expect(w.published[0]?.detail.error).toEqual({ code: 'RenderFailed', message: 'framed: framed.liquid: no layout templates/layouts/gone.liquid' });
+  });
+
+  it('keeps the provider’s message id and a failure’s code in the ledger, for support', async () => {
+    const kim = person();
+    const w = world([kim]);
+    const sent = request(kim);
+    const missing = request(kim, { template: 'nothing' });
+    await dispatchMessage(sent, w.ports, now);
+    await dispatchMessage(missing, w.ports, now);
+    const item = async (messageId: string) =>
+      (await documentClient(table.client).send(new GetCommand({ TableName: table.tableName, Key: keys.messageLedger(messageId) }))).Item;
+    expect(await item(sent.messageId)).toMatchObject({ state: 'sent', providerMessageId: 'ses-1' });
+    expect(await item(missing.messageId)).toMatchObject({ state: 'failed', code: 'TemplateMissing' });
+  });
+
+  it('sends without a decision trail, and gives the claim back when the cap cannot be reserved', async () => {
+    const kim = person();
+    expect(await dispatchMessage(request(kim), world([kim], { decisions: undefined }).ports, now)).toBe('sent');
+    const busy = Object.create(store) as DispatchStore;
+    busy.reserveSend = async () => {
+      throw new Error(`Could not reserve a send for ${kim.profileId}: too many concurrent sends; retrying later`);
+    };
+    const asked = request(kim);
+    await expect(dispatchMessage(asked, world([kim], { store: busy }).ports, now)).rejects.toThrow('too many concurrent sends');
+    expect(await store.ledger(asked.messageId)).toBeUndefined();
+    expect(await dispatchMessage(asked, world([kim]).ports, now)).toBe('sent');
+  });
+
+  it('announces nothing for a decision whose event no longer exists', async () => {
+    const kim = person();
+    const asked = request(kim);
+    await store.record(asked.messageId, { state: 'sent', announcement: { detailType: 'message.retired', detail: {} } }, now);
+    const w = world([kim]);
+    expect(await dispatchMessage(asked, w.ports, now)).toBe('duplicate');
+    expect(w.published).toEqual([]);
+  });
+
+  it('texts no one who was erased since the rule fired, though the request still has their phone', async () => {
+    const kim = person({ phone: '+14155550123', consent: { sms: { state: 'subscribed', at: '2026-11-01T00:00:00.000Z', source: 'shopify' } } });
+    const w = world([]);
+    expect(await dispatchMessage(request(kim, { channel: 'sms', template: 'text' }), w.ports, now)).toBe('suppressed');
+    expect(w.texts).toEqual([]);
+    expect(w.published[0]?.detail).toMatchObject({ reason: 'no-address' });
   });
 });

@@ -1,9 +1,9 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { type ItemKey, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 import { localDynamoDb } from '../../local/dynamodb-local.js';
-import { answerLosingDynamoDbFront } from '../support/dynamodb-front.js';
+import { answerLosingDynamoDbFront, failingDynamoDbFront, lostRace } from '../support/dynamodb-front.js';
 import { freshTable, type TestTable } from '../support/table.js';
 
 /**
@@ -90,6 +90,15 @@ describe('the send-once ledger', () => {
     expect(await store.ledger(message)).toMatchObject({ state: 'suppressed' });
   });
 
+  it('takes a ledger entry written before claims existed, or a missing one, as not its own', async () => {
+    const message = id();
+    await documentClient(table.client).send(
+      new PutCommand({ TableName: table.tableName, Item: { ...keys.messageLedger(message), state: 'sending', leaseUntil: now } }),
+    );
+    expect(await store.record(message, { state: 'sending', leaseUntil: now }, now)).toBe(false);
+    expect(await store.record(id(), { state: 'sent' }, now, {}, 'sending')).toBe(false);
+  });
+
   it('passes on a failure of the table itself', async () => {
     await expect(new DispatchStore(table.client, 'no-such-table').record(id(), { state: 'suppressed' }, now)).rejects.toThrow();
   });
@@ -159,6 +168,55 @@ describe('the frequency cap reservations', () => {
     for (const message of ['a', 'b', 'c', 'd']) await store.reserveSend(person, message, now, () => true);
     await Promise.all(['a', 'b', 'c'].map((message) => store.releaseSend(person, message, now)));
     expect(await store.marketingSentSince(person, 0)).toEqual([now]);
+  });
+});
+
+describe('the frequency cap reservations, when DynamoDB fails', () => {
+  /** The store behind a proxy that answers the reservation writes `failing` picks with `answer`. */
+  async function storeBehind(answer?: Parameters<typeof failingDynamoDbFront>[1]) {
+    let writes = 0;
+    const front = await failingDynamoDbFront((operation, body) => {
+      if (operation !== 'PutItem' || !body.includes('"CAPS"')) return false;
+      writes++;
+      return true;
+    }, answer)(table.endpoint);
+    const client = localDynamoDb(front.endpoint);
+    return {
+      store: new DispatchStore(client, table.tableName),
+      writes: () => writes,
+      stop: async () => {
+        client.destroy();
+        await front.stop();
+      },
+    };
+  }
+
+  it('tries twenty times when every write loses a race, then leaves the message for a later retry', async () => {
+    const racing = await storeBehind(lostRace);
+    try {
+      const person = id('p');
+      await expect(racing.store.reserveSend(person, 'a', now, () => true)).rejects.toThrow(
+        `Could not reserve a send for ${person}: too many concurrent sends; retrying later`,
+      );
+      expect(racing.writes()).toBe(20);
+      await store.reserveSend(person, 'a', now, () => true);
+      await expect(racing.store.releaseSend(person, 'a', now)).rejects.toThrow(
+        `Could not release the send of a for ${person}: too many concurrent sends; retrying later`,
+      );
+      expect(racing.writes()).toBe(40);
+    } finally {
+      await racing.stop();
+    }
+  });
+
+  it('passes on an outage at once instead of taking it for a lost race', async () => {
+    const down = await storeBehind();
+    try {
+      await expect(down.store.reserveSend(id('p'), 'a', now, () => true)).rejects.toThrow('The table is down');
+      expect(down.writes()).toBeLessThan(20);
+    } finally {
+      await down.stop();
+    }
   });
 });
 

@@ -38,16 +38,24 @@ const passOn = (outgoing: ServerResponse) => (answer: IncomingMessage) => {
   answer.pipe(outgoing);
 };
 
+/** DynamoDB's answer in an outage. */
+export const outage = { status: 500, type: 'InternalServerError', message: 'The table is down' } as const;
+/** DynamoDB's answer to a write whose condition someone else's write made false. */
+export const lostRace = { status: 400, type: 'ConditionalCheckFailedException', message: 'The conditional request failed' } as const;
+
 /**
  * A proxy in front of DynamoDB Local that fails the calls `failing` picks (by operation, such as
- * TransactWriteItems, and request body) with the 500 DynamoDB answers in an outage; everything else
- * passes through. For the runtime's `dynamoDbFront` option.
+ * TransactWriteItems, and request body) with `answer` (by default the 500 DynamoDB answers in an
+ * outage); everything else passes through. For the runtime's `dynamoDbFront` option.
  */
-export function failingDynamoDbFront(failing: (operation: string, body: Buffer) => boolean) {
+export function failingDynamoDbFront(
+  failing: (operation: string, body: Buffer) => boolean,
+  answer: { readonly status: number; readonly type: string; readonly message: string } = outage,
+) {
   return dynamoDbFront(({ operation, body, forward }, outgoing) => {
     if (!failing(operation, body)) return forward(passOn(outgoing));
-    outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-    outgoing.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'The table is down' }));
+    outgoing.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+    outgoing.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: answer.message }));
   });
 }
 
