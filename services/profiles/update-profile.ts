@@ -79,6 +79,7 @@ export async function updateProfile(
     for (const [rank, key] of keys.entries()) {
       const id = known.get(identityKeyText(key));
       // Several keys usually lead to the same profile: read it once.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: a shortcut only: a key that leads nowhere resolves to nothing, and a profile read twice is found once.
       if (id === undefined || resolved.has(id)) continue;
       resolved.add(id);
       const stored = await store.resolve(id);
@@ -90,6 +91,7 @@ export async function updateProfile(
       return { kind: 'unattached' };
     }
     const candidates = [...found.values()];
+    // Stryker disable next-line MethodExpression: found is filled in key order, so it is already survivor first; the sort states the rule.
     const [first, ...others] = candidates.sort(bySurvival);
     const stored = first?.stored;
     let before = stored?.profile ?? emptyProfile(newProfileId(), event.detail.occurredAt);
@@ -127,6 +129,7 @@ export async function updateProfile(
       };
     if (outcome === 'duplicate') return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
+    // Stryker disable next-line ArithmeticOperator: the back-off's length changes only when the retry comes, not what it does.
     await sleep(Math.random() * 10 * attempt);
   }
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);

@@ -147,6 +147,16 @@ describe('applying an event to the profile of its person', () => {
   });
 });
 
+describe('one event, delivered twice at the same moment', () => {
+  it('applies a new person’s first event once: the other delivery finds it applied', async () => {
+    const fact = order({ email: `${unique('twin')}@example.com` });
+    const outcomes = await Promise.all([apply(fact, 'delivery-a'), apply(fact, 'delivery-b')]);
+    expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['applied', 'duplicate']);
+    const profileId = outcomes.flatMap((outcome) => (outcome.kind === 'applied' ? [outcome.profile.profileId] : []))[0] as string;
+    expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
+  });
+});
+
 describe('the profile store', () => {
   it('never lets a new profile overwrite another with the same id; after the retries the delivery fails to be retried later', async () => {
     const fixed = unique('fixed');
