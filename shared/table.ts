@@ -118,8 +118,8 @@ export const sentRetentionSeconds = 8 * 24 * 3600;
 export const sendLeaseMillis = 300_000;
 
 /**
- * How early a deferred message may be taken up again: its schedule may fire a little before the
- * time. Before then another request for it is a duplicate, and the ledger refuses to replace it.
+ * How close to its time a request for a deferred message is retried rather than dropped as a
+ * duplicate: the schedule's clock and the dispatcher's may be a little apart.
  */
 export const deferralSlackMillis = 60_000;
 

@@ -14,10 +14,10 @@ import { fail, ok, type Result } from '#shared/result.js';
 import type { Shops } from '#shared/shops.js';
 import { deferralSlackMillis, sendLeaseMillis } from '#shared/table.js';
 import { unsubscribeUrl } from '#shared/unsubscribe.js';
-import type { DispatchStore } from './adapters/dispatch-store.js';
+import type { DispatchStore, LedgerSource } from './adapters/dispatch-store.js';
 import type { SendFailure, SendResult, SesEmailSender } from './adapters/ses-sender.js';
 import type { OutgoingText } from './adapters/sms-sender.js';
-import { capReached, type DispatchPolicy, gate } from './core/gate.js';
+import { capReached, type DispatchPolicy, type GateDecision, gate } from './core/gate.js';
 import { messageShop, type ShopVoice, shopVoice } from './core/shop-voice.js';
 import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
 
@@ -55,6 +55,9 @@ export type Outcome = 'sent' | 'suppressed' | 'deferred' | 'failed' | 'uncertain
 /** A send still in another dispatcher's hands: the delivery is retried later. */
 export class SendInProgressError extends Error {}
 
+/** A deferred message asked for a little before its time: the delivery is retried later. */
+export class DeferralNotDueError extends Error {}
+
 const week = 7 * 86_400_000;
 
 /**
@@ -82,7 +85,7 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
     contract: Events.Contract,
     detail: Record<string, unknown>,
     fields: Record<string, unknown>,
-    from?: 'sending',
+    from?: LedgerSource,
   ): Promise<boolean> => {
     const announcement = { detailType: contract.detailType, detail };
     if (!(await ports.store.record(request.messageId, { state, announcement }, now, fields, from))) return false;
@@ -94,6 +97,12 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   };
   // An outcome comes after its request in the person's trail, whatever two services' clocks say.
   const decidedAt = Math.max(now, Date.parse(request.requestedAt) || 0);
+  /** Asks for the message again at `until`: one schedule per message and time, however often it is made. */
+  const scheduleRequest = (until: number) =>
+    ports.schedules.create(`d-${createHash('sha256').update(`${request.messageId}|${until}`).digest('hex').slice(0, 40)}`, until, {
+      contract: Events.MessageRequested,
+      detail: { ...request, deferredUntil: new Date(until).toISOString() },
+    });
   const explain = (kind: DecisionKind, more: Pick<Decision, 'reason' | 'until'>) =>
     ports.decisions?.record([{ profileId: request.profileId, ruleId: request.ruleId, kind, at: decidedAt, messageId: request.messageId, ...more }], now);
 
@@ -114,30 +123,36 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
       }
       return 'duplicate';
     }
-    // A deferred message is asked for again when its wait is over; earlier requests are duplicates.
-    if (now < existing.until - deferralSlackMillis) return 'duplicate';
+    // A deferred message is taken up when its wait is over. A request well before then is a
+    // duplicate (its schedule is made again, in case the delivery that deferred it failed before
+    // making it); one just before (two clocks a little apart) is retried, so it goes on time.
+    if (now < existing.until - deferralSlackMillis) {
+      await scheduleRequest(existing.until);
+      return 'duplicate';
+    }
+    if (now < existing.until) throw new DeferralNotDueError(`Message ${request.messageId} is deferred until ${new Date(existing.until).toISOString()}`);
   }
+  // The deferral this delivery takes up, if any: only one delivery can.
+  const takenUp = existing?.state === 'deferred' ? existing : undefined;
 
-  // The person as they are now: consent or an erasure since the rule fired counts.
+  // The person as they are now: consent or an erasure since the rule fired counts. Someone erased
+  // is reached on no channel, whatever the request still carries (an address, a webhook task).
   const profile = await ports.profiles.get(request.profileId);
   const person = profile ?? { ...request.context.profile, email: undefined, phone: undefined };
   // Stryker disable next-line ConditionalExpression: a webhook task's address is its endpoint's name; no phone is ever suppressed as an email address.
   const address = request.channel === 'email' ? person.email : request.channel === 'sms' ? person.phone : undefined;
   const suppressed = address !== undefined && (await ports.store.isSuppressed(request.channel === 'sms' ? 'phone' : 'email', address));
   const history = request.purpose === 'marketing' ? await ports.store.marketingSentSince(request.profileId, now - week) : [];
-  const decision = gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
+  const decision: GateDecision =
+    profile === undefined ? { kind: 'suppress', reason: 'no-address' } : gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
 
   if (decision.kind === 'suppress') {
     const detail = { ...ref, reason: decision.reason, suppressedAt: at };
-    return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason: decision.reason })) ? 'suppressed' : 'duplicate';
+    return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason: decision.reason }, takenUp)) ? 'suppressed' : 'duplicate';
   }
   if (decision.kind === 'defer') {
-    if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now))) return 'duplicate';
-    const name = `d-${createHash('sha256').update(`${request.messageId}|${decision.until}`).digest('hex').slice(0, 40)}`;
-    await ports.schedules.create(name, decision.until, {
-      contract: Events.MessageRequested,
-      detail: { ...request, deferredUntil: new Date(decision.until).toISOString() },
-    });
+    if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now, {}, takenUp))) return 'duplicate';
+    await scheduleRequest(decision.until);
     await ports.publisher.publish(Events.MessageDeferred, { ...ref, deferredAt: at, until: new Date(decision.until).toISOString(), reason: decision.reason });
     await explain('deferred', { reason: decision.reason, until: decision.until });
     return 'deferred';
@@ -148,9 +163,9 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   const prepared = await preparedSend(request, decision.to, person, ports, now);
   if (!prepared.ok) {
     const { error } = prepared;
-    return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: error.code })) ? 'failed' : 'duplicate';
+    return (await conclude('failed', Events.MessageFailed, { ...ref, error, failedAt: at }, { code: error.code }, takenUp)) ? 'failed' : 'duplicate';
   }
-  if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseMillis }, now))) return 'duplicate';
+  if (!(await ports.store.record(request.messageId, { state: 'sending', leaseUntil: now + sendLeaseMillis }, now, {}, takenUp))) return 'duplicate';
   const marketing = request.purpose === 'marketing';
   if (marketing) {
     // Reserved before the provider is called, atomically across concurrent sends: a send whose confirmation is lost still counts.

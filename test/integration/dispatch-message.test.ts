@@ -4,7 +4,7 @@ import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
 import type { OutgoingEmail, SendResult } from '#services/dispatch/adapters/ses-sender.js';
 import type { OutgoingText } from '#services/dispatch/adapters/sms-sender.js';
 import { parseTemplate } from '#services/dispatch/core/template.js';
-import { type DispatchPorts, dispatchMessage, SendInProgressError } from '#services/dispatch/dispatch-message.js';
+import { DeferralNotDueError, type DispatchPorts, dispatchMessage, SendInProgressError } from '#services/dispatch/dispatch-message.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Decision } from '#shared/decisions.js';
 import type { Contract } from '#shared/events/index.js';
@@ -237,9 +237,15 @@ describe('dispatching one message', () => {
     ]);
     expect(w.decisions[0]).toMatchObject({ kind: 'deferred', reason: 'quiet-hours', until });
     expect(await dispatchMessage(asked, w.ports, until - 60_001)).toBe('duplicate');
-    // A minute early the schedule's request is taken (and deferred for the minute left); at the end of quiet hours it goes.
-    expect(await dispatchMessage(asked, w.ports, until - 60_000)).toBe('deferred');
+    // A minute early the request is retried (clocks a little apart), so it goes at the end of quiet hours, once.
+    await expect(dispatchMessage(asked, w.ports, until - 60_000)).rejects.toThrow(
+      new DeferralNotDueError(`Message ${asked.messageId} is deferred until 2026-11-29T16:00:00.000Z`),
+    );
     expect(await dispatchMessage(asked, w.ports, until)).toBe('sent');
+    expect(await dispatchMessage(asked, w.ports, until + 1)).toBe('duplicate');
+    expect(w.emails).toHaveLength(1);
+    // The early request made the schedule again, under the same name: the Scheduler keeps one.
+    expect(new Set(w.schedules.map((schedule) => schedule.name)).size).toBe(1);
   });
 
   it('fails at once what can never succeed: no such template, a template for another channel, a coupon with no pools', async () => {
@@ -423,6 +429,17 @@ describe('one message, two deliveries at the same moment', () => {
     }
   });
 
+  it('sends a deferred message once when two deliveries take it up at its time', async () => {
+    const asleep = person({ timeZone: 'America/Los_Angeles' });
+    const asked = request(asleep);
+    const until = Date.parse('2026-11-29T16:00:00Z');
+    expect(await dispatchMessage(asked, world([asleep]).ports, now)).toBe('deferred');
+    const w = world([asleep], { store: inLockstep(2) });
+    const outcomes = await Promise.all([0, 1].map(() => dispatchMessage(asked, w.ports, until)));
+    expect(outcomes.sort()).toEqual(['duplicate', 'sent']);
+    expect(w.emails).toHaveLength(1);
+  });
+
   it('reports a send whose outcome is unknown once', async () => {
     const kim = person();
     const asked = request(kim);
@@ -559,6 +576,30 @@ describe('what a message carries, and where it stops', () => {
     const w = world([kim]);
     expect(await dispatchMessage(asked, w.ports, now)).toBe('duplicate');
     expect(w.published).toEqual([]);
+  });
+
+  it('makes a deferred message’s schedule again when the delivery that deferred it failed before making it', async () => {
+    const asleep = person({ timeZone: 'America/Los_Angeles' });
+    const asked = request(asleep);
+    const broken = world([asleep], {
+      schedules: {
+        create: async () => {
+          throw new Error('Scheduler is unreachable');
+        },
+      },
+    });
+    await expect(dispatchMessage(asked, broken.ports, now)).rejects.toThrow('Scheduler is unreachable');
+    const retry = world([asleep]);
+    expect(await dispatchMessage(asked, retry.ports, now + 1000)).toBe('duplicate');
+    expect(retry.schedules.map((schedule) => schedule.at)).toEqual([Date.parse('2026-11-29T16:00:00Z')]);
+  });
+
+  it('sends no webhook task about someone erased since the rule fired', async () => {
+    const kim = person();
+    const w = world([]);
+    expect(await dispatchMessage(request(kim, { channel: 'webhook', template: 'task', webhook: 'call-centre' }), w.ports, now)).toBe('suppressed');
+    expect(w.tasks).toEqual([]);
+    expect(w.published[0]?.detail).toMatchObject({ reason: 'no-address' });
   });
 
   it('texts no one who was erased since the rule fired, though the request still has their phone', async () => {

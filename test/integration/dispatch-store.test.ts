@@ -49,7 +49,9 @@ describe('the send-once ledger', () => {
     const message = id();
     await store.record(message, { state: 'sending', leaseUntil: now + 1 }, now);
     const announcement = { detailType: 'message.sent', detail: { messageId: message } };
-    expect(await store.record(message, { state: 'sent', announcement }, now, { providerMessageId: 'ses-1' }, 'deferred')).toBe(false);
+    expect(await store.record(message, { state: 'sent', announcement }, now, { providerMessageId: 'ses-1' }, { state: 'deferred', until: now + 1 })).toBe(
+      false,
+    );
     expect(await store.record(message, { state: 'sent', announcement }, now, { providerMessageId: 'ses-1' }, 'sending')).toBe(true);
     expect(await store.ledger(message)).toEqual({ state: 'sent', announcement });
     expect(await item(keys.messageLedger(message))).toMatchObject({ providerMessageId: 'ses-1' });
@@ -58,11 +60,17 @@ describe('the send-once ledger', () => {
     expect(await store.record(message, { state: 'sending', leaseUntil: now }, now, {}, 'sending')).toBe(false);
   });
 
-  it('lets a deferred message be claimed again when its wait is over', async () => {
+  it('lets one delivery take up a deferral, as it read it', async () => {
     const message = id();
     expect(await store.record(message, { state: 'deferred', until: now + day }, now)).toBe(true);
-    expect(await store.ledger(message)).toEqual({ state: 'deferred', until: now + day });
-    expect(await store.record(message, { state: 'sending', leaseUntil: now + day }, now + day)).toBe(true);
+    const deferral = await store.ledger(message);
+    expect(deferral).toEqual({ state: 'deferred', until: now + day });
+    if (deferral?.state !== 'deferred') throw new Error('not deferred');
+    expect(await store.record(message, { state: 'sending', leaseUntil: now + day }, now + day)).toBe(false);
+    expect(await store.record(message, { state: 'sending', leaseUntil: now + day }, now + day, {}, { state: 'deferred', until: now })).toBe(false);
+    expect(await store.record(message, { state: 'deferred', until: now + 2 * day }, now + day, {}, deferral)).toBe(true);
+    expect(await store.record(message, { state: 'sending', leaseUntil: now + day }, now + day, {}, deferral)).toBe(false);
+    expect(await store.record(message, { state: 'sending', leaseUntil: now + day }, now + day, {}, { state: 'deferred', until: now + 2 * day })).toBe(true);
   });
 
   it('a claim the SDK repeats after losing DynamoDB’s answer is still ours', async () => {

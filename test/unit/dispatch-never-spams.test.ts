@@ -63,7 +63,13 @@ function world(seed: number) {
       ledger: async (messageId) => ledger.get(messageId),
       record: async (messageId, entry, _now, fields = {}, from) => {
         const current = ledger.get(messageId);
-        const allowed = from === undefined ? current === undefined || current.state === 'deferred' : current?.state === from;
+        // As the DynamoDB store: only from what the caller read (nothing, a state, or the deferral as it was).
+        const allowed =
+          from === undefined
+            ? current === undefined
+            : typeof from === 'string'
+              ? current?.state === from
+              : current?.state === 'deferred' && current.until === from.until;
         if (allowed) ledger.set(messageId, { ...entry, ...fields });
         return allowed;
       },

@@ -1,14 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { addressHash } from '#shared/suppression.js';
-import { deferralSlackMillis, expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
+import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 
 /** Concurrent sends to one person are few; a handful of rereads settles them. */
 const maxReservationAttempts = 20;
 
 /** What the ledger says of a message id. */
+/** The ledger entry a state change starts from: a deferral as it was read, or a state. */
+export type LedgerSource = Extract<LedgerEntry, { state: 'deferred' }> | Exclude<LedgerEntry['state'], 'deferred'>;
+
+function conditionFrom(
+  from: LedgerSource | undefined,
+): Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  if (from === undefined) return { ConditionExpression: 'attribute_not_exists(pk)', ExpressionAttributeNames: undefined, ExpressionAttributeValues: undefined };
+  if (typeof from === 'string')
+    return { ConditionExpression: '#state = :from', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':from': from } };
+  return {
+    ConditionExpression: '#state = :deferred AND #until = :until',
+    ExpressionAttributeNames: { '#state': 'state', '#until': 'until' },
+    ExpressionAttributeValues: { ':deferred': 'deferred', ':until': from.until },
+  };
+}
+
 export type LedgerEntry =
   | { readonly state: 'sending'; readonly leaseUntil: number }
   | { readonly state: 'deferred'; readonly until: number }
@@ -50,10 +66,11 @@ export class DispatchStore {
   }
 
   /**
-   * Claims the message for one state change: only if nobody recorded it yet, or it was deferred
-   * (its re-request is due now), or `from` matches. False: someone else got there first.
+   * Claims the message for one state change, only from the state the caller saw: nothing recorded
+   * yet (no `from`), the deferral it read (the same `until`: two deliveries that both take up one
+   * deferral make one decision), or `from`'s state. False: someone else got there first.
    */
-  async record(messageId: string, entry: LedgerEntry, now: number, fields: Record<string, unknown> = {}, from?: LedgerEntry['state']): Promise<boolean> {
+  async record(messageId: string, entry: LedgerEntry, now: number, fields: Record<string, unknown> = {}, from?: LedgerSource): Promise<boolean> {
     // The SDK may repeat this write when an answer is lost; the token tells our own first write from someone else's.
     const claim = randomUUID();
     try {
@@ -68,11 +85,7 @@ export class DispatchStore {
             at: new Date(now).toISOString(),
             expiresAt: expiresAt(now, ledgerRetentionSeconds),
           },
-          // A deferred message is decided again only once its wait is over: two deliveries that
-          // both defer it (or decide it early) make one decision.
-          ConditionExpression: from === undefined ? 'attribute_not_exists(pk) OR (#state = :deferred AND #until <= :due)' : '#state = :from',
-          ExpressionAttributeNames: from === undefined ? { '#state': 'state', '#until': 'until' } : { '#state': 'state' },
-          ExpressionAttributeValues: from === undefined ? { ':deferred': 'deferred', ':due': now + deferralSlackMillis } : { ':from': from },
+          ...conditionFrom(from),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
