@@ -79,7 +79,7 @@ export async function updateProfile(
     for (const [rank, key] of keys.entries()) {
       const id = known.get(identityKeyText(key));
       // Several keys usually lead to the same profile: read it once.
-      // Stryker disable next-line ConditionalExpression,LogicalOperator: a shortcut only: a key that leads nowhere resolves to nothing, and a profile read twice is found once.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: the never-skip replacements: a shortcut only: a key that leads nowhere resolves to nothing, and a profile read twice is found once.
       if (id === undefined || resolved.has(id)) continue;
       resolved.add(id);
       const stored = await store.resolve(id);

@@ -11,7 +11,7 @@ import { type Admission, admit, admitToGroup, groupStateId, pickExclusive, state
 import { requestFor } from './core/message-request.js';
 import { type CompiledRule, isActive } from './core/rule.js';
 import { RuleIndex } from './core/rule-index.js';
-import { emptyTriggerState, type TriggerState, withDecided } from './core/trigger-state.js';
+import { decidedInstance, emptyTriggerState, type TriggerState, withDecided } from './core/trigger-state.js';
 import type { Candidate, Step, TimerSpec, TriggerContext } from './kinds/kind.js';
 import type { RulePorts } from './ports.js';
 
@@ -72,7 +72,7 @@ export class RuleEngine {
     const enabled = rules.filter((rule) => rule.rule.enabled);
     this.byId = new Map(rules.map((rule) => [rule.rule.id, rule]));
     this.order = new Map(rules.map((rule, index) => [rule, index]));
-    // Stryker disable next-line MethodExpression,ConditionalExpression,EqualityOperator: a shortcut only: a rule that watches no field never matches a changed one.
+    // Stryker disable next-line MethodExpression,ConditionalExpression,EqualityOperator: the unfiltered, always and `>= 0` replacements: a shortcut only: a rule that watches no field never matches a changed one.
     this.watching = enabled.filter((rule) => rule.trigger.watches.length > 0);
     this.index = new RuleIndex(rules);
   }
@@ -102,7 +102,7 @@ export class RuleEngine {
       else roles.push(role);
     }
     for (const rule of this.watching) {
-      // Stryker disable next-line LogicalOperator,ArrayDeclaration: no trigger both matches events and watches fields, and a watching trigger reads no roles.
+      // Stryker disable next-line ArrayDeclaration: a watching trigger reads no roles.
       if (!matched.has(rule) && rule.trigger.watches.some((field) => update.changed.includes(field))) matched.set(rule, []);
     }
     const collector: Collector = { unqualified: [], trail: [], explainMisses: true, cause: update.trigger['detail-type'], now };
@@ -183,8 +183,9 @@ export class RuleEngine {
    */
   private async higherPriorityWaits(rule: CompiledRule, profile: Profile, stateKey: string | undefined, now: number): Promise<string | undefined> {
     const exclusive = rule.exclusive;
-    // Stryker disable next-line ConditionalExpression: a shortcut only: no trigger keeps state under no key, so a sibling would have nothing due.
-    if (exclusive === undefined || stateKey === undefined) return undefined;
+    if (exclusive === undefined) return undefined;
+    // Stryker disable next-line ConditionalExpression: the never replacement: a shortcut only: no trigger keeps state under no key, so a sibling would have nothing due.
+    if (stateKey === undefined) return undefined;
     for (const sibling of this.rules) {
       if (sibling.exclusive?.group !== exclusive.group || sibling.exclusive.priority <= exclusive.priority || !sibling.rule.enabled) continue;
       const state = await this.ports.states.load(profile.profileId, sibling.rule.id, stateKey);
@@ -212,7 +213,7 @@ export class RuleEngine {
     const ruleId = rule.rule.id;
     const groupId = rule.exclusive === undefined ? undefined : groupStateId(rule.exclusive.group);
     for (let attempt = 0; ; attempt++) {
-      // Stryker disable next-line ConditionalExpression: the store finds nothing for an id it never wrote, so an undefined group loads nothing.
+      // Stryker disable next-line ConditionalExpression: the always-grouped replacement: the store finds nothing for an id it never wrote, so an undefined group loads nothing.
       const states = await this.ports.firings.load(profileId, groupId === undefined ? [ruleId] : [ruleId, groupId]);
       const previous = states.get(ruleId);
       const admission = admit(rule, previous, messageId, now);
@@ -238,7 +239,7 @@ export class RuleEngine {
 
   private contextOf(rule: CompiledRule): TriggerContext {
     let context = this.contexts.get(rule);
-    // Stryker disable next-line ConditionalExpression: a cache only: a new context does the same.
+    // Stryker disable next-line ConditionalExpression: the always replacement: a cache only: a new context does the same.
     if (context === undefined) {
       context = this.createContext(rule);
       this.contexts.set(rule, context);
@@ -260,7 +261,7 @@ export class RuleEngine {
       found?.unqualified.push(ruleId);
       // Stryker disable next-line OptionalChaining: triggers call back only inside an evaluation, which always has a collector.
       if (found?.explainMisses) {
-        // Stryker disable next-line ConditionalExpression: no conditions leave none unmet either way.
+        // Stryker disable next-line ConditionalExpression: the has-conditions replacement: no conditions leave none unmet either way.
         const unmet = active || rule.conditions === undefined ? unmetConditions(rule.conditions ?? { branches: [] }, profile) : [];
         found.trail.push({
           profileId: profile.profileId,
@@ -297,7 +298,7 @@ export class RuleEngine {
       },
       cancel: (timer) => {
         const found = collector.getStore();
-        // Stryker disable next-line ConditionalExpression: triggers call back only inside an evaluation, which always has a collector.
+        // Stryker disable next-line ConditionalExpression: the always replacement: triggers call back only inside an evaluation, which always has a collector.
         if (found !== undefined)
           found.trail.push({
             profileId: timer.profileId,
@@ -334,7 +335,7 @@ export class RuleEngine {
           return { state: { ...state, timers: { ...state.timers, [instanceId]: at } }, candidates: [] };
         }
         const decided = withDecided(state, [instanceId]);
-        const candidate = request(profile, `${stateKey}|${instanceId}`, event, now);
+        const candidate = request(profile, decidedInstance(stateKey, instanceId), event, now);
         return { state: decided, candidates: candidate === undefined ? [] : [{ ...candidate, stateKey }] };
       },
     };

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
 import type { OutgoingEmail, SendResult } from '#services/dispatch/adapters/ses-sender.js';
 import type { OutgoingText } from '#services/dispatch/adapters/sms-sender.js';
 import { parseTemplate } from '#services/dispatch/core/template.js';
 import { DeferralNotDueError, type DispatchPorts, dispatchMessage, SendInProgressError } from '#services/dispatch/dispatch-message.js';
-import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { Decision } from '#shared/decisions.js';
 import type { Contract } from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
@@ -129,6 +127,10 @@ const person = (fields: Partial<Profile> = {}): Profile => ({
 const request = (profile: Profile, overrides: Partial<MessageRequested> = {}) =>
   messageRequest(unique('m'), profile, { requestedAt: new Date(now - 1000).toISOString(), ...overrides });
 const types = (w: World) => w.published.map((entry) => entry.type);
+/** Five marketing sends in the last six days: the policy's weekly cap. */
+async function atTheWeeklyCap(profile: Profile): Promise<void> {
+  for (const daysAgo of [6, 5, 4, 3, 2]) await store.reserveSend(profile.profileId, `earlier-${daysAgo}`, now - daysAgo * 86_400_000, () => true);
+}
 
 describe('dispatching one message', () => {
   it('sends a marketing email once, with its unsubscribe link and one-click headers, and announces it', async () => {
@@ -206,11 +208,7 @@ describe('dispatching one message', () => {
   it('counts the last week’s marketing sends for the caps', async () => {
     const kim = person();
     const w = world([kim]);
-    await store.reserveSend(kim.profileId, 'earlier-1', now - 6 * 86_400_000, () => true);
-    await store.reserveSend(kim.profileId, 'earlier-2', now - 5 * 86_400_000, () => true);
-    await store.reserveSend(kim.profileId, 'earlier-3', now - 4 * 86_400_000, () => true);
-    await store.reserveSend(kim.profileId, 'earlier-4', now - 3 * 86_400_000, () => true);
-    await store.reserveSend(kim.profileId, 'earlier-5', now - 2 * 86_400_000, () => true);
+    await atTheWeeklyCap(kim);
     expect(await dispatchMessage(request(kim), w.ports, now)).toBe('suppressed');
     expect(w.published[0]?.detail.reason).toBe('frequency-cap');
   });
@@ -488,6 +486,11 @@ describe('what a message carries, and where it stops', () => {
       ),
     ).toBe('sent');
     expect(asked[1]).toEqual(['-', [], [], 4]);
+    // Without a recommender configured, a template that shows recommendations shows none.
+    const bea = person();
+    const none = world([bea], { templates: w.ports.templates });
+    expect(await dispatchMessage(request(bea, { template: 'picks' }), none.ports, now)).toBe('sent');
+    expect(none.emails[0]?.html).toContain('<p>win-back:</p>');
     // A template that shows no recommendations asks for none.
     expect(await dispatchMessage(request(ann), world([ann], { recommendations: port }).ports, now + 1)).toBe('sent');
     expect(asked).toHaveLength(2);
@@ -511,8 +514,7 @@ describe('what a message carries, and where it stops', () => {
     expect(w.published.at(-1)?.detail.error).toEqual({ code: 'CouponPoolEmpty', message: 'No codes left in welcome' });
 
     const capped = person();
-    for (const [index, daysAgo] of [6, 5, 4, 3, 2].entries())
-      await store.reserveSend(capped.profileId, `earlier-${index}`, now - daysAgo * 86_400_000, () => true);
+    await atTheWeeklyCap(capped);
     const before = claims.length;
     expect(await dispatchMessage(request(capped, { template: 'coupon' }), world([capped], { coupons }).ports, now)).toBe('suppressed');
     expect(claims).toHaveLength(before);
@@ -550,10 +552,8 @@ describe('what a message carries, and where it stops', () => {
     const missing = request(kim, { template: 'nothing' });
     await dispatchMessage(sent, w.ports, now);
     await dispatchMessage(missing, w.ports, now);
-    const item = async (messageId: string) =>
-      (await documentClient(table.client).send(new GetCommand({ TableName: table.tableName, Key: keys.messageLedger(messageId) }))).Item;
-    expect(await item(sent.messageId)).toMatchObject({ state: 'sent', providerMessageId: 'ses-1' });
-    expect(await item(missing.messageId)).toMatchObject({ state: 'failed', code: 'TemplateMissing' });
+    expect(await table.item(keys.messageLedger(sent.messageId))).toMatchObject({ state: 'sent', providerMessageId: 'ses-1' });
+    expect(await table.item(keys.messageLedger(missing.messageId))).toMatchObject({ state: 'failed', code: 'TemplateMissing' });
   });
 
   it('sends without a decision trail, and gives the claim back when the cap cannot be reserved', async () => {

@@ -1,6 +1,6 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DispatchStore } from '#services/dispatch/adapters/dispatch-store.js';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { documentClient, retryableAttempts } from '#shared/adapters/aws-clients.js';
 import { type ItemKey, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 import { localDynamoDb } from '../../local/dynamodb-local.js';
 import { answerLosingDynamoDbFront, failingDynamoDbFront, lostRace } from '../support/dynamodb-front.js';
@@ -25,8 +25,7 @@ afterAll(async () => {
   await table?.stop();
 });
 
-const item = async (key: ItemKey) =>
-  (await documentClient(table.client).send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }))).Item;
+const item = (key: ItemKey) => table.item(key);
 
 describe('the send-once ledger', () => {
   it('knows nothing of a message never seen', async () => {
@@ -166,7 +165,12 @@ describe('the frequency cap reservations', () => {
     await store.reserveSend(person, 'a', now, underTwo);
     await store.reserveSend(person, 'b', now, underTwo);
     await store.releaseSend(person, 'a', now);
-    await store.releaseSend(person, 'never', now);
+    const before = await item(keys.capReservations(person));
+    await store.releaseSend(person, 'never', now + day);
+    expect(await item(keys.capReservations(person))).toEqual(before);
+    const nobody = id('p');
+    await store.releaseSend(nobody, 'never', now);
+    expect(await item(keys.capReservations(nobody))).toBeUndefined();
     expect(await store.marketingSentSince(person, 0)).toEqual([now]);
     expect(await store.reserveSend(person, 'c', now, underTwo)).toBe('reserved');
   });
@@ -180,13 +184,13 @@ describe('the frequency cap reservations', () => {
 });
 
 describe('the frequency cap reservations, when DynamoDB fails', () => {
-  /** The store behind a proxy that answers the reservation writes `failing` picks with `answer`. */
-  async function storeBehind(answer?: Parameters<typeof failingDynamoDbFront>[1]) {
+  /** The store behind a proxy that answers the first `failures` reservation writes with `answer`. */
+  async function storeBehind(answer?: Parameters<typeof failingDynamoDbFront>[1], failures = Number.POSITIVE_INFINITY) {
     let writes = 0;
     const front = await failingDynamoDbFront((operation, body) => {
       if (operation !== 'PutItem' || !body.includes('"CAPS"')) return false;
       writes++;
-      return true;
+      return writes <= failures;
     }, answer)(table.endpoint);
     const client = localDynamoDb(front.endpoint);
     return {
@@ -217,13 +221,43 @@ describe('the frequency cap reservations, when DynamoDB fails', () => {
     }
   });
 
-  it('passes on an outage at once instead of taking it for a lost race', async () => {
+  it('reserves on the twentieth try, after nineteen lost races', async () => {
+    const racing = await storeBehind(lostRace, 19);
+    try {
+      const person = id('p');
+      expect(await racing.store.reserveSend(person, 'a', now, () => true)).toBe('reserved');
+      expect(racing.writes()).toBe(20);
+      expect(await store.marketingSentSince(person, 0)).toEqual([now]);
+    } finally {
+      await racing.stop();
+    }
+  });
+
+  it('passes on an outage once the SDK’s own retries are spent, instead of taking it for a lost race', async () => {
     const down = await storeBehind();
     try {
       await expect(down.store.reserveSend(id('p'), 'a', now, () => true)).rejects.toThrow('The table is down');
-      expect(down.writes()).toBeLessThan(20);
+      expect(down.writes()).toBe(retryableAttempts);
     } finally {
       await down.stop();
+    }
+  });
+
+  it('reads the ledger and the reservations strongly consistent, so a claim or a send just written is never missed', async () => {
+    const reads: string[] = [];
+    const front = await failingDynamoDbFront((operation, body) => {
+      if (operation === 'GetItem') reads.push(body.toString());
+      return false;
+    })(table.endpoint);
+    const client = localDynamoDb(front.endpoint);
+    try {
+      const watched = new DispatchStore(client, table.tableName);
+      await watched.ledger(id());
+      await watched.marketingSentSince(id('p'), 0);
+      expect(reads.map((body) => JSON.parse(body).ConsistentRead)).toEqual([true, true]);
+    } finally {
+      client.destroy();
+      await front.stop();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
 import { announcements, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
@@ -31,7 +31,7 @@ afterAll(async () => {
   await table?.stop();
 });
 
-const item = async (key: ItemKey) => (await documents.send(new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }))).Item;
+const item = (key: ItemKey) => table.item(key);
 function event(detailType: string, identity: Identity, properties: Record<string, unknown> = {}, occurredAt = '2026-11-29T09:00:00.000Z'): CustomerEvent {
   return { detailType, detail: { eventId: unique('e'), occurredAt, identity, traits: {}, origin: { platform: 'shopify', topic: 't' }, properties } };
 }
@@ -149,8 +149,20 @@ describe('applying an event to the profile of its person', () => {
 
 describe('one event, delivered twice at the same moment', () => {
   it('applies a new person’s first event once: the other delivery finds it applied', async () => {
+    // Both deliveries look the person up before either writes: both set out to make the profile.
+    const waiting: (() => void)[] = [];
+    const lockstep = Object.create(store) as ProfileStore;
+    lockstep.findProfileIds = async (keysOfEvent) => {
+      const found = await store.findProfileIds(keysOfEvent);
+      if (waiting.length < 2)
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          if (waiting.length === 2) for (const go of waiting) go();
+        });
+      return found;
+    };
     const fact = order({ email: `${unique('twin')}@example.com` });
-    const outcomes = await Promise.all([apply(fact, 'delivery-a'), apply(fact, 'delivery-b')]);
+    const outcomes = await Promise.all(['delivery-a', 'delivery-b'].map((delivery) => updateProfile(lockstep, fact, profileConfig, now, delivery)));
     expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['applied', 'duplicate']);
     const profileId = outcomes.flatMap((outcome) => (outcome.kind === 'applied' ? [outcome.profile.profileId] : []))[0] as string;
     expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
@@ -175,7 +187,10 @@ describe('the profile store', () => {
     await applied(event('cart.updated', { userId: unique('u') }), 'd').then(async (outcome) => {
       const stored = await item(keys.profile(outcome.profile.profileId));
       await documents.send(
-        new PutCommand({ TableName: table.tableName, Item: { ...stored, ...keys.profile(live), profile: { ...stored?.profile, profileId: live } } }),
+        new PutCommand({
+          TableName: table.tableName,
+          Item: { ...stored, ...keys.profile(live), profile: { ...(stored?.profile as Record<string, unknown>), profileId: live } },
+        }),
       );
     });
     for (const [index, id] of chain.slice(0, -1).entries())

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import type { ItemKey } from '#shared/table.js';
 import { ensureTable, localDynamoDb, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { freePort } from '../../local/runtime.js';
 
@@ -8,6 +11,8 @@ export interface TestTable {
   readonly client: DynamoDBClient;
   readonly endpoint: string;
   readonly tableName: string;
+  /** An item as it is stored, read strongly consistent: what the adapters' own reads do not show. */
+  item(key: ItemKey): Promise<Record<string, unknown> | undefined>;
   stop(): Promise<void>;
 }
 
@@ -23,10 +28,12 @@ export async function freshTable(): Promise<TestTable> {
   const tableName = `nudge-test-${randomUUID()}`;
   await ensureTable(endpoint, tableName);
   const client = localDynamoDb(endpoint);
+  const documents = documentClient(client);
   return {
     client,
     endpoint,
     tableName,
+    item: async (key) => (await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item,
     stop: async () => {
       if (local !== undefined) await local.stop();
       else await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);

@@ -4,7 +4,7 @@ import { type CompiledRule, compileRule, Rule } from '#services/rules/core/rule.
 import { RuleEngine } from '#services/rules/engine.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
-import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates } from '../../cli/simulator-ports.js';
+import { MemoryFirings, MemoryProfiles, MemoryTimers, MemoryTriggerStates, type PendingTimer } from '../../cli/simulator-ports.js';
 
 /** The engine's own decisions, for every kind of trigger: order, timers, send windows, the trail, lost races. */
 const now = Date.parse('2026-11-22T12:00:00.000Z');
@@ -166,10 +166,12 @@ const shopEvent = (detailType: string, eventId: string, at: number, changed: str
     detail: { eventId, occurredAt: new Date(at).toISOString(), properties: { checkoutId: 'chk-1' } },
   },
 });
+/** One timer, as the scheduler puts it on the bus. */
+const fire = (engine: RuleEngine, timer: PendingTimer) => engine.onTimer({ kind: 'once', ...timer, dueAt: new Date(timer.dueAt).toISOString() });
 /** Fires every timer due by `until`, earliest first, as the scheduler would. */
 async function drain(engine: RuleEngine, timers: MemoryTimers, until: number) {
   const evaluations = [];
-  for (const timer of timers.takeDue(until)) evaluations.push(await engine.onTimer({ kind: 'once', ...timer, dueAt: new Date(timer.dueAt).toISOString() }));
+  for (const timer of timers.takeDue(until)) evaluations.push(await fire(engine, timer));
   return evaluations;
 }
 /** Trigger state in memory that counts its writes and can lose the first races. */
@@ -291,7 +293,7 @@ describe('the rules engine, over time and state', () => {
     const writes = states.saves;
     // The scheduler's cancellation came too late: the timer fires anyway.
     if (timer === undefined) throw new Error('no timer');
-    const late = await engine.onTimer({ kind: 'once', ...timer, dueAt: new Date(timer.dueAt).toISOString() });
+    const late = await fire(engine, timer);
     expect(late.requests).toEqual([]);
     expect(states.saves).toBe(writes);
   });
@@ -354,9 +356,16 @@ describe('exclusive groups, in the engine', () => {
   });
 
   it('sends the preferred one when both fall due at the same moment, whichever timer comes first', async () => {
-    const { sent, held } = await checkoutDay([grouped('low', 'reminders', 1, '1h'), grouped('high', 'reminders', 2, '1h')]);
-    expect(sent).toEqual(['high']);
-    expect(held.map((decision) => decision.ruleId)).toEqual(['low']);
+    const [low, high] = [grouped('low', 'reminders', 1, '1h'), grouped('high', 'reminders', 2, '1h')];
+    // Timers due at the same moment fire in the order of the rules.
+    for (const rules of [
+      [low, high],
+      [high, low],
+    ]) {
+      const { sent, held } = await checkoutDay(rules);
+      expect(sent).toEqual(['high']);
+      expect(held.map((decision) => decision.ruleId)).toEqual(['low']);
+    }
   });
 
   it('holds for no preferred rule that has had its one message, or that was switched off after its timer was set', async () => {
@@ -380,7 +389,7 @@ describe('exclusive groups, in the engine', () => {
     const due = timers.takeDue(now + 24 * hour);
     const lowTimer = due.find((timer) => timer.ruleId === 'low');
     if (lowTimer === undefined) throw new Error('no timer for low');
-    const late = await engine.onTimer({ kind: 'once', ...lowTimer, dueAt: new Date(lowTimer.dueAt).toISOString() });
+    const late = await fire(engine, lowTimer);
     expect(late.requests.map((request) => request.ruleId)).toEqual(['low']);
   });
 

@@ -52,7 +52,6 @@ export class DispatchStore {
   }
 
   async ledger(messageId: string): Promise<LedgerEntry | undefined> {
-    // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always strongly consistent, so no test here can tell; in AWS an eventually consistent read could miss a claim.
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.messageLedger(messageId), ConsistentRead: true }));
     if (item === undefined) return undefined;
     if (item.state === 'sending') return { state: 'sending', leaseUntil: item.leaseUntil as number };
@@ -136,7 +135,6 @@ export class DispatchStore {
   async releaseSend(profileId: string, messageId: string, now: number): Promise<void> {
     for (let attempt = 1; attempt <= maxReservationAttempts; attempt++) {
       const { sends, version } = await this.capReservations(profileId);
-      // Stryker disable next-line ConditionalExpression: a shortcut only: writing the reservations back without one never made keeps them as they are.
       if (sends[messageId] === undefined) return;
       const { [messageId]: _released, ...kept } = sends;
       if (await this.writeCapReservations(profileId, kept, version, now)) return;
@@ -145,7 +143,6 @@ export class DispatchStore {
   }
 
   private async capReservations(profileId: string): Promise<{ sends: Record<string, number>; version: number | undefined }> {
-    // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always strongly consistent, so no test here can tell; the version condition catches a stale read in AWS anyway.
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.capReservations(profileId), ConsistentRead: true }));
     return { sends: (item?.sends as Record<string, number> | undefined) ?? {}, version: item?.version as number | undefined };
   }
@@ -161,7 +158,6 @@ export class DispatchStore {
             : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': version } }),
         }),
       );
-      // Stryker disable next-line BooleanLiteral: a write taken for lost is read again, and the reservation it made is found (or it is found gone).
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

@@ -59,10 +59,10 @@ const day = 86_400_000;
 
 /** Whether a person is in a rule's holdout group: the same answer for the same rule and person, always. */
 export function inHoldout(ruleId: string, profileId: string, percent: number): boolean {
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: the bucket is never below 0, so no one is held out at 0% either way; the early return saves the hash.
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: the `< 0` and never replacements: the bucket is never below 0, so no one is held out at 0% either way; the early return saves the hash.
   if (percent <= 0) return false;
   const bucket = createHash('sha256').update(`${ruleId}|${profileId}`).digest().readUInt32BE(0) / 2 ** 32;
-  // Stryker disable next-line EqualityOperator: < and <= differ only for a person whose hash lands exactly on the percentage (one in 2^32 at a quarter).
+  // Stryker disable next-line EqualityOperator: the `<=` replacement: it differs only for a person whose hash lands exactly on the percentage (one in 2^32, at 25, 50 or 75%).
   return bucket * 100 < percent;
 }
 

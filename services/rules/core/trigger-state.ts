@@ -24,6 +24,12 @@ export const emptyTriggerState: TriggerState = { events: [], details: {}, place:
 /** Decided instance ids kept: a timer or event for an older one finds it decided or gone. */
 export const maxDecided = 50;
 
+/**
+ * What names a message a state item decides (the rule and person make the rest of its id): its key
+ * and instance, so two checkouts' reminders are two messages and the same one asked again is one.
+ */
+export const decidedInstance = (stateKey: string, instanceId: string) => `${stateKey}|${instanceId}`;
+
 export function withDecided(state: TriggerState, instanceIds: readonly string[]): TriggerState {
   if (instanceIds.length === 0) return state;
   const timers = { ...state.timers };

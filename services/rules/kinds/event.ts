@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
+import { decidedInstance } from '../core/trigger-state.js';
 import { busFilter, compiledPattern, EventPattern } from './fields.js';
 import type { BusPattern, Candidate, CompiledTrigger, OnceTimer, RuleSettings, TriggerContext, TriggerKind, TriggerPattern } from './kind.js';
 
@@ -38,7 +39,7 @@ export function firesOnEvent(pattern: TriggerPattern, event: EventPattern, rule:
       // With a send window the message may wait for it: it is then the same message as the one that
       // waited, so an event redelivered inside the window after the held one went is asked for again
       // with the same id (and sent once), not as a second message.
-      const instance = waits ? `${deferredKey}|${detail.eventId}` : detail.eventId;
+      const instance = waits ? decidedInstance(deferredKey, detail.eventId) : detail.eventId;
       const candidate = context.request(update.profile, instance, detail, now);
       if (candidate === undefined) return [];
       const opening = context.opening(update.profile, now);
