@@ -130,6 +130,7 @@ function keyOf(condition: Condition): Key | undefined {
       }
       return undefined;
     });
+    // Stryker disable next-line BooleanLiteral: when the first alternative has no affix, no key is made either way.
     const ignoreCase = affixes[0]?.ignoreCase ?? false;
     if (affixes.every((affix) => affix !== undefined && affix.ignoreCase === ignoreCase)) {
       const values = affixes.map((affix) => (affix as { value: string }).value);
@@ -156,12 +157,14 @@ function testText(test: Test): string {
     case 'wildcard':
       return `wildcard:${test.regex.source}`;
     case 'numeric':
+      // Stryker disable next-line StringLiteral,EqualityOperator: the text only has to be equal for equal tests and differ otherwise; swapped or renamed marks still do.
       return `numeric:${test.amounts === true ? 'amounts:' : ''}${test.bounds.map((bound) => `${bound.operator}${bound.value}`).join(',')}`;
     case 'cidr':
       return `cidr:${test.text}`;
     case 'exists':
       return `exists:${test.value}`;
     case 'anything-but':
+      // Stryker disable next-line StringLiteral: each excluded test's text ends in a quote or a number, so joined without a separator they still differ.
       return `anything-but:[${test.excluded.map(testText).join('|')}]`;
   }
 }
@@ -183,31 +186,38 @@ function freeze<T>(bucket: Bucket<T>): FrozenBucket<T> {
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
+  // Stryker disable next-line ConditionalExpression: the always replacement: a branch listed twice is tested once (checkedFor).
   else if (!list.includes(value)) list.push(value);
 }
 
 export class PatternSet<T> {
+  // Stryker disable next-line UnaryOperator: the root is no path: its slot is never read.
   private readonly root: PathNode = { children: new Map(), slot: -1 };
   private readonly byType = new Map<string, FrozenBucket<T>>();
   private readonly anyType: FrozenBucket<T>;
   private readonly typeSlot: number;
 
   /** Scratch space for the array-consistency check, reused. */
+  // Stryker disable next-line ArrayDeclaration: scratch space, emptied before each use.
   private readonly inArrays: SharedCondition[] = [];
+  // Stryker disable next-line ArrayDeclaration: scratch space, written before it is read.
   private readonly picked: (readonly number[])[] = [];
   private readonly slots: EventSlots = { event: 0, filledFor: [], count: [], values: [], trails: [] };
   private readonly reader: EventReader;
   /** What the last match looked at: the index's promise (cost grows with what could match) made countable. */
+  // Stryker disable next-line ObjectLiteral: match() sets both counters before it counts.
   private readonly work = { branches: 0, conditions: 0 };
 
   constructor(entries: readonly { readonly pattern: CompiledPattern; readonly value: T }[]) {
     const conditions = new Map<string, SharedCondition>();
     const share = (condition: Condition): SharedCondition => {
       const slot = this.slotFor(condition.path);
+      // Stryker disable next-line StringLiteral: the separator: each test's text begins with its kind and quotes its value, so joined without one, lists still differ.
       const text = `${slot}\u0000${condition.tests.map(testText).join('\u0001')}`;
       let shared = conditions.get(text);
       if (shared === undefined) {
         const holdsWhenAbsent = condition.tests.some((test) => test.kind === 'exists' && !test.value);
+        // Stryker disable next-line ArrayDeclaration: hits are read only up to hitCount, after they are written.
         shared = { id: conditions.size, slot, tests: condition.tests, holdsWhenAbsent, decidedFor: 0, verdict: 0, hits: [], hitCount: 0 };
         conditions.set(text, shared);
       }
@@ -245,6 +255,7 @@ export class PatternSet<T> {
           const groupKey = `${type ?? '\u0000any'}|${shape}`;
           const existing = groups.get(groupKey);
           if (existing !== undefined) {
+            // Stryker disable next-line ConditionalExpression: the always replacement: a rule listed twice in a branch is found once (foundFor).
             if (!existing.targets.includes(target)) existing.targets.push(target);
             continue;
           }
@@ -305,7 +316,9 @@ export class PatternSet<T> {
     if (node.slot < 0) {
       const slots = this.slots;
       node.slot = slots.values.length;
+      // Stryker disable next-line ArrayDeclaration: a slot's values are read only up to the count the reader wrote for the current event.
       slots.values.push([]);
+      // Stryker disable next-line ArrayDeclaration: a slot's trails are read only up to the count the reader wrote for the current event.
       slots.trails.push([]);
       slots.filledFor.push(0);
       slots.count.push(0);
@@ -341,6 +354,7 @@ export class PatternSet<T> {
         const value = affix.ignoreCase ? raw.toLowerCase() : raw;
         for (let l = 0; l < affix.lengths.length; l++) {
           const length = affix.lengths[l] as number;
+          // Stryker disable next-line ConditionalExpression: a value shorter than an affix never equals it; the break only saves work.
           if (value.length < length) break;
           const text = affix.kind === 'prefix' ? value.slice(0, length) : value.slice(value.length - length);
           this.consider((affix.byLength[l] as ByValue<string, T>).get(text), current, found);
@@ -379,6 +393,7 @@ export class PatternSet<T> {
     }
     const answered = branch.answered;
     if (arrayOnly > 0 && answered !== undefined && this.decide(answered, current) === 2) arrayOnly++;
+    // Stryker disable next-line ConditionalExpression: the never replacement: with fewer than two conditions in arrays, the consistency check always holds.
     if (arrayOnly < 2) return true;
     const inArrays = this.inArrays;
     inArrays.length = 0;

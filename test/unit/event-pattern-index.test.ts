@@ -140,11 +140,130 @@ describe('conditions that differ are never shared', () => {
 });
 
 describe('the cache of dotted paths', () => {
-  it('holds at most 10,000 parents, whatever keys events bring', () => {
-    for (let index = 0; index < 10_001; index++) childPath(`parent-${index}`, 'key');
-    expect(cachedParentCount()).toBeLessThanOrEqual(10_000);
-    expect(cachedParentCount()).toBeGreaterThan(0);
+  it('holds up to 10,000 parents, never more, whatever keys events bring', () => {
+    let most = 0;
+    for (let index = 0; index < 20_001; index++) {
+      childPath(`parent-${index}`, 'key');
+      most = Math.max(most, cachedParentCount());
+    }
+    expect(most).toBe(10_000);
     expect(childPath('parent-1', 'key')).toBe('parent-1.key');
     expect(childPath('', 'key')).toBe('key');
+  });
+});
+
+describe('what the index answers for itself, and what it checks', () => {
+  it('finds true, false and null by value', () => {
+    const set = setOf(
+      ...many(30, (index) => ({ 'detail-type': ['x'], detail: { gift: [true], n: [{ numeric: ['>', index] }] } })),
+      ...many(30, (index) => ({ 'detail-type': ['x'], detail: { gift: [null], n: [{ numeric: ['>', index] }] } })),
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { gift: true, n: 100 } })).toHaveLength(30);
+    expect(set.lastWork().branches).toBe(30);
+  });
+
+  it('looks up by the value fewest rules share, not by one every rule has', () => {
+    const set = setOf(...many(50, (index) => ({ 'detail-type': ['x'], detail: { a: ['order'], z: [`sku-${index}`] } })));
+    expect(set.match({ 'detail-type': 'x', detail: { a: 'order', z: 'sku-7' } })).toEqual([7]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
+  });
+
+  it('tests a rule once per event, however many of the event’s values lead to it', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { tag: ['sale', 'new'], n: [{ numeric: ['>', 0] }] } });
+    expect(set.match({ 'detail-type': 'x', detail: { tag: ['sale', 'new'], n: 1 } })).toEqual([0]);
+    expect(set.lastWork()).toEqual({ branches: 1, conditions: 1 });
+  });
+
+  it('decides a condition two rules share once', () => {
+    const set = setOf(
+      { 'detail-type': ['x'], detail: { n: [{ numeric: ['>', 0] }], m: [1] } },
+      { 'detail-type': ['x'], detail: { n: [{ numeric: ['>', 0] }], m: [2] } },
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { n: 5, m: [1, 2] } })).toEqual([0, 1]);
+    expect(set.lastWork()).toEqual({ branches: 2, conditions: 1 });
+  });
+
+  it('finds each rule of a shared branch once, though one of them matched by another branch first', () => {
+    const set = setOf({ 'detail-type': ['x'], $or: [{ detail: { v: ['a'] } }, { detail: { w: ['b'] } }] }, { 'detail-type': ['x'], detail: { w: ['b'] } });
+    expect(set.match({ 'detail-type': 'x', detail: { v: 'a', w: 'b' } }).sort()).toEqual([0, 1]);
+    expect(set.match({ 'detail-type': 'x', detail: { w: 'b' } }).sort()).toEqual([0, 1]);
+  });
+
+  it('matches an equals-ignore-case value in any case and a plain value in its own, in one list', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { name: [{ 'equals-ignore-case': 'Ann' }, 'bob'] } });
+    expect(set.match({ 'detail-type': 'x', detail: { name: 'ANN' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { name: 'bob' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { name: 'BOB' } })).toEqual([]);
+  });
+
+  it('matches case-sensitive and case-insensitive prefixes in one list, each its own way', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { sku: [{ prefix: 'Ab' }, { prefix: { 'equals-ignore-case': 'cd' } }] } });
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'CDX' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'Abx' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { sku: 'abx' } })).toEqual([]);
+  });
+
+  it('checks a wildcard found by its literal start against the whole wildcard', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { path: [{ prefix: 'ab' }, { wildcard: 'cd*z' }] } });
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'cdq' } })).toEqual([]);
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'cdqz' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'abq' } })).toEqual([0]);
+  });
+
+  it('finds a wildcard with no literal start beside a prefix', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { path: [{ prefix: 'ab' }, { wildcard: '*z' }] } });
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'xyz' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'abq' } })).toEqual([0]);
+    expect(set.match({ 'detail-type': 'x', detail: { path: 'xyq' } })).toEqual([]);
+  });
+
+  it('never lets an earlier event’s values match a later one', () => {
+    const set = setOf({ 'detail-type': ['order'], detail: { tag: ['b'] } }, { detail: { tag: ['b'] } });
+    expect(set.match({ 'detail-type': 'order', detail: { tag: ['a', 'b'] } })).toEqual([0, 1]);
+    expect(set.match({ 'detail-type': 'order', detail: { tag: ['c'] } })).toEqual([]);
+    expect(set.match({ 'detail-type': 'order', detail: { tag: 'a' } })).toEqual([]);
+    expect(set.match({ detail: { tag: 'b' } })).toEqual([1]);
+  });
+
+  it('matches conditions inside one array element together with a condition outside the array', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { total: [{ numeric: ['>', 0] }], items: { sku: ['a'], qty: [2] } } });
+    expect(set.match({ 'detail-type': 'x', detail: { total: 5, items: [{ sku: 'a', qty: 2 }] } })).toEqual([0]);
+    expect(
+      set.match({
+        'detail-type': 'x',
+        detail: {
+          total: 5,
+          items: [
+            { sku: 'a', qty: 1 },
+            { sku: 'b', qty: 2 },
+          ],
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it('matches conditions no index can answer inside one array element', () => {
+    const set = setOf({ 'detail-type': ['x'], detail: { items: { qty: [{ numeric: ['>', 1] }], price: [{ numeric: ['<', 5] }] } } });
+    expect(set.match({ 'detail-type': 'x', detail: { items: [{ qty: 2, price: 3 }] } })).toEqual([0]);
+    expect(
+      set.match({
+        'detail-type': 'x',
+        detail: {
+          items: [
+            { qty: 2, price: 9 },
+            { qty: 1, price: 3 },
+          ],
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it('keeps apart conditions that differ only in their value or in how they compare', () => {
+    const set = setOf(
+      { 'detail-type': ['x'], detail: { a: ['x'], n: [1], f: [true], s: [{ suffix: 'ab' }] } },
+      { 'detail-type': ['x'], detail: { a: ['y'], n: [2], f: [false], s: [{ 'equals-ignore-case': 'ab' }] } },
+    );
+    expect(set.match({ 'detail-type': 'x', detail: { a: 'y', n: 2, f: false, s: 'AB' } })).toEqual([1]);
+    expect(set.match({ 'detail-type': 'x', detail: { a: 'x', n: 1, f: true, s: 'xab' } })).toEqual([0]);
   });
 });
