@@ -6,6 +6,7 @@ import type { DecisionRecorder } from '#shared/adapters/decision-trail.js';
 import type { Decision, DecisionKind } from '#shared/decisions.js';
 import * as Events from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
+import type { SuppressionReason } from '#shared/events/message-suppressed.js';
 import type { Product } from '#shared/events/product.js';
 import type { Profile } from '#shared/events/profile.js';
 import { ownValue } from '#shared/lookup.js';
@@ -17,7 +18,7 @@ import { unsubscribeUrl } from '#shared/unsubscribe.js';
 import type { DispatchStore, LedgerSource } from './adapters/dispatch-store.js';
 import type { SendFailure, SendResult, SesEmailSender } from './adapters/ses-sender.js';
 import type { OutgoingText } from './adapters/sms-sender.js';
-import { capReached, type DispatchPolicy, type GateDecision, gate } from './core/gate.js';
+import { capReached, type DispatchPolicy, gate } from './core/gate.js';
 import { messageShop, type ShopVoice, shopVoice } from './core/shop-voice.js';
 import { type EmailTemplate, type Layouts, renderEmail, renderText } from './core/template.js';
 
@@ -135,21 +136,21 @@ export async function dispatchMessage(request: MessageRequested, ports: Dispatch
   // The deferral this delivery takes up, if any: only one delivery can.
   const takenUp = existing?.state === 'deferred' ? existing : undefined;
 
+  const suppress = async (reason: SuppressionReason): Promise<Outcome> => {
+    const detail = { ...ref, reason, suppressedAt: at };
+    return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason }, takenUp)) ? 'suppressed' : 'duplicate';
+  };
+
   // The person as they are now: consent or an erasure since the rule fired counts. Someone erased
   // is reached on no channel, whatever the request still carries (an address, a webhook task).
-  const profile = await ports.profiles.get(request.profileId);
-  const person = profile ?? { ...request.context.profile, email: undefined, phone: undefined };
+  const person = await ports.profiles.get(request.profileId);
+  if (person === undefined) return suppress('no-address');
   // Stryker disable next-line ConditionalExpression: the always-`sms` replacement only: a webhook task's address is its endpoint's name, and no phone is ever suppressed as an email address.
   const address = request.channel === 'email' ? person.email : request.channel === 'sms' ? person.phone : undefined;
   const suppressed = address !== undefined && (await ports.store.isSuppressed(request.channel === 'sms' ? 'phone' : 'email', address));
   const history = request.purpose === 'marketing' ? await ports.store.marketingSentSince(request.profileId, now - week) : [];
-  const decision: GateDecision =
-    profile === undefined ? { kind: 'suppress', reason: 'no-address' } : gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
-
-  if (decision.kind === 'suppress') {
-    const detail = { ...ref, reason: decision.reason, suppressedAt: at };
-    return (await conclude('suppressed', Events.MessageSuppressed, detail, { reason: decision.reason }, takenUp)) ? 'suppressed' : 'duplicate';
-  }
+  const decision = gate(request, person, suppressed, { marketingSentAt: history }, ports.policy, now);
+  if (decision.kind === 'suppress') return suppress(decision.reason);
   if (decision.kind === 'defer') {
     if (!(await ports.store.record(request.messageId, { state: 'deferred', until: decision.until }, now, {}, takenUp))) return 'duplicate';
     await scheduleRequest(decision.until);
