@@ -37,11 +37,14 @@ interface FileScore {
   readonly survivors: readonly Mutant[];
 }
 
-/** Killed and timed-out mutants over every valid one (Stryker's "total" score); errors and ignored ones are not mutants a test could catch. */
+/**
+ * Killed and timed-out mutants over every valid one (Stryker's "total" score); errors and ignored
+ * ones are not mutants a test could catch. None at all is no score: a run that tested nothing.
+ */
 export function scoreOf(files: readonly FileScore[]): number {
   const killed = files.reduce((sum, file) => sum + file.killed, 0);
   const valid = files.reduce((sum, file) => sum + file.killed + file.survived + file.noCoverage, 0);
-  return valid === 0 ? 100 : (killed * 100) / valid;
+  return valid === 0 ? Number.NaN : (killed * 100) / valid;
 }
 
 function fileScores(report: Report): FileScore[] {
@@ -93,7 +96,7 @@ function runGroup(name: string, files: readonly string[] | undefined, tableEndpo
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
-const percent = (value: number) => `${value.toFixed(1)}%`;
+const percent = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(1)}%`);
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -140,7 +143,13 @@ async function main(): Promise<void> {
         );
   console.log('');
   console.log(`took ${Math.round((Date.now() - started) / 60_000)} min on ${plan.length} group(s); reports in reports/mutation/`);
-  console.log(`mutation score: ${scoreOf(scores).toFixed(1)}%`);
+  const score = scoreOf(scores);
+  if (Number.isNaN(score)) {
+    console.error("No mutant was tested: see the groups' logs in reports/mutation/");
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`mutation score: ${score.toFixed(1)}%`);
 }
 
 if (!existsSync(join(root, 'node_modules/@stryker-mutator/core'))) {

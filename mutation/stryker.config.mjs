@@ -4,7 +4,8 @@
 import { groups } from './groups.mjs';
 
 const group = groups.find((candidate) => candidate.name === process.env.NUDGE_MUTATION_GROUP) ?? groups[0];
-const only = process.env.NUDGE_MUTATION_FILES?.split(',').filter(Boolean);
+// Empty (no files named): the whole group.
+const only = process.env.NUDGE_MUTATION_FILES?.split(',').filter(Boolean) ?? [];
 
 export default {
   testRunner: 'jest',
@@ -17,7 +18,7 @@ export default {
     config: { testMatch: group.tests.map((pattern) => `<rootDir>/${pattern}`) },
   },
   coverageAnalysis: 'perTest',
-  mutate: only ?? group.mutate,
+  mutate: only.length > 0 ? only : group.mutate,
   concurrency: 2,
   incremental: true,
   incrementalFile: `reports/mutation/${group.name}.incremental.json`,
