@@ -3,7 +3,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime.js';
 
 /** Operations that accept ReturnConsumedCapacity, and whether they read or write. */
 const operations: Record<string, 'read' | 'write'> = {
@@ -24,8 +24,17 @@ export interface MeteredCall {
   readonly kind: 'read' | 'write';
   /** As DynamoDB Local reported them. */
   readonly units: number;
-  /** As AWS bills them: transactions count twice, per item (see transactionWriteUnits). */
+  /** As AWS bills them: transactions count twice, per item (see transactionWriteUnits); a write refused by its condition, one unit. */
   readonly billed: number;
+  /** The items a write named (table key `pk|sk`), with their size where the request holds the whole item (a Put). */
+  readonly items: readonly WrittenItem[];
+  /** Refused (a condition that did not hold, a transaction cancelled): billed all the same. */
+  readonly refused: boolean;
+}
+
+export interface WrittenItem {
+  readonly key: string;
+  readonly bytes?: number;
 }
 
 /**
@@ -64,6 +73,19 @@ export async function startCapacityMeter(target: string): Promise<{ endpoint: st
               kind,
               units,
               billed: operation === 'TransactWriteItems' ? transactionWriteUnits(body) : operation.startsWith('Transact') ? units * 2 : units,
+              items: kind === 'write' ? writtenItems(operation, body) : [],
+              refused: false,
+            });
+          } else if (kind === 'write' && response.statusCode === 400 && /ConditionalCheckFailed|TransactionCanceled/.test(answer.toString('utf8'))) {
+            // DynamoDB bills a write its condition refused (and a cancelled transaction's items) as if it had been made.
+            const items = writtenItems(operation, body);
+            calls.push({
+              operation,
+              kind,
+              units: 0,
+              billed: operation === 'TransactWriteItems' ? transactionWriteUnits(body) : items.length,
+              items,
+              refused: true,
             });
           }
           outgoing.writeHead(response.statusCode ?? 500, response.headers);
@@ -118,6 +140,30 @@ function itemSize(item: Record<string, AttributeValue>): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueSize(value), 0);
 }
 
+type Keyed = { Item?: Record<string, AttributeValue>; Key?: Record<string, AttributeValue> };
+
+const keyOf = (key: Record<string, AttributeValue>) => `${String(key.pk?.S)}|${String(key.sk?.S)}`;
+
+function writtenItem(request: Keyed | undefined): WrittenItem[] {
+  if (request?.Item) return [{ key: keyOf(request.Item), bytes: itemSize(request.Item) }];
+  if (request?.Key) return [{ key: keyOf(request.Key) }];
+  return [];
+}
+
+/** The items a write names: a Put's whole item, an Update's or Delete's key; a ConditionCheck writes nothing. */
+function writtenItems(operation: string, body: Buffer): WrittenItem[] {
+  const input = JSON.parse(body.toString('utf8')) as Keyed & {
+    TransactItems?: { Put?: Keyed; Update?: Keyed; Delete?: Keyed }[];
+    RequestItems?: Record<string, { PutRequest?: Keyed; DeleteRequest?: Keyed }[]>;
+  };
+  if (operation === 'TransactWriteItems') return (input.TransactItems ?? []).flatMap((item) => writtenItem(item.Put ?? item.Update ?? item.Delete));
+  if (operation === 'BatchWriteItem')
+    return Object.values(input.RequestItems ?? {}).flatMap((requests) =>
+      requests.flatMap((request) => writtenItem(request.PutRequest ?? request.DeleteRequest)),
+    );
+  return writtenItem(input);
+}
+
 /**
  * What a TransactWriteItems is billed, by DynamoDB's rules (DynamoDB Local reports 2 for any
  * transaction): two write units per 1 KB of each item. A Put's size is known from the request; an
@@ -135,12 +181,18 @@ function transactionWriteUnits(body: Buffer): number {
 export async function withMeteredRuntime<T>(
   projectDir: string,
   work: (runtime: LocalRuntime, meter: { readonly endpoint: string; readonly calls: MeteredCall[] }) => Promise<T>,
+  options: Pick<LocalRuntimeOptions, 'awsFront' | 'sesFront' | 'wrapFunction' | 'onScheduleFired'> & {
+    /** Variables the functions read at cold start (default: quiet logs). */
+    readonly environment?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<T> {
   let meter: Awaited<ReturnType<typeof startCapacityMeter>> | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'nudge-bench-'));
-  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  const environment = options.environment ?? { POWERTOOLS_LOG_LEVEL: 'ERROR' };
+  const previous = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, environment);
   const runtime = await startLocalRuntime({
+    ...options,
     httpPort: 0,
     inboxPort: 0,
     awsPort: 0,
@@ -160,7 +212,9 @@ export async function withMeteredRuntime<T>(
   } finally {
     await runtime.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { measureCatalogue, measureRecommendationHitRate } from './catalogue.js';
 import { measureCheckoutCapacity } from './checkout-capacity.js';
+import { printCost } from './cost-report.js';
 import { measureIntake } from './intake.js';
 import { measureMeasurement } from './measurement.js';
 import { measureProfileCapacity } from './profile-capacity.js';
@@ -105,3 +106,5 @@ for (const row of catalogue.steps)
 console.log(
   `\nProduct updates, eight at once on DynamoDB Local: ${format(catalogue.updatesPerSecond)}/s; baseline (one PutItem of the same product item, same table, same run): ${format(catalogue.baselinePerSecond)}/s.`,
 );
+
+await printCost(join(import.meta.dirname, '..'));

@@ -51,6 +51,12 @@ export interface LocalRuntimeOptions {
   readonly log: (line: string) => void;
   /** Puts something between the services and DynamoDB Local (the benchmark counts capacity units there). */
   readonly dynamoDbFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
+  /** Puts something between the services and the local AWS endpoint: EventBridge, Scheduler, SQS, Secrets Manager, SMS (the benchmark counts requests there). */
+  readonly awsFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
+  /** Wraps each function as it is loaded, with its name (the benchmark times invocations there); default: as it is. */
+  readonly wrapFunction?: (name: LocalFunctionName, handler: LambdaHandler) => LambdaHandler;
+  /** Told of each schedule that fires: an invocation of EventBridge Scheduler in AWS. */
+  readonly onScheduleFired?: () => void;
   /** Puts something between dispatch and the SES emulator (tests lose SES's answers there). */
   readonly sesFront?: (endpoint: string) => Promise<{ readonly endpoint: string; stop(): Promise<void> }>;
   /** How failed deliveries are retried, on the runtime's clock; default: as AWS does (minutes). */
@@ -84,6 +90,9 @@ export interface LocalRuntime {
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The functions the local runtime runs: intake behind the HTTP endpoints, and each consumer of the bus. */
+export type LocalFunctionName = 'intake' | Consumer;
 
 export interface RunningRule {
   readonly id: string;
@@ -253,7 +262,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     setClock(() => clock.now());
     started.push(async () => setClock(undefined));
     const bus = new LocalEventBus({ busName, region: localRegion, subscriptions, targets, dataDir, log: options.log, clock, retryPolicy: options.retryPolicy });
-    const scheduler = new LocalScheduler(join(dataDir, 'schedules.json'), clock, (entry) => bus.putEvents([entry]), options.log);
+    const scheduler = new LocalScheduler(
+      join(dataDir, 'schedules.json'),
+      clock,
+      (entry) => {
+        options.onScheduleFired?.();
+        return bus.putEvents([entry]);
+      },
+      options.log,
+    );
     const advanceClock = async (millis: number) => {
       clock.advance(millis);
       // Retries now due run too, as they would have while that time passed.
@@ -315,6 +332,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const awsPort = await listen(awsEndpoint, options.awsPort);
     started.push(() => close(awsEndpoint));
     const awsUrl = `http://127.0.0.1:${awsPort}`;
+    // What the services call; the endpoint's own URL stays the one `nudge` commands and tests use.
+    let servicesAwsUrl = awsUrl;
+    if (options.awsFront) {
+      const front = await options.awsFront(awsUrl);
+      started.push(() => front.stop());
+      servicesAwsUrl = front.endpoint;
+    }
 
     // Each function's environment from its own schema, as the stack sets it in AWS; they share one process here.
     const eventBusArn = `arn:aws:events:${localRegion}:000000000000:event-bus/${busName}`;
@@ -325,7 +349,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     const project = { PROJECT_DIR: options.projectDir, CONFIG_DIR: configDir };
     // Each consumer's own dead-letter queue, served by the endpoint below (SQS SendMessage).
-    const deadLetters = (consumer: Consumer) => ({ DEAD_LETTER_QUEUE_URL: localDeadLetterQueueUrl(awsUrl, consumer) });
+    const deadLetters = (consumer: Consumer) => ({ DEAD_LETTER_QUEUE_URL: localDeadLetterQueueUrl(servicesAwsUrl, consumer) });
     Object.assign(
       process.env,
       {
@@ -333,12 +357,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: awsUrl,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: awsUrl,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: servicesAwsUrl,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: servicesAwsUrl,
         AWS_ENDPOINT_URL_SESV2: sesEndpoint,
-        AWS_ENDPOINT_URL_SCHEDULER: awsUrl,
-        AWS_ENDPOINT_URL_SQS: awsUrl,
-        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: awsUrl,
+        AWS_ENDPOINT_URL_SCHEDULER: servicesAwsUrl,
+        AWS_ENDPOINT_URL_SQS: servicesAwsUrl,
+        AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: servicesAwsUrl,
         POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
         // Metrics and traces are CloudWatch's and X-Ray's: locally the logs say what happened.
         POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -397,19 +421,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const feedback = await coldStart('feedback', () => import('#services/dispatch/ses-feedback.js'));
     const measurement = await coldStart('measurement', () => import('#services/measurement/handler.js'));
     const enrichment = await coldStart('enrichment', () => import('#services/enrichment/handler.js'));
-    targets.profiles = profiles.handler as LambdaHandler;
-    targets.rules = rules.handler as LambdaHandler;
-    targets.dispatch = dispatch.handler as LambdaHandler;
-    targets.feedback = feedback.handler as LambdaHandler;
-    targets.measurement = measurement.handler as LambdaHandler;
-    targets.enrichment = enrichment.handler as LambdaHandler;
+    const wrap = (name: LocalFunctionName, handler: LambdaHandler) => options.wrapFunction?.(name, handler) ?? handler;
+    targets.profiles = wrap('profiles', profiles.handler as LambdaHandler);
+    targets.rules = wrap('rules', rules.handler as LambdaHandler);
+    targets.dispatch = wrap('dispatch', dispatch.handler as LambdaHandler);
+    targets.feedback = wrap('feedback', feedback.handler as LambdaHandler);
+    targets.measurement = wrap('measurement', measurement.handler as LambdaHandler);
+    targets.enrichment = wrap('enrichment', enrichment.handler as LambdaHandler);
 
     let running: readonly RunningRule[] = runningRules(loadedRules);
     let generation = 0;
     /** The functions that read the project, loaded afresh: a module imported under a new URL runs its cold start again. */
     const reloaded = async (consumer: Consumer, specifier: string): Promise<LambdaHandler> => {
       const module = (await coldStart(consumer, () => import(`${import.meta.resolve(specifier)}?reload=${generation}`))) as { handler: LambdaHandler };
-      return module.handler;
+      return wrap(consumer, module.handler);
     };
     let reloading = Promise.resolve();
     const reloadProject = (): Promise<Result<readonly RunningRule[], Problem[]>> => {
@@ -449,7 +474,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const backlogLimit = options.maxBacklog ?? maxBacklog;
     const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
     const measurementStore = new MeasurementStore(awsClients.dynamoDb({ endpoint: dynamoDbEndpoint, region: localRegion }), localTableName);
-    const gateway = createHttpGateway(intake.handler as LambdaHandler, localRegion, overloaded, async (url, method, headers, body) => {
+    const gateway = createHttpGateway(wrap('intake', intake.handler as LambdaHandler), localRegion, overloaded, async (url, method, headers, body) => {
       const tracked = tracker.route(url, method, headers);
       if (tracked !== undefined) return tracked;
       if (url.pathname === reportPath) return reportPage(measurementStore, options.projectDir, url, method);

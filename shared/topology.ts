@@ -25,6 +25,9 @@ export interface Subscription {
   readonly bus?: 'default';
 }
 
+/** Every Nudge function's memory: what Lambda bills GB-seconds at (the benchmark prices durations with it). */
+export const functionMemoryMb = 512;
+
 /** The SQS queue in front of a `queue` consumer: batches, attempts before its dead-letter queue. */
 export const queueDelivery = { batchSize: 10, maxReceiveCount: 3, maxConcurrency: 5 } as const;
 

@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionMemoryMb } from '#shared/topology.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -44,7 +45,7 @@ export class ServiceFunction extends Construct {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 512,
+      memorySize: functionMemoryMb,
       timeout: props.timeout,
       role: this.role,
       logGroup,

@@ -1,0 +1,41 @@
+/**
+ * AWS's published on-demand prices in us-east-1, as noted on the date below (the first paid tier
+ * of each; free tiers left out, so small shops pay less). Written once: the cost table prices every
+ * call it counts with these. Message fees (SES, SMS) are left out: they are the same for any design.
+ */
+export const awsPrices = {
+  notedOn: '2026-11-29',
+  region: 'us-east-1',
+  /** API Gateway HTTP API: per million requests (first 300 million), each 512 KB of a request one request. */
+  apiGatewayPerMillionRequests: 1.0,
+  apiGatewayRequestBytes: 512 * 1024,
+  /** Lambda on arm64: per million invocations, and per GB-second of duration (first 7.5 billion GB-s), billed by the millisecond. */
+  lambdaPerMillionRequests: 0.2,
+  lambdaPerGbSecond: 0.0000133334,
+  /** EventBridge: per million custom events put (each 64 KB of an entry one event); delivery to targets is not billed. */
+  eventBridgePerMillionEvents: 1.0,
+  eventBridgeEventBytes: 64 * 1024,
+  /** EventBridge Scheduler: per million invocations (schedules firing); creating and deleting schedules is not billed. */
+  schedulerPerMillionInvocations: 1.0,
+  /** DynamoDB on demand: per million write and read request units. */
+  dynamoDbPerMillionWriteUnits: 0.625,
+  dynamoDbPerMillionReadUnits: 0.125,
+  /** SQS standard queues: per million requests (each 64 KB one request). */
+  sqsPerMillionRequests: 0.4,
+  /** Secrets Manager: $0.05 per 10,000 API calls. */
+  secretsManagerPerMillionCalls: 5.0,
+  /** CloudWatch Logs: per GB ingested (standard class). */
+  cloudWatchLogsPerGb: 0.5,
+  /** X-Ray: per million traces recorded. */
+  xRayPerMillionTraces: 5.0,
+} as const;
+
+/**
+ * What Lambda writes to a function's log group itself on every invocation, in the text format
+ * the stack uses: START, END and REPORT lines (with the X-Ray trace id, as tracing is active).
+ * An estimate from their published shape, about 130 bytes each.
+ */
+export const platformLogBytesPerInvocation = 400;
+
+/** X-Ray's default sampling past the first request each second: 5% of traces are recorded. */
+export const xRaySampledShare = 0.05;
