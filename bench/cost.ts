@@ -4,16 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { signShopifyHmac } from '#services/intake/core/signatures.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { putEventsEntrySize } from '#shared/bus-limits.js';
 import { busName, functionMemoryMb, queueDelivery } from '#shared/topology.js';
 import type { LambdaHandler } from '../local/lambda-context.js';
-import { type LocalFunctionName, type LocalRuntime, localRegion, localShopifySecret, localTableName, localWebhookSecrets } from '../local/runtime.js';
-import { signed } from '../local/signed-requests.js';
+import { type LocalFunctionName, type LocalRuntime, localRegion, localTableName } from '../local/runtime.js';
 import { awsPrices, platformLogBytesPerInvocation, xRaySampledShare } from './aws-prices.js';
 import { type MeteredCall, withMeteredRuntime } from './capacity-meter.js';
 import { type MeteredRequest, startRequestMeter } from './request-meter.js';
+import { hash, type ShopRequests, shopifyCheckout, shopifyOrder, shopRequests } from './shop-requests.js';
 
 /** What a flow used, in the units AWS bills. */
 export interface Usage {
@@ -239,9 +238,6 @@ function projectWithoutCampaigns(projectDir: string): string {
   return copy;
 }
 
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'webhooks', name), 'utf8')) as Record<string, unknown>;
-
 /**
  * Prices the shop's mix all in: each kind of event sent through the local runtime as a shop sends
  * it (real payloads, signed), by customers who already have a profile, one at a time, with every
@@ -264,11 +260,11 @@ export async function measureCost(projectDir: string, perKind = 12): Promise<{ k
         meters.dynamo = dynamo.calls;
         meters.aws = aws.requests;
         meters.ses = ses.requests;
-        const send = sender(runtime, meters);
+        const send = shopRequests(runtime, (bytes) => meters.httpRequests.push(bytes));
         const itemBytes = new Map<string, number>();
         const hopMillis = await measureHop(runtime);
         const kinds: KindCost[] = [];
-        const flows = flowsOf(send, runtime);
+        const flows = flowsOf(send);
         let customer = 0;
         for (const [kind, flow] of Object.entries(flows) as [EventKind, Flow][]) {
           const people = Array.from({ length: perKind }, () => `shopper-${++customer}@example.com`);
@@ -379,102 +375,17 @@ interface Flow {
   run(email: string): Promise<void>;
 }
 
-type Send = ReturnType<typeof sender>;
-
-/** Signed requests to the local runtime, as each platform sends them, counted as API Gateway requests; each waits until its effects settle. */
-function sender(runtime: LocalRuntime, meters: Meters) {
-  const writeKey = Object.keys(localWebhookSecrets.segment ?? {})[0] as string;
-  const [appId, appSecret] = Object.entries(localWebhookSecrets.app ?? {})[0] as [string, string];
-  const now = () => new Date(runtime.scheduler.clock.now()).toISOString();
-  const post = async (path: string, body: Buffer, headers: Readonly<Record<string, string | undefined>>) => {
-    meters.httpRequests.push(body.length);
-    const sent = Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined);
-    const response = await fetch(`${runtime.httpUrl}${path}`, { method: 'POST', headers: sent, body });
-    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    await runtime.idle();
-  };
-  const segment = (call: string, body: Record<string, unknown>) => {
-    const request = signed.segment(`/v1/${call}`, body, writeKey);
-    return post(request.path, request.body, request.headers);
-  };
-  const shopify = (topic: string, body: Record<string, unknown>) => {
-    const bytes = Buffer.from(JSON.stringify(body));
-    return post('/webhooks/shopify', bytes, {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': 'demo.myshopify.com',
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-hmac-sha256': signShopifyHmac(bytes, localShopifySecret),
-    });
-  };
-  const track = (email: string, event: string, properties: Record<string, unknown>) => ({
-    type: 'track',
-    messageId: randomUUID(),
-    timestamp: now(),
-    userId: email,
-    event,
-    properties: { email, ...properties },
-  });
-  return {
-    now,
-    segment,
-    shopify,
-    track,
-    identify: (email: string) =>
-      segment('identify', {
-        messageId: randomUUID(),
-        timestamp: now(),
-        userId: email,
-        traits: { email, firstName: 'Ada' },
-        context: { timezone: 'Europe/Berlin', locale: 'de-DE' },
-      }),
-    app: (body: Record<string, unknown>) => {
-      const request = signed.app(JSON.stringify(body), appId, appSecret, Date.now());
-      return post(request.path, request.body, request.headers);
-    },
-  };
-}
-
-function flowsOf(send: Send, _runtime: LocalRuntime): Record<EventKind, Flow> {
+function flowsOf(send: ShopRequests): Record<EventKind, Flow> {
   const product = { product_id: 'p-507', sku: 'MUG-507', name: 'Stoneware mug', category: 'Kitchen', price: 24, currency: 'EUR' };
-  const checkout = fixture('shopify/shopify-checkouts-create.json');
-  const order = fixture('shopify/shopify-orders-create.json');
-  // Shopify's exact ids are the GraphQL ones: each customer and order gets its own.
-  const person = (email: string) => {
-    const id = Math.abs(hash(email));
-    return { email, customer: { ...(checkout.customer as object), id, admin_graphql_api_id: `gid://shopify/Customer/${id}`, email } };
-  };
   let sequence = 0;
   return {
     'product view': { events: 1, run: (email) => send.segment('track', send.track(email, 'Product Viewed', product)) },
     cart: { events: 1, run: (email) => send.segment('track', send.track(email, 'Product Added', { ...product, quantity: 1, cart_id: `cart-${email}` })) },
-    checkout: {
-      events: 1,
-      run: (email) =>
-        send.shopify('checkouts/create', {
-          ...checkout,
-          ...person(email),
-          token: `chk-${++sequence}`,
-          cart_token: `cart-${sequence}`,
-          created_at: send.now(),
-          updated_at: send.now(),
-        }),
-    },
+    checkout: { events: 1, run: (email) => send.shopify('checkouts/create', shopifyCheckout(email, ++sequence, send.now())) },
     'order (3 Shopify webhooks)': {
       events: 1,
       run: async (email) => {
-        const id = 9_000_000 + ++sequence;
-        const body = {
-          ...order,
-          ...person(email),
-          contact_email: email,
-          id,
-          admin_graphql_api_id: `gid://shopify/Order/${id}`,
-          checkout_token: `chk-${sequence}`,
-          cart_token: `cart-${sequence}`,
-          created_at: send.now(),
-          processed_at: send.now(),
-        };
+        const body = shopifyOrder(email, ++sequence, send.now());
         await send.shopify('orders/create', body);
         await send.shopify('orders/paid', { ...body, financial_status: 'paid', updated_at: send.now() });
         await send.shopify('orders/updated', { ...body, financial_status: 'paid', updated_at: send.now() });
@@ -504,10 +415,4 @@ function flowsOf(send: Send, _runtime: LocalRuntime): Record<EventKind, Flow> {
         }),
     },
   };
-}
-
-function hash(text: string): number {
-  let value = 0;
-  for (const char of text) value = (value * 31 + char.charCodeAt(0)) | 0;
-  return value;
 }

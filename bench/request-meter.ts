@@ -8,6 +8,8 @@ export interface MeteredRequest {
   readonly bytes: number;
   /** The request body as sent (JSON protocols), for the operations whose price depends on it. */
   readonly body: string;
+  /** When it arrived (performance.now()). */
+  readonly at: number;
 }
 
 /** The operation a request names: the JSON protocol's X-Amz-Target, else a REST API's method and path. */
@@ -36,6 +38,7 @@ export async function startRequestMeter(target: string): Promise<{ endpoint: str
         operation: operationOf(incoming.method ?? 'GET', incoming.url ?? '/', Array.isArray(target) ? target[0] : target),
         bytes: body.length,
         body: body.toString('utf8'),
+        at: performance.now(),
       });
       const forward = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: upstream.host } },

@@ -3,6 +3,7 @@ import { measureCatalogue, measureRecommendationHitRate } from './catalogue.js';
 import { measureCheckoutCapacity } from './checkout-capacity.js';
 import { printCost } from './cost-report.js';
 import { measureIntake } from './intake.js';
+import { printLoad } from './load-report.js';
 import { measureMeasurement } from './measurement.js';
 import { measureProfileCapacity } from './profile-capacity.js';
 import { measureRuleMatching } from './rule-matching.js';
@@ -107,4 +108,5 @@ console.log(
   `\nProduct updates, eight at once on DynamoDB Local: ${format(catalogue.updatesPerSecond)}/s; baseline (one PutItem of the same product item, same table, same run): ${format(catalogue.baselinePerSecond)}/s.`,
 );
 
+await printLoad(join(import.meta.dirname, '..'));
 await printCost(join(import.meta.dirname, '..'));
