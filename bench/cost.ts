@@ -107,7 +107,7 @@ interface Invocation {
 }
 
 /** Everything the meters saw since the last reset. */
-class Meters {
+export class CostMeters {
   readonly invocations: Invocation[] = [];
   scheduled = 0;
   logBytes = 0;
@@ -248,7 +248,7 @@ function projectWithoutCampaigns(projectDir: string): string {
  */
 export async function measureCost(projectDir: string, perKind = 12): Promise<{ kinds: KindCost[]; hopMillis: number }> {
   const project = projectWithoutCampaigns(projectDir);
-  const meters = new Meters();
+  const meters = new CostMeters();
   let ses: Awaited<ReturnType<typeof startRequestMeter>> | undefined;
   let aws: Awaited<ReturnType<typeof startRequestMeter>> | undefined;
   const environment = { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_METRICS_NAMESPACE: 'Nudge' };
@@ -323,7 +323,7 @@ function noteSizes(calls: readonly MeteredCall[], sizes: Map<string, number>): v
 }
 
 /** Runs `work` with what the functions write to standard output counted and kept off the terminal. */
-async function quietly(meters: Meters, work: () => Promise<void>): Promise<void> {
+async function quietly(meters: CostMeters, work: () => Promise<void>): Promise<void> {
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     meters.logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;

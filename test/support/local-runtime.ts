@@ -21,6 +21,10 @@ export interface TestRuntimeOptions {
   readonly sesFront?: LocalRuntimeOptions['sesFront'];
   /** Something between the services and DynamoDB Local. */
   readonly dynamoDbFront?: LocalRuntimeOptions['dynamoDbFront'];
+  /** Something between the services and the local AWS endpoint; each function wrapped; each schedule's firing told. */
+  readonly awsFront?: LocalRuntimeOptions['awsFront'];
+  readonly wrapFunction?: LocalRuntimeOptions['wrapFunction'];
+  readonly onScheduleFired?: LocalRuntimeOptions['onScheduleFired'];
   readonly maxBacklog?: number;
   /** Where enrichment reads BigCommerce's API: a local server of the test's. */
   readonly bigCommerceApiUrl?: string;
@@ -65,6 +69,9 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     },
     sesFront: options.sesFront,
     dynamoDbFront: options.dynamoDbFront,
+    awsFront: options.awsFront,
+    wrapFunction: options.wrapFunction,
+    onScheduleFired: options.onScheduleFired,
     maxBacklog: options.maxBacklog,
   });
   return {
