@@ -38,7 +38,7 @@ const drainMillis = 20_000;
  * `rate` per second for `seconds`, rate after rate until one is not held. Latency: from sending the
  * webhook to dispatch's SendEmail reaching the SES emulator.
  */
-export async function measureLoad(projectDir: string, rates: readonly number[] = [5, 10, 20, 40, 80], seconds = 10): Promise<LoadFigures> {
+export async function measureLoad(projectDir: string, rates: readonly number[] = [2, 5, 10, 20, 40, 80], seconds = 10): Promise<LoadFigures> {
   let ses: Awaited<ReturnType<typeof startRequestMeter>> | undefined;
   return withMeteredRuntime(
     projectDir,
