@@ -6,7 +6,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { putEventsEntrySize } from '#shared/bus-limits.js';
-import { busName, functionMemoryMb, queueDelivery } from '#shared/topology.js';
+import { busName, functionMemoryMb, queueDeliveryOf } from '#shared/topology.js';
 import type { LambdaHandler } from '../local/lambda-context.js';
 import { type LocalFunctionName, type LocalRuntime, localRegion, localTableName } from '../local/runtime.js';
 import { awsPrices, platformLogBytesPerInvocation, xRaySampledShare } from './aws-prices.js';
@@ -215,7 +215,7 @@ export class CostMeters {
       dynamoDbCalls: kept.length,
       readUnits: 0,
       writeUnits: kept.reduce((sum, key) => sum + Math.max(1, Math.ceil((itemBytes.get(key) ?? 0) / 1024)), 0),
-      sqsRequests: messages * (1 + 2 / queueDelivery.batchSize),
+      sqsRequests: messages * (1 + 2 / queueDeliveryOf('dispatch').batchSize),
       secretsCalls: 0,
       logBytes: invocations * platformLogBytesPerInvocation,
       traces: 0,

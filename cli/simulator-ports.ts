@@ -1,6 +1,6 @@
 import type { RuleState } from '#services/rules/core/admission.js';
 import type { TriggerState } from '#services/rules/core/trigger-state.js';
-import type { FiringStore, ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState, WriteOutcome } from '#services/rules/ports.js';
+import type { FiringStore, ProfileScanScope, ProfileSource, TimerRef, Timers, TriggerStateStore, VersionedState, WriteOutcome } from '#services/rules/ports.js';
 import type { Profile } from '#shared/events/profile.js';
 
 /**
@@ -65,8 +65,17 @@ export class MemoryProfiles implements ProfileSource {
     return this.profiles.get(profileId);
   }
 
-  async *all(): AsyncIterable<Profile> {
-    yield* this.profiles.values();
+  /** Every profile; with a scope, those of its segment (every `segments`-th, from `segment`), a chunk from `after` (a position). */
+  async *all(scope?: ProfileScanScope): AsyncIterable<Profile> {
+    if (scope === undefined) {
+      yield* this.profiles.values();
+      return;
+    }
+    const share = [...this.profiles.values()].filter((_, index) => index % scope.segments === scope.segment);
+    const from = scope.after === undefined ? 0 : Number(scope.after);
+    const chunk = share.slice(from, from + scope.limit);
+    yield* chunk;
+    scope.stopped(from + chunk.length < share.length ? String(from + chunk.length) : undefined);
   }
 }
 

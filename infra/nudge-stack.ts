@@ -24,7 +24,7 @@ import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
 import { senderParts } from '#shared/shops.js';
 import { deliveryKeyPrefix, tableDefinition } from '#shared/table.js';
-import { busName, type Consumer, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
+import { busName, type Consumer, queueDeliveryOf, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeMonitoring } from './constructs/monitoring.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
 
@@ -406,10 +406,14 @@ export class NudgeStack extends Stack {
         retentionPeriod: Duration.days(4),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        deadLetterQueue: { queue: dlq, maxReceiveCount: queueDelivery.maxReceiveCount },
+        deadLetterQueue: { queue: dlq, maxReceiveCount: queueDeliveryOf(consumer).maxReceiveCount },
       });
       fn.function.addEventSource(
-        new SqsEventSource(queue, { batchSize: queueDelivery.batchSize, reportBatchItemFailures: true, maxConcurrency: queueDelivery.maxConcurrency }),
+        new SqsEventSource(queue, {
+          batchSize: queueDeliveryOf(consumer).batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: queueDeliveryOf(consumer).maxConcurrency,
+        }),
       );
       queues.set(consumer, queue);
       return queue;

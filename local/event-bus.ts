@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { join } from 'node:path';
 import { jsonTextDepth, maxDetailDepth } from '#shared/bus-limits.js';
 import { type CompiledPattern, compilePattern, matches } from '#shared/event-pattern/index.js';
-import { type Consumer, noRules, queueDelivery, type Subscription, subscriptionsFor } from '#shared/topology.js';
+import { type Consumer, noRules, queueDeliveryOf, type Subscription, subscriptionsFor } from '#shared/topology.js';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
 /** The event as EventBridge hands it to a target. */
@@ -210,9 +210,9 @@ export class LocalEventBus {
       }
     }
     for (const [consumer, waiting] of batches) {
-      for (let start = 0; start < waiting.length; start += queueDelivery.batchSize) {
-        if ((this.batchesRunning.get(consumer) ?? 0) >= queueDelivery.maxConcurrency) break;
-        const batch = waiting.slice(start, start + queueDelivery.batchSize);
+      for (let start = 0; start < waiting.length; start += queueDeliveryOf(consumer).batchSize) {
+        if ((this.batchesRunning.get(consumer) ?? 0) >= queueDeliveryOf(consumer).maxConcurrency) break;
+        const batch = waiting.slice(start, start + queueDeliveryOf(consumer).batchSize);
         this.batchesRunning.set(consumer, (this.batchesRunning.get(consumer) ?? 0) + 1);
         this.begin(batch);
         this.receiveBatch(consumer, batch).catch((error: unknown) => {
@@ -353,7 +353,7 @@ export class LocalEventBus {
     }
     this.batchesRunning.set(consumer, (this.batchesRunning.get(consumer) ?? 1) - 1);
     for (const delivery of batch) {
-      const retryIn = delivery.receives < queueDelivery.maxReceiveCount ? this.retryPolicy.queueVisibilityMillis : undefined;
+      const retryIn = delivery.receives < queueDeliveryOf(delivery.consumer).maxReceiveCount ? this.retryPolicy.queueVisibilityMillis : undefined;
       this.settle(delivery, failures.get(delivery.id), retryIn);
     }
   }

@@ -29,7 +29,24 @@ export interface Subscription {
 export const functionMemoryMb = 512;
 
 /** The SQS queue in front of a `queue` consumer: batches, attempts before its dead-letter queue. */
-export const queueDelivery = { batchSize: 10, maxReceiveCount: 3, maxConcurrency: 5 } as const;
+export interface QueueDelivery {
+  readonly batchSize: number;
+  readonly maxReceiveCount: number;
+  /** Batches handled at once (Lambda's maximum concurrency for the queue). */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * Dispatch: batches of ten requests, five senders at once (SES's pace). Rules (campaign chunks):
+ * one chunk a worker (a chunk's people are decided one after another, well inside the timeout),
+ * ten workers at once.
+ */
+const queueDeliveries: Partial<Record<Consumer, QueueDelivery>> = {
+  rules: { batchSize: 1, maxReceiveCount: 3, maxConcurrency: 10 },
+};
+const defaultQueueDelivery: QueueDelivery = { batchSize: 10, maxReceiveCount: 3, maxConcurrency: 5 };
+
+export const queueDeliveryOf = (consumer: Consumer): QueueDelivery => queueDeliveries[consumer] ?? defaultQueueDelivery;
 
 type Pattern = Record<string, unknown>;
 
@@ -138,6 +155,18 @@ export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
             description: 'Due timers (sequence deadlines, delays, dwell, dates, send windows, recurring schedules) are decided by the rules service',
             pattern: on(Events.TimerFired),
             delivery: 'invoke' as const,
+          },
+        ]
+      : []),
+    // Recurring rules' runs over every profile, shared out to concurrent workers (campaigns).
+    ...(rules.schedules.length > 0
+      ? [
+          {
+            id: 'CampaignSegmentsToRules',
+            consumer: 'rules' as const,
+            description: "Each share of a recurring rule's run over every profile is decided by a rules worker, from a queue that bounds how many run at once",
+            pattern: on(Events.CampaignSegment),
+            delivery: 'queue' as const,
           },
         ]
       : []),

@@ -13,7 +13,7 @@ import { type CompiledRule, isActive } from './core/rule.js';
 import { RuleIndex } from './core/rule-index.js';
 import { decidedInstance, emptyTriggerState, type TriggerState, withDecided } from './core/trigger-state.js';
 import type { Candidate, Step, TimerSpec, TriggerContext } from './kinds/kind.js';
-import type { RulePorts } from './ports.js';
+import type { ProfileScanScope, RulePorts } from './ports.js';
 
 /** What one profile update or timer comes to, after each rule's cooldown and re-entry. */
 export interface Evaluation {
@@ -87,8 +87,8 @@ export class RuleEngine {
     return { ...admitted, unqualified, trail: [...trail, ...admitted.trail] };
   }
 
-  async onTimer(timer: TimerFired): Promise<Evaluation> {
-    const { candidates, unqualified, trail } = await this.fired(timer);
+  async onTimer(timer: TimerFired, scope?: ProfileScanScope): Promise<Evaluation> {
+    const { candidates, unqualified, trail } = await this.fired(timer, scope);
     const admitted = await this.admit(candidates, Date.parse(timer.dueAt) || now());
     return { ...admitted, unqualified, trail: [...trail, ...admitted.trail] };
   }
@@ -114,14 +114,19 @@ export class RuleEngine {
     });
   }
 
-  /** A due timer: the messages it still stands for (before cooldown and re-entry). The timer's own time is the decision's time. */
-  async fired(timer: TimerFired): Promise<Triggered> {
+  /**
+   * A due timer: the messages it still stands for (before cooldown and re-entry). The timer's own
+   * time is the decision's time. A recurring rule's run goes over every profile, or over the chunk
+   * of a scan segment `scope` names (a campaign worker's share).
+   */
+  async fired(timer: TimerFired, scope?: ProfileScanScope): Promise<Triggered> {
     const now = Date.parse(timer.dueAt);
     const collector: Collector = { unqualified: [], trail: [], explainMisses: timer.kind !== 'recurring', cause: undefined, now };
     const nothing = { candidates: [], unqualified: collector.unqualified, trail: collector.trail };
     const rule = this.byId.get(timer.ruleId);
     if (rule === undefined || !rule.rule.enabled || Number.isNaN(now)) return nothing;
-    const context = this.contextOf(rule);
+    const whole = this.contextOf(rule);
+    const context = scope === undefined ? whole : { ...whole, profiles: () => this.ports.profiles.all(scope) };
     return this.collector.run(collector, async () => {
       if (timer.kind === 'recurring') return { ...nothing, candidates: isActive(rule, now) ? await rule.trigger.onSchedule(context, timer.dueAt, now) : [] };
       const profile = await this.ports.profiles.get(timer.profileId);

@@ -1,3 +1,6 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/types';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadDeployedProject } from '#project/load-project.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher } from '#shared/adapters/bus-publisher.js';
@@ -7,14 +10,17 @@ import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
-import { parseBusEvent } from '#shared/events/bus-event.js';
+import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import type { CampaignSegment } from '#shared/events/campaign-segment.js';
 import * as Events from '#shared/events/index.js';
+import type { TimerFired } from '#shared/events/timer-fired.js';
 import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
 import { DynamoFiringStore } from './adapters/firing-store.js';
 import { SchedulerTimers } from './adapters/scheduler-timers.js';
 import { DynamoTriggerStateStore } from './adapters/trigger-state-store.js';
-import { RuleEngine } from './engine.js';
+import { campaignShares } from './campaign.js';
+import { type Evaluation, RuleEngine } from './engine.js';
 import { RulesEnvironment } from './environment.js';
 import { recordEvaluation } from './metrics.js';
 
@@ -34,13 +40,8 @@ const engine = new RuleEngine(project.rules, {
 const decisions = recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger);
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
-/** Profile updates (every kind of rule) and due timers, from one bus: decided by the engine, the messages published. */
-async function onEvent(event: unknown): Promise<void> {
-  const isTimer = (event as { 'detail-type'?: unknown })['detail-type'] === Events.TimerFired.detailType;
-  const evaluation = isTimer
-    ? await engine.onTimer(parseBusEvent(event, Events.TimerFired).detail)
-    : await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, now());
-  observability.countEvent('EventsIn', isTimer ? Events.TimerFired.detailType : Events.ProfileUpdated.detailType);
+/** What an evaluation asks for goes out: the messages, then the decisions behind them. */
+async function deliver(evaluation: Evaluation): Promise<void> {
   recordEvaluation(observability, engine.rules, evaluation);
   if (evaluation.refused.length > 0) logger.info('Rules held back', { refused: evaluation.refused });
   if (evaluation.requests.length > 0) {
@@ -52,4 +53,81 @@ async function onEvent(event: unknown): Promise<void> {
   await decisions.record(evaluation.trail, now());
 }
 
-export const handler = observability.handler(permanentFailures.handling(onEvent));
+/**
+ * A recurring rule's run, fanned out: one campaign.segment per parallel scan segment, for the
+ * campaign workers (this function, from its queue) to take at once.
+ */
+async function startCampaign(timer: Extract<TimerFired, { kind: 'recurring' }>): Promise<void> {
+  if (!engine.rules.some(({ rule }) => rule.id === timer.ruleId && rule.enabled)) return;
+  await publisher.publishAll(campaignShares(timer, env.CAMPAIGN_SEGMENTS).map((detail) => ({ contract: Events.CampaignSegment, detail })));
+  logger.info('Campaign started', { ruleId: timer.ruleId, dueAt: timer.dueAt, segments: env.CAMPAIGN_SEGMENTS });
+}
+
+/** One chunk of a campaign's segment: its people decided and their messages out, then the rest of the segment put back as the next chunk. */
+async function runCampaignChunk(share: CampaignSegment): Promise<void> {
+  let rest: string | undefined;
+  const evaluation = await engine.onTimer(
+    { kind: 'recurring', ruleId: share.ruleId, dueAt: share.dueAt },
+    {
+      segment: share.segment,
+      segments: share.segments,
+      ...(share.after === undefined ? {} : { after: share.after }),
+      limit: env.CAMPAIGN_CHUNK_PROFILES,
+      stopped: (after) => {
+        rest = after;
+      },
+    },
+  );
+  await deliver(evaluation);
+  // Only once this chunk's messages are out: a crash before this receives the same chunk again.
+  if (rest !== undefined) await publisher.publish(Events.CampaignSegment, { ...share, after: rest });
+}
+
+/** Profile updates (every kind of rule), due timers and campaign chunks, from one bus: decided by the engine, the messages published. */
+async function onEvent(event: unknown): Promise<void> {
+  const detailType = (event as { 'detail-type'?: unknown })['detail-type'];
+  if (detailType === Events.CampaignSegment.detailType) {
+    observability.countEvent('EventsIn', Events.CampaignSegment.detailType);
+    return runCampaignChunk(parseBusEvent(event, Events.CampaignSegment).detail);
+  }
+  if (detailType === Events.TimerFired.detailType) {
+    const timer = parseBusEvent(event, Events.TimerFired).detail;
+    observability.countEvent('EventsIn', Events.TimerFired.detailType);
+    return timer.kind === 'recurring' ? startCampaign(timer) : deliver(await engine.onTimer(timer));
+  }
+  const evaluation = await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, now());
+  observability.countEvent('EventsIn', Events.ProfileUpdated.detailType);
+  await deliver(evaluation);
+}
+
+/** A record's body as JSON; a body that is not JSON breaks the contract like any other malformed event. */
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new InvalidEventError(`The record's body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+const onEventOnce = permanentFailures.handling(onEvent);
+
+/**
+ * Events straight from the bus, and campaign chunks from the rules queue in batches: a chunk that
+ * fails is reported back alone (partial batch failure) and received again from the same key.
+ */
+export const handler = observability.handler(
+  (event: unknown): Promise<PartialItemFailureResponse | undefined> =>
+    typeof event === 'object' && event !== null && 'Records' in event
+      ? processPartialResponse(
+          event as SQSEvent,
+          (record: SQSRecord) =>
+            permanentFailures.run(
+              () => record.body,
+              () => onEvent(parseJson(record.body)),
+            ),
+          processor,
+          { processInParallel: false, throwOnFullBatchFailure: false },
+        )
+      : onEventOnce(event).then(() => undefined),
+);

@@ -1,3 +1,4 @@
+import type { ProfileScanScope } from '#shared/adapters/profile-reader.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { RuleState } from './core/admission.js';
 import type { Geofence } from './core/geofence.js';
@@ -46,10 +47,12 @@ export interface FiringStore {
   record(profileId: string, ruleId: string, previous: RuleState | undefined, next: RuleState): Promise<WriteOutcome>;
 }
 
+export type { ProfileScanScope };
+
 export interface ProfileSource {
   get(profileId: string): Promise<Profile | undefined>;
-  /** Every profile, page by page (for recurring rules over a segment). */
-  all(): AsyncIterable<Profile>;
+  /** Every profile, page by page (for recurring rules over a segment); with a scope, one chunk of one scan segment. */
+  all(scope?: ProfileScanScope): AsyncIterable<Profile>;
 }
 
 export interface RulePorts {

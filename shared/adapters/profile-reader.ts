@@ -4,6 +4,21 @@ import { Profile } from '../events/profile.js';
 import { keys } from '../table.js';
 import { documentClient } from './aws-clients.js';
 
+/** One chunk of one parallel scan segment of the profiles (a campaign worker's share of a recurring run). */
+export interface ProfileScanScope {
+  readonly segment: number;
+  readonly segments: number;
+  /** Where the previous chunk stopped (the scan's key, as JSON); absent: the segment's start. */
+  readonly after?: string;
+  /** Profiles in this chunk at most, give or take the rest of the page that reached it. */
+  readonly limit: number;
+  /** Told where the chunk stopped once it has: the key to go on from, or undefined at the segment's end. */
+  stopped(after: string | undefined): void;
+}
+
+/** Items a Scan reads per page (of every kind: profile items are some of them); a chunk's pages are twice its profiles, at most this. */
+const scanPageItems = 1000;
+
 /** Most merges a profile id is followed through (a merged profile names its survivor). */
 const maxMergeHops = 10;
 
@@ -29,21 +44,40 @@ export class DynamoProfileReader {
     return undefined;
   }
 
-  /** Every live profile, a page at a time: a Scan of profile items only. */
-  async *all(): AsyncIterable<Profile> {
+  /**
+   * Every live profile, a page at a time: a Scan of profile items only. With a scope, one chunk of
+   * one parallel scan segment: from `after`, pages until `limit` profiles are read, then the scope
+   * is told the key to go on from (pages end on DynamoDB's own keys, so no profile is skipped or
+   * read twice between chunks).
+   */
+  async *all(scope?: ProfileScanScope): AsyncIterable<Profile> {
     const pages = paginateScan(
-      { client: this.documents, pageSize: 500 },
+      {
+        client: this.documents,
+        pageSize: scope === undefined ? scanPageItems : Math.min(scanPageItems, 2 * scope.limit),
+        ...(scope?.after === undefined ? {} : { startingToken: JSON.parse(scope.after) }),
+      },
       {
         TableName: this.tableName,
         FilterExpression: 'sk = :profile AND attribute_not_exists(mergedInto)',
         ExpressionAttributeValues: { ':profile': keys.profile('x').sk },
+        ...(scope === undefined ? {} : { Segment: scope.segment, TotalSegments: scope.segments }),
       },
     );
+    let read = 0;
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const parsed = Profile.safeParse(item.profile);
-        if (parsed.success) yield parsed.data;
+        if (parsed.success) {
+          read++;
+          yield parsed.data;
+        }
+      }
+      if (scope !== undefined && read >= scope.limit && page.LastEvaluatedKey !== undefined) {
+        scope.stopped(JSON.stringify(page.LastEvaluatedKey));
+        return;
       }
     }
+    scope?.stopped(undefined);
   }
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import * as CampaignSegment from './campaign-segment.js';
 import * as CartUpdated from './cart-updated.js';
 import * as CheckoutStarted from './checkout-started.js';
 import * as ConsentChanged from './consent-changed.js';
@@ -49,6 +50,7 @@ export interface Contract<S extends z.ZodType = z.ZodType> {
 }
 
 export {
+  CampaignSegment,
   CartUpdated,
   CheckoutStarted,
   ConsentChanged,
@@ -150,6 +152,7 @@ export const catalogue: readonly Contract[] = [
   ProfileUpdated,
   ProfileMerged,
   TimerFired,
+  CampaignSegment,
   ...messageEvents,
 ];
 

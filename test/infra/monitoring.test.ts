@@ -114,13 +114,15 @@ describe('monitoring in AWS', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
-    // Dispatch's work queue: age only (it is never empty for long under load, so no depth alarm).
-    expect(workQueueIds).toEqual([expect.stringMatching(/^DispatchQueue/)]);
-    expect(onlyAlarmOn('ApproximateAgeOfOldestMessage', queueName(workQueueIds[0] as string)).Properties).toMatchObject({
-      Threshold: 30 * 60,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
-    expect(alarmsOn('ApproximateNumberOfMessagesVisible', queueName(workQueueIds[0] as string))).toEqual([]);
+    // The work queues (dispatch's requests, the rules' campaign chunks): age only (never empty for long under load, so no depth alarm).
+    expect(workQueueIds).toEqual([expect.stringMatching(/^RulesQueue/), expect.stringMatching(/^DispatchQueue/)]);
+    for (const id of workQueueIds) {
+      expect(onlyAlarmOn('ApproximateAgeOfOldestMessage', queueName(id)).Properties).toMatchObject({
+        Threshold: 30 * 60,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(alarmsOn('ApproximateNumberOfMessagesVisible', queueName(id))).toEqual([]);
+    }
     expect(alarmsOn('ApproximateAgeOfOldestMessage')).toHaveLength(deadLetterQueueIds.length + workQueueIds.length);
   });
 

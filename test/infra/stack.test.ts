@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadProject, readProject } from '#project/load-project.js';
 import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { MessageRequested, OrderCompleted, ProfileUpdated, TimerFired } from '#shared/events/index.js';
-import { busName, queueDelivery, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
+import { busName, queueDeliveryOf, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
 import { copyOfProject, projectDir, writeRule } from '../support/fixtures.js';
 
@@ -76,26 +76,40 @@ describe('AWS stack', () => {
 
   it('feeds dispatch from an SQS queue: batches, partial batch failures, bounded concurrency, a dead-letter queue after a few attempts', () => {
     const queues = Object.entries(resources('AWS::SQS::Queue'));
-    const [queueId, queue] = queues.find(([, candidate]) => candidate.Properties.RedrivePolicy !== undefined) as [
+    const [queueId, queue] = queues.find(([id, candidate]) => id.startsWith('DispatchQueue') && candidate.Properties.RedrivePolicy !== undefined) as [
       string,
       { Properties: Record<string, unknown> },
     ];
     expect(queue.Properties).toMatchObject({
       VisibilityTimeout: 180,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: expect.anything(), maxReceiveCount: queueDelivery.maxReceiveCount },
+      RedrivePolicy: { deadLetterTargetArn: expect.anything(), maxReceiveCount: queueDeliveryOf('dispatch').maxReceiveCount },
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: functionIdFor('dispatch') },
-      BatchSize: queueDelivery.batchSize,
+      BatchSize: queueDeliveryOf('dispatch').batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: queueDelivery.maxConcurrency },
+      ScalingConfig: { MaximumConcurrency: queueDeliveryOf('dispatch').maxConcurrency },
     });
     const toDispatch = Object.values(resources('AWS::Events::Rule')).find((rule) => JSON.stringify(rule.Properties.EventPattern).includes('message.requested'));
     expect(toDispatch?.Properties.Targets).toEqual([
       expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] }, DeadLetterConfig: { Arn: expect.anything() } }),
     ]);
+  });
+
+  it('feeds campaign chunks to the rules function from a queue of their own: one chunk a worker, ten workers at once', () => {
+    const [queueId] = Object.entries(resources('AWS::SQS::Queue')).find(([id]) => id.startsWith('RulesQueue')) as [string, unknown];
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionIdFor('rules') },
+      BatchSize: queueDeliveryOf('rules').batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: queueDeliveryOf('rules').maxConcurrency },
+    });
+    expect(queueDeliveryOf('rules')).toMatchObject({ batchSize: 1, maxConcurrency: 10 });
+    const toRules = Object.values(resources('AWS::Events::Rule')).find((rule) => JSON.stringify(rule.Properties.EventPattern).includes('campaign.segment'));
+    expect(toRules?.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
   });
 
   it('sends SES events of the configuration set to EventBridge, and bounces, complaints and the rest to the feedback function', () => {
@@ -261,7 +275,13 @@ describe('AWS stack', () => {
     // Dispatch is fed by a queue: its dead letters move back there with SQS's own redrive.
     template.hasOutput('DispatchQueueArn', {});
     template.hasOutput('DispatchDeadLetterQueueArn', {});
-    expect(Object.keys(template.findOutputs('*')).filter((name) => name.endsWith('QueueArn'))).toEqual(['DispatchQueueArn', 'DispatchDeadLetterQueueArn']);
+    template.hasOutput('RulesQueueArn', {});
+    expect(Object.keys(template.findOutputs('*')).filter((name) => name.endsWith('QueueArn'))).toEqual([
+      'RulesQueueArn',
+      'RulesDeadLetterQueueArn',
+      'DispatchQueueArn',
+      'DispatchDeadLetterQueueArn',
+    ]);
   });
 
   it('archives every event for replay and has an SES configuration set', () => {

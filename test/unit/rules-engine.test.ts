@@ -227,6 +227,36 @@ describe('the rules engine, over time and state', () => {
     expect((await run('weekly-all')).requests.map((request) => request.profileId)).toEqual(['p1']);
   });
 
+  it("decides a recurring run's share of the profiles, chunk by chunk, and says where each chunk stopped", async () => {
+    const everyone = ruleOf('weekly-all', { type: 'time', cron: 'cron(0 10 ? * MON *)', timeZone: 'UTC' }, {});
+    const people = new Map(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((profileId) => [profileId, { ...person, profileId, email: `${profileId}@example.com` }]));
+    const { engine } = engineOf([everyone], new MemoryFirings(), { people });
+    const timer = { kind: 'recurring', ruleId: 'weekly-all', dueAt: '2026-11-23T10:00:00.000Z' } as const;
+    const chunk = async (segment: number, after?: string) => {
+      let rest: string | undefined = 'not told';
+      const evaluation = await engine.onTimer(timer, {
+        segment,
+        segments: 2,
+        ...(after === undefined ? {} : { after }),
+        limit: 2,
+        stopped: (key) => {
+          rest = key;
+        },
+      });
+      return { to: evaluation.requests.map((request) => request.profileId), rest };
+    };
+    expect(await chunk(0)).toEqual({ to: ['p1', 'p3'], rest: '2' });
+    expect(await chunk(0, '2')).toEqual({ to: ['p5'], rest: undefined });
+    expect(await chunk(1)).toEqual({ to: ['p2', 'p4'], rest: '2' });
+    // The same run asks for the same messages however its shares are cut.
+    const whole = await engineOf([everyone], new MemoryFirings(), { people }).engine.onTimer(timer);
+    expect(whole.requests.find((request) => request.profileId === 'p3')?.messageId).toBe(
+      (
+        await engineOf([everyone], new MemoryFirings(), { people }).engine.onTimer(timer, { segment: 0, segments: 2, limit: 9, stopped: () => undefined })
+      ).requests.find((request) => request.profileId === 'p3')?.messageId,
+    );
+  });
+
   it('explains a message that waited for the send window and no longer qualifies when the window opens', async () => {
     const business = onOrder('business', { sendWindow: { from: '09:00', to: '17:00' }, conditions: { orderCount: [{ numeric: ['>=', 1] }] } });
     const { engine, timers, people } = engineOf([business]);
