@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { printCampaign } from './campaign-report.js';
 import { measureCatalogue, measureRecommendationHitRate } from './catalogue.js';
 import { measureCheckoutCapacity } from './checkout-capacity.js';
 import { printCost } from './cost-report.js';
@@ -108,5 +109,6 @@ console.log(
   `\nProduct updates, eight at once on DynamoDB Local: ${format(catalogue.updatesPerSecond)}/s; baseline (one PutItem of the same product item, same table, same run): ${format(catalogue.baselinePerSecond)}/s.`,
 );
 
+await printCampaign();
 await printLoad(join(import.meta.dirname, '..'));
 await printCost(join(import.meta.dirname, '..'));
