@@ -9,7 +9,7 @@ import { putEventsEntrySize } from '#shared/bus-limits.js';
 import { busName, functionMemoryMb, queueDeliveryOf } from '#shared/topology.js';
 import type { LambdaHandler } from '../local/lambda-context.js';
 import { type LocalFunctionName, type LocalRuntime, localRegion, localTableName } from '../local/runtime.js';
-import { awsPrices, platformLogBytesPerInvocation, xRaySampledShare } from './aws-prices.js';
+import { awsPrices, logEventOverheadBytes, platformLogBytesPerInvocation, xRaySampledShare } from './aws-prices.js';
 import { type MeteredCall, withMeteredRuntime } from './capacity-meter.js';
 import { type MeteredRequest, startRequestMeter } from './request-meter.js';
 import { hash, type ShopRequests, shopifyCheckout, shopifyOrder, shopRequests } from './shop-requests.js';
@@ -111,6 +111,7 @@ export class CostMeters {
   readonly invocations: Invocation[] = [];
   scheduled = 0;
   logBytes = 0;
+  logLines = 0;
   dynamo: MeteredCall[] = [];
   aws: MeteredRequest[] = [];
   ses: MeteredRequest[] = [];
@@ -120,6 +121,7 @@ export class CostMeters {
     this.invocations.length = 0;
     this.scheduled = 0;
     this.logBytes = 0;
+    this.logLines = 0;
     this.dynamo.length = 0;
     this.aws.length = 0;
     this.ses.length = 0;
@@ -176,7 +178,7 @@ export class CostMeters {
         queued.reduce((sum, invocation) => sum + invocation.records + 2, 0) +
         this.aws.filter((request) => request.operation === 'AmazonSQS.SendMessage').length,
       secretsCalls: this.aws.filter((request) => request.operation === 'secretsmanager.GetSecretValue').length,
-      logBytes: this.logBytes + this.invocations.length * platformLogBytesPerInvocation,
+      logBytes: this.logBytes + this.logLines * logEventOverheadBytes + this.invocations.length * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes),
       traces: (this.httpRequests.length + this.scheduled) * xRaySampledShare,
       messages: this.messages(),
     };
@@ -210,14 +212,15 @@ export class CostMeters {
       apiRequests: this.httpRequests.reduce((sum, bytes) => sum + Math.max(1, Math.ceil(bytes / awsPrices.apiGatewayRequestBytes)), 0),
       invocations,
       gbSeconds: invocations * (Math.ceil(hopMillis) / 1000) * (functionMemoryMb / 1024),
-      busEvents: downstream + scheduled,
+      // A schedule's firing puts the event its rules hop reads: counted in `downstream` already.
+      busEvents: downstream,
       scheduledInvocations: scheduled,
       dynamoDbCalls: kept.length,
       readUnits: 0,
       writeUnits: kept.reduce((sum, key) => sum + Math.max(1, Math.ceil((itemBytes.get(key) ?? 0) / 1024)), 0),
       sqsRequests: messages * (1 + 2 / queueDeliveryOf('dispatch').batchSize),
       secretsCalls: 0,
-      logBytes: invocations * platformLogBytesPerInvocation,
+      logBytes: invocations * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes),
       traces: 0,
       messages,
     };
@@ -326,7 +329,9 @@ function noteSizes(calls: readonly MeteredCall[], sizes: Map<string, number>): v
 async function quietly(meters: CostMeters, work: () => Promise<void>): Promise<void> {
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    meters.logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    meters.logBytes += Buffer.byteLength(text);
+    meters.logLines += text.split('\n').length - 1;
     const callback = rest.find((argument) => typeof argument === 'function') as (() => void) | undefined;
     callback?.();
     return true;

@@ -89,7 +89,7 @@ function isConnectionRefused(error: unknown): boolean {
 interface DeployedService {
   readonly deadLetterQueueUrl: string;
   readonly functionName?: string;
-  /** For a service fed by a queue (dispatch): dead letters go back to the queue, with SQS's own redrive. */
+  /** For a service fed by a queue (dispatch; rules, for campaign chunks): dead letters go back to the queue, with SQS's own redrive (the rules function reads every kind of its events from there too). */
   readonly sourceQueueArn?: string;
   readonly deadLetterQueueArn?: string;
 }
@@ -153,7 +153,7 @@ export async function listAwsDeadLetters(stackName: string, services: readonly C
 }
 
 /**
- * In AWS: dispatch's dead letters move back to its queue (SQS's own redrive task); the others are
+ * In AWS: the dead letters of a service fed by a queue (dispatch, rules) move back to its queue (SQS's own redrive task); the others are
  * handed to their function again as the asynchronous invocation they were, then deleted, one by
  * one, so each is sent back once. The services apply each event once, so a message that comes back
  * twice after a failed delete still counts once.

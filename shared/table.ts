@@ -78,6 +78,8 @@ export const keys = {
   measureFact: (factHash: string): ItemKey => ({ pk: `MEASURE#FACT#${factHash}`, sk: 'FACT' }),
   /** Where one counted order's revenue went (by the hash of its key), so refunds take it back from there. */
   measureOrder: (orderHash: string): ItemKey => ({ pk: `MEASURE#ORDER#${orderHash}`, sk: 'ORDER' }),
+  /** How far one segment of a recurring rule's run has gone (see services/rules/campaign.ts). */
+  campaignCursor: (ruleId: string, dueAt: string, segment: number): ItemKey => ({ pk: `CAMPAIGN#${ruleId}#${dueAt}`, sk: `SEGMENT#${segment}` }),
   /** What measurement keeps of one person: recent messages (for attribution) and experiment windows. */
   personMeasures: (profileId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: 'MEASURES' }),
 } as const;

@@ -16,10 +16,12 @@ import * as Events from '#shared/events/index.js';
 import type { TimerFired } from '#shared/events/timer-fired.js';
 import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
+import { DynamoCampaignCursors } from './adapters/campaign-cursors.js';
 import { DynamoFiringStore } from './adapters/firing-store.js';
 import { SchedulerTimers } from './adapters/scheduler-timers.js';
 import { DynamoTriggerStateStore } from './adapters/trigger-state-store.js';
-import { campaignShares } from './campaign.js';
+import { campaignShares, nextShare, segmentEnd, shareStep } from './campaign.js';
+import { isActive } from './core/rule.js';
 import { type Evaluation, RuleEngine } from './engine.js';
 import { RulesEnvironment } from './environment.js';
 import { recordEvaluation } from './metrics.js';
@@ -37,6 +39,7 @@ const engine = new RuleEngine(project.rules, {
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
   geofences: project.geofences,
 });
+const cursors = new DynamoCampaignCursors(dynamo, env.TABLE_NAME);
 const decisions = recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger);
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
@@ -58,13 +61,28 @@ async function deliver(evaluation: Evaluation): Promise<void> {
  * campaign workers (this function, from its queue) to take at once.
  */
 async function startCampaign(timer: Extract<TimerFired, { kind: 'recurring' }>): Promise<void> {
-  if (!engine.rules.some(({ rule }) => rule.id === timer.ruleId && rule.enabled)) return;
+  const runs = engine.rules.some((rule) => rule.rule.id === timer.ruleId && rule.rule.enabled && isActive(rule, Date.parse(timer.dueAt)));
+  if (!runs) return;
   await publisher.publishAll(campaignShares(timer, env.CAMPAIGN_SEGMENTS).map((detail) => ({ contract: Events.CampaignSegment, detail })));
   logger.info('Campaign started', { ruleId: timer.ruleId, dueAt: timer.dueAt, segments: env.CAMPAIGN_SEGMENTS });
 }
 
-/** One chunk of a campaign's segment: its people decided and their messages out, then the rest of the segment put back as the next chunk. */
+/**
+ * One chunk of a campaign's segment, if the segment's cursor points at it: its people decided and
+ * their messages out, then the cursor moved on, then the rest of the segment put back as the next
+ * share. A crash before the cursor moves runs the chunk again (the same message ids); after it,
+ * the share's next delivery only puts the next one back.
+ */
 async function runCampaignChunk(share: CampaignSegment): Promise<void> {
+  const step = shareStep(share, await cursors.read(share));
+  if (step.kind === 'drop') {
+    logger.info('Campaign share already done', { ruleId: share.ruleId, dueAt: share.dueAt, segment: share.segment });
+    return;
+  }
+  if (step.kind === 'put-next') {
+    await publisher.publish(Events.CampaignSegment, step.next);
+    return;
+  }
   let rest: string | undefined;
   const evaluation = await engine.onTimer(
     { kind: 'recurring', ruleId: share.ruleId, dueAt: share.dueAt },
@@ -79,8 +97,9 @@ async function runCampaignChunk(share: CampaignSegment): Promise<void> {
     },
   );
   await deliver(evaluation);
-  // Only once this chunk's messages are out: a crash before this receives the same chunk again.
-  if (rest !== undefined) await publisher.publish(Events.CampaignSegment, { ...share, after: rest });
+  const next = nextShare(share, rest);
+  if ((await cursors.advance(share, next?.after ?? segmentEnd, now())) === 'lost') return;
+  if (next !== undefined) await publisher.publish(Events.CampaignSegment, next);
 }
 
 /** Profile updates (every kind of rule), due timers and campaign chunks, from one bus: decided by the engine, the messages published. */

@@ -1,5 +1,5 @@
-import type { ProfileScanScope } from '#shared/adapters/profile-reader.js';
 import type { Profile } from '#shared/events/profile.js';
+import type { ProfileScanScope } from '#shared/profile-scan.js';
 import type { RuleState } from './core/admission.js';
 import type { Geofence } from './core/geofence.js';
 import type { TriggerState } from './core/trigger-state.js';

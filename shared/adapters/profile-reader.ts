@@ -1,22 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../events/profile.js';
+import type { ProfileScanScope } from '../profile-scan.js';
 import { keys } from '../table.js';
 import { documentClient } from './aws-clients.js';
 
-/** One chunk of one parallel scan segment of the profiles (a campaign worker's share of a recurring run). */
-export interface ProfileScanScope {
-  readonly segment: number;
-  readonly segments: number;
-  /** Where the previous chunk stopped (the scan's key, as JSON); absent: the segment's start. */
-  readonly after?: string;
-  /** Profiles in this chunk at most, give or take the rest of the page that reached it. */
-  readonly limit: number;
-  /** Told where the chunk stopped once it has: the key to go on from, or undefined at the segment's end. */
-  stopped(after: string | undefined): void;
-}
-
-/** Items a Scan reads per page (of every kind: profile items are some of them); a chunk's pages are twice its profiles, at most this. */
+/** Items a Scan reads per page (of every kind: profile items are some of them); a chunk's pages hold as many items as its profiles, at most this, so a chunk holds under twice its limit. */
 const scanPageItems = 1000;
 
 /** Most merges a profile id is followed through (a merged profile names its survivor). */
@@ -54,7 +43,7 @@ export class DynamoProfileReader {
     const pages = paginateScan(
       {
         client: this.documents,
-        pageSize: scope === undefined ? scanPageItems : Math.min(scanPageItems, 2 * scope.limit),
+        pageSize: scope === undefined ? scanPageItems : Math.min(scanPageItems, scope.limit),
         ...(scope?.after === undefined ? {} : { startingToken: JSON.parse(scope.after) }),
       },
       {

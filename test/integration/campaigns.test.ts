@@ -1,4 +1,6 @@
-import { failingDynamoDbFront } from '../support/dynamodb-front.js';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { readDeadLetters } from '../../local/event-bus.js';
+import { failingAwsFront, failingDynamoDbFront } from '../support/dynamodb-front.js';
 import { copyOfProject, writeRule } from '../support/fixtures.js';
 import { inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
@@ -6,8 +8,10 @@ import { shopper } from '../support/shopper.js';
 /**
  * A recurring rule's run over every profile, on the local runtime: shared into parallel scan
  * segments, taken in small chunks by workers from the rules queue, each chunk putting the rest of
- * its segment back; one scan call in five fails on its first attempt, so chunks are received again.
- * Each person who qualifies gets the message once, and nobody else does.
+ * its segment back. One scan call in five fails (a chunk received again before anything of it was
+ * sent), and the first two continuations cannot be put on the bus (a chunk received again after its
+ * messages went and its cursor moved). Each person who qualifies gets the message once, and nobody
+ * else does; a copy of a share already done changes nothing.
  */
 describe('campaigns: a recurring rule fanned out over the profiles', () => {
   let runtime: TestRuntime;
@@ -15,6 +19,7 @@ describe('campaigns: a recurring rule fanned out over the profiles', () => {
   const browsers = Array.from({ length: 8 }, (_, index) => `browser-${index}@example.com`);
   let scans = 0;
   let scansRefused = 0;
+  const continuationsRefused = new Map<string, number>();
 
   beforeAll(async () => {
     const project = copyOfProject();
@@ -40,6 +45,15 @@ describe('campaigns: a recurring rule fanned out over the profiles', () => {
         scansRefused++;
         return true;
       }),
+      // The first two continuations, each refused on every attempt of the SDK's (three), once.
+      awsFront: failingAwsFront((operation, body) => {
+        const text = body.toString('utf8');
+        if (operation !== 'PutEvents' || !text.includes('campaign.segment') || !text.includes('\\"after\\"')) return false;
+        const attempts = continuationsRefused.get(text) ?? 0;
+        if (attempts >= 3 || (attempts === 0 && continuationsRefused.size >= 2)) return false;
+        continuationsRefused.set(text, attempts + 1);
+        return true;
+      }),
     });
   }, 60_000);
   afterAll(async () => {
@@ -61,6 +75,14 @@ describe('campaigns: a recurring rule fanned out over the profiles', () => {
     await runtime.advanceClock(monday - now.getTime());
     for (let round = 0; round < 10; round++) await runtime.advanceClock(200_000);
 
+    // Every buyer's message asked for (first: if an email is missing below, dispatch decided not to send it).
+    const asked = runtime.busLog().filter((event) => event['detail-type'] === 'message.requested' && event.detail.ruleId === 'weekly-buyers');
+    expect([...new Set(asked.map((event) => event.detail.profileId))].length).toBe(buyers.length);
+    expect(readDeadLetters(runtime.dataDir, 'rules')).toEqual([]);
+    const held = runtime
+      .busLog()
+      .filter((event) => /^message\.(suppressed|deferred|failed)$/.test(event['detail-type']) && event.detail.ruleId === 'weekly-buyers');
+    expect(held.map((event) => [event['detail-type'], event.detail.reason ?? event.detail.error])).toEqual([]);
     const campaign = (await inbox(runtime)).slice(before).filter((email) => email.subject.startsWith('A little something for you'));
     const recipients = campaign.map((email) => email.destination.to[0]?.replace(/^.*<|>$/g, ''));
     expect(recipients.sort()).toEqual([...buyers].sort());
@@ -71,8 +93,28 @@ describe('campaigns: a recurring rule fanned out over the profiles', () => {
     // Chunks went on from where the one before stopped.
     expect(shares.filter((event) => event.detail.after !== undefined).length).toBeGreaterThan(4);
     expect(scansRefused).toBeGreaterThan(0);
+    expect([...continuationsRefused.values()]).toEqual([3, 3]);
     const requested = runtime.busLog().filter((event) => event['detail-type'] === 'message.requested' && event.detail.ruleId === 'weekly-buyers');
     // A chunk received again asks again for the same messages (the same ids); dispatch sends each once.
     expect(new Set(requested.map((event) => event.detail.messageId)).size).toBe(buyers.length);
   }, 120_000);
+
+  it('drops a copy of a share already done: no chunk runs again, no second chain starts', async () => {
+    const count = (type: string) => runtime.busLog().filter((event) => event['detail-type'] === type && event.detail.ruleId === 'weekly-buyers').length;
+    const [requested, shares] = [count('message.requested'), count('campaign.segment')];
+    const first = runtime
+      .busLog()
+      .find((event) => event['detail-type'] === 'campaign.segment' && event.detail.ruleId === 'weekly-buyers' && event.detail.after === undefined);
+    const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await bus.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: 'nudge', Source: 'nudge.rules', DetailType: 'campaign.segment', Detail: JSON.stringify(first?.detail) }],
+      }),
+    );
+    bus.destroy();
+    await runtime.advanceClock(1000);
+    expect(count('message.requested')).toBe(requested);
+    // Only the copy itself: nothing it would have put back.
+    expect(count('campaign.segment')).toBe(shares + 1);
+  });
 });

@@ -13,8 +13,8 @@ export async function serveOnLoopback(server: Server): Promise<{ readonly endpoi
   };
 }
 
-/** A proxy in front of DynamoDB Local: each call, whole, with its operation (such as PutItem), to `handle`. */
-function dynamoDbFront(
+/** A proxy in front of a local AWS endpoint of the JSON protocol: each call, whole, with its operation (such as PutItem or PutEvents), to `handle`. */
+function jsonProtocolFront(
   handle: (call: { operation: string; body: Buffer; forward: (onAnswer: (answer: IncomingMessage) => void) => void }, outgoing: ServerResponse) => void,
 ) {
   return async (target: string) => {
@@ -52,7 +52,7 @@ export function failingDynamoDbFront(
   failing: (operation: string, body: Buffer) => boolean,
   answer: { readonly status: number; readonly type: string; readonly message: string } = outage,
 ) {
-  return dynamoDbFront(({ operation, body, forward }, outgoing) => {
+  return jsonProtocolFront(({ operation, body, forward }, outgoing) => {
     if (!failing(operation, body)) return forward(passOn(outgoing));
     outgoing.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
     outgoing.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: answer.message }));
@@ -65,11 +65,23 @@ export function failingDynamoDbFront(
  * as it does when an answer is lost in AWS. Each pick loses one answer; everything else passes.
  */
 export function answerLosingDynamoDbFront(losing: (operation: string, body: Buffer) => boolean) {
-  return dynamoDbFront(({ operation, body, forward }, outgoing) => {
+  return jsonProtocolFront(({ operation, body, forward }, outgoing) => {
     if (!losing(operation, body)) return forward(passOn(outgoing));
     forward((answer) => {
       answer.resume();
       answer.on('end', () => outgoing.socket?.destroy());
     });
+  });
+}
+
+/**
+ * A proxy in front of the local AWS endpoint (EventBridge, SQS, Secrets Manager) that answers the
+ * calls `failing` picks with EventBridge's 500; everything else passes through. For `awsFront`.
+ */
+export function failingAwsFront(failing: (operation: string, body: Buffer) => boolean) {
+  return jsonProtocolFront(({ operation, body, forward }, outgoing) => {
+    if (!failing(operation, body)) return forward(passOn(outgoing));
+    outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
+    outgoing.end(JSON.stringify({ __type: 'InternalException', message: 'EventBridge is down' }));
   });
 }

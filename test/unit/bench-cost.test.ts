@@ -1,4 +1,4 @@
-import { awsPrices, platformLogBytesPerInvocation } from '../../bench/aws-prices.js';
+import { awsPrices, logEventOverheadBytes, platformLogBytesPerInvocation } from '../../bench/aws-prices.js';
 import { CostMeters, mixUsage, perMillionEvents, priceUsage, type Usage } from '../../bench/cost.js';
 
 const none: Usage = {
@@ -108,7 +108,7 @@ describe('the floor: the least the architecture must call for what the meters sa
     expect(floor.invocations).toBe(3);
     expect(floor.busEvents).toBe(2);
     expect(floor.gbSeconds).toBeCloseTo(3 * 0.005 * 0.5, 10);
-    expect(floor.logBytes).toBe(3 * platformLogBytesPerInvocation);
+    expect(floor.logBytes).toBe(3 * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes));
     expect(floor.sqsRequests).toBe(0);
   });
 
@@ -135,5 +135,19 @@ describe('the floor: the least the architecture must call for what the meters sa
     // One dispatch invocation ran for ten messages: the floor takes no more than ran.
     expect(floor.invocations).toBe(1 + 1);
     expect(floor.sqsRequests).toBeCloseTo(12, 10);
+  });
+
+  it('counts a timer that fires and sends once: the schedule firing, and the hops it starts each with one bus event', async () => {
+    const meters = new CostMeters();
+    meters.scheduled = 1;
+    meters.ses.push({ operation: 'SESv2.SendEmail', bytes: 900, body: '{}', at: 0 });
+    await meters.wrap('rules', async () => undefined)({}, {} as never);
+    await meters.wrap('dispatch', async () => undefined)({ Records: [{}] }, {} as never);
+    await meters.wrap('measurement', async () => undefined)({}, {} as never);
+    const floor = meters.floor(0, 0, 4, new Map());
+    expect(floor.scheduledInvocations).toBe(1);
+    // The firing's event is the one the rules hop reads: rules, dispatch and measurement, one event each.
+    expect(floor.busEvents).toBe(3);
+    expect(floor.invocations).toBe(3);
   });
 });
