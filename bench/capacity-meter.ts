@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime.js';
+import { listenOnLoopback, sendOn } from './request-meter.js';
 
 /** Operations that accept ReturnConsumedCapacity, and whether they read or write. */
 const operations: Record<string, 'read' | 'write'> = {
@@ -92,23 +92,10 @@ export async function startCapacityMeter(target: string): Promise<{ endpoint: st
           outgoing.end(answer);
         });
       });
-      forward.on('error', (error) => {
-        outgoing.writeHead(502);
-        outgoing.end(String(error));
-      });
-      forward.end(body);
+      sendOn(forward, body, outgoing);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), calls };
 }
 
 type AttributeValue = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { type ClientRequest, createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request that passed the meter: which operation, and how many bytes went up. */
@@ -47,17 +47,26 @@ export async function startRequestMeter(target: string): Promise<{ endpoint: str
           response.pipe(outgoing);
         },
       );
-      forward.on('error', (error) => {
-        outgoing.writeHead(502);
-        outgoing.end(String(error));
-      });
-      forward.end(body);
+      sendOn(forward, body, outgoing);
     });
   });
+  return { ...(await listenOnLoopback(server)), requests };
+}
+
+/** Sends a request's body upstream; if upstream cannot be reached, the caller gets a 502 that says why. */
+export function sendOn(forward: ClientRequest, body: Buffer, outgoing: ServerResponse): void {
+  forward.on('error', (error) => {
+    outgoing.writeHead(502);
+    outgoing.end(String(error));
+  });
+  forward.end(body);
+}
+
+/** Listens on a free loopback port: the endpoint, and how to stop (the runtime's `*Front` options take both). */
+export async function listenOnLoopback(server: Server): Promise<{ readonly endpoint: string; stop(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signShopifyHmac } from '#services/intake/core/signatures.js';
 import { type LocalRuntime, localShopifySecret, localWebhookSecrets } from '../local/runtime.js';
 import { signed } from '../local/signed-requests.js';
 
@@ -73,18 +72,7 @@ interface Request {
 
 /** A Shopify webhook as Shopify sends it: signed with the development secret, a fresh webhook id. */
 export function shopifyRequest(topic: string, body: Record<string, unknown>): Request {
-  const bytes = Buffer.from(JSON.stringify(body));
-  return {
-    path: '/webhooks/shopify',
-    body: bytes,
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': 'demo.myshopify.com',
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-hmac-sha256': signShopifyHmac(bytes, localShopifySecret),
-    },
-  };
+  return signed.shopify(JSON.stringify(body), localShopifySecret, topic, { 'x-shopify-webhook-id': randomUUID() });
 }
 
 // Shopify's exact ids are the GraphQL ones: each customer and order gets its own, and its own cart.
