@@ -135,7 +135,8 @@ export class LocalEventBus {
   private readonly journalFile: string;
   private readonly pending = new Map<string, Delivery>();
   private readonly running = new Set<string>();
-  private readonly runningPerConsumer = new Map<Consumer, number>();
+  /** Direct invocations in flight per consumer (a queue's batches are bounded by their own count, below, as in AWS). */
+  private readonly invokesRunning = new Map<Consumer, number>();
   /** Batches in flight per queue consumer: the event source mapping's maximum concurrency counts batches. */
   private readonly batchesRunning = new Map<Consumer, number>();
   private readonly retryPolicy: NonNullable<LocalEventBusOptions['retryPolicy']>;
@@ -198,7 +199,7 @@ export class LocalEventBus {
     const due = [...this.pending.values()].filter((delivery) => !this.running.has(delivery.id) && delivery.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
     const batches = new Map<Consumer, Delivery[]>();
     for (const delivery of due) {
-      const busy = this.runningPerConsumer.get(delivery.consumer) ?? 0;
+      const busy = this.invokesRunning.get(delivery.consumer) ?? 0;
       if (delivery.via === 'invoke') {
         if (busy >= invokeConcurrency) continue;
         this.begin([delivery]);
@@ -295,14 +296,14 @@ export class LocalEventBus {
   private begin(deliveries: readonly Delivery[]): void {
     for (const delivery of deliveries) {
       this.running.add(delivery.id);
-      this.runningPerConsumer.set(delivery.consumer, (this.runningPerConsumer.get(delivery.consumer) ?? 0) + 1);
+      if (delivery.via === 'invoke') this.invokesRunning.set(delivery.consumer, (this.invokesRunning.get(delivery.consumer) ?? 0) + 1);
       delivery.receives++;
     }
   }
 
   private finish(delivery: Delivery): void {
     this.running.delete(delivery.id);
-    this.runningPerConsumer.set(delivery.consumer, (this.runningPerConsumer.get(delivery.consumer) ?? 1) - 1);
+    if (delivery.via === 'invoke') this.invokesRunning.set(delivery.consumer, (this.invokesRunning.get(delivery.consumer) ?? 1) - 1);
   }
 
   private async invoke(delivery: Delivery): Promise<void> {
