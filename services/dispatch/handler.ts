@@ -11,7 +11,7 @@ import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
 import { now as currentTime } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
-import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/events/bus-event.js';
+import { NewerContractError, parseBusEvent, parseRecordBody } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import { MessageRef } from '#shared/events/message.js';
 import { Observability } from '#shared/observability.js';
@@ -69,7 +69,7 @@ const ports: DispatchPorts = {
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
 
 async function dispatchRecord(record: SQSRecord): Promise<void> {
-  const { detail: request } = parseBusEvent(parseJson(record.body), Events.MessageRequested);
+  const { detail: request } = parseBusEvent(parseRecordBody(record.body), Events.MessageRequested);
   observability.countEvent('EventsIn', Events.MessageRequested.detailType);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
   const now = Math.max(currentTime(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
@@ -96,15 +96,6 @@ async function reportFailed(record: SQSRecord, error: PermanentError): Promise<v
   const failed = { ...ref.data, failedAt: new Date(currentTime()).toISOString(), error: { code: 'InvalidRequest', message: error.reason } };
   await ports.publisher.publish(Events.MessageFailed, failed);
   observability.countEvent('EventsOut', Events.MessageFailed.detailType);
-}
-
-/** A record's body as JSON; a body that is not JSON breaks the contract like any other malformed event. */
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch (error) {
-    throw new InvalidEventError(`The record's body is not JSON: ${(error as Error).message}`);
-  }
 }
 
 const onRequest = (record: SQSRecord) =>

@@ -10,7 +10,7 @@ import { DecisionTrail, recorderOf } from '#shared/adapters/decision-trail.js';
 import { DynamoProfileReader } from '#shared/adapters/profile-reader.js';
 import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
-import { InvalidEventError, parseBusEvent } from '#shared/events/bus-event.js';
+import { parseBusEvent, parseRecordBody } from '#shared/events/bus-event.js';
 import type { CampaignSegment } from '#shared/events/campaign-segment.js';
 import * as Events from '#shared/events/index.js';
 import type { TimerFired } from '#shared/events/timer-fired.js';
@@ -119,15 +119,6 @@ async function onEvent(event: unknown): Promise<void> {
   await deliver(evaluation);
 }
 
-/** A record's body as JSON; a body that is not JSON breaks the contract like any other malformed event. */
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch (error) {
-    throw new InvalidEventError(`The record's body is not JSON: ${(error as Error).message}`);
-  }
-}
-
 const processor = new BatchProcessor(EventType.SQS);
 const onEventOnce = permanentFailures.handling(onEvent);
 
@@ -143,7 +134,7 @@ export const handler = observability.handler(
           (record: SQSRecord) =>
             permanentFailures.run(
               () => record.body,
-              () => onEvent(parseJson(record.body)),
+              () => onEvent(parseRecordBody(record.body)),
             ),
           processor,
           { processInParallel: false, throwOnFullBatchFailure: false },

@@ -26,6 +26,15 @@ export class InvalidEventError extends PermanentError {}
  */
 export class NewerContractError extends InvalidEventError {}
 
+/** A queue record's body as JSON; a body that is not JSON breaks the contract like any other malformed event. */
+export function parseRecordBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new InvalidEventError(`The record's body is not JSON: ${(error as Error).message}`);
+  }
+}
+
 /** Checks the envelope and the detail against one of the given contracts. */
 export function parseBusEvent<C extends Contract>(
   event: unknown,
