@@ -1,3 +1,5 @@
+import { lambdaLogging, tracingByDefault } from '#shared/topology.js';
+
 /**
  * AWS's published on-demand prices in us-east-1, as noted on the date below (the first paid tier
  * of each; free tiers left out, so small shops pay less). Written once: the cost table prices every
@@ -30,12 +32,15 @@ export const awsPrices = {
   xRayPerMillionTraces: 5.0,
 } as const;
 
+/** CloudWatch Logs bills each log event's 26 bytes of metadata as ingested data too. */
+export const logEventOverheadBytes = 26;
+
 /**
- * What Lambda writes to a function's log group itself on every invocation, in the text format
- * the stack uses: START, END and REPORT lines (with the X-Ray trace id, as tracing is active).
- * An estimate from their published shape, about 130 bytes each.
+ * What Lambda writes to a function's log group itself on every invocation, metadata included: its
+ * START, END and REPORT lines (about 400 bytes, from their published shape) are INFO system logs,
+ * which the stack's WARN system level leaves out.
  */
-export const platformLogBytesPerInvocation = 400;
+export const platformLogBytesPerInvocation = lambdaLogging.systemLevel === 'WARN' ? 0 : 400 + 3 * logEventOverheadBytes;
 
 /**
  * X-Ray's default sampling records the first request each second and 5% of the rest: at the steady
@@ -45,5 +50,5 @@ export const platformLogBytesPerInvocation = 400;
 export const pricedRequestsPerSecond = 10;
 export const xRaySampledShare = (1 + 0.05 * (pricedRequestsPerSecond - 1)) / pricedRequestsPerSecond;
 
-/** CloudWatch Logs bills each log event's 26 bytes of metadata as ingested data too. */
-export const logEventOverheadBytes = 26;
+/** Traces recorded per request in the priced deployment: none unless it turns tracing on (`-c tracing=true`). */
+export const tracedShare = tracingByDefault ? xRaySampledShare : 0;

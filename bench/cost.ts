@@ -9,7 +9,7 @@ import { putEventsEntrySize } from '#shared/bus-limits.js';
 import { busName, functionMemoryMb, queueDeliveryOf } from '#shared/topology.js';
 import type { LambdaHandler } from '../local/lambda-context.js';
 import { type LocalFunctionName, type LocalRuntime, localRegion, localTableName } from '../local/runtime.js';
-import { awsPrices, logEventOverheadBytes, platformLogBytesPerInvocation, xRaySampledShare } from './aws-prices.js';
+import { awsPrices, logEventOverheadBytes, platformLogBytesPerInvocation, tracedShare } from './aws-prices.js';
 import { type MeteredCall, withMeteredRuntime } from './capacity-meter.js';
 import { type MeteredRequest, startRequestMeter } from './request-meter.js';
 import { hash, type ShopRequests, shopifyCheckout, shopifyOrder, shopRequests } from './shop-requests.js';
@@ -178,8 +178,8 @@ export class CostMeters {
         queued.reduce((sum, invocation) => sum + invocation.records + 2, 0) +
         this.aws.filter((request) => request.operation === 'AmazonSQS.SendMessage').length,
       secretsCalls: this.aws.filter((request) => request.operation === 'secretsmanager.GetSecretValue').length,
-      logBytes: this.logBytes + this.logLines * logEventOverheadBytes + this.invocations.length * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes),
-      traces: (this.httpRequests.length + this.scheduled) * xRaySampledShare,
+      logBytes: this.logBytes + this.logLines * logEventOverheadBytes + this.invocations.length * platformLogBytesPerInvocation,
+      traces: (this.httpRequests.length + this.scheduled) * tracedShare,
       messages: this.messages(),
     };
   }
@@ -220,7 +220,7 @@ export class CostMeters {
       writeUnits: kept.reduce((sum, key) => sum + Math.max(1, Math.ceil((itemBytes.get(key) ?? 0) / 1024)), 0),
       sqsRequests: messages * (1 + 2 / queueDeliveryOf('dispatch').batchSize),
       secretsCalls: 0,
-      logBytes: invocations * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes),
+      logBytes: invocations * platformLogBytesPerInvocation,
       traces: 0,
       messages,
     };

@@ -14,6 +14,8 @@ if (!project.ok) {
 if (project.value.warnings.length > 0) console.warn(`Nudge deploys with these warnings:\n${formatProblems(project.value.warnings)}`);
 
 const app = new App();
+// X-Ray tracing of every function (`cdk deploy -c tracing=true`); off by default, see shared/topology.ts.
+if (app.node.tryGetContext('tracing') === undefined && process.env.NUDGE_TRACING !== undefined) app.node.setContext('tracing', process.env.NUDGE_TRACING);
 const senderAddress: string = app.node.tryGetContext('senderAddress') ?? process.env.NUDGE_SENDER_ADDRESS ?? 'Nudge <hello@example.com>';
 const sesIdentity: string = app.node.tryGetContext('sesIdentity') ?? process.env.NUDGE_SES_IDENTITY ?? senderAddress.match(/@([^>\s]+)/)?.[1] ?? 'example.com';
 // Alarm notifications by e-mail (`cdk deploy -c alarmEmail=ops@shop.com`); without it, subscribe to the AlarmTopicArn output.

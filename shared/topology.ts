@@ -28,6 +28,21 @@ export interface Subscription {
 /** Every Nudge function's memory: what Lambda bills GB-seconds at (the benchmark prices durations with it). */
 export const functionMemoryMb = 512;
 
+/**
+ * How every Nudge function logs in AWS. Lambda's own START and REPORT lines are INFO system logs,
+ * about 400 bytes an invocation, more than a quiet function writes itself: at WARN they are not
+ * written (Lambda's Duration, Errors and Throttles metrics do not come from them). The functions'
+ * own logs stay at INFO. System log levels need the JSON log format, which Powertools writes anyway.
+ */
+export const lambdaLogging = { format: 'JSON', systemLevel: 'WARN', applicationLevel: 'INFO' } as const;
+
+/**
+ * X-Ray tracing of every function, off unless a deployment asks for it (`cdk deploy -c tracing=true`):
+ * at 10 requests a second its default sampling records 14.5% of requests, about $0.90 a million
+ * events for the benchmark's mix, nearly a twentieth of the bill, for traces most shops never open.
+ */
+export const tracingByDefault = false;
+
 /** The SQS queue in front of a `queue` consumer: batches, attempts before its dead-letter queue. */
 export interface QueueDelivery {
   readonly batchSize: number;

@@ -6,7 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functionMemoryMb } from '#shared/topology.js';
+import { functionMemoryMb, lambdaLogging, tracingByDefault } from '#shared/topology.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -24,10 +24,16 @@ export interface ServiceFunctionProps {
   readonly deadLetterQueue?: sqs.IQueue;
 }
 
+/** Whether the deployment asked for X-Ray tracing (`cdk deploy -c tracing=true`, or `NUDGE_TRACING=true`). */
+export function tracingAsked(scope: Construct): boolean {
+  const asked: unknown = scope.node.tryGetContext('tracing');
+  return asked === undefined ? tracingByDefault : asked === true || asked === 'true';
+}
+
 /**
  * One Nudge service as a Lambda function: arm64, Node.js 24, bundled by esbuild (no Docker),
- * its own log group and a role that can write only there, X-Ray tracing and Powertools metrics
- * under the Nudge namespace.
+ * its own log group and a role that can write only there, JSON logs without Lambda's own INFO lines,
+ * Powertools metrics under the Nudge namespace, and X-Ray tracing when the deployment asks for it.
  */
 export class ServiceFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -39,6 +45,7 @@ export class ServiceFunction extends Construct {
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `Nudge ${props.service} service` });
     logGroup.grantWrite(this.role);
     const folders = props.assetFolders ?? [];
+    const tracing = tracingAsked(this);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(projectRoot, 'services', props.service, props.entry ?? 'handler.ts'),
       handler: 'handler',
@@ -49,14 +56,18 @@ export class ServiceFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
+      loggingFormat: lambda.LoggingFormat[lambdaLogging.format],
+      systemLogLevelV2: lambda.SystemLogLevel[lambdaLogging.systemLevel],
+      applicationLogLevelV2: lambda.ApplicationLogLevel[lambdaLogging.applicationLevel],
       // Active tracing: Lambda samples and records each invocation; CDK grants the role the two X-Ray writes.
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       deadLetterQueue: props.deadLetterQueue,
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.entry ? `${props.service}-${props.entry.replace(/\.ts$/, '')}` : props.service,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOG_LEVEL: lambdaLogging.applicationLevel,
+        POWERTOOLS_TRACE_ENABLED: String(tracing),
         POWERTOOLS_METRICS_NAMESPACE: 'Nudge',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
@@ -80,10 +91,11 @@ export class ServiceFunction extends Construct {
       },
     });
     // On the policy itself: the check reports the policy resource, not the role.
-    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'xray:PutTraceSegments and xray:PutTelemetryRecords, which CDK adds for active tracing, support no resource-level permissions; nothing else in the policy is on "*".',
-    });
+    if (tracing)
+      Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'xray:PutTraceSegments and xray:PutTelemetryRecords, which CDK adds for active tracing, support no resource-level permissions; nothing else in the policy is on "*".',
+      });
   }
 }

@@ -7,8 +7,8 @@ import { NudgeStack } from '../../infra/nudge-stack.js';
 
 // Built as test/infra/stack.test.ts builds it, but without bundling the functions' code
 // (the alarms only need the template), so two stacks synthesise in a few seconds.
-const build = (alarmEmail?: string) => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const build = (alarmEmail?: string, context: Record<string, unknown> = {}) => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new NudgeStack(app, 'Nudge', { senderAddress: 'Shop <hello@shop.example>', sesIdentity: 'shop.example', alarmEmail });
   return { app, stack, template: Template.fromStack(stack) };
 };
@@ -208,22 +208,48 @@ describe('monitoring in AWS', () => {
     expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 
-  it('traces every function with X-Ray and names the Powertools metrics namespace', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, functionIds.length);
+  it('logs JSON without Lambda’s own INFO lines and names the Powertools metrics namespace', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
-      { Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'Nudge' }) } },
+      { LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' } },
       functionIds.length,
     );
-    // Each function's role may write traces.
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    for (const id of functionIds) {
-      const role = template.findResources('AWS::Lambda::Function')[id]?.Properties.Role as { 'Fn::GetAtt': [string] };
-      const roleId = role['Fn::GetAtt'][0];
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'Nudge', POWERTOOLS_LOG_LEVEL: 'INFO' }) } },
+      functionIds.length,
+    );
+  });
+
+  it('traces no function with X-Ray unless the deployment asks, and then every one, each role allowed to write traces', () => {
+    const xrayActions = (built: ReturnType<typeof build>) => {
+      const policies = Object.values(built.template.findResources('AWS::IAM::Policy'));
+      const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+      return statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('xray:'));
+    };
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, 0);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ POWERTOOLS_TRACE_ENABLED: 'false' }) } },
+      functionIds.length,
+    );
+    expect(xrayActions({ template } as ReturnType<typeof build>)).toEqual([]);
+
+    const traced = build(undefined, { tracing: 'true' });
+    traced.template.resourcePropertiesCountIs('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } }, functionIds.length);
+    traced.template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ POWERTOOLS_TRACE_ENABLED: 'true' }) } },
+      functionIds.length,
+    );
+    const policies = Object.values(traced.template.findResources('AWS::IAM::Policy'));
+    for (const [id, fn] of Object.entries(traced.template.findResources('AWS::Lambda::Function'))) {
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
       const actions = policies
         .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
         .flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action));
       expect([id, actions]).toEqual([id, expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])]);
     }
+    expect(xrayActions(traced).length).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-import { awsPrices, logEventOverheadBytes, platformLogBytesPerInvocation } from '../../bench/aws-prices.js';
+import { awsPrices, platformLogBytesPerInvocation } from '../../bench/aws-prices.js';
 import { CostMeters, mixUsage, perMillionEvents, priceUsage, type Usage } from '../../bench/cost.js';
 
 const none: Usage = {
@@ -108,7 +108,7 @@ describe('the floor: the least the architecture must call for what the meters sa
     expect(floor.invocations).toBe(3);
     expect(floor.busEvents).toBe(2);
     expect(floor.gbSeconds).toBeCloseTo(3 * 0.005 * 0.5, 10);
-    expect(floor.logBytes).toBe(3 * (platformLogBytesPerInvocation + 3 * logEventOverheadBytes));
+    expect(floor.logBytes).toBe(3 * platformLogBytesPerInvocation);
     expect(floor.sqsRequests).toBe(0);
   });
 
