@@ -95,7 +95,7 @@ export interface KindCost {
 }
 
 /** Items that exist only so a fact counts once: the floor's design would fold them into the write they guard. */
-const onceMarker = (key: string) => /^(EVENT#|DELIVERY#|MEASURE#FACT#|MEASURE#ORDER#)/.test(key);
+const onceMarker = (key: string) => /^(EVENT#|MEASURE#FACT#|MEASURE#ORDER#)/.test(key);
 /** Items a rule's decision writes: the rules hop is needed when one changes. */
 const ruleState = (key: string) => /\|(RULE#|TRIGGER#|DECISION#)/.test(key);
 

@@ -23,7 +23,7 @@ import { RulesEnvironment } from '#services/rules/environment.js';
 import { environmentOf } from '#shared/config.js';
 import * as TimerFired from '#shared/events/timer-fired.js';
 import { senderParts } from '#shared/shops.js';
-import { deliveryKeyPrefix, tableDefinition } from '#shared/table.js';
+import { tableDefinition } from '#shared/table.js';
 import { busName, type Consumer, queueDeliveryOf, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { NudgeMonitoring } from './constructs/monitoring.js';
 import { projectRoot, ServiceFunction } from './constructs/service-function.js';
@@ -179,7 +179,6 @@ export class NudgeStack extends Stack {
       environment: environmentOf(IntakeEnvironment, {
         ...common,
         WEBHOOK_SECRETS_ID: webhookSecrets.secretName,
-        TABLE_NAME: table.tableName,
         UNSUBSCRIBE_KEY_ID: unsubscribeKey.secretName,
       }),
     });
@@ -303,14 +302,7 @@ export class NudgeStack extends Stack {
     });
 
     bus.grantPutEventsTo(intake.role);
-    // Intake keeps only its delivery records in the table, and may touch nothing else there.
-    intake.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${deliveryKeyPrefix}*`] } },
-      }),
-    );
+    // Intake keeps nothing: it has no access to the table.
     webhookSecrets.grantRead(intake.role);
     unsubscribeKey.grantRead(intake.role);
     unsubscribeKey.grantRead(consumers.dispatch.fn.role);

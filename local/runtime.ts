@@ -371,7 +371,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       environmentOf(IntakeEnvironment, {
         EVENT_BUS_NAME: busName,
         WEBHOOK_SECRETS_ID: webhookSecretsId,
-        TABLE_NAME: localTableName,
         UNSUBSCRIBE_KEY_ID: unsubscribeKeyId,
       }),
     );

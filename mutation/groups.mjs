@@ -10,12 +10,6 @@ export const groups = [
     tests: ['test/unit/intake-strict-signatures.test.ts', 'test/unit/intake-platforms.test.ts', 'test/unit/intake-shopify.test.ts'],
   },
   {
-    name: 'intake-delivery',
-    mutate: ['services/intake/publish-once.ts', 'services/intake/adapters/delivery-ledger.ts'],
-    tests: ['test/integration/delivery-ledger.test.ts'],
-    table: true,
-  },
-  {
     name: 'event-pattern',
     mutate: [
       'shared/event-pattern/compile.ts',

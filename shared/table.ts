@@ -31,8 +31,6 @@ export const keys = {
   appliedEvent: (eventId: string): ItemKey => ({ pk: `EVENT#${eventId}`, sk: 'APPLIED' }),
   /** An address that must never be mailed again (erased, and later: bounced, complained), by its hash. */
   suppression: (kind: 'email' | 'phone', valueHash: string): ItemKey => ({ pk: `SUPPRESSION#${kind}#${valueHash}`, sk: 'SUPPRESSION' }),
-  /** A platform delivery intake has seen, so a retried or duplicated webhook is published once. */
-  delivery: (deliveryId: string): ItemKey => ({ pk: `DELIVERY#${deliveryId}`, sk: 'DELIVERY' }),
   /** What one rule last did for one person: for cooldown and re-entry. */
   ruleState: (profileId: string, ruleId: string): ItemKey => ({ pk: `PROFILE#${profileId}`, sk: `RULE#${ruleId}` }),
   /** The send-once ledger: what became of one message id (sending, sent, suppressed, deferred, failed). */
@@ -97,15 +95,6 @@ export const privacyExportRetentionSeconds = 30 * 24 * 3600;
 
 /** Every item of a profile shares this partition key (profile, identities, history, rule state). */
 export const profilePartition = (profileId: string) => `PROFILE#${profileId}`;
-
-/** Key prefix of delivery records: intake's table access is limited to it. */
-export const deliveryKeyPrefix = 'DELIVERY#';
-
-/** How long delivery records are kept: longer than any platform retries (BigCommerce ~48 h, Stripe 3 days). */
-export const deliveryRetentionSeconds = 7 * 24 * 3600;
-
-/** How long intake owns a delivery it is publishing; a crashed owner's claim lapses after this. */
-export const deliveryLeaseMillis = 30_000;
 
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;

@@ -4,6 +4,5 @@ import { z } from 'zod';
 export const IntakeEnvironment = z.object({
   EVENT_BUS_NAME: z.string().min(1),
   WEBHOOK_SECRETS_ID: z.string().min(1),
-  TABLE_NAME: z.string().min(3),
   UNSUBSCRIBE_KEY_ID: z.string().min(1),
 });

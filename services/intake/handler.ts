@@ -6,7 +6,6 @@ import { SecretText } from '#shared/adapters/secret-text.js';
 import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
 import { Observability } from '#shared/observability.js';
-import { DeliveryLedger } from './adapters/delivery-ledger.js';
 import { WebhookSecretStore } from './adapters/webhook-secrets.js';
 import { errorReply } from './core/request.js';
 import { IntakeEnvironment } from './environment.js';
@@ -19,7 +18,6 @@ const secretsManager = observability.client(awsClients.secretsManager(), 'Secret
 const ports: IntakePorts = {
   webhookSecrets: new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID),
   unsubscribeKey: new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID),
-  ledger: new DeliveryLedger(observability.client(awsClients.dynamoDb(), 'DynamoDB'), config.TABLE_NAME),
   publisher: new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), config.EVENT_BUS_NAME),
   logger,
 };

@@ -2,18 +2,16 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BusPublisher } from '#shared/adapters/bus-publisher.js';
 import { copyIn } from '#shared/languages.js';
 import { unsubscribePath } from '#shared/unsubscribe.js';
-import type { DeliveryLedger } from './adapters/delivery-ledger.js';
 import type { WebhookSecrets } from './core/platforms/common.js';
 import { errorReply, type Reply } from './core/request.js';
 import { page, unsubscribe } from './core/unsubscribe.js';
 import { receiveWebhook } from './core/webhook.js';
-import { publishOnce } from './publish-once.js';
+import { publishAccepted } from './publish-accepted.js';
 
-/** What intake needs around its decisions: the secrets it checks against, and where accepted events are recorded. */
+/** What intake needs around its decisions: the secrets it checks against, and the bus accepted events go on. */
 export interface IntakePorts {
   readonly webhookSecrets: { current(now: number): Promise<WebhookSecrets> };
   readonly unsubscribeKey: { current(now: number): Promise<string> };
-  readonly ledger: DeliveryLedger;
   readonly publisher: BusPublisher;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
@@ -70,39 +68,35 @@ async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, at: 
     ports.logger.warn('Unsubscribe link refused');
     return html(outcome.status, outcome.html);
   }
-  const recorded = await publishOnce(outcome.decision, ports.ledger, ports.publisher, Date.now);
-  if (recorded.kind === 'failed' || recorded.reply.status >= 400) {
-    ports.logger.error('Could not record an unsubscribe', { recorded });
+  const published = await publishAccepted(outcome.decision, ports.publisher);
+  if (published.kind === 'failed') {
+    ports.logger.error('Could not record an unsubscribe', { error: published.cause as Error });
     const copy = copyIn(outcome.language);
     return html(503, page(outcome.language, copy.retryTitle, copy.retryText));
   }
   return html(200, outcome.html);
 }
 
-/** A platform's webhook: verified, normalised, and its events published once per delivery. */
+/** A platform's webhook: verified, normalised, and its events on the bus before the answer says so. */
 async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
   const decision = receiveWebhook(request, await ports.webhookSecrets.current(now), now);
-  const recorded = await publishOnce(decision, ports.ledger, ports.publisher, Date.now);
-  if (recorded.kind === 'answered') {
-    if (recorded.reply.status >= 400) ports.logger.warn('Event refused', { path: request.path, reply: recorded.reply.body });
-    if (recorded.unfinished > 0) ports.logger.warn('Events are on the bus but their deliveries could not be marked done', { unfinished: recorded.unfinished });
-    return jsonReply(recorded.reply);
+  const published = await publishAccepted(decision, ports.publisher);
+  if (published.kind === 'answered') {
+    if (published.reply.status >= 400) ports.logger.warn('Event refused', { path: request.path, reply: published.reply.body });
+    return jsonReply(published.reply);
   }
   // Nothing is on the bus yet: senders back off on 429 and retry any 5xx, so an accepted event is never silently lost.
-  const { stage, cause } = recorded;
-  if (isThrottling(cause)) {
-    ports.logger.warn('Throttled while recording an event', { error: cause as Error, path: request.path, stage });
+  // The platform's own delivery ids say which deliveries to look for in its webhook logs.
+  const deliveryIds = decision.deliveries.map((delivery) => delivery.id);
+  if (isThrottling(published.cause)) {
+    ports.logger.warn('Throttled while publishing an event', { error: published.cause as Error, path: request.path, deliveryIds });
     return jsonReply({ ...errorReply(429, 'throttled', 'Too many events right now; please retry shortly'), headers: { 'retry-after': '1' } });
   }
-  ports.logger.error('Could not record an accepted event', { error: cause as Error, path: request.path, stage });
-  const reply =
-    stage === 'claim'
-      ? errorReply(503, 'unavailable', 'The event could not be recorded right now; please retry')
-      : errorReply(503, 'publish-failed', 'The event could not be put on the bus; please retry');
-  return jsonReply({ ...reply, headers: { 'retry-after': '5' } });
+  ports.logger.error('Could not publish an accepted event', { error: published.cause as Error, path: request.path, deliveryIds });
+  return jsonReply({ ...errorReply(503, 'publish-failed', 'The event could not be put on the bus; please retry'), headers: { 'retry-after': '5' } });
 }
 
-/** DynamoDB and EventBridge throttling: the sender should slow down, not give up. */
+/** EventBridge throttling: the sender should slow down, not give up. */
 function isThrottling(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return typeof name === 'string' && /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);

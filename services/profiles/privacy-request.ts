@@ -49,7 +49,8 @@ export async function carryOutPrivacyRequest(request: PrivacyRequested, ports: P
   await ports.records.record(
     {
       shop: request.origin.shop,
-      requestKey: `${request.receivedAt}#${request.eventId}`,
+      // When the shop asked (the platform’s time, the same on its retries), so a retried request is one record.
+      requestKey: `${request.occurredAt}#${request.eventId}`,
       request: request.request,
       ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
       receivedAt: request.receivedAt,

@@ -58,6 +58,20 @@ describe("Shopify's compliance webhooks", () => {
     expect(await exists('customer:shopify:191167')).toBe(true);
   });
 
+  it('records a request Shopify delivers twice (its retry: the same webhook, ids and time) once', async () => {
+    const headers = {
+      'x-shopify-shop-domain': 'compliance-retry.myshopify.com',
+      'x-shopify-webhook-id': randomUUID(),
+      'x-shopify-event-id': randomUUID(),
+      'x-shopify-triggered-at': '2026-11-20T10:00:00.000Z',
+    };
+    const request = signed.shopify(fixtureBytes('webhooks/shopify/shopify-customers-data_request.json'), localShopifySecret, 'customers/data_request', headers);
+    expect((await send(request)).status).toBe(200);
+    expect((await send(request)).status).toBe(200);
+    const listed = (await cli('privacy', 'requests', '--shop', 'compliance-retry.myshopify.com')).stdout;
+    expect(listed.match(/export #9999/g)).toHaveLength(1);
+  });
+
   it('erases the customer by every key the shop names, leaves the address suppressed, and answers a repeat with nothing more to do', async () => {
     const redact = fixtureBytes('webhooks/shopify/shopify-customers-redact.json');
     expect((await shopify(redact, 'customers/redact', 'compliance-a.myshopify.com')).status).toBe(200);

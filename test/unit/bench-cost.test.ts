@@ -72,7 +72,7 @@ describe('the floor: the least the architecture must call for what the meters sa
     const meters = new CostMeters();
     meters.httpRequests.push(700);
     meters.dynamo.push(
-      { operation: 'PutItem', kind: 'write', units: 1, billed: 1, items: [{ key: 'DELIVERY#segment:1|DELIVERY', bytes: 170 }], refused: false },
+      { operation: 'PutItem', kind: 'write', units: 1, billed: 1, items: [{ key: 'MEASURE#FACT#f1|FACT', bytes: 170 }], refused: false },
       { operation: 'GetItem', kind: 'read', units: 1, billed: 1, items: [], refused: false },
       {
         operation: 'TransactWriteItems',
@@ -101,7 +101,7 @@ describe('the floor: the least the architecture must call for what the meters sa
     const sizes = new Map([['PROFILE#p1|PROFILE', 2500]]);
     const floor = meters.floor(1, 1, 4.2, sizes);
     expect(floor.readUnits).toBe(0);
-    // The profile (3 KB: 3 units), its history slot and the rule's state; not the delivery record or the applied marker.
+    // The profile (3 KB: 3 units), its history slot and the rule's state; not the fact marker or the applied marker.
     expect(floor.dynamoDbCalls).toBe(3);
     expect(floor.writeUnits).toBe(3 + 1 + 1);
     // Intake for the request, profiles once for the one event (it ran twice), rules as a rule's state changed.

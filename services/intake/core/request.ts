@@ -15,8 +15,9 @@ export interface Reply {
 }
 
 /**
- * One platform delivery: the unit Nudge deduplicates. `id` is the platform's own id for it
- * (Shopify's event id, Stripe's event id, a Segment messageId, …); a batch holds several.
+ * One platform delivery: `id` is the platform's own id for it (Shopify's event id, Stripe's event
+ * id, a Segment messageId, …), the one its webhook logs show; a batch holds several. Its events'
+ * ids are made of the same ids, so a retried delivery is applied once downstream.
  */
 export interface Delivery {
   readonly id: string | undefined;
