@@ -1,4 +1,5 @@
-import { awsPrices } from './aws-prices.js';
+import { lambdaLogging, tracingByDefault } from '#shared/topology.js';
+import { awsPrices, platformLogBytesPerInvocation } from './aws-prices.js';
 import { costServices, type KindCost, measureCost, mixUsage, perMillionEvents, shopMix, type Usage } from './cost.js';
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -8,8 +9,12 @@ export async function printCost(projectDir: string): Promise<void> {
   console.log('\nAll in: what AWS bills for each kind of event, sent through the local runtime as a shop sends it (real payloads, signed)');
   console.log('by customers who have a profile, one event at a time; every AWS call counted at a meter (DynamoDB, EventBridge, Scheduler,');
   console.log("SQS, Secrets Manager, SES), every invocation timed alone (GB-seconds at the stack's 512 MB), what the functions log counted");
-  console.log("at the stack's level (INFO, metrics on) plus Lambda's own lines; 61 days then pass, so the timers each kind set fire and count");
-  console.log(`with it. Prices: ${awsPrices.region} on demand, noted ${awsPrices.notedOn} (bench/aws-prices.ts); message fees left out.`);
+  console.log(
+    `at the stack's level (${lambdaLogging.applicationLevel}, metrics on; Lambda's own lines ${platformLogBytesPerInvocation === 0 ? 'off' : 'on'}); X-Ray ${tracingByDefault ? 'on' : 'off'}, as deployed by default; 61 days then pass,`,
+  );
+  console.log(
+    `so the timers each kind set fire and count with it. Prices: ${awsPrices.region} on demand, noted ${awsPrices.notedOn} (bench/aws-prices.ts); message fees left out.`,
+  );
   const cost = await measureCost(projectDir);
   console.log('Floor: the least this architecture must call for the same events (see the README, Performance); its functions run for the');
   console.log(`baseline hop timed in the same run (one DynamoDB write and one PutEvents with the real clients): ${cost.hopMillis.toFixed(1)} ms.\n`);

@@ -29,22 +29,22 @@ const env = loadConfig(DispatchEnvironment);
 const observability = new Observability('dispatch');
 const { logger } = observability;
 const project = loadDeployedProject(env);
-const secretsManager = observability.client(awsClients.secretsManager(), 'SecretsManager');
+const secretsManager = observability.client(awsClients.secretsManager());
 const outgoingWebhookKey = new SecretText(secretsManager, env.OUTGOING_WEBHOOK_KEY_ID);
 const policy = project.dispatch;
 const unsubscribeKey = new SecretText(secretsManager, env.UNSUBSCRIBE_KEY_ID);
-const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
+const dynamo = observability.client(awsClients.dynamoDb());
 const coupons = new CouponPools(dynamo, env.TABLE_NAME);
 const catalogue = new CatalogueReader(dynamo, env.TABLE_NAME);
 const ports: DispatchPorts = {
   store: new DispatchStore(dynamo, env.TABLE_NAME),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
-  schedules: new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), scheduleTargetOf(env)),
-  sender: new SesEmailSender(observability.client(awsClients.ses(), 'SES'), env.SES_CONFIGURATION_SET),
-  publisher: new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME),
+  schedules: new BusSchedules(observability.client(awsClients.scheduler()), scheduleTargetOf(env)),
+  sender: new SesEmailSender(observability.client(awsClients.ses()), env.SES_CONFIGURATION_SET),
+  publisher: new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME),
   templates: project.templates,
   layouts: project.layouts,
-  sms: new SmsSender(observability.client(awsClients.sms(), 'SMS'), policy.sms.originationIdentity, policy.sms.configurationSet),
+  sms: new SmsSender(observability.client(awsClients.sms()), policy.sms.originationIdentity, policy.sms.configurationSet),
   webhooks: new WebhookSender(() => outgoingWebhookKey.current(Date.now())),
   policy,
   senderAddress: env.SENDER_ADDRESS,
@@ -66,7 +66,7 @@ const ports: DispatchPorts = {
   },
 };
 
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 async function dispatchRecord(record: SQSRecord): Promise<void> {
   const { detail: request } = parseBusEvent(parseRecordBody(record.body), Events.MessageRequested);

@@ -14,9 +14,9 @@ import { SesFeedbackEnvironment } from './environment.js';
 const env = loadConfig(SesFeedbackEnvironment);
 const observability = new Observability('feedback');
 const { logger } = observability;
-const store = new DispatchStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
-const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const store = new DispatchStore(observability.client(awsClients.dynamoDb()), env.TABLE_NAME);
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** SES events from the configuration set (on the default bus): suppression first, then the bus. */
 async function onSesEvent(event: unknown): Promise<void> {

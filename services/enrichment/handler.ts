@@ -17,10 +17,10 @@ import { EnrichmentEnvironment } from './environment.js';
 const env = loadConfig(EnrichmentEnvironment);
 const observability = new Observability('enrichment');
 const { logger } = observability;
-const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
-const tokens = new SecretText(observability.client(awsClients.secretsManager(), 'SecretsManager'), env.BIGCOMMERCE_TOKENS_ID, 2);
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
+const tokens = new SecretText(observability.client(awsClients.secretsManager()), env.BIGCOMMERCE_TOKENS_ID, 2);
 const api = new BigCommerceApi(env.BIGCOMMERCE_API_URL);
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 async function tokenFor(store: string): Promise<string | undefined> {
   let configured: unknown;

@@ -14,11 +14,11 @@ import { type HttpReply, type IntakePorts, jsonReply, receiveRequest } from './r
 const config = loadConfig(IntakeEnvironment);
 const observability = new Observability('intake');
 const { logger } = observability;
-const secretsManager = observability.client(awsClients.secretsManager(), 'SecretsManager');
+const secretsManager = observability.client(awsClients.secretsManager());
 const ports: IntakePorts = {
   webhookSecrets: new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID),
   unsubscribeKey: new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID),
-  publisher: new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), config.EVENT_BUS_NAME),
+  publisher: new BusPublisher(observability.client(awsClients.eventBridge()), config.EVENT_BUS_NAME),
   logger,
 };
 

@@ -15,9 +15,9 @@ const env = loadConfig(MeasurementEnvironment);
 const observability = new Observability('measurement');
 const { logger } = observability;
 const project = loadDeployedProject(env);
-const store = new MeasurementStore(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
+const store = new MeasurementStore(observability.client(awsClients.dynamoDb()), env.TABLE_NAME);
 const measurementConfig = project.measurement;
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** One event from the bus: what it says is counted once for its rule and variant. */
 async function onEvent(event: unknown): Promise<void> {

@@ -9,7 +9,7 @@ import { ProfilesAdminEnvironment } from './environment.js';
 
 const env = loadConfig(ProfilesAdminEnvironment);
 const observability = new Observability('profiles-admin');
-const privacy = new ProfilePrivacy(observability.client(awsClients.dynamoDb(), 'DynamoDB'), env.TABLE_NAME);
+const privacy = new ProfilePrivacy(observability.client(awsClients.dynamoDb()), env.TABLE_NAME);
 
 /** `aws lambda invoke --function-name <ProfilesAdminFunction> --payload '{"action":"export","key":"email:ada@example.com"}'`. */
 const Request = z.object({ action: z.enum(['export', 'erase']), key: z.string().min(1) });

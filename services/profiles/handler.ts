@@ -22,12 +22,12 @@ const env = loadConfig(ProfilesEnvironment);
 const observability = new Observability('profiles');
 const { logger } = observability;
 const project = loadDeployedProject(env);
-const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
-const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
+const dynamo = observability.client(awsClients.dynamoDb());
 const store = new ProfileStore(dynamo, env.TABLE_NAME);
 const catalogue = new CatalogueStore(dynamo, env.TABLE_NAME);
 const privacyPorts: PrivacyPorts = { privacy: new ProfilePrivacy(dynamo, env.TABLE_NAME), records: new PrivacyRecords(dynamo, env.TABLE_NAME) };
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** A customer event: applied to its person's profile once, then the change announced, then marked announced. */
 async function onCustomerEvent(event: unknown): Promise<void> {

@@ -30,18 +30,18 @@ const env = loadConfig(RulesEnvironment);
 const observability = new Observability('rules');
 const { logger } = observability;
 const project = loadDeployedProject(env);
-const dynamo = observability.client(awsClients.dynamoDb(), 'DynamoDB');
-const publisher = new BusPublisher(observability.client(awsClients.eventBridge(), 'EventBridge'), env.EVENT_BUS_NAME);
+const dynamo = observability.client(awsClients.dynamoDb());
+const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
 const engine = new RuleEngine(project.rules, {
   states: new DynamoTriggerStateStore(dynamo, env.TABLE_NAME),
   firings: new DynamoFiringStore(dynamo, env.TABLE_NAME),
-  timers: new SchedulerTimers(new BusSchedules(observability.client(awsClients.scheduler(), 'Scheduler'), scheduleTargetOf(env))),
+  timers: new SchedulerTimers(new BusSchedules(observability.client(awsClients.scheduler()), scheduleTargetOf(env))),
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
   geofences: project.geofences,
 });
 const cursors = new DynamoCampaignCursors(dynamo, env.TABLE_NAME);
 const decisions = recorderOf(new DecisionTrail(dynamo, env.TABLE_NAME), logger);
-const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs(), 'SQS'), env.DEAD_LETTER_QUEUE_URL), observability);
+const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
 /** What an evaluation asks for goes out: the messages, then the decisions behind them. */
 async function deliver(evaluation: Evaluation): Promise<void> {

@@ -345,6 +345,10 @@ describe('the catalogue of a shop that only speaks Segment', () => {
       updatedAt: at,
     });
     expect(mergeObservation(created, seen as NonNullable<typeof seen>, '2026-11-29T10:00:00.000Z')).toBeUndefined();
+    // As DynamoDB gives it back: the same product with its fields in another order is still unchanged.
+    const reordered = Object.fromEntries(Object.entries(created).reverse()) as Product;
+    const variantsReordered = { ...reordered, variants: reordered.variants.map((variant) => Object.fromEntries(Object.entries(variant).reverse())) } as Product;
+    expect(mergeObservation(variantsReordered, seen as NonNullable<typeof seen>, '2026-11-29T10:00:00.000Z')).toBeUndefined();
     const [other] = observedProducts(event('product.viewed', { productId: 'p1', sku: 'G-33', price: usd('24.00'), imageUrl: 'https://shop.example/p1.jpg' }));
     const both = mergeObservation(created, other as NonNullable<typeof other>, '2026-11-29T10:00:00.000Z') as Product;
     expect(both).toMatchObject({ title: 'Monopoly', imageUrl: 'https://shop.example/p1.jpg', updatedAt: '2026-11-29T10:00:00.000Z' });
