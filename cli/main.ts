@@ -21,6 +21,7 @@ import { parseJsonText } from '#shared/json-text.js';
 import { consumerNames } from '#shared/topology.js';
 import { localDynamoDb } from '../local/dynamodb-local.js';
 import { localRegion, localTableName } from '../local/runtime.js';
+import { writeBroadcast } from './broadcast.js';
 import { formatClock, localClock } from './clock.js';
 import { formatDeadLetters, listAwsDeadLetters, listLocalDeadLetters, redriveAws, redriveLocal, servicesOf } from './dead-letters.js';
 import { eventFieldsMarkdown } from './event-fields.js';
@@ -133,6 +134,48 @@ rules
     writeFileSync(join(options.project, dispatchSchemaPath), dispatchSchemaText());
     console.log(`Wrote ${ruleSchemaPath}, ${geofencesSchemaPath} and ${dispatchSchemaPath}`);
   });
+
+program
+  .command('broadcast')
+  .description(
+    'Schedule a one-off broadcast at a local date and time in each person\'s time zone ("Black Friday, Friday 9:00"): writes rules/<id>.json, checked like nudge rules validate. Deploy it (npm run deploy) or let npm start pick it up.',
+  )
+  .argument('<id>', 'the rule id, such as black-friday-2026')
+  .requiredOption('--at <local date and time>', "when, in each person's time zone: YYYY-MM-DDTHH:MM, such as 2026-11-27T09:00")
+  .requiredOption('--template <name>', 'the template in templates/ to send')
+  .option('--name <text>', 'a name for people to read')
+  .option('--channel <channel>', 'email or sms', 'email')
+  .option('--segment <rfm segment...>', 'only to people in these RFM segments (otherwise everyone who agreed to hear from the shop)')
+  .option('--time-zone <zone>', 'the time zone of people who have none (otherwise UTC)')
+  .option('--force', 'replace rules/<id>.json if it exists')
+  .option('--project <dir>', 'the Nudge project (holds rules/ and templates/)', defaultProject)
+  .action(
+    (
+      id: string,
+      options: { at: string; template: string; name?: string; channel: string; segment?: string[]; timeZone?: string; force?: boolean; project: string },
+    ) => {
+      const { file, waves } = writeBroadcast(
+        options.project,
+        {
+          id,
+          at: options.at,
+          template: options.template,
+          ...(options.name === undefined ? {} : { name: options.name }),
+          channel: options.channel,
+          segments: options.segment ?? [],
+          ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
+          force: options.force === true,
+        },
+        Date.now(),
+      );
+      const utc = (instant: number | undefined) => `${new Date(instant ?? 0).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      console.log(`Wrote ${file}.`);
+      console.log(
+        `It runs in ${waves.length} wave${waves.length === 1 ? '' : 's'}, one for each time zone's ${options.at.slice(11)}, from ${utc(waves[0])} to ${utc(waves.at(-1))}; each person is messaged once.`,
+      );
+      console.log('Deploy it with npm run deploy; npm start picks it up as it is.');
+    },
+  );
 
 const templates = program.command('templates').description('See the emails the templates in templates/ make.');
 

@@ -2,10 +2,10 @@ import { type DispatchPolicy, gate } from '#services/dispatch/core/gate.js';
 import { applyEvent, changedFields, emptyProfile, primaryIdentityKey } from '#services/profiles/core/apply-event.js';
 import type { ProfileConfig } from '#services/profiles/core/config.js';
 import { segmentChanges } from '#services/profiles/core/derive.js';
-import { nextRun, parseCron } from '#services/rules/core/cron.js';
 import type { Geofence } from '#services/rules/core/geofence.js';
 import type { CompiledRule, Rule } from '#services/rules/core/rule.js';
 import { type Evaluation, RuleEngine } from '#services/rules/engine.js';
+import { nextRunOf } from '#services/rules/kinds/time.js';
 import { type Decision, localTime } from '#shared/decisions.js';
 import { customerEvents, findContract } from '#shared/events/index.js';
 import type { MessageRequested } from '#shared/events/message-requested.js';
@@ -149,8 +149,7 @@ export async function simulate(
         const scheduledAt = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
         record(await engine.onTimer({ kind: 'recurring', ruleId: rule.rule.id, dueAt: scheduledAt }), at, `schedule ${scheduledAt}`);
         const schedule = rule.trigger.schedule;
-        const parsed = schedule === undefined ? undefined : parseCron(schedule.cron);
-        const following = schedule !== undefined && parsed?.ok ? nextRun(parsed.value, schedule.timeZone, at) : undefined;
+        const following = schedule === undefined ? undefined : nextRunOf(schedule, at);
         if (following === undefined) recurring.delete(rule);
         else recurring.set(rule, following);
       }
@@ -188,8 +187,7 @@ export async function simulate(
       for (const rule of rules) {
         const schedule = rule.trigger.schedule;
         if (!rule.rule.enabled || schedule === undefined) continue;
-        const cron = parseCron(schedule.cron);
-        const first = cron.ok ? nextRun(cron.value, schedule.timeZone, receivedAt) : undefined;
+        const first = nextRunOf(schedule, receivedAt);
         if (first !== undefined) recurring.set(rule, first);
       }
     }

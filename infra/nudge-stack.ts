@@ -35,6 +35,8 @@ export interface NudgeStackProps extends StackProps {
   readonly sesIdentity: string;
   /** Where alarm notifications are e-mailed (context `alarmEmail`); none when unset. */
   readonly alarmEmail?: string;
+  /** The time the stack is built at (epoch ms): broadcast waves before it are not scheduled. Now, unless a test fixes it. */
+  readonly now?: number;
   /** The project as loaded and checked (infra/app.ts); loaded from the repository when not given. */
   readonly project?: Project;
 }
@@ -373,11 +375,13 @@ export class NudgeStack extends Stack {
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
     const rules = busNeedsOf(project.rules);
     // Each recurring rule is one schedule in its time zone; Scheduler fills in each run's time.
-    for (const recurring of recurringSchedules(rules)) {
-      const schedule = new scheduler.CfnSchedule(this, `Schedule-${recurring.ruleId}`, {
+    // A broadcast's waves still to come when the stack is synthesised (`props.now`, for tests).
+    for (const recurring of recurringSchedules(rules, props.now ?? Date.now())) {
+      const wave = recurring.expression.startsWith('at(');
+      const schedule = new scheduler.CfnSchedule(this, wave ? `Schedule-${recurring.name}` : `Schedule-${recurring.ruleId}`, {
         name: recurring.name,
         groupName: scheduleGroupName,
-        description: `Recurring rule ${recurring.ruleId}`,
+        description: wave ? `Broadcast ${recurring.ruleId}, the wave at ${recurring.expression.slice(3, -1)} UTC` : `Recurring rule ${recurring.ruleId}`,
         scheduleExpression: recurring.expression,
         scheduleExpressionTimezone: recurring.timeZone,
         flexibleTimeWindow: { mode: 'OFF' },

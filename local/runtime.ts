@@ -285,7 +285,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     // The recurring rules' schedules, as the stack creates them in AWS (and a deploy updates them).
     const syncRecurring = (needs: ReturnType<typeof busNeedsOf>) => {
-      const recurring = recurringSchedules(needs);
+      const recurring = recurringSchedules(needs, clock.now());
       for (const schedule of recurring) {
         scheduler.put({
           name: schedule.name,

@@ -63,6 +63,37 @@ export function nextOpening(window: Window, zone: string, at: number): number {
   return at;
 }
 
+/** A local date and time without offset, `YYYY-MM-DDTHH:MM`, as a one-off broadcast names it. */
+export const localDateTimePattern = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** The instant a local date and time (`YYYY-MM-DDTHH:MM`) happens in the zone, by the daylight-saving rule above; undefined if it is no date. */
+export function localMoment(local: string, zone: string): number | undefined {
+  const match = localDateTimePattern.exec(local);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute] = match.map(Number) as [number, number, number, number, number, number];
+  const date = DateTime.fromObject({ year, month, day }, { zone: 'utc' });
+  if (!date.isValid || date.day !== day) return undefined;
+  const instant = localInstant(year, month, day, `${hour}:${minute}`, zone);
+  return instant.isValid ? instant.toMillis() : undefined;
+}
+
+/**
+ * Every instant at which a local date and time comes round somewhere: one per distinct offset of
+ * the time zones there are (UTC, the fixed offsets and each IANA zone), earliest first (UTC+14 first, UTC-12 last). A broadcast
+ * "at 09:00 in each person's time zone" runs once at each, for the people whose 09:00 it is.
+ */
+export function waveInstants(local: string): number[] {
+  // The fixed offsets too (Etc/GMT+12 is UTC-12, which no place keeps but a profile may name).
+  const fixed = Array.from({ length: 27 }, (_, index) => index - 14).map((hours) => (hours === 0 ? 'Etc/GMT' : `Etc/GMT${hours > 0 ? '+' : ''}${hours}`));
+  const zones = ['UTC', ...fixed, ...Intl.supportedValuesOf('timeZone')];
+  const instants = new Set<number>();
+  for (const zone of zones) {
+    const instant = localMoment(local, zone);
+    if (instant !== undefined) instants.add(instant);
+  }
+  return [...instants].sort((a, b) => a - b);
+}
+
 export function isValidZone(zone: string): boolean {
   return DateTime.now().setZone(zone).isValid;
 }

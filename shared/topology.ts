@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as Events from './events/index.js';
 
 /**
@@ -74,7 +75,11 @@ export interface RulesBusNeeds {
   /** Alternatives of the feed pattern over the profile update's detail. */
   readonly feed: readonly Pattern[];
   readonly timers: boolean;
-  readonly schedules: readonly { readonly ruleId: string; readonly cron: string; readonly timeZone: string }[];
+  /** Recurring rules' schedules (cron in a time zone), and one-off broadcasts' waves (UTC instants, epoch ms). */
+  readonly schedules: readonly (
+    | { readonly ruleId: string; readonly cron: string; readonly timeZone: string }
+    | { readonly ruleId: string; readonly waves: readonly number[] }
+  )[];
 }
 
 export const noRules: RulesBusNeeds = { feed: [], timers: false, schedules: [] };
@@ -246,12 +251,34 @@ export interface RecurringSchedule {
   readonly input: string;
 }
 
-export function recurringSchedules(rules: RulesBusNeeds): RecurringSchedule[] {
-  return rules.schedules.map(({ ruleId, cron, timeZone }) => ({
-    name: `rule-${ruleId}`,
-    ruleId,
-    expression: cron,
-    timeZone,
-    input: JSON.stringify({ kind: 'recurring', ruleId, dueAt: '<aws.scheduler.scheduled-time>', contractVersion: Events.TimerFired.version }),
-  }));
+/**
+ * The Scheduler schedules the rules' runs over every profile need at `now`: one per recurring rule,
+ * and one one-time schedule per wave of a broadcast that is still to come (a wave already past is
+ * not scheduled again, so deploying after a broadcast never sends it late).
+ */
+/** A schedule's name: the rule's id (and the wave's time), shortened with a hash of the id past Scheduler's 64 characters. */
+function scheduleName(ruleId: string, wave?: string): string {
+  const name = `rule-${ruleId}${wave === undefined ? '' : `-${wave}`}`;
+  if (name.length <= 64) return name;
+  const hash = createHash('sha256').update(ruleId).digest('hex').slice(0, 8);
+  return `rule-${ruleId.slice(0, 64 - 15 - (wave === undefined ? 0 : wave.length + 1))}-${hash}${wave === undefined ? '' : `-${wave}`}`;
+}
+
+export function recurringSchedules(rules: RulesBusNeeds, now: number): RecurringSchedule[] {
+  return rules.schedules.flatMap((schedule) => {
+    const input = JSON.stringify({
+      kind: 'recurring',
+      ruleId: schedule.ruleId,
+      dueAt: '<aws.scheduler.scheduled-time>',
+      contractVersion: Events.TimerFired.version,
+    });
+    if ('cron' in schedule)
+      return [{ name: scheduleName(schedule.ruleId), ruleId: schedule.ruleId, expression: schedule.cron, timeZone: schedule.timeZone, input }];
+    return schedule.waves
+      .filter((wave) => wave > now)
+      .map((wave) => {
+        const at = new Date(wave).toISOString().slice(0, 19);
+        return { name: scheduleName(schedule.ruleId, at.replaceAll(/[-:]/g, '')), ruleId: schedule.ruleId, expression: `at(${at})`, timeZone: 'UTC', input };
+      });
+  });
 }

@@ -129,7 +129,7 @@ describe('AWS stack', () => {
 
   it('runs timers on EventBridge Scheduler: a group, a role scoped to the bus and the dead letters, and one schedule per recurring rule in its time zone', () => {
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: scheduleGroupName });
-    const recurring = recurringSchedules(busNeedsOf(loadProject(projectDir).rules));
+    const recurring = recurringSchedules(busNeedsOf(loadProject(projectDir).rules), Date.now());
     expect(recurring.map((schedule) => schedule.ruleId)).toEqual(['weekly-at-risk']);
     template.resourceCountIs('AWS::Scheduler::Schedule', recurring.length);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {

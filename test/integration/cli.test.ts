@@ -187,3 +187,41 @@ describe('rule JSON Schema', () => {
     }
   });
 });
+
+describe('nudge broadcast', () => {
+  const future = `${new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10)}T09:00`;
+
+  it('writes the broadcast as a rule file that validates, and says when its waves run', () => {
+    const dir = projectCopy();
+    const out = nudge('broadcast', 'black-friday', '--at', future, '--template', 'we-miss-you', '--segment', 'at-risk', '--project', dir);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/It runs in 38 waves, one for each time zone's 09:00, from .* UTC to .* UTC; each person is messaged once\./);
+    const written = JSON.parse(readFileSync(join(dir, 'rules', 'black-friday.json'), 'utf8'));
+    expect(written).toMatchObject({
+      id: 'black-friday',
+      trigger: { type: 'time', once: future },
+      conditions: { rfm: { segment: ['at-risk'] } },
+      template: 'we-miss-you',
+    });
+    expect(nudge('rules', 'validate', '--project', dir).status).toBe(0);
+    // The same id again: refused unless --force.
+    expect(nudge('broadcast', 'black-friday', '--at', future, '--template', 'we-miss-you', '--project', dir)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('rules/black-friday.json exists'),
+    });
+  });
+
+  it('leaves the rules as they were when the broadcast would not validate, or its time has passed everywhere', () => {
+    const dir = projectCopy();
+    const unknown = nudge('broadcast', 'sale', '--at', future, '--template', 'no-such-template', '--project', dir);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('sale.json at template: no template templates/no-such-template.liquid');
+    const past = nudge('broadcast', 'sale', '--at', '2025-11-28T09:00', '--template', 'we-miss-you', '--project', dir);
+    expect(past).toMatchObject({ status: 2, stderr: expect.stringContaining('has passed in every time zone') });
+    expect(nudge('broadcast', 'sale', '--at', '28/11 9am', '--template', 'we-miss-you', '--project', dir)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('--at takes a local date and time'),
+    });
+    expect(readdirSync(join(dir, 'rules'))).not.toContain('sale.json');
+  });
+});

@@ -6,6 +6,7 @@ import { compileRule, Rule } from '#services/rules/core/rule.js';
 import type { Evaluation } from '#services/rules/engine.js';
 import { decisionCounts } from '#services/rules/metrics.js';
 import { maxRuleDimensions } from '#shared/observability.js';
+import { recurringSchedules } from '#shared/topology.js';
 import { copyOfProject, projectDir, writeRule } from '../support/fixtures.js';
 
 const compiled = (id: string, trigger: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -60,6 +61,53 @@ describe('what each trigger kind says about itself', () => {
       { detail: { trigger: { 'detail-type': ['order.completed'] }, profile: { orderCount: [{ numeric: ['>=', 5] }] } } },
       { detail: { changed: ['birthday', 'timeZone'] } },
     ]);
+  });
+});
+
+describe('a one-off broadcast at a local time in each person’s time zone', () => {
+  const broadcast = compiled('black-friday', { type: 'time', once: '2026-11-27T09:00' });
+  const waves = busNeedsOf([broadcast]).schedules[0] as { ruleId: string; waves: readonly number[] };
+
+  it('runs in one wave per distinct offset where 09:00 comes, from UTC+14 to UTC-12, and needs timers', () => {
+    expect(broadcast.trigger.waits).toBe(true);
+    expect(waves.ruleId).toBe('black-friday');
+    const utc = waves.waves.map((wave) => new Date(wave).toISOString());
+    expect(utc[0]).toBe('2026-11-26T19:00:00.000Z');
+    expect(utc.at(-1)).toBe('2026-11-27T21:00:00.000Z');
+    expect(utc).toEqual(
+      expect.arrayContaining(['2026-11-27T08:00:00.000Z', '2026-11-27T09:00:00.000Z', '2026-11-27T03:30:00.000Z', '2026-11-27T14:00:00.000Z']),
+    );
+    expect(new Set(utc).size).toBe(utc.length);
+    expect([...utc].sort()).toEqual(utc);
+  });
+
+  it('schedules the waves still to come, one at() each in UTC, named within Scheduler’s 64 characters', () => {
+    const now = Date.parse('2026-11-27T08:30:00Z');
+    const schedules = recurringSchedules(busNeedsOf([broadcast]), now);
+    expect(schedules[0]).toEqual({
+      name: 'rule-black-friday-20261127T090000',
+      ruleId: 'black-friday',
+      expression: 'at(2026-11-27T09:00:00)',
+      timeZone: 'UTC',
+      input: expect.stringContaining('"dueAt":"<aws.scheduler.scheduled-time>"'),
+    });
+    expect(schedules.every((schedule) => Date.parse(`${schedule.expression.slice(3, -1)}Z`) > now)).toBe(true);
+    expect(schedules).toHaveLength(waves.waves.filter((wave) => wave > now).length);
+    expect(recurringSchedules(busNeedsOf([broadcast]), Date.parse('2026-11-28T00:00:00Z'))).toEqual([]);
+    const long = compiled('a'.repeat(64), { type: 'time', once: '2026-11-27T09:00' });
+    const names = recurringSchedules(busNeedsOf([long]), now).map((schedule) => schedule.name);
+    expect(names.every((name) => name.length <= 64)).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('refuses a date that does not exist, a time with an offset, and "once" beside another form, naming the field', () => {
+    const issues = (trigger: Record<string, unknown>) =>
+      Rule.safeParse({ id: 'b', name: 'b', trigger, channel: 'email', template: 't' }).error?.issues.map((issue) => [issue.path.join('.'), issue.message]);
+    expect(issues({ type: 'time', once: '2026-02-30T09:00' })).toEqual([
+      ['trigger.once', '"2026-02-30T09:00" is no date: use a real one, such as "2026-11-27T09:00"'],
+    ]);
+    expect(issues({ type: 'time', once: '2026-11-27T09:00+01:00' })?.[0]?.[0]).toBe('trigger.once');
+    expect(issues({ type: 'time', once: '2026-11-27T09:00', cron: 'cron(0 9 ? * MON *)', timeZone: 'UTC' })?.[0]?.[1]).toMatch(/one of: .*"once"/);
   });
 });
 

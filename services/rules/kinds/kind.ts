@@ -38,6 +38,8 @@ export interface TriggerPattern {
 
 export type BusPattern = Record<string, unknown>;
 
+export type RunSchedule = { readonly cron: string; readonly timeZone: string } | { readonly waves: readonly number[] };
+
 export interface CompiledTrigger {
   /**
    * The patterns over the customer event (`detail.trigger` of a profile update). An update whose
@@ -50,8 +52,11 @@ export interface CompiledTrigger {
   readonly feed: readonly BusPattern[];
   /** Whether it sets timers, so the rules service needs `timer.fired`. */
   readonly waits: boolean;
-  /** A recurring schedule: one Scheduler schedule puts `timer.fired` on the bus at each run. */
-  readonly schedule: { readonly cron: string; readonly timeZone: string } | undefined;
+  /**
+   * A run over every profile: a recurring schedule (one Scheduler schedule puts `timer.fired` on the
+   * bus at each run), or a one-off broadcast's waves (one one-time schedule at each instant, UTC).
+   */
+  readonly schedule: RunSchedule | undefined;
   /** The time zone for people who have none. */
   readonly timeZone: string | undefined;
   /** What the trigger refers to that the project must have (geofences, fields to correlate on). */

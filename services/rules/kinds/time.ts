@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { nextYearly } from '#shared/calendar.js';
+import { localDateTimePattern, localMoment, nextYearly, waveInstants } from '#shared/calendar.js';
 import type { Profile } from '#shared/events/profile.js';
 import type { ProfileUpdated } from '#shared/events/profile-updated.js';
-import { parseCron, runsInSkippedHours } from '../core/cron.js';
+import { nextRun, parseCron, runsInSkippedHours } from '../core/cron.js';
 import type { TriggerState } from '../core/trigger-state.js';
 import { compiledPattern, Duration, durationMillis, EventPattern, isTimeZone, LocalTime } from './fields.js';
-import type { Candidate, CompiledTrigger, OnceTimer, TriggerContext, TriggerKind } from './kind.js';
+import type { Candidate, CompiledTrigger, OnceTimer, RunSchedule, TriggerContext, TriggerKind } from './kind.js';
 import { followsSequence, onTrigger } from './sequence.js';
 
-/** `time`: a delay after an event, a yearly date of the profile, or a recurring schedule. */
+/** `time`: a delay after an event, a yearly date of the profile, a recurring schedule, or a one-off broadcast. */
 export const TimeTrigger = z
   .object({
     type: z.literal('time'),
@@ -23,15 +23,33 @@ export const TimeTrigger = z
       .string()
       .optional()
       .meta({ description: 'A recurring schedule over every profile that meets the conditions, as EventBridge Scheduler writes it: "cron(0 9 ? * MON *)".' }),
-    timeZone: z.string().optional().meta({ description: 'The IANA time zone of `cron`, such as "Europe/Berlin"; also the fallback for profiles without one.' }),
+    once: z.string().regex(localDateTimePattern, 'a local date and time without offset, such as "2026-11-27T09:00"').optional().meta({
+      description:
+        'A one-off broadcast to every profile that meets the conditions, at this local date and time (YYYY-MM-DDTHH:MM) in each person\'s time zone (else `timeZone`, else UTC): "2026-11-27T09:00".',
+    }),
+    timeZone: z
+      .string()
+      .optional()
+      .meta({ description: 'The IANA time zone of `cron`, such as "Europe/Berlin"; also the fallback for profiles without one (dates, broadcasts).' }),
   })
   .strict()
   .superRefine((trigger, context) => {
-    const forms = [trigger.after !== undefined || trigger.delay !== undefined, trigger.date !== undefined, trigger.cron !== undefined].filter(Boolean).length;
+    const forms = [
+      trigger.after !== undefined || trigger.delay !== undefined,
+      trigger.date !== undefined,
+      trigger.cron !== undefined,
+      trigger.once !== undefined,
+    ].filter(Boolean).length;
     if (forms !== 1) {
-      context.addIssue({ code: 'custom', path: [], message: 'a time trigger is one of: "after" with "delay", "date" with "at", or "cron" with "timeZone"' });
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'a time trigger is one of: "after" with "delay", "date" with "at", "cron" with "timeZone", or "once"',
+      });
       return;
     }
+    if (trigger.once !== undefined && localMoment(trigger.once, 'UTC') === undefined)
+      context.addIssue({ code: 'custom', path: ['once'], message: `"${trigger.once}" is no date: use a real one, such as "2026-11-27T09:00"` });
     if ((trigger.after === undefined) !== (trigger.delay === undefined))
       context.addIssue({ code: 'custom', path: [trigger.after ? 'delay' : 'after'], message: '"after" and "delay" go together' });
     if (trigger.date !== undefined && trigger.at === undefined)
@@ -59,6 +77,13 @@ export const TimeTrigger = z
     }
   });
 export type TimeTrigger = z.infer<typeof TimeTrigger>;
+
+/** The first run of a schedule after `after`: the cron's next in its zone, or the broadcast's next wave. */
+export function nextRunOf(schedule: RunSchedule, after: number): number | undefined {
+  if ('waves' in schedule) return schedule.waves.find((wave) => wave > after);
+  const cron = parseCron(schedule.cron);
+  return cron.ok ? nextRun(cron.value, schedule.timeZone, after) : undefined;
+}
 
 const noEvents = { patterns: [], problems: () => [], onUpdate: async () => [] } as const;
 
@@ -114,6 +139,40 @@ function yearly(trait: 'birthday' | 'firstOrderAt', at: string, timeZone: string
   };
 }
 
+/**
+ * A one-off broadcast at a local date and time in each person's zone: one run over every profile
+ * at each instant that local time comes round somewhere (its waves), each messaging the people
+ * whose own moment it is. The instance is the broadcast's, not the wave's, so a person is asked for
+ * one message whichever wave finds them (one whose zone changed between waves gets the same id).
+ */
+function broadcast(once: string, timeZone: string | undefined): CompiledTrigger {
+  const waves = waveInstants(once);
+  /** The wave a person belongs to: the one at their moment (a zone no wave was made for: the first wave after it, else the last). */
+  const waveOf = (zone: string): number | undefined => {
+    const moment = localMoment(once, zone) ?? localMoment(once, timeZone ?? 'UTC');
+    return moment === undefined ? undefined : (waves.find((wave) => wave >= moment) ?? waves.at(-1));
+  };
+  return {
+    ...noEvents,
+    watches: [],
+    feed: [],
+    waits: true,
+    schedule: { waves },
+    timeZone,
+    onTimer: async () => [],
+    async onSchedule(context: TriggerContext, scheduledAt: string, now: number): Promise<Candidate[]> {
+      const wave = Date.parse(scheduledAt);
+      const candidates: Candidate[] = [];
+      for await (const profile of context.profiles()) {
+        if (waveOf(context.zone(profile)) !== wave) continue;
+        const candidate = context.request(profile, `broadcast|${once}`, { broadcastAt: once, scheduledAt: new Date(now).toISOString() }, now);
+        if (candidate !== undefined) candidates.push(candidate);
+      }
+      return candidates;
+    },
+  };
+}
+
 /** A recurring schedule: at each run, a message to every profile that meets the conditions. */
 function recurring(cron: string, timeZone: string): CompiledTrigger {
   return {
@@ -147,6 +206,7 @@ export const timeKind: TriggerKind<TimeTrigger> = {
       );
     }
     if (spec.date && spec.at) return yearly(spec.date, spec.at, spec.timeZone);
+    if (spec.once !== undefined) return broadcast(spec.once, spec.timeZone);
     return recurring(spec.cron ?? '', spec.timeZone ?? 'UTC');
   },
 };
