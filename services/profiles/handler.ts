@@ -16,7 +16,7 @@ import { ProfileStore } from './adapters/profile-store.js';
 import { applyProductUpdate, personalSignals, recordCommerceFacts } from './catalogue.js';
 import { ProfilesEnvironment } from './environment.js';
 import { carryOutPrivacyRequest, type PrivacyPorts } from './privacy-request.js';
-import { announcements, updateProfile } from './update-profile.js';
+import { announcements, marksPublished, updateProfile } from './update-profile.js';
 
 const env = loadConfig(ProfilesEnvironment);
 const observability = new Observability('profiles');
@@ -29,7 +29,7 @@ const catalogue = new CatalogueStore(dynamo, env.TABLE_NAME);
 const privacyPorts: PrivacyPorts = { privacy: new ProfilePrivacy(dynamo, env.TABLE_NAME), records: new PrivacyRecords(dynamo, env.TABLE_NAME) };
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
-/** A customer event: applied to its person's profile once, then the change announced, then marked announced. */
+/** A customer event: applied to its person's profile once, then the change announced (and, for an order, marked announced). */
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
   observability.countEvent('EventsIn', detailType);
@@ -47,7 +47,7 @@ async function onCustomerEvent(event: unknown): Promise<void> {
     await publisher.publishAll([publication]);
     observability.countEvent('EventsOut', publication.contract.detailType);
   }
-  await store.markPublished(detail.eventId);
+  if (marksPublished(detailType)) await store.markPublished(detail.eventId);
   if (outcome.kind !== 'applied') return;
   try {
     await recordCommerceFacts(catalogue, { detailType, detail }, outcome.profile.profileId);

@@ -40,6 +40,16 @@ export const publishLeaseMillis = 30_000;
 /** Events whose marker is kept forever: an order counted twice, months apart, is wrong money. */
 const permanentFacts = new Set(['order.completed', 'order.cancelled', 'order.refunded']);
 
+/**
+ * Whether an applied event's marker is marked once its profile.updated is out: only for order
+ * facts, whose copies come routinely long after (Shopify's `orders/updated` on every change to
+ * an order), so each would announce the order again. Other facts come again only when a platform
+ * retries or an archive is replayed; a copy after the lease then announces the update once more,
+ * which rules apply once by the trigger's id. The mark is a write on every event; this saves it
+ * where a copy is rare.
+ */
+export const marksPublished = (detailType: string): boolean => permanentFacts.has(detailType);
+
 /** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
 const maxAttempts = 12;
 

@@ -152,15 +152,52 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       expect(profileUpdatesFor(eventIds[0])).toEqual([1]);
     });
 
+    it('applies a product view sent again a minute later once: its update is announced again, and no rule counts it twice', async () => {
+      const view = (messageId: string) => ({
+        type: 'track',
+        messageId,
+        userId: 'twice-viewer',
+        event: 'Product Viewed',
+        timestamp: new Date(runtime.scheduler.clock.now()).toISOString(),
+        properties: { product_id: 'p-twice', name: 'Teapot', price: 30, email: 'twice-viewer@example.com' },
+      });
+      const requested = () =>
+        runtime.busLog().filter((event) => event['detail-type'] === 'message.requested' && event.detail.ruleId === 'browse-abandonment').length;
+      const first = view(randomUUID());
+      const [eventId] = (await segment('/v1/track', first)).body.eventIds as string[];
+      await runtime.idle();
+      await runtime.advanceClock(60_000);
+      expect((await segment('/v1/track', first)).body.eventIds).toEqual([eventId]);
+      await runtime.idle();
+      // Announced twice (the copy came after the lease, and a view's announcement is not recorded), applied once.
+      expect(profileUpdatesFor(eventId)).toHaveLength(2);
+      const versions = runtime
+        .busLog()
+        .filter((event) => event['detail-type'] === 'profile.updated' && (event.detail.trigger as { detail: { eventId: string } }).detail.eventId === eventId)
+        .map((event) => event.detail.version);
+      expect(new Set(versions).size).toBe(1);
+      // Browse abandonment needs two views of the product: one view announced twice is not two.
+      const before = requested();
+      await runtime.advanceClock(3 * 3_600_000);
+      expect(requested()).toBe(before);
+      // A second view of its own is.
+      await segment('/v1/track', view(randomUUID()));
+      await runtime.idle();
+      await runtime.advanceClock(24 * 3_600_000);
+      expect(requested()).toBe(before + 1);
+    });
+
     it('counts an order once when its captured webhook is replayed long after (the signature carries no time)', async () => {
       const body = order('5550000000000002', 'replayed@example.com');
       const headers = { 'x-shopify-webhook-id': randomUUID() };
       const first = await shopify('orders/create', body, headers);
       const [eventId] = first.body.eventIds as string[];
       await runtime.idle();
+      // A minute later, past the lease in which only the delivery that applied it may announce it.
+      await runtime.advanceClock(60_000);
       expect((await shopify('orders/create', body, headers)).status).toBe(200);
       await runtime.idle();
-      // An order's marker never expires, so the replay is refused by it however late it comes.
+      // An order's marker never expires, and records that the order was announced, so the replay is refused by it however late it comes.
       const marker = (await documents.send(new GetCommand({ TableName: localTableName, Key: keys.appliedEvent(eventId as string) }))).Item;
       expect(marker).toBeDefined();
       expect(marker?.expiresAt).toBeUndefined();
