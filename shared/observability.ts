@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -15,6 +14,24 @@ export const metricsNamespace = 'Nudge';
  * per trigger kind only (the per-rule figures are in `nudge report`).
  */
 export const maxRuleDimensions = 50;
+
+/**
+ * Powertools' `logMetrics` without its warning line on every invocation that kept no metric of the
+ * function's own (counts go out at once, as single metrics): the cold start counted, and stored
+ * metrics written at the end, if there are any.
+ */
+function flushMetrics(metrics: Metrics): middy.MiddlewareObj {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return {
+    before: () => {
+      metrics.captureColdStartMetric();
+    },
+    after: flush,
+    onError: flush,
+  };
+}
 
 /**
  * Logs, metrics (CloudWatch embedded metric format, written with the logs: no API call) and X-Ray
@@ -34,10 +51,7 @@ export class Observability {
 
   /** The handler with its invocation's logs, metrics flushed at the end, and a trace segment. */
   handler<E, R>(handle: (event: E) => Promise<R>) {
-    return middy(handle)
-      .use(captureLambdaHandler(this.tracer))
-      .use(injectLambdaContext(this.logger))
-      .use(logMetrics(this.metrics, { captureColdStartMetric: true }));
+    return middy(handle).use(captureLambdaHandler(this.tracer)).use(injectLambdaContext(this.logger)).use(flushMetrics(this.metrics));
   }
 
   /**
