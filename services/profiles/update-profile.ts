@@ -81,6 +81,9 @@ export async function updateProfile(
 ): Promise<UpdateOutcome> {
   const keys = identityKeys(event.detail.identity);
   if (keys.length === 0) throw new InvalidEventError(`Event ${event.detail.eventId} has no usable identity key`);
+  // An order's copies come routinely (orders/paid, orders/updated) once it is applied and announced:
+  // one read of its marker spares each the look-ups and a refused transaction, billed in full.
+  if (marksPublished(event.detailType) && (await store.appliedMarker(event.detail.eventId))?.published === true) return { kind: 'duplicate' };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const known = await store.findProfileIds(keys);
     // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.

@@ -76,6 +76,27 @@ describe('applying an event to the profile of its person', () => {
     expect((await store.resolve(first.profile.profileId))?.profile.orderCount).toBe(1);
   });
 
+  it('takes a copy of an order applied and announced with one read of its marker, and nothing else', async () => {
+    const fact = order({ email: `${unique('copy')}@example.com` });
+    await applied(fact, 'delivery-a');
+    await store.markPublished(fact.detail.eventId);
+    const calls: string[] = [];
+    const counted = new ProfileStore(table.client, table.tableName);
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    try {
+      expect(await updateProfile(counted, fact, profileConfig, now + 3_600_000, 'orders-updated')).toEqual({ kind: 'duplicate' });
+    } finally {
+      table.client.middlewareStack.remove('countCalls');
+    }
+    expect(calls).toEqual(['GetItemCommand']);
+  });
+
   it('keeps an order’s marker forever and a browsing event’s for 35 days', async () => {
     const email = `${unique('cy')}@example.com`;
     const fact = order({ email });
