@@ -40,7 +40,9 @@ for (const row of measureIntake()) {
 }
 
 console.log('\nProfiles: DynamoDB capacity units per customer event, as DynamoDB Local reports them (ReturnConsumedCapacity),');
-console.log('including the alias look-ups, the transaction (profile, history slot, applied marker, new keys) and marking it published.\n');
+console.log(
+  'including the alias look-ups, the transaction (profile, history slot, applied marker, new keys) and, for an order, its marker read first and marked published.\n',
+);
 console.log("Reported: what DynamoDB Local returned. Billed: the same calls priced by DynamoDB's rules (transactions count twice).\n");
 console.log('step                                                       reported RCU/WCU   billed RCU/WCU   profile bytes');
 for (const row of await measureProfileCapacity()) {
