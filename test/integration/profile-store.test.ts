@@ -76,6 +76,15 @@ describe('applying an event to the profile of its person', () => {
     expect((await store.resolve(first.profile.profileId))?.profile.orderCount).toBe(1);
   });
 
+  it('finishes nothing for a copy of any fact whose announcement is marked, even from the delivery that applied it', async () => {
+    const view = event('product.viewed', { email: `${unique('marked')}@example.com` }, { productId: 'p1' });
+    await applied(view, 'delivery-a');
+    expect(await apply(view, 'delivery-a')).toMatchObject({ kind: 'duplicate', unfinished: { version: 1 } });
+    await store.markPublished(view.detail.eventId);
+    expect(await apply(view, 'delivery-a')).toEqual({ kind: 'duplicate' });
+    expect(await apply(view, 'delivery-b', now + publishLeaseMillis + 1)).toEqual({ kind: 'duplicate' });
+  });
+
   it('takes a copy of an order applied and announced with one read of its marker, and nothing else', async () => {
     const fact = order({ email: `${unique('copy')}@example.com` });
     await applied(fact, 'delivery-a');
