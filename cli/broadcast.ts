@@ -2,7 +2,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProject } from '#project/load-project.js';
 import { formatProblems } from '#project/problem.js';
-import { localDateTimePattern, waveInstants } from '#shared/calendar.js';
+import { ruleIdPattern } from '#services/rules/core/rule.js';
+import { localDateTimePattern, localMoment, waveInstants } from '#shared/calendar.js';
 import { UsageError } from './test-pattern.js';
 
 export interface BroadcastOptions {
@@ -49,7 +50,11 @@ export function broadcastRule(options: BroadcastOptions): Record<string, unknown
  * as they were. A broadcast whose every wave is past is refused.
  */
 export function writeBroadcast(projectDir: string, options: BroadcastOptions, now: number): WrittenBroadcast {
+  // The rule's own id rule, checked before the id names a file.
+  if (!ruleIdPattern.test(options.id))
+    throw new UsageError(`The id "${options.id}" is not a rule id: use lower-case letters, digits and dashes, such as black-friday-2026`);
   if (!localDateTimePattern.test(options.at)) throw new UsageError(`--at takes a local date and time such as 2026-11-27T09:00, not ${options.at}`);
+  if (localMoment(options.at, 'UTC') === undefined) throw new UsageError(`${options.at} is no date: use a real one, such as 2026-11-27T09:00`);
   const waves = waveInstants(options.at).filter((wave) => wave > now);
   if (waves.length === 0) throw new UsageError(`${options.at} has passed in every time zone; a broadcast needs a time still to come`);
   const file = join(projectDir, 'rules', `${options.id}.json`);

@@ -375,13 +375,15 @@ export class NudgeStack extends Stack {
     // The rules' own filters are pushed down into the bus, so events no rule wants never invoke it.
     const rules = busNeedsOf(project.rules);
     // Each recurring rule is one schedule in its time zone; Scheduler fills in each run's time.
-    // A broadcast's waves still to come when the stack is synthesised (`props.now`, for tests).
+    // A broadcast's first wave still to come when the stack is synthesised (`props.now`, for tests).
     for (const recurring of recurringSchedules(rules, props.now ?? Date.now())) {
       const wave = recurring.expression.startsWith('at(');
-      const schedule = new scheduler.CfnSchedule(this, wave ? `Schedule-${recurring.name}` : `Schedule-${recurring.ruleId}`, {
+      const schedule = new scheduler.CfnSchedule(this, `Schedule-${recurring.ruleId}`, {
         name: recurring.name,
         groupName: scheduleGroupName,
-        description: wave ? `Broadcast ${recurring.ruleId}, the wave at ${recurring.expression.slice(3, -1)} UTC` : `Recurring rule ${recurring.ruleId}`,
+        description: wave
+          ? `Broadcast ${recurring.ruleId}: its first wave still to come, at ${recurring.expression.slice(3, -1)} UTC (each wave schedules the next)`
+          : `Recurring rule ${recurring.ruleId}`,
         scheduleExpression: recurring.expression,
         scheduleExpressionTimezone: recurring.timeZone,
         flexibleTimeWindow: { mode: 'OFF' },

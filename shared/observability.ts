@@ -4,6 +4,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 
 /** The CloudWatch namespace of every Nudge metric (the stack's dashboard and alarms read it). */
 export const metricsNamespace = 'Nudge';
@@ -20,13 +21,14 @@ export const maxRuleDimensions = 50;
  * function's own (counts go out at once, as single metrics): the cold start counted, and stored
  * metrics written at the end, if there are any.
  */
-function flushMetrics(metrics: Metrics): middy.MiddlewareObj {
+function flushMetrics(metrics: Metrics): middy.MiddlewareObj<unknown, unknown, Error, Context> {
   const flush = () => {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return {
-    before: () => {
-      metrics.captureColdStartMetric();
+    // By function name too, as logMetrics counts it (alarms and dashboards may be on that dimension).
+    before: (request) => {
+      metrics.captureColdStartMetric(request.context?.functionName);
     },
     after: flush,
     onError: flush,

@@ -99,8 +99,12 @@ export const profilePartition = (profileId: string) => `PROFILE#${profileId}`;
 /** How long applied-event markers are kept: longer than any platform retries (Stripe: 3 days). */
 export const appliedEventRetentionSeconds = 35 * 24 * 3600;
 
-/** How long the send ledger remembers a message id: longer than any retry or redelivery. */
-export const ledgerRetentionSeconds = 30 * 24 * 3600;
+/**
+ * How long the send ledger remembers a message id: longer than any retry or redelivery, and a day
+ * longer than the applied-event markers, so a fact announced again while its marker lasts (a late
+ * copy of a browsing fact) never finds its message forgotten.
+ */
+export const ledgerRetentionSeconds = appliedEventRetentionSeconds + 24 * 3600;
 
 /** How long a sent message counts for the caps (the longest cap is a week). */
 export const sentRetentionSeconds = 8 * 24 * 3600;

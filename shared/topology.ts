@@ -253,15 +253,15 @@ export interface RecurringSchedule {
 
 /**
  * The Scheduler schedules the rules' runs over every profile need at `now`: one per recurring rule,
- * and one one-time schedule per wave of a broadcast that is still to come (a wave already past is
- * not scheduled again, so deploying after a broadcast never sends it late).
+ * and for a broadcast one one-time schedule at its first wave still to come (each wave's run
+ * schedules the next; a wave already past is not scheduled again, so deploying after a broadcast
+ * never sends it late).
  */
-/** A schedule's name: the rule's id (and the wave's time), shortened with a hash of the id past Scheduler's 64 characters. */
-function scheduleName(ruleId: string, wave?: string): string {
-  const name = `rule-${ruleId}${wave === undefined ? '' : `-${wave}`}`;
+/** A schedule's name: the rule's id, shortened with a hash of the id past Scheduler's 64 characters. */
+function scheduleName(ruleId: string): string {
+  const name = `rule-${ruleId}`;
   if (name.length <= 64) return name;
-  const hash = createHash('sha256').update(ruleId).digest('hex').slice(0, 8);
-  return `rule-${ruleId.slice(0, 64 - 15 - (wave === undefined ? 0 : wave.length + 1))}-${hash}${wave === undefined ? '' : `-${wave}`}`;
+  return `rule-${ruleId.slice(0, 50)}-${createHash('sha256').update(ruleId).digest('hex').slice(0, 8)}`;
 }
 
 export function recurringSchedules(rules: RulesBusNeeds, now: number): RecurringSchedule[] {
@@ -274,11 +274,11 @@ export function recurringSchedules(rules: RulesBusNeeds, now: number): Recurring
     });
     if ('cron' in schedule)
       return [{ name: scheduleName(schedule.ruleId), ruleId: schedule.ruleId, expression: schedule.cron, timeZone: schedule.timeZone, input }];
-    return schedule.waves
-      .filter((wave) => wave > now)
-      .map((wave) => {
-        const at = new Date(wave).toISOString().slice(0, 19);
-        return { name: scheduleName(schedule.ruleId, at.replaceAll(/[-:]/g, '')), ruleId: schedule.ruleId, expression: `at(${at})`, timeZone: 'UTC', input };
-      });
+    // Each wave's run schedules the next (services/rules/handler.ts): the stack makes the first to come.
+    const first = schedule.waves.find((wave) => wave > now);
+    if (first === undefined) return [];
+    return [
+      { name: scheduleName(schedule.ruleId), ruleId: schedule.ruleId, expression: `at(${new Date(first).toISOString().slice(0, 19)})`, timeZone: 'UTC', input },
+    ];
   });
 }

@@ -51,7 +51,7 @@ export async function applyProductUpdate(
   let productId: string;
   let inventory: { variantId: string; levels: Record<string, number> } | undefined;
   if (change.kind === 'inventory-level') {
-    const item = await store.setInventoryLevel(shop, change.inventoryItemId, change.locationId, change.available);
+    const item = await store.setInventoryLevel(shop, change.inventoryItemId, change.locationId, change.available, reported.occurredAt);
     if (item.productId === undefined || item.variantId === undefined)
       return { outcome: { kind: 'unknown-item', inventoryItemId: change.inventoryItemId }, publications: [] };
     productId = item.productId;

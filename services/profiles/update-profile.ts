@@ -41,14 +41,24 @@ export const publishLeaseMillis = 30_000;
 const permanentFacts = new Set(['order.completed', 'order.cancelled', 'order.refunded']);
 
 /**
- * Whether an applied event's marker is marked once its profile.updated is out: only for order
- * facts, whose copies come routinely long after (Shopify's `orders/updated` on every change to
- * an order), so each would announce the order again. Other facts come again only when a platform
- * retries or an archive is replayed; a copy after the lease then announces the update once more,
- * which rules apply once by the trigger's id. The mark is a write on every event; this saves it
- * where a copy is rare.
+ * Browsing facts, most of the traffic, whose ids are per message (a Segment or app messageId, a
+ * cart's token and time, a customer's time of change): a copy of one comes only when a platform
+ * retries or an archive is replayed.
  */
-export const marksPublished = (detailType: string): boolean => permanentFacts.has(detailType);
+const browsingFacts = new Set(['product.viewed', 'page.viewed', 'cart.updated', 'location.reported', 'customer.upserted']);
+
+/**
+ * Whether an applied event's marker is marked once its profile.updated is out, so a later copy
+ * announces nothing: every fact but browsing. Facts whose id is per order, fulfilment or delivery
+ * get copies routinely long after (Shopify's `orders/updated`, `fulfillments/update`, an
+ * unsubscribe link clicked again), and each would announce the fact again. A browsing fact's copy
+ * after the lease is announced once more, which rules apply once by the trigger's id; the mark would
+ * be a write on most events to spare that.
+ */
+export const marksPublished = (detailType: string): boolean => !browsingFacts.has(detailType);
+
+/** Facts whose copies come routinely after they are announced: a copy costs one read of the marker. */
+const routinelyRepeated = new Set([...permanentFacts, 'order.fulfilled', 'order.delivered', 'consent.changed']);
 
 /** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
 const maxAttempts = 12;
@@ -83,7 +93,7 @@ export async function updateProfile(
   if (keys.length === 0) throw new InvalidEventError(`Event ${event.detail.eventId} has no usable identity key`);
   // An order's copies come routinely (orders/paid, orders/updated) once it is applied and announced:
   // one read of its marker spares each the look-ups and a refused transaction, billed in full.
-  if (marksPublished(event.detailType) && (await store.appliedMarker(event.detail.eventId))?.published === true) return { kind: 'duplicate' };
+  if (routinelyRepeated.has(event.detailType) && (await store.appliedMarker(event.detail.eventId))?.published === true) return { kind: 'duplicate' };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const known = await store.findProfileIds(keys);
     // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.

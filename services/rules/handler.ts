@@ -24,6 +24,7 @@ import { campaignShares, nextShare, segmentEnd, shareStep } from './campaign.js'
 import { isActive } from './core/rule.js';
 import { type Evaluation, RuleEngine } from './engine.js';
 import { RulesEnvironment } from './environment.js';
+import { nextWave } from './kinds/time.js';
 import { recordEvaluation } from './metrics.js';
 
 const env = loadConfig(RulesEnvironment);
@@ -32,10 +33,11 @@ const { logger } = observability;
 const project = loadDeployedProject(env);
 const dynamo = observability.client(awsClients.dynamoDb());
 const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
+const timers = new SchedulerTimers(new BusSchedules(observability.client(awsClients.scheduler()), scheduleTargetOf(env)));
 const engine = new RuleEngine(project.rules, {
   states: new DynamoTriggerStateStore(dynamo, env.TABLE_NAME),
   firings: new DynamoFiringStore(dynamo, env.TABLE_NAME),
-  timers: new SchedulerTimers(new BusSchedules(observability.client(awsClients.scheduler()), scheduleTargetOf(env))),
+  timers,
   profiles: new DynamoProfileReader(dynamo, env.TABLE_NAME),
   geofences: project.geofences,
 });
@@ -61,8 +63,12 @@ async function deliver(evaluation: Evaluation): Promise<void> {
  * campaign workers (this function, from its queue) to take at once.
  */
 async function startCampaign(timer: Extract<TimerFired, { kind: 'recurring' }>): Promise<void> {
-  const runs = engine.rules.some((rule) => rule.rule.id === timer.ruleId && rule.rule.enabled && isActive(rule, Date.parse(timer.dueAt)));
-  if (!runs) return;
+  const rule = engine.rules.find((candidate) => candidate.rule.id === timer.ruleId && candidate.rule.enabled && isActive(candidate, Date.parse(timer.dueAt)));
+  if (rule === undefined) return;
+  // A broadcast's waves: each schedules the next before it runs (the stack makes only the first,
+  // so a broadcast is one resource of the stack whatever its waves).
+  const next = nextWave(rule.trigger.schedule, Date.parse(timer.dueAt));
+  if (next !== undefined) await timers.scheduleRun({ ruleId: timer.ruleId, dueAt: next });
   await publisher.publishAll(campaignShares(timer, env.CAMPAIGN_SEGMENTS).map((detail) => ({ contract: Events.CampaignSegment, detail })));
   logger.info('Campaign started', { ruleId: timer.ruleId, dueAt: timer.dueAt, segments: env.CAMPAIGN_SEGMENTS });
 }

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadProject } from '#project/load-project.js';
 import { scheduleGroupName } from '#shared/topology.js';
 import { NudgeStack } from '../../infra/nudge-stack.js';
+import { copyOfProject, writeRule } from '../support/fixtures.js';
 
 // Built as test/infra/stack.test.ts builds it, but without bundling the functions' code
 // (the alarms only need the template), so two stacks synthesise in a few seconds.
@@ -251,5 +253,29 @@ describe('monitoring in AWS', () => {
       expect([id, actions]).toEqual([id, expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'])]);
     }
     expect(xrayActions(traced).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a broadcast in the stack', () => {
+  it('is one schedule, at its first wave still to come, however many waves it has', () => {
+    const project = copyOfProject();
+    writeRule(project, {
+      id: 'black-friday',
+      name: 'Black Friday',
+      trigger: { type: 'time', once: '2026-11-27T09:00' },
+      channel: 'email',
+      template: 'we-miss-you',
+    });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new NudgeStack(app, 'Nudge', {
+      senderAddress: 'Shop <hello@shop.example>',
+      sesIdentity: 'shop.example',
+      project: loadProject(project),
+      now: Date.parse('2026-11-27T08:30:00Z'),
+    });
+    const schedules = Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule')).map((resource) => resource.Properties);
+    expect(schedules.filter((schedule) => String(schedule.Name).startsWith('rule-black-friday'))).toEqual([
+      expect.objectContaining({ Name: 'rule-black-friday', ScheduleExpression: 'at(2026-11-27T09:00:00)', ScheduleExpressionTimezone: 'UTC' }),
+    ]);
   });
 });

@@ -144,6 +144,18 @@ describe('the catalogue', () => {
     expect(variants?.[0]?.inventory).toBe(7);
   }, 60_000);
 
+  it('keeps the latest stock level of a location when an older report of it comes late', async () => {
+    const level = fixtureJson<Json>('webhooks/shopify/shopify-inventory_levels-update.json');
+    const later = new Date(runtime.scheduler.clock.now() + 300_000).toISOString();
+    await shopify('inventory_levels/update', { ...level, inventory_item_id: 99980, available: 3, updated_at: later });
+    await shopify('inventory_levels/update', { ...level, inventory_item_id: 99980, available: 9, updated_at: now() });
+    await shopify('products/create', product(9998, 'Late Socks', '5.00', null));
+    await shopify('products/update', product(9998, 'Late Socks', '4.00', null));
+    const dropped = runtime.busLog().find((event) => event['detail-type'] === 'product.price-dropped' && JSON.stringify(event.detail).includes('Late Socks'));
+    const variants = (dropped?.detail.properties as { product?: { variants?: { inventory?: number }[] } } | undefined)?.product?.variants;
+    expect(variants?.[0]?.inventory).toBe(3);
+  }, 60_000);
+
   it('can be tried with the shipped samples: a product sold out, a checkout of it, the product back', async () => {
     const send = (name: string, ...sets: string[]) => sendSample(runtime, 'shopify', name, ...sets);
     expect(await send('products/create', 'inventory_quantity=0')).toMatchObject({ status: 0 });

@@ -222,6 +222,15 @@ describe('nudge broadcast', () => {
       status: 2,
       stderr: expect.stringContaining('--at takes a local date and time'),
     });
+    expect(nudge('broadcast', 'sale', '--at', '2027-02-30T09:00', '--template', 'we-miss-you', '--project', dir)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('2027-02-30T09:00 is no date'),
+    });
+    expect(nudge('broadcast', '../outside', '--at', future, '--template', 'we-miss-you', '--project', dir)).toMatchObject({
+      status: 2,
+      stderr: expect.stringContaining('is not a rule id'),
+    });
     expect(readdirSync(join(dir, 'rules'))).not.toContain('sale.json');
+    expect(readdirSync(dir)).not.toContain('outside.json');
   });
 });

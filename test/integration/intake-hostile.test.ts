@@ -152,6 +152,22 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       expect(profileUpdatesFor(eventIds[0])).toEqual([1]);
     });
 
+    it('announces a fulfilment once, though Shopify tells it again on every update of the fulfilment', async () => {
+      // Shopify's sample, shipped.
+      const body = { ...(fixtureJson('webhooks/shopify/shopify-fulfillments-create.json') as Record<string, unknown>), status: 'success' };
+      const first = await shopify('fulfillments/create', JSON.stringify(body), { 'x-shopify-webhook-id': randomUUID() });
+      expect(first.status).toBe(200);
+      const [eventId] = first.body.eventIds as string[];
+      await runtime.idle();
+      for (const tracking of ['1Z001', '1Z002']) {
+        await runtime.advanceClock(60_000);
+        const update = await shopify('fulfillments/update', JSON.stringify({ ...body, tracking_number: tracking }), { 'x-shopify-webhook-id': randomUUID() });
+        expect(update.body.eventIds).toEqual([eventId]);
+        await runtime.idle();
+      }
+      expect(profileUpdatesFor(eventId)).toHaveLength(1);
+    });
+
     it('applies a product view sent again a minute later once: its update is announced again, and no rule counts it twice', async () => {
       const view = (messageId: string) => ({
         type: 'track',

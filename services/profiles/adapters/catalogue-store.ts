@@ -16,6 +16,8 @@ export interface VersionedProduct extends StoredProduct {
 }
 
 const levelPrefix = 'loc_';
+/** When each location's level was reported: a late copy of an older report is not written over it. */
+const levelAtPrefix = 'at_';
 
 /**
  * The shop catalogue in the table: products, Shopify's inventory items, who is interested in
@@ -95,27 +97,38 @@ export class CatalogueStore extends CatalogueReader {
   }
 
   /**
-   * Sets the stock of an inventory item at one location (none: it is no longer stocked there) and
-   * gives back its variant, if known, and its stock everywhere. Kept for an item not yet known, so
-   * a stock level that arrives before its product is not lost.
+   * Sets the stock of an inventory item at one location (none: it is no longer stocked there), as
+   * of `at`, unless a later level for that location is kept already (a late copy of an older
+   * report changes nothing), and gives back its variant, if known, and its stock everywhere. Kept
+   * for an item not yet known, so a stock level that arrives before its product is not lost.
    */
   async setInventoryLevel(
     shop: string,
     inventoryItemId: string,
     locationId: string,
     available: number | null,
+    at: string,
   ): Promise<{ productId?: string; variantId?: string; levels: Record<string, number> }> {
-    const level = { '#level': `${levelPrefix}${locationId}` };
-    const { Attributes: item = {} } = await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.inventoryItem(shop, inventoryItemId),
-        UpdateExpression: available === null ? 'REMOVE #level' : 'SET #level = :available',
-        ExpressionAttributeNames: level,
-        ...(available === null ? {} : { ExpressionAttributeValues: { ':available': available } }),
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const names = { '#level': `${levelPrefix}${locationId}`, '#at': `${levelAtPrefix}${locationId}` };
+    let item: Record<string, unknown>;
+    try {
+      ({ Attributes: item = {} } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.inventoryItem(shop, inventoryItemId),
+          UpdateExpression: available === null ? 'SET #at = :at REMOVE #level' : 'SET #level = :available, #at = :at',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':at': at, ...(available === null ? {} : { ':available': available }) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      ({ Item: item = {} } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.inventoryItem(shop, inventoryItemId), ConsistentRead: true }),
+      ));
+    }
     const levels: Record<string, number> = {};
     for (const [name, value] of Object.entries(item))
       if (name.startsWith(levelPrefix) && typeof value === 'number') levels[name.slice(levelPrefix.length)] = value;

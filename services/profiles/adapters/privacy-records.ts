@@ -48,8 +48,11 @@ export class PrivacyRecords {
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.privacyRequest(entry.shop, entry.requestKey),
-        UpdateExpression:
-          'SET #request = :request, receivedAt = :receivedAt, doneAt = :doneAt, exportKept = :kept, requestId = :requestId ADD profiles :profiles',
+        // An export counts what it exported, whatever ran before (a retried request exports again);
+        // an erasure resumed after a crash adds what it erased this time to what the first run did.
+        UpdateExpression: `SET #request = :request, receivedAt = :receivedAt, doneAt = :doneAt, exportKept = :kept, requestId = :requestId${
+          entry.request === 'export' ? ', profiles = :profiles' : ' ADD profiles :profiles'
+        }`,
         ExpressionAttributeNames: { '#request': 'request' },
         ExpressionAttributeValues: {
           ':request': entry.request,

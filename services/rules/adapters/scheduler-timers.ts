@@ -25,4 +25,16 @@ export class SchedulerTimers implements Timers {
   async cancel(timer: TimerRef): Promise<void> {
     await this.schedules.delete(timerName(timer));
   }
+
+  /**
+   * A run over every profile at `dueAt` (a broadcast's next wave): its `timer.fired` as a schedule
+   * would put it, with the run's time as Scheduler writes it, so a copy of the run (the stack's own
+   * schedule for the same wave) shares its campaign cursors. Named for the rule and the time.
+   */
+  async scheduleRun(run: { readonly ruleId: string; readonly dueAt: number }): Promise<void> {
+    const dueAt = new Date(run.dueAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const digest = createHash('sha256').update(`${run.ruleId}|${dueAt}`).digest('hex');
+    const detail: TimerFired.TimerFired = { kind: 'recurring', ruleId: run.ruleId, dueAt };
+    await this.schedules.create(`w-${run.ruleId.slice(0, 24)}-${digest.slice(0, 32)}`, run.dueAt, { contract: TimerFired, detail });
+  }
 }

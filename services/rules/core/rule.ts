@@ -49,12 +49,15 @@ export const Exclusive = z
   .meta({ description: 'One message per person among the rules of a group: the highest priority when they fire at once, else the first.' });
 export type Exclusive = z.infer<typeof Exclusive>;
 
+/** A rule's id: part of every message id and of file and schedule names. */
+export const ruleIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
 export const Rule = z
   .object({
     $schema: z.string().optional(),
     id: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'use lower-case letters, digits and dashes, such as "thank-you"')
+      .regex(ruleIdPattern, 'use lower-case letters, digits and dashes, such as "thank-you"')
       .meta({ description: 'Stable id; part of every message id, so changing it re-sends.' }),
     name: z.string().min(1),
     description: z.string().optional(),

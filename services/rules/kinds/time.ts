@@ -85,6 +85,11 @@ export function nextRunOf(schedule: RunSchedule, after: number): number | undefi
   return cron.ok ? nextRun(cron.value, schedule.timeZone, after) : undefined;
 }
 
+/** The wave of a broadcast after the one at `after`; none for a recurring schedule or after the last wave. */
+export function nextWave(schedule: RunSchedule | undefined, after: number): number | undefined {
+  return schedule !== undefined && 'waves' in schedule ? nextRunOf(schedule, after) : undefined;
+}
+
 const noEvents = { patterns: [], problems: () => [], onUpdate: async () => [] } as const;
 
 /**
