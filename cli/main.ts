@@ -171,7 +171,7 @@ program
       const utc = (instant: number | undefined) => `${new Date(instant ?? 0).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
       console.log(`Wrote ${file}.`);
       console.log(
-        `It runs in ${waves.length} wave${waves.length === 1 ? '' : 's'}, one for each time zone's ${options.at.slice(11)}, from ${utc(waves[0])} to ${utc(waves.at(-1))}; each person is messaged once.`,
+        `It runs in ${waves.length} wave${waves.length === 1 ? '' : 's'}, one for each time zone's ${options.at.slice(11)}, from ${utc(waves[0])} to ${utc(waves.at(-1))}; each person is messaged at most once, at their own ${options.at.slice(11)}.`,
       );
       console.log('Deploy it with npm run deploy; npm start picks it up as it is.');
     },
