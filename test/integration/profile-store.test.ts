@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
-import { announcements, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
+import { announcements, marksPublished, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
 import type { Identity } from '#shared/events/common.js';
@@ -85,8 +85,21 @@ describe('applying an event to the profile of its person', () => {
     expect(await apply(view, 'delivery-b', now + publishLeaseMillis + 1)).toEqual({ kind: 'duplicate' });
   });
 
-  it('takes a copy of an order applied and announced with one read of its marker, and nothing else', async () => {
-    const fact = order({ email: `${unique('copy')}@example.com` });
+  it('marks every fact as announced but browsing (views, carts, location reports, identifies)', () => {
+    const browsing = ['product.viewed', 'page.viewed', 'cart.updated', 'location.reported', 'customer.upserted'];
+    for (const contract of Events.customerEvents)
+      expect([contract.detailType, marksPublished(contract.detailType)]).toEqual([contract.detailType, !browsing.includes(contract.detailType)]);
+  });
+
+  it.each([
+    ['order.completed', { orderId: 'o-1', total: { amount: '10.00', currency: 'USD' }, items: [] }],
+    ['order.cancelled', { orderId: 'o-2', total: { amount: '1.00', currency: 'USD' } }],
+    ['order.refunded', { orderId: 'o-3', amount: { amount: '1.00', currency: 'USD' } }],
+    ['order.fulfilled', { orderId: 'o-4', fulfillmentId: 'f-4', items: [] }],
+    ['order.delivered', { orderId: 'o-5', fulfillmentId: 'f-5' }],
+    ['consent.changed', { channel: 'email', state: 'unsubscribed' }],
+  ])('takes a copy of a %s applied and announced with one read of its marker, and nothing else', async (detailType, properties) => {
+    const fact = event(detailType, { email: `${unique('copy')}@example.com` }, properties);
     await applied(fact, 'delivery-a');
     await store.markPublished(fact.detail.eventId);
     const calls: string[] = [];
@@ -99,7 +112,7 @@ describe('applying an event to the profile of its person', () => {
       { step: 'initialize', name: 'countCalls' },
     );
     try {
-      expect(await updateProfile(counted, fact, profileConfig, now + 3_600_000, 'orders-updated')).toEqual({ kind: 'duplicate' });
+      expect(await updateProfile(counted, fact, profileConfig, now + 3_600_000, 'a-copy')).toEqual({ kind: 'duplicate' });
     } finally {
       table.client.middlewareStack.remove('countCalls');
     }
