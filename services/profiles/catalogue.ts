@@ -67,7 +67,8 @@ export async function applyProductUpdate(
     if (before?.lastEventId === update.eventId)
       return {
         outcome: { kind: 'retold', productId, signals: before.lastSignals },
-        publications: signalPublications(update, productId, before.product, before.lastSignals),
+        // Told again only if they may never have gone out (a crash before they were marked told).
+        publications: before.signalsToldFor === update.eventId ? [] : signalPublications(update, productId, before.product, before.lastSignals),
       };
     // A product known only from a storefront is the platform's from now on, as if first seen: what
     // shoppers were shown (another variant id, a personal price) is no "before" to signal from.

@@ -8,6 +8,7 @@ import { parseBusEvent } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
+import { catalogueShop } from '#shared/recommendations.js';
 import { shopSettings } from '#shared/shops.js';
 import { CatalogueStore } from './adapters/catalogue-store.js';
 import { PrivacyRecords } from './adapters/privacy-records.js';
@@ -66,6 +67,9 @@ async function onProductUpdate(event: unknown): Promise<void> {
     logger.info('Stock level kept for an inventory item no product has named yet', { inventoryItemId: outcome.inventoryItemId });
   await publisher.publishAll(publications);
   for (const publication of publications) observability.countEvent('EventsOut', publication.contract.detailType);
+  // Signals are rare; marking them told spares everyone interested a second telling on a copy of the update.
+  if (publications.length > 0 && (outcome.kind === 'changed' || outcome.kind === 'retold'))
+    await catalogue.markSignalsTold(catalogueShop(detail.origin.shop), outcome.productId, detail.eventId);
 }
 
 /** A product signal (back in stock, price dropped), told to each person interested in the product. */

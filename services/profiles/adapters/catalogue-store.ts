@@ -13,6 +13,8 @@ export interface VersionedProduct extends StoredProduct {
   /** The update last applied and its signals: a retry of that update tells them again, never loses them. */
   readonly lastEventId?: string;
   readonly lastSignals: readonly ProductSignal[];
+  /** The update whose signals are known to be on the bus: a copy of it tells nothing again. */
+  readonly signalsToldFor?: string;
 }
 
 const levelPrefix = 'loc_';
@@ -36,7 +38,29 @@ export class CatalogueStore extends CatalogueReader {
       version: Number(item.version),
       lastEventId: typeof item.lastEventId === 'string' ? item.lastEventId : undefined,
       lastSignals: Array.isArray(item.lastSignals) ? (item.lastSignals as ProductSignal[]) : [],
+      ...(typeof item.signalsToldFor === 'string' ? { signalsToldFor: item.signalsToldFor } : {}),
     };
+  }
+
+  /**
+   * Records that the signals of the update last applied are on the bus, so a copy of that update
+   * (a platform's retry, a replayed webhook) does not tell everyone interested again. Nothing if a
+   * later update was applied meanwhile.
+   */
+  async markSignalsTold(shop: string, productId: string, eventId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.product(shop, productId),
+          UpdateExpression: 'SET signalsToldFor = :event',
+          ConditionExpression: 'lastEventId = :event',
+          ExpressionAttributeValues: { ':event': eventId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Writes a product if nobody changed it since it was read; `false` when someone did (read again and retry). */
