@@ -30,7 +30,7 @@ const catalogue = new CatalogueStore(dynamo, env.TABLE_NAME);
 const privacyPorts: PrivacyPorts = { privacy: new ProfilePrivacy(dynamo, env.TABLE_NAME), records: new PrivacyRecords(dynamo, env.TABLE_NAME) };
 const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability.client(awsClients.sqs()), env.DEAD_LETTER_QUEUE_URL), observability);
 
-/** A customer event: applied to its person's profile once, then the change announced (and, for an order, marked announced). */
+/** A customer event: applied to its person's profile once, then the change announced (and, but for browsing, marked announced). */
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
   observability.countEvent('EventsIn', detailType);
