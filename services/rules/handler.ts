@@ -63,12 +63,15 @@ async function deliver(evaluation: Evaluation): Promise<void> {
  * campaign workers (this function, from its queue) to take at once.
  */
 async function startCampaign(timer: Extract<TimerFired, { kind: 'recurring' }>): Promise<void> {
-  const rule = engine.rules.find((candidate) => candidate.rule.id === timer.ruleId && candidate.rule.enabled && isActive(candidate, Date.parse(timer.dueAt)));
+  const rule = engine.rules.find((candidate) => candidate.rule.id === timer.ruleId && candidate.rule.enabled);
   if (rule === undefined) return;
-  // A broadcast's waves: each schedules the next before it runs (the stack makes only the first,
-  // so a broadcast is one resource of the stack whatever its waves).
+  // A broadcast's waves: each schedules the next before it runs, active or not (the stack makes only
+  // the first, so a broadcast is one resource of the stack whatever its waves). A run that comes
+  // late (a retry, a redriven dead letter) schedules a wave already due: the waves it held up follow,
+  // a minute apart, each deciding at its own time, so nobody of theirs is left out.
   const next = nextWave(rule.trigger.schedule, Date.parse(timer.dueAt));
   if (next !== undefined) await timers.scheduleRun({ ruleId: timer.ruleId, dueAt: next });
+  if (!isActive(rule, Date.parse(timer.dueAt))) return;
   await publisher.publishAll(campaignShares(timer, env.CAMPAIGN_SEGMENTS).map((detail) => ({ contract: Events.CampaignSegment, detail })));
   logger.info('Campaign started', { ruleId: timer.ruleId, dueAt: timer.dueAt, segments: env.CAMPAIGN_SEGMENTS });
 }

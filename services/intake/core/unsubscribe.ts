@@ -64,9 +64,10 @@ export function unsubscribe(method: string, token: string | undefined, key: stri
     };
   }
   const at = new Date(now).toISOString();
-  // Clicks on one email's link on one day are one fact. Not one forever: someone who re-subscribes
-  // and uses the same link again on a later day must be unsubscribed again.
-  const fact = `${claim.messageId === undefined ? 'link' : `message:${claim.messageId}`}|${at.slice(0, 10)}`;
+  // Clicks on one email's link within a minute are one fact (a double submit, a mail client's post
+  // beside the person's). Not one for longer: someone who re-subscribes and uses the same link again,
+  // even the same day, must be unsubscribed again. Measurement counts a message's unsubscribe once.
+  const fact = `${claim.messageId === undefined ? 'link' : `message:${claim.messageId}`}|${at.slice(0, 16)}`;
   const eventId = canonicalEventId('nudge', 'nudge', `unsubscribe|${claim.channel}|${identity.email}|${fact}`);
   const detail = {
     eventId,
