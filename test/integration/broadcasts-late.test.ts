@@ -1,8 +1,7 @@
 import { localMoment } from '#shared/calendar.js';
 import { readDeadLetters } from '../../local/event-bus.js';
-import { copyOfProject, writeRule } from '../support/fixtures.js';
-import { inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
-import { shopper } from '../support/shopper.js';
+import { broadcastRecipients, broadcastTime, customerIn, startWithBroadcast, stopBroadcastRuntime } from '../support/broadcast.js';
+import type { TestRuntime } from '../support/local-runtime.js';
 
 /**
  * A broadcast whose rule becomes active only after its first waves, and whose waves then come late
@@ -12,30 +11,19 @@ import { shopper } from '../support/shopper.js';
 describe('broadcasts that start late or run late', () => {
   let runtime: TestRuntime;
   let once = '';
-  const recipients = async () =>
-    (await inbox(runtime))
-      .filter((email) => email.subject.startsWith('A little something for you'))
-      .map((email) => email.destination.to[0]?.replace(/^.*<|>$/g, ''));
+  const recipients = () => broadcastRecipients(runtime);
 
   beforeAll(async () => {
-    const project = copyOfProject();
-    once = `${new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10)}T09:00`;
+    once = broadcastTime();
     // Active only from Tokyo's 09:00 on: the first waves (UTC+14 to UTC+10) run nothing, but the rest must run.
-    writeRule(project, {
+    runtime = await startWithBroadcast({
       id: 'late-sale',
       name: 'Late sale',
       trigger: { type: 'time', once, timeZone: 'UTC' },
       activeFrom: new Date(localMoment(once, 'Asia/Tokyo') as number).toISOString(),
-      channel: 'email',
-      template: 'we-miss-you',
     });
-    process.env.CAMPAIGN_SEGMENTS = '2';
-    runtime = await startTestRuntime({ projectDir: project });
   }, 60_000);
-  afterAll(async () => {
-    delete process.env.CAMPAIGN_SEGMENTS;
-    await runtime?.stop();
-  });
+  afterAll(() => stopBroadcastRuntime(runtime));
 
   it('runs the waves from activeFrom on, and the waves a late run held up after it, each person once', async () => {
     const people = [
@@ -44,10 +32,7 @@ describe('broadcasts that start late or run late', () => {
       { email: 'paris@example.com', timezone: 'Europe/Paris' },
       { email: 'chicago@example.com', timezone: 'America/Chicago' },
     ];
-    for (const { email, timezone } of people) {
-      await shopper(runtime, email).identify({ first_name: 'Ada' }, { timezone });
-      await shopper(runtime, email).track('Order Completed', { order_id: `o-${email}`, total: 20, currency: 'EUR' });
-    }
+    for (const { email, timezone } of people) await customerIn(runtime, email, timezone);
     await runtime.idle();
     const advanceTo = async (instant: number) => {
       const now = runtime.scheduler.clock.now();

@@ -1,7 +1,7 @@
 import { localMoment } from '#shared/calendar.js';
 import { readDeadLetters } from '../../local/event-bus.js';
-import { copyOfProject, writeRule } from '../support/fixtures.js';
-import { inbox, startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
+import { broadcastRecipients, broadcastTime, customerIn, startWithBroadcast, stopBroadcastRuntime } from '../support/broadcast.js';
+import type { TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
 
 /**
@@ -22,39 +22,19 @@ describe("broadcasts: one send at a local time in each person's time zone", () =
   ];
   const ruleZone = 'Europe/London';
   const momentOf = (timezone: string | undefined) => localMoment(once, timezone ?? ruleZone) as number;
-  const recipients = async () =>
-    (await inbox(runtime))
-      .filter((email) => email.subject.startsWith('A little something for you'))
-      .map((email) => email.destination.to[0]?.replace(/^.*<|>$/g, ''));
+  const recipients = () => broadcastRecipients(runtime);
 
   beforeAll(async () => {
-    const project = copyOfProject();
-    // Three days ahead of the clock the runtime starts with (real time), at 09:00.
-    once = `${new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10)}T09:00`;
-    writeRule(project, {
-      id: 'black-friday',
-      name: 'Black Friday',
-      trigger: { type: 'time', once, timeZone: ruleZone },
-      channel: 'email',
-      template: 'we-miss-you',
-    });
-    process.env.CAMPAIGN_SEGMENTS = '2';
-    runtime = await startTestRuntime({ projectDir: project });
+    once = broadcastTime();
+    runtime = await startWithBroadcast({ id: 'black-friday', name: 'Black Friday', trigger: { type: 'time', once, timeZone: ruleZone } });
   }, 60_000);
-  afterAll(async () => {
-    delete process.env.CAMPAIGN_SEGMENTS;
-    await runtime?.stop();
-  });
+  afterAll(() => stopBroadcastRuntime(runtime));
 
   it('emails each person at 09:00 their time, once, and the one who moved between waves once', async () => {
-    for (const { email, timezone } of people) {
-      await shopper(runtime, email).identify({ first_name: 'Ada' }, timezone === undefined ? {} : { timezone });
-      await shopper(runtime, email).track('Order Completed', { order_id: `o-${email}`, total: 20, currency: 'EUR' });
-    }
+    for (const { email, timezone } of people) await customerIn(runtime, email, timezone);
     // Tokyo's 09:00 comes first; this person is in Tokyo then, and in New York by New York's 09:00.
     const mover = 'mover@example.com';
-    await shopper(runtime, mover).identify({ first_name: 'Max' }, { timezone: 'Asia/Tokyo' });
-    await shopper(runtime, mover).track('Order Completed', { order_id: 'o-mover', total: 20, currency: 'EUR' });
+    await customerIn(runtime, mover, 'Asia/Tokyo');
     await runtime.idle();
 
     const advanceTo = async (instant: number) => {
