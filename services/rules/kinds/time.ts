@@ -151,18 +151,28 @@ function yearly(trait: 'birthday' | 'firstOrderAt', at: string, timeZone: string
  * one message whichever wave finds them (one whose zone changed between waves gets the same id).
  */
 function broadcast(once: string, timeZone: string | undefined): CompiledTrigger {
-  const waves = waveInstants(once);
+  // Worked out when first asked (20 to 90 ms over every time zone), not at every cold start of every
+  // service that loads the rules.
+  let computed: readonly number[] | undefined;
+  const waves = (): readonly number[] => {
+    computed ??= waveInstants(once);
+    return computed;
+  };
   /** The wave a person belongs to: the one at their moment (a zone no wave was made for: the first wave after it, else the last). */
   const waveOf = (zone: string): number | undefined => {
     const moment = localMoment(once, zone) ?? localMoment(once, timeZone ?? 'UTC');
-    return moment === undefined ? undefined : (waves.find((wave) => wave >= moment) ?? waves.at(-1));
+    return moment === undefined ? undefined : (waves().find((wave) => wave >= moment) ?? waves().at(-1));
   };
   return {
     ...noEvents,
     watches: [],
     feed: [],
     waits: true,
-    schedule: { waves },
+    schedule: {
+      get waves() {
+        return waves();
+      },
+    },
     timeZone,
     onTimer: async () => [],
     async onSchedule(context: TriggerContext, scheduledAt: string, now: number): Promise<Candidate[]> {
