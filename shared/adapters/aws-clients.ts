@@ -46,6 +46,18 @@ export function documentClient(client: DynamoDBClient, options: { readonly exact
   });
 }
 
+/** Items of the one table, read and written through the document client: what every table adapter starts from. */
+export abstract class TableItems {
+  protected readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    protected readonly tableName: string,
+  ) {
+    this.documents = documentClient(client);
+  }
+}
+
 /**
  * Whether a failed AWS call was refused by the service (an error status: it did not carry the
  * request out), as opposed to no answer or a success whose body was lost (a timeout, a reset

@@ -1,9 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { Product } from '../events/product.js';
 import { type Counts, candidatesOf, recommend } from '../recommendations.js';
 import { bestsellersPartition, keys } from '../table.js';
-import { documentClient, partitionItems } from './aws-clients.js';
+import { partitionItems, TableItems } from './aws-clients.js';
 
 /** Count attributes are `p_<product id>`: DynamoDB's ADD makes them without reading first. */
 export const countPrefix = 'p_';
@@ -17,16 +16,7 @@ function countsOf(item: Record<string, unknown> | undefined): Record<string, num
 }
 
 /** What recommendations read of a shop's catalogue: products, and what was bought together and sells. */
-export class CatalogueReader {
-  protected readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    protected readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class CatalogueReader extends TableItems {
   /**
    * Up to `limit` products to recommend to someone buying `basket` who bought `bought` before:
    * bought together with the basket, then the basket's categories' bestsellers, then the shop's.

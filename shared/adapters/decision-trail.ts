@@ -1,8 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type Decision, trailEntries } from '../decisions.js';
 import { decisionRetentionSeconds, expiresAt, keys } from '../table.js';
-import { documentClient } from './aws-clients.js';
+import { TableItems } from './aws-clients.js';
 
 /** Where a service puts its decisions: written if it can be, else logged, never a failure of the delivery that decided. */
 export interface DecisionRecorder {
@@ -33,16 +32,7 @@ const unprocessedAttempts = 3;
  * The trail explains; it decides nothing, so a write that fails is reported to the caller to log,
  * never a reason to retry the delivery that decided.
  */
-export class DecisionTrail {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DecisionTrail extends TableItems {
   /** Writes the decisions; the number DynamoDB would not take after its retries (0 when all went in). */
   async record(decisions: readonly Decision[], now: number): Promise<number> {
     // One item per person and evaluation: a checkout's wait, or an order's five decisions, cost one write.

@@ -1,9 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Profile } from '../events/profile.js';
 import type { ProfileScanScope } from '../profile-scan.js';
 import { keys } from '../table.js';
-import { documentClient } from './aws-clients.js';
+import { TableItems } from './aws-clients.js';
 
 /** Items a Scan reads per page (of every kind: profile items are some of them); a chunk's pages hold as many items as its profiles, at most this, so a chunk holds under twice its limit. */
 const scanPageItems = 1000;
@@ -12,16 +11,7 @@ const scanPageItems = 1000;
 const maxMergeHops = 10;
 
 /** Profiles as the profiles service stored them, read-only: for rules (timers, recurring rules) and dispatch (the person as they are now). */
-export class DynamoProfileReader {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoProfileReader extends TableItems {
   async get(profileId: string): Promise<Profile | undefined> {
     let id = profileId;
     for (let hop = 0; hop < maxMergeHops; hop++) {

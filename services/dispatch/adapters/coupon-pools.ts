@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { fail, ok, type Result } from '#shared/result.js';
 import { keys } from '#shared/table.js';
 import type { SendFailure } from './ses-sender.js';
@@ -26,16 +26,7 @@ export class CodeNotYetWrittenError extends Error {}
  * code, and records the code under the message id first-writer-wins, so a retried message gets
  * the code it had. A claim cut off between the two leaves a code unused, never one given twice.
  */
-export class CouponPools {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class CouponPools extends TableItems {
   /** The message's code from the pool: the one it had, or the next; or why there is none. */
   async claim(pool: string, messageId: string, now: number): Promise<Result<string, SendFailure>> {
     const had = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.couponClaim(pool, messageId), ConsistentRead: true }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type PutCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { addressHash } from '#shared/suppression.js';
 import { expiresAt, keys, ledgerRetentionSeconds, sentRetentionSeconds } from '#shared/table.js';
 
@@ -41,16 +41,7 @@ export type FinalState = 'sent' | 'suppressed' | 'failed' | 'uncertain';
  * before SES is called, completed after), the marketing sends per person (for the caps), and the
  * suppression list (read).
  */
-export class DispatchStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DispatchStore extends TableItems {
   async ledger(messageId: string): Promise<LedgerEntry | undefined> {
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: keys.messageLedger(messageId), ConsistentRead: true }));
     if (item === undefined) return undefined;

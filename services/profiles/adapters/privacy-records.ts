@@ -1,7 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { expiresAt, keys, privacyExportRetentionSeconds } from '#shared/table.js';
 
 /** One data-subject request as the shop's record keeps it: what was asked and what came of it, without the person's data. */
@@ -20,16 +19,7 @@ export interface PrivacyRecord {
 }
 
 /** The shops' records of data-subject requests, and the exports they are owed. */
-export class PrivacyRecords {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class PrivacyRecords extends TableItems {
   /** Records what a delivery of the request did; a redelivery adds what it did, so a count survives a retry. */
   async record(entry: Omit<PrivacyRecord, 'exportKept' | 'profiles'> & { readonly profiles: number; readonly exported?: unknown }, now: number): Promise<void> {
     if (entry.exported !== undefined) {

@@ -1,6 +1,6 @@
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '#shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
@@ -63,16 +63,7 @@ export interface AppliedMarker {
  * must agree with another goes in one transaction with conditions, so concurrent and duplicate
  * deliveries are safe.
  */
-export class ProfileStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class ProfileStore extends TableItems {
   private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
     // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
     const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import type { CampaignSegment } from '#shared/events/campaign-segment.js';
 import { expiresAt, keys } from '#shared/table.js';
 import { type CampaignCursor, segmentStart } from '../campaign.js';
@@ -9,16 +9,7 @@ import { type CampaignCursor, segmentStart } from '../campaign.js';
 const cursorRetentionSeconds = 30 * 24 * 3600;
 
 /** One item per (rule, run, segment): how far the segment has gone. */
-export class DynamoCampaignCursors {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoCampaignCursors extends TableItems {
   async read(share: CampaignSegment): Promise<CampaignCursor | undefined> {
     const { Item: item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: keys.campaignCursor(share.ruleId, share.dueAt, share.segment), ConsistentRead: true }),

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { keys } from '#shared/table.js';
 import type { RuleState } from '../core/admission.js';
 import type { FiringStore, WriteOutcome } from '../ports.js';
@@ -9,16 +9,7 @@ import type { FiringStore, WriteOutcome } from '../ports.js';
 const maxKeysPerBatch = 100;
 
 /** What each rule sent each person, one item per (person, rule), for cooldown and re-entry. */
-export class DynamoFiringStore implements FiringStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoFiringStore extends TableItems implements FiringStore {
   async load(profileId: string, ruleIds: readonly string[]): Promise<Map<string, RuleState>> {
     const states = new Map<string, RuleState>();
     for (let start = 0; start < ruleIds.length; start += maxKeysPerBatch) {

@@ -1,21 +1,12 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '#shared/adapters/aws-clients.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TableItems } from '#shared/adapters/aws-clients.js';
 import { expiresAt, keys, triggerStateRetentionSeconds } from '#shared/table.js';
 import type { TriggerState } from '../core/trigger-state.js';
 import type { TriggerStateStore, VersionedState, WriteOutcome } from '../ports.js';
 
 /** Trigger state in the profile's partition, one item per (rule, key), written with a version condition. */
-export class DynamoTriggerStateStore implements TriggerStateStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoTriggerStateStore extends TableItems implements TriggerStateStore {
   async load(profileId: string, ruleId: string, stateKey: string): Promise<VersionedState | undefined> {
     const result = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: keys.triggerState(profileId, ruleId, stateKey), ConsistentRead: true }),
