@@ -4,7 +4,8 @@ import type { Publication } from '#shared/adapters/bus-publisher.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import type { Profile } from '#shared/events/profile.js';
-import type { HistoryEntry, ProfileStore, StoredProfile } from './adapters/profile-store.js';
+import { appliedEventRetentionSeconds } from '#shared/table.js';
+import type { AppliedTerms, HistoryEntry, LastApplied, ProfileStore, StoredProfile } from './adapters/profile-store.js';
 import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
 import type { ProfileConfig } from './core/config.js';
 import { segmentChanges } from './core/derive.js';
@@ -61,7 +62,7 @@ export const marksPublished = (detailType: string): boolean => !browsingFacts.ha
 const routinelyRepeated = new Set([...permanentFacts, 'order.fulfilled', 'order.delivered', 'consent.changed']);
 
 /** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
-const maxAttempts = 12;
+const maxAttempts = 20;
 
 /** The ids in an event's properties that tie steps of a sequence together. */
 const correlationFields = ['orderId', 'checkoutId', 'cartId', 'productId', 'storeId'] as const;
@@ -117,6 +118,14 @@ export async function updateProfile(
     // Stryker disable next-line MethodExpression: found is filled in key order, so it is already survivor first; the sort states the rule.
     const [first, ...others] = candidates.sort(bySurvival);
     const stored = first?.stored;
+    // Read after the profiles: an event they no longer name as their last had its marker written first.
+    const [marker] = await Promise.all([
+      store.appliedMarker(event.detail.eventId),
+      ...candidates.map(({ stored: { profile, lastApplied } }) => finishEarlier(store, profile.profileId, lastApplied, event.detail.eventId, config, now)),
+    ]);
+    if (marker !== undefined) return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
+    const inFlight = candidates.find((candidate) => candidate.stored.lastApplied?.eventId === event.detail.eventId)?.stored;
+    if (inFlight?.lastApplied !== undefined) return finishOwn(store, inFlight, inFlight.lastApplied, config, deliveryId, now);
     let before = stored?.profile ?? emptyProfile(newProfileId(), event.detail.occurredAt);
     for (const other of others) before = mergeProfiles(before, other.profile, config);
     const { profile } = applyEvent(before, event, config);
@@ -131,14 +140,9 @@ export async function updateProfile(
       newAliases: keys.filter((key) => !known.has(identityKeyText(key))),
       eventId: event.detail.eventId,
       appliedBy: deliveryId,
-      permanent: permanentFacts.has(event.detailType),
       changed,
-      history: {
-        entry: historyEntry(event),
-        seq: stored?.historySeq ?? 0,
-        slots: config.history.maxEvents,
-        retentionSeconds: config.history.maxAgeDays * 24 * 3600,
-      },
+      history: { entry: historyEntry(event), seq: stored?.historySeq ?? 0 },
+      terms: appliedTerms(event.detailType, config),
       now,
     });
     if (outcome === 'saved')
@@ -158,11 +162,54 @@ export async function updateProfile(
   throw new Error(`Could not apply event ${event.detail.eventId} after ${maxAttempts} attempts: too many concurrent updates`);
 }
 
+/**
+ * Writes the marker and history slot of the event a profile names as its last, if the delivery
+ * that applied it stopped before it did; nothing for this event itself, or for one whose marker
+ * would have expired by now.
+ */
+async function finishEarlier(
+  store: ProfileStore,
+  profileId: string,
+  last: LastApplied | undefined,
+  eventId: string,
+  config: ProfileConfig,
+  now: number,
+): Promise<void> {
+  if (last === undefined || last.eventId === eventId) return;
+  const terms = appliedTerms(last.entry.detailType, config);
+  if (!terms.permanent && now - last.appliedAt >= appliedEventRetentionSeconds * 1000) return;
+  if ((await store.appliedMarker(last.eventId)) === undefined) await store.finishApplied(profileId, last, terms);
+}
+
+const appliedTerms = (detailType: string, config: ProfileConfig): AppliedTerms => ({
+  permanent: permanentFacts.has(detailType),
+  slots: config.history.maxEvents,
+  retentionSeconds: config.history.maxAgeDays * 24 * 3600,
+});
+
+/** Whether a delivery of an applied event is the one to announce it: the one that applied it, or any once that one is long gone. */
+const ownsAnnouncement = (appliedBy: string | undefined, appliedAt: number, deliveryId: string, now: number) =>
+  appliedBy === undefined || appliedBy === deliveryId || now - appliedAt > publishLeaseMillis;
+
+/** This event is applied to the profile but its marker is not written: its delivery is still at it, or stopped. */
+async function finishOwn(
+  store: ProfileStore,
+  stored: StoredProfile,
+  last: LastApplied,
+  config: ProfileConfig,
+  deliveryId: string,
+  now: number,
+): Promise<UpdateOutcome> {
+  if (!ownsAnnouncement(last.appliedBy, last.appliedAt, deliveryId, now)) return { kind: 'duplicate' };
+  await store.finishApplied(stored.profile.profileId, last, appliedTerms(last.entry.detailType, config));
+  // The profile names this event as its last, so it is the profile just after it.
+  return { kind: 'duplicate', unfinished: { profile: stored.profile, version: stored.version, changed: last.changed } };
+}
+
 async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: number): Promise<UpdateOutcome> {
   const marker = await store.appliedMarker(eventId);
   if (marker === undefined || marker.published || profileId === undefined) return { kind: 'duplicate' };
-  const owner = marker.appliedBy === undefined || marker.appliedBy === deliveryId || now - marker.appliedAt > publishLeaseMillis;
-  if (!owner) return { kind: 'duplicate' };
+  if (!ownsAnnouncement(marker.appliedBy, marker.appliedAt, deliveryId, now)) return { kind: 'duplicate' };
   // Read again: the profile read before this attempt's write may be from before the event.
   const current = await store.resolve(profileId);
   return current === undefined

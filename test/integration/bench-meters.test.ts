@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { startCapacityMeter } from '../../bench/capacity-meter.js';
 import { type MeteredRequest, startRequestMeter } from '../../bench/request-meter.js';
-import type { LocalFunctionName } from '../../local/runtime.js';
+import { type LocalFunctionName, localShopifySecret } from '../../local/runtime.js';
+import { fixtureJson } from '../support/fixtures.js';
+import { postWebhook, signed } from '../support/intake.js';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js';
 import { shopper } from '../support/shopper.js';
 
@@ -71,24 +74,16 @@ describe('the cost meters on the local runtime', () => {
   });
 
   it('records a write its condition refused, as DynamoDB bills it', async () => {
-    const ada = shopper(runtime, 'bea.meters@example.com');
-    await ada.identify({ firstName: 'Bea' });
-    await runtime.idle();
     dynamo.length = 0;
-    // The same Segment message again: intake's delivery record refuses it.
-    const body = {
-      messageId: 'meters-repeat',
-      timestamp: new Date(runtime.scheduler.clock.now()).toISOString(),
-      userId: 'bea.meters@example.com',
-      traits: { email: 'bea.meters@example.com' },
-    };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(`${runtime.httpUrl}/v1/identify`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('nudge-local-write-key:').toString('base64')}` },
-        body: JSON.stringify(body),
-      });
-      expect(response.status).toBe(200);
+    // Two reports of one location's stock, the older last: its write is refused by the newer one's time.
+    const level = fixtureJson<Record<string, unknown>>('webhooks/shopify/shopify-inventory_levels-update.json');
+    const at = (offset: number) => new Date(runtime.scheduler.clock.now() + offset).toISOString();
+    for (const report of [
+      { ...level, inventory_item_id: 77701, available: 3, updated_at: at(300_000) },
+      { ...level, inventory_item_id: 77701, available: 9, updated_at: at(0) },
+    ]) {
+      const request = signed.shopify(JSON.stringify(report), localShopifySecret, 'inventory_levels/update', { 'x-shopify-webhook-id': randomUUID() });
+      expect((await postWebhook(runtime.httpUrl, request)).status).toBe(200);
       await runtime.idle();
     }
     const refused = dynamo.filter((call) => call.refused);

@@ -190,6 +190,98 @@ describe('applying an event to the profile of its person', () => {
   });
 });
 
+/** A delivery that stops (a timeout, a crash) after the profile is written and before the marker and history slot are. */
+class StopsAfterTheProfile extends ProfileStore {
+  override async finishApplied(): Promise<void> {
+    throw new Error('stopped after the profile');
+  }
+}
+
+describe('a delivery that stops between the profile and its marker', () => {
+  const stopping = () => new StopsAfterTheProfile(table.client, table.tableName);
+  async function knownPerson(): Promise<{ email: string; profileId: string }> {
+    const email = `${unique('stop')}@example.com`;
+    const first = await applied(event('customer.upserted', { email }));
+    return { email, profileId: first.profile.profileId };
+  }
+
+  it('writes a known person’s change as three single writes, not a transaction', async () => {
+    const { email } = await knownPerson();
+    const calls: string[] = [];
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
+    try {
+      await applied(order({ email }));
+    } finally {
+      table.client.middlewareStack.remove('countWrites');
+    }
+    expect(calls.filter((name) => name !== 'GetItemCommand')).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
+  });
+
+  it('is finished by its own redelivery: announced once, with its marker and history slot written', async () => {
+    const { email, profileId } = await knownPerson();
+    const fact = order({ email });
+    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow('stopped after the profile');
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toBeUndefined();
+    // Another copy while the first delivery may still be at it leaves the announcement to that one.
+    expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
+    const retried = await apply(fact, 'delivery-a');
+    expect(retried).toMatchObject({ kind: 'duplicate', unfinished: { version: 2, profile: { orderCount: 1 } } });
+    expect(retried.kind === 'duplicate' && retried.unfinished?.changed).toEqual(expect.arrayContaining(['orderCount']));
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: false, appliedBy: 'delivery-a', appliedAt: now });
+    expect(await item(keys.history(profileId, 1))).toMatchObject({ detailType: 'order.completed', eventId: fact.detail.eventId, seq: 1 });
+    // Once finished, a copy is an ordinary duplicate.
+    await store.markPublished(fact.detail.eventId);
+    expect(await apply(fact, 'delivery-a')).toEqual({ kind: 'duplicate' });
+    expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('is finished by any delivery once the lease is over, if its own never comes back', async () => {
+    const { email } = await knownPerson();
+    const fact = order({ email });
+    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    expect(await apply(fact, 'delivery-b', now + publishLeaseMillis)).toEqual({ kind: 'duplicate' });
+    expect(await apply(fact, 'delivery-b', now + publishLeaseMillis + 1)).toMatchObject({ kind: 'duplicate', unfinished: { version: 2 } });
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toBeDefined();
+  });
+
+  it('is finished by the person’s next event, so a copy of it long after counts nothing', async () => {
+    const { email, profileId } = await knownPerson();
+    const fact = order({ email });
+    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    await applied(event('product.viewed', { email }, { productId: 'p1' }), 'delivery-next');
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ appliedBy: 'delivery-a', changed: expect.arrayContaining(['orderCount']) });
+    expect((await item(keys.appliedEvent(fact.detail.eventId)))?.expiresAt).toBeUndefined();
+    expect(await item(keys.history(profileId, 1))).toMatchObject({ eventId: fact.detail.eventId, seq: 1 });
+    expect(await item(keys.history(profileId, 2))).toMatchObject({ detailType: 'product.viewed', seq: 2 });
+    const copy = await apply(fact, 'delivery-b', now + 7 * 86_400_000);
+    expect(copy.kind).toBe('duplicate');
+    expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('never lets a history slot finished late overwrite the newer event the ring gave it to', async () => {
+    const { email, profileId } = await knownPerson();
+    const late = order({ email });
+    await expect(updateProfile(stopping(), late, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    const stored = await store.resolve(profileId);
+    const stopped = stored?.lastApplied;
+    expect(stopped).toMatchObject({ eventId: late.detail.eventId, seq: 1, appliedBy: 'delivery-a', appliedAt: now });
+    const terms = { permanent: true, slots: 2, retentionSeconds: 86_400 };
+    if (stopped === undefined) throw new Error('the profile names no event');
+    const entry = { detailType: 'product.viewed', eventId: unique('newer'), occurredAt: '2026-11-29T09:30:00.000Z', refs: {} };
+    // Two slots: the ring gives slot 1 to the stopped event (seq 1), then to a newer one (seq 3).
+    await store.finishApplied(profileId, { ...stopped, eventId: entry.eventId, seq: 3, entry }, terms);
+    await store.finishApplied(profileId, stopped, terms);
+    expect(await item(keys.history(profileId, 1))).toMatchObject({ eventId: entry.eventId, seq: 3 });
+    expect(await item(keys.appliedEvent(late.detail.eventId))).toBeDefined();
+  });
+});
+
 describe('one event, delivered twice at the same moment', () => {
   it('applies a new person’s first event once: the other delivery finds it applied', async () => {
     // Both deliveries look the person up before either writes: both set out to make the profile.
@@ -217,7 +309,7 @@ describe('the profile store', () => {
     const fixed = unique('fixed');
     await updateProfile(store, order({ email: `${unique('first')}@example.com` }), profileConfig, now, 'd1', () => fixed);
     await expect(updateProfile(store, order({ email: `${unique('second')}@example.com` }), profileConfig, now, 'd2', () => fixed)).rejects.toThrow(
-      'after 12 attempts',
+      'after 20 attempts',
     );
     expect((await store.resolve(fixed))?.profile.orderCount).toBe(1);
     expect((await item(keys.profile(fixed)))?.absorbed).toBeUndefined();

@@ -1,9 +1,20 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type PutCommandInput, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TableItems } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '#shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
+
+type Put = PutCommandInput;
+
+/** `LastApplied` as the profile item holds it. */
+type KeptLastApplied = Pick<LastApplied, 'appliedBy' | 'changed' | 'seq' | 'entry'>;
+
+function lastAppliedOf(item: Record<string, unknown>): LastApplied | undefined {
+  const kept = item.lastApplied as KeptLastApplied | undefined;
+  if (kept === undefined) return undefined;
+  return { ...kept, eventId: kept.entry.eventId, appliedAt: Date.parse(String(item.updatedAt)) };
+}
 
 /** A profile as stored: the profile, its version (optimistic locking) and the profiles merged into it. */
 export interface StoredProfile {
@@ -12,6 +23,33 @@ export interface StoredProfile {
   /** Ids of profiles merged into this one; their partitions still hold their history. */
   readonly absorbed: readonly string[];
   readonly historySeq: number;
+  /** The last event applied to it: its marker and history slot may still be unwritten (see `finishApplied`). */
+  readonly lastApplied: LastApplied | undefined;
+}
+
+/**
+ * The last event applied to a profile, whose marker and history slot are written after the profile
+ * (see `save`). Kept on the profile item, so whoever reads the profile next can write them if the
+ * delivery that applied the event stopped first. The item keeps the least: its id is the history
+ * entry's, its time the profile's `updatedAt`.
+ */
+export interface LastApplied {
+  readonly eventId: string;
+  readonly appliedBy: string;
+  /** Epoch ms. */
+  readonly appliedAt: number;
+  readonly changed: readonly string[];
+  /** Its place in the history: slot `seq` modulo the slots. */
+  readonly seq: number;
+  readonly entry: HistoryEntry;
+}
+
+/** How an applied event's marker and history slot are kept. */
+export interface AppliedTerms {
+  /** A fact whose marker never expires (orders): a replay years later still counts once. */
+  readonly permanent: boolean;
+  readonly slots: number;
+  readonly retentionSeconds: number;
 }
 
 /** What a profile item is: a live profile, or the tombstone of one merged into another. */
@@ -40,11 +78,10 @@ export interface SaveRequest {
   readonly eventId: string;
   /** The bus delivery applying it: the one that publishes its profile.updated. */
   readonly appliedBy: string;
-  /** A fact whose marker never expires (orders): a replay years later still counts once. */
-  readonly permanent: boolean;
   /** Kept on the applied-event marker, so a redelivery can finish an unpublished update. */
   readonly changed: readonly string[];
-  readonly history: { readonly entry: HistoryEntry; readonly seq: number; readonly slots: number; readonly retentionSeconds: number };
+  readonly history: { readonly entry: HistoryEntry; readonly seq: number };
+  readonly terms: AppliedTerms;
   readonly now: number;
 }
 
@@ -94,6 +131,7 @@ export class ProfileStore extends TableItems {
         version,
         absorbed: (item.absorbed as string[] | undefined) ?? [],
         historySeq: (item.historySeq as number | undefined) ?? 0,
+        lastApplied: lastAppliedOf(item),
       },
     };
   }
@@ -121,50 +159,47 @@ export class ProfileStore extends TableItems {
     };
   }
 
-  /** Writes the profile, the tombstones of merged profiles, new aliases, the history slot and the applied-event marker together, or none of them. */
+  /**
+   * Applies an event to a profile, or refuses: `conflict` when the profile changed since it was
+   * read, `duplicate` when the event's marker is there. An event that changes one known profile and
+   * adds no key (most of them) is one conditional write of the profile, then its history slot and
+   * its marker: the profile names the event (`lastApplied`), so a delivery stopped between the
+   * writes is finished by the next reader (`finishApplied`), and the three cost a write each, not
+   * the two each of a transaction. A new profile, a merge or a new key writes everything in one
+   * transaction: two first events for one person must make one profile.
+   */
   async save(request: SaveRequest): Promise<SaveOutcome> {
-    const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, appliedBy, permanent, changed, history, now } = request;
+    const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, appliedBy, changed, history, terms, now } = request;
+    const applied: LastApplied = { eventId, appliedBy, appliedAt: now, changed, seq: history.seq, entry: history.entry };
+    const profilePut: Put = {
+      TableName: this.tableName,
+      Item: {
+        ...keys.profile(profile.profileId),
+        profile,
+        version: (expectedVersion ?? 0) + 1,
+        absorbed: allAbsorbed.length > 0 ? [...allAbsorbed] : undefined,
+        historySeq: history.seq + 1,
+        lastApplied: { appliedBy, changed, seq: history.seq, entry: history.entry } satisfies KeptLastApplied,
+        updatedAt: new Date(now).toISOString(),
+      },
+      ...(expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+    };
+    if (expectedVersion !== undefined && absorbed.length === 0 && newAliases.length === 0) {
+      try {
+        await this.documents.send(new PutCommand(profilePut));
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw error;
+      }
+      await this.finishApplied(profile.profileId, applied, terms);
+      return 'saved';
+    }
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...keys.appliedEvent(eventId),
-            published: false,
-            changed,
-            appliedBy,
-            appliedAt: now,
-            expiresAt: permanent ? undefined : expiresAt(now, appliedEventRetentionSeconds),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...keys.profile(profile.profileId),
-            profile,
-            version: (expectedVersion ?? 0) + 1,
-            absorbed: allAbsorbed.length > 0 ? [...allAbsorbed] : undefined,
-            historySeq: history.seq + 1,
-            updatedAt: new Date(now).toISOString(),
-          },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
-        },
-      },
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...keys.history(profile.profileId, history.seq % history.slots),
-            ...history.entry,
-            expiresAt: expiresAt(Date.parse(history.entry.occurredAt), history.retentionSeconds),
-          },
-        },
-      },
+      { Put: this.markerPut(applied, terms) },
+      { Put: profilePut },
+      { Put: this.historyPut(profile.profileId, applied, terms) },
     ];
     for (const merged of absorbed) {
       items.push({
@@ -198,6 +233,52 @@ export class ProfileStore extends TableItems {
       if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) return 'conflict';
       throw error;
     }
+  }
+
+  /**
+   * Writes an applied event's history slot, then its marker, unless they are there: after the
+   * profile that names the event, by the delivery that applied it or by whoever reads the profile
+   * next. The marker last, so a marker means both are written. Neither overwrites: a marker already
+   * there may be marked announced, and a slot a later event reused keeps the later event.
+   */
+  async finishApplied(profileId: string, applied: LastApplied, terms: AppliedTerms): Promise<void> {
+    for (const put of [this.historyPut(profileId, applied, terms), this.markerPut(applied, terms)]) {
+      try {
+        await this.documents.send(new PutCommand(put));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  private markerPut(applied: LastApplied, terms: AppliedTerms): Put {
+    return {
+      TableName: this.tableName,
+      Item: {
+        ...keys.appliedEvent(applied.eventId),
+        published: false,
+        changed: applied.changed,
+        appliedBy: applied.appliedBy,
+        appliedAt: applied.appliedAt,
+        expiresAt: terms.permanent ? undefined : expiresAt(applied.appliedAt, appliedEventRetentionSeconds),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+  }
+
+  private historyPut(profileId: string, applied: LastApplied, terms: AppliedTerms): Put {
+    return {
+      TableName: this.tableName,
+      Item: {
+        ...keys.history(profileId, applied.seq % terms.slots),
+        ...applied.entry,
+        seq: applied.seq,
+        expiresAt: expiresAt(Date.parse(applied.entry.occurredAt), terms.retentionSeconds),
+      },
+      // A ring slot holds the latest event given it: one finished late never overwrites a newer one.
+      ConditionExpression: 'attribute_not_exists(seq) OR seq <= :seq',
+      ExpressionAttributeValues: { ':seq': applied.seq },
+    };
   }
 
   async markPublished(eventId: string): Promise<void> {
