@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
 import { announcements, marksPublished, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
@@ -221,6 +222,38 @@ describe('a delivery that stops between the profile and its marker', () => {
       table.client.middlewareStack.remove('countWrites');
     }
     expect(calls.filter((name) => name !== 'GetItemCommand')).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
+    calls.length = 0;
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
+    const cartRef = unique('cart');
+    try {
+      // A new key too: its record in the profile, the key, then the same three.
+      await applied(event('checkout.started', { email, cartRef }, { checkoutId: unique('k') }));
+    } finally {
+      table.client.middlewareStack.remove('countWrites');
+    }
+    expect(calls.filter((name) => name !== 'GetItemCommand')).toEqual(Array(5).fill('PutItemCommand'));
+    expect((await store.findProfileIds([{ kind: 'cart', value: cartRef }])).size).toBe(1);
+  });
+
+  it('leaves a key another person took first to them: not the other’s to export or erase', async () => {
+    const owner = await knownPerson();
+    const other = await knownPerson();
+    const cartRef = unique('cart');
+    await applied(event('cart.updated', { email: owner.email, cartRef }, { cartId: 'c1' }));
+    // What a claim refused leaves: the other's record of the key (its retry then merges the two).
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.identity(other.profileId, 'cart', cartRef), createdAt: 'x' } }));
+    const privacy = new ProfilePrivacy(table.client, table.tableName);
+    const exported = await privacy.export({ profileId: other.profileId }, now);
+    expect(exported?.identities).toEqual([{ kind: 'email', value: other.email }]);
+    await privacy.erase({ profileId: other.profileId }, now);
+    expect((await store.findProfileIds([{ kind: 'cart', value: cartRef }])).get(`cart#${cartRef}`)).toBe(owner.profileId);
+    expect((await store.findProfileIds([{ kind: 'email', value: other.email }])).size).toBe(0);
   });
 
   it('is finished by its own redelivery: announced once, with its marker and history slot written', async () => {

@@ -1,5 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, partitionItems } from '#shared/adapters/aws-clients.js';
 import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
@@ -87,12 +87,26 @@ export class ProfilePrivacy {
     const located = await this.locate(key);
     if (located === undefined) return undefined;
     const items = (await Promise.all(located.partitions.map((id) => this.partitionItems(id)))).flat();
-    const identities = items
+    const recorded = items
       .filter((item) => String(item.sk).startsWith('IDENTITY#'))
       .map((item) => {
         const [, kind = '', ...value] = String(item.sk).split('#');
         return { kind, value: value.join('#') };
       });
+    // A key is the person's while it leads to them: a record of a key another profile took first
+    // (the event that carried it merges the two when it is tried again) is neither told nor erased.
+    const owners = await Promise.all(
+      recorded.map(async (identity) => {
+        const { Item: alias } = await this.documents.send(
+          new GetCommand({ TableName: this.tableName, Key: keys.alias(identity.kind as IdentityKind, identity.value), ConsistentRead: true }),
+        );
+        return typeof alias?.profileId === 'string' ? alias.profileId : undefined;
+      }),
+    );
+    const identities = recorded.flatMap((identity, index) => {
+      const owner = owners[index];
+      return owner !== undefined && located.partitions.includes(owner) ? [{ ...identity, owner }] : [];
+    });
     return { ...located, items, identities };
   }
 
@@ -105,7 +119,7 @@ export class ProfilePrivacy {
       profileId: profile.profileId,
       profile,
       mergedProfileIds: partitions.slice(1),
-      identities,
+      identities: identities.map(({ kind, value }) => ({ kind, value })),
       history: items
         .filter((item) => String(item.sk).startsWith('HISTORY#'))
         .map(strip)
@@ -182,8 +196,24 @@ export class ProfilePrivacy {
           pk: `${interestKeyPrefix}${String(item.sk).slice(interestKeyPrefix.length)}`,
           sk: `PROFILE#${String(item.pk).slice('PROFILE#'.length)}`,
         })),
-      ...identities.map((identity) => keys.alias(identity.kind as IdentityKind, identity.value)),
     ];
+    let deletedKeys = 0;
+    for (const { kind, value, owner } of identities) {
+      try {
+        await this.documents.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: keys.alias(kind as IdentityKind, value),
+            // Only while it leads to this person: a key is never taken from someone else.
+            ConditionExpression: 'profileId = :owner',
+            ExpressionAttributeValues: { ':owner': owner },
+          }),
+        );
+        deletedKeys++;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
     for (let start = 0; start < doomed.length; start += 25) {
       let requests = doomed.slice(start, start + 25).map((key) => ({ DeleteRequest: { Key: key } }));
       while (requests.length > 0) {
@@ -191,6 +221,6 @@ export class ProfilePrivacy {
         requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
     }
-    return { profileId: profile.profileId, deletedItems: doomed.length, suppressed: [...addresses.values()].map((address) => address.kind) };
+    return { profileId: profile.profileId, deletedItems: doomed.length + deletedKeys, suppressed: [...addresses.values()].map((address) => address.kind) };
   }
 }

@@ -161,12 +161,13 @@ export class ProfileStore extends TableItems {
 
   /**
    * Applies an event to a profile, or refuses: `conflict` when the profile changed since it was
-   * read, `duplicate` when the event's marker is there. An event that changes one known profile and
-   * adds no key (most of them) is one conditional write of the profile, then its history slot and
-   * its marker: the profile names the event (`lastApplied`), so a delivery stopped between the
-   * writes is finished by the next reader (`finishApplied`), and the three cost a write each, not
-   * the two each of a transaction. A new profile, a merge or a new key writes everything in one
-   * transaction: two first events for one person must make one profile.
+   * read or a new key is another's, `duplicate` when the event's marker is there. An event that
+   * changes one known profile (most of them) is single writes: its new keys, one conditional write
+   * of the profile, then its history slot and its marker. The profile names the event
+   * (`lastApplied`), so a delivery stopped between the writes is finished by the next reader
+   * (`finishApplied`), and each write costs one unit, not a transaction's two. A new profile or a
+   * merge writes everything in one transaction: two first events for one person must make one
+   * profile, and a merged profile must never take another event.
    */
   async save(request: SaveRequest): Promise<SaveOutcome> {
     const { profile, expectedVersion, absorbed, allAbsorbed, newAliases, eventId, appliedBy, changed, history, terms, now } = request;
@@ -186,7 +187,8 @@ export class ProfileStore extends TableItems {
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
     };
-    if (expectedVersion !== undefined && absorbed.length === 0 && newAliases.length === 0) {
+    if (expectedVersion !== undefined && absorbed.length === 0) {
+      if (!(await this.claimKeys(profile.profileId, newAliases, now))) return 'conflict';
       try {
         await this.documents.send(new PutCommand(profilePut));
       } catch (error) {
@@ -211,18 +213,7 @@ export class ProfileStore extends TableItems {
         },
       });
     }
-    for (const alias of newAliases) {
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: { ...keys.alias(alias.kind, alias.value), profileId: profile.profileId, createdAt: new Date(now).toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      });
-      items.push({
-        Put: { TableName: this.tableName, Item: { ...keys.identity(profile.profileId, alias.kind, alias.value), createdAt: new Date(now).toISOString() } },
-      });
-    }
+    for (const alias of newAliases) items.push({ Put: this.aliasPut(profile.profileId, alias, now) }, { Put: this.identityPut(profile.profileId, alias, now) });
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
       return 'saved';
@@ -249,6 +240,40 @@ export class ProfileStore extends TableItems {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
+  }
+
+  /**
+   * Points keys seen for the first time at a known profile, each unless another profile has it
+   * (false: the event is to be tried again, and will merge the two). The profile's own record of
+   * the key first, so every key that leads to a person is one their erasure finds; a record left
+   * by a refused key names a key the person's event carried, and the retry's merge makes it theirs.
+   */
+  private async claimKeys(profileId: string, newKeys: readonly IdentityKey[], now: number): Promise<boolean> {
+    const claimed = await Promise.all(
+      newKeys.map(async (key) => {
+        await this.documents.send(new PutCommand(this.identityPut(profileId, key, now)));
+        try {
+          await this.documents.send(new PutCommand(this.aliasPut(profileId, key, now)));
+          return true;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        }
+      }),
+    );
+    return claimed.every(Boolean);
+  }
+
+  private aliasPut(profileId: string, key: IdentityKey, now: number): Put {
+    return {
+      TableName: this.tableName,
+      Item: { ...keys.alias(key.kind, key.value), profileId, createdAt: new Date(now).toISOString() },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+  }
+
+  private identityPut(profileId: string, key: IdentityKey, now: number): Put {
+    return { TableName: this.tableName, Item: { ...keys.identity(profileId, key.kind, key.value), createdAt: new Date(now).toISOString() } };
   }
 
   private markerPut(applied: LastApplied, terms: AppliedTerms): Put {
