@@ -17,7 +17,7 @@ import { ProfileStore } from './adapters/profile-store.js';
 import { applyProductUpdate, personalSignals, recordCommerceFacts } from './catalogue.js';
 import { ProfilesEnvironment } from './environment.js';
 import { carryOutPrivacyRequest, type PrivacyPorts } from './privacy-request.js';
-import { announcements, marksPublished, updateProfile } from './update-profile.js';
+import { announcements, recordAnnounced, updateProfile } from './update-profile.js';
 
 const env = loadConfig(ProfilesEnvironment);
 const observability = new Observability('profiles');
@@ -48,7 +48,7 @@ async function onCustomerEvent(event: unknown): Promise<void> {
     await publisher.publishAll([publication]);
     observability.countEvent('EventsOut', publication.contract.detailType);
   }
-  if (marksPublished(detailType)) await store.markPublished(detail.eventId);
+  await recordAnnounced(store, outcome, detailType, detail.eventId);
   if (outcome.kind !== 'applied') return;
   try {
     await recordCommerceFacts(catalogue, { detailType, detail }, outcome.profile.profileId);

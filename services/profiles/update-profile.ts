@@ -21,15 +21,26 @@ export type UpdateOutcome =
       readonly segments: { readonly entered: readonly string[]; readonly left: readonly string[] };
       /** Profiles this event showed to be the same person, now merged into `profile`. */
       readonly merged: readonly string[];
+      readonly unmarked?: Unmarked;
     }
   /**
    * Applied before. `unfinished` is set when its profile.updated never went out and this delivery
    * is the one to finish it (the delivery that applied it, retried, or any once that one is long
    * gone): the profile as it is now, which includes the event.
    */
-  | { readonly kind: 'duplicate'; readonly unfinished?: { readonly profile: Profile; readonly version: number; readonly changed: readonly string[] } }
+  | {
+      readonly kind: 'duplicate';
+      readonly unfinished?: { readonly profile: Profile; readonly version: number; readonly changed: readonly string[] };
+      readonly unmarked?: Unmarked;
+    }
   /** The event names only a cart or an order nobody is known by (a refund of an order from before Nudge): nothing to update. */
   | { readonly kind: 'unattached' };
+
+/** An applied event whose marker is written once it is announced (see `recordAnnounced`). */
+export interface Unmarked {
+  readonly applied: LastApplied;
+  readonly terms: AppliedTerms;
+}
 
 /**
  * How long the delivery that applied an event owns publishing its profile.updated. A concurrent
@@ -132,6 +143,9 @@ export async function updateProfile(
     const changed = changedFields(stored?.profile, profile);
     const absorbed = others.map((other) => ({ profileId: other.profile.profileId, version: other.stored.version }));
     const allAbsorbed = [...new Set([...(stored?.absorbed ?? []), ...others.flatMap((other) => [other.profile.profileId, ...other.stored.absorbed])])];
+    const terms = appliedTerms(event.detailType, config);
+    const entry = historyEntry(event);
+    const seq = stored?.historySeq ?? 0;
     const outcome = await store.save({
       profile,
       expectedVersion: stored?.version,
@@ -141,11 +155,11 @@ export async function updateProfile(
       eventId: event.detail.eventId,
       appliedBy: deliveryId,
       changed,
-      history: { entry: historyEntry(event), seq: stored?.historySeq ?? 0 },
-      terms: appliedTerms(event.detailType, config),
+      history: { entry, seq },
+      terms,
       now,
     });
-    if (outcome === 'saved')
+    if (outcome === 'saved' || outcome === 'saved-unmarked')
       return {
         kind: 'applied',
         profile,
@@ -153,6 +167,9 @@ export async function updateProfile(
         changed,
         segments: segmentChanges(stored?.profile, profile),
         merged: absorbed.map((merged) => merged.profileId),
+        ...(outcome === 'saved-unmarked'
+          ? { unmarked: { applied: { eventId: event.detail.eventId, appliedBy: deliveryId, appliedAt: now, changed, seq, entry }, terms } }
+          : {}),
       };
     if (outcome === 'duplicate') return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
@@ -178,7 +195,7 @@ async function finishEarlier(
   if (last === undefined || last.eventId === eventId) return;
   const terms = appliedTerms(last.entry.detailType, config);
   if (!terms.permanent && now - last.appliedAt >= appliedEventRetentionSeconds * 1000) return;
-  if ((await store.appliedMarker(last.eventId)) === undefined) await store.finishApplied(profileId, last, terms);
+  if ((await store.appliedMarker(last.eventId, { consistent: false })) === undefined) await store.finishApplied(profileId, last, terms);
 }
 
 const appliedTerms = (detailType: string, config: ProfileConfig): AppliedTerms => ({
@@ -201,9 +218,10 @@ async function finishOwn(
   now: number,
 ): Promise<UpdateOutcome> {
   if (!ownsAnnouncement(last.appliedBy, last.appliedAt, deliveryId, now)) return { kind: 'duplicate' };
-  await store.finishApplied(stored.profile.profileId, last, appliedTerms(last.entry.detailType, config));
+  const terms = appliedTerms(last.entry.detailType, config);
+  await store.writeHistory(stored.profile.profileId, last, terms);
   // The profile names this event as its last, so it is the profile just after it.
-  return { kind: 'duplicate', unfinished: { profile: stored.profile, version: stored.version, changed: last.changed } };
+  return { kind: 'duplicate', unfinished: { profile: stored.profile, version: stored.version, changed: last.changed }, unmarked: { applied: last, terms } };
 }
 
 async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: number): Promise<UpdateOutcome> {
@@ -215,6 +233,16 @@ async function duplicateOf(store: ProfileStore, eventId: string, profileId: stri
   return current === undefined
     ? { kind: 'duplicate' }
     : { kind: 'duplicate', unfinished: { profile: current.profile, version: current.version, changed: marker.changed } };
+}
+
+/**
+ * Once an outcome's announcements are out: the event's marker written, if it waited for them, and
+ * marked announced but for browsing; else the marker there marked announced.
+ */
+export async function recordAnnounced(store: ProfileStore, outcome: UpdateOutcome, detailType: string, eventId: string): Promise<void> {
+  const unmarked = outcome.kind === 'unattached' ? undefined : outcome.unmarked;
+  if (unmarked !== undefined) await store.markApplied(unmarked.applied, unmarked.terms, marksPublished(detailType));
+  else if (marksPublished(detailType)) await store.markPublished(eventId);
 }
 
 /**

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
-import { announcements, marksPublished, publishLeaseMillis, updateProfile } from '#services/profiles/update-profile.js';
+import { announcements, marksPublished, publishLeaseMillis, recordAnnounced, updateProfile } from '#services/profiles/update-profile.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
 import type { Identity } from '#shared/events/common.js';
@@ -39,9 +39,18 @@ function event(detailType: string, identity: Identity, properties: Record<string
 const order = (identity: Identity, occurredAt?: string) =>
   event('order.completed', identity, { orderId: unique('o'), total: { amount: '10.00', currency: 'USD' }, items: [] }, occurredAt);
 const apply = (next: CustomerEvent, delivery = 'delivery-1', at = now) => updateProfile(store, next, profileConfig, at, delivery);
+/** Applied and announced, as the handler does: the marker is written (and, but for browsing, marked announced) once the update is out. */
 const applied = async (next: CustomerEvent, delivery?: string) => {
   const outcome = await apply(next, delivery);
   if (outcome.kind !== 'applied') throw new Error(`expected applied, got ${outcome.kind}`);
+  await recordAnnounced(store, outcome, next.detailType, next.detail.eventId);
+  return outcome;
+};
+/** Applied by a delivery that stops (a timeout, a crash) before its profile.updated is out: the profile and history slot written, no marker. */
+const appliedThenStopped = async (next: CustomerEvent, delivery: string) => {
+  const outcome = await apply(next, delivery);
+  expect(outcome).toMatchObject({ kind: 'applied', unmarked: { applied: { eventId: next.detail.eventId } } });
+  expect(await item(keys.appliedEvent(next.detail.eventId))).toBeUndefined();
   return outcome;
 };
 
@@ -66,7 +75,8 @@ describe('applying an event to the profile of its person', () => {
   it('counts an event once: a redelivery is a duplicate, and one never announced is finished by the delivery that applied it', async () => {
     const email = `${unique('bo')}@example.com`;
     const fact = order({ email });
-    const first = await applied(fact, 'delivery-a');
+    const first = await apply(fact, 'delivery-a');
+    if (first.kind !== 'applied') throw new Error(`expected applied, got ${first.kind}`);
     const retried = await apply(fact, 'delivery-a');
     expect(retried).toEqual({ kind: 'duplicate', unfinished: { profile: first.profile, version: 1, changed: first.changed } });
     expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
@@ -124,7 +134,7 @@ describe('applying an event to the profile of its person', () => {
     const email = `${unique('cy')}@example.com`;
     const fact = order({ email });
     await applied(fact);
-    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: false, appliedBy: 'delivery-1', appliedAt: now });
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: true, appliedBy: 'delivery-1', appliedAt: now });
     expect((await item(keys.appliedEvent(fact.detail.eventId)))?.expiresAt).toBeUndefined();
     for (const detailType of ['order.cancelled', 'order.refunded']) {
       const money = event(detailType, { email }, { total: { amount: '1.00', currency: 'USD' }, amount: { amount: '1.00', currency: 'USD' } });
@@ -191,15 +201,7 @@ describe('applying an event to the profile of its person', () => {
   });
 });
 
-/** A delivery that stops (a timeout, a crash) after the profile is written and before the marker and history slot are. */
-class StopsAfterTheProfile extends ProfileStore {
-  override async finishApplied(): Promise<void> {
-    throw new Error('stopped after the profile');
-  }
-}
-
 describe('a delivery that stops between the profile and its marker', () => {
-  const stopping = () => new StopsAfterTheProfile(table.client, table.tableName);
   async function knownPerson(): Promise<{ email: string; profileId: string }> {
     const email = `${unique('stop')}@example.com`;
     const first = await applied(event('customer.upserted', { email }));
@@ -259,17 +261,17 @@ describe('a delivery that stops between the profile and its marker', () => {
   it('is finished by its own redelivery: announced once, with its marker and history slot written', async () => {
     const { email, profileId } = await knownPerson();
     const fact = order({ email });
-    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow('stopped after the profile');
-    expect(await item(keys.appliedEvent(fact.detail.eventId))).toBeUndefined();
+    await appliedThenStopped(fact, 'delivery-a');
     // Another copy while the first delivery may still be at it leaves the announcement to that one.
     expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
     const retried = await apply(fact, 'delivery-a');
     expect(retried).toMatchObject({ kind: 'duplicate', unfinished: { version: 2, profile: { orderCount: 1 } } });
     expect(retried.kind === 'duplicate' && retried.unfinished?.changed).toEqual(expect.arrayContaining(['orderCount']));
-    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: false, appliedBy: 'delivery-a', appliedAt: now });
     expect(await item(keys.history(profileId, 1))).toMatchObject({ detailType: 'order.completed', eventId: fact.detail.eventId, seq: 1 });
+    // Announced this time: the marker is written, marked announced.
+    await recordAnnounced(store, retried, fact.detailType, fact.detail.eventId);
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: true, appliedBy: 'delivery-a', appliedAt: now });
     // Once finished, a copy is an ordinary duplicate.
-    await store.markPublished(fact.detail.eventId);
     expect(await apply(fact, 'delivery-a')).toEqual({ kind: 'duplicate' });
     expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
   });
@@ -277,16 +279,19 @@ describe('a delivery that stops between the profile and its marker', () => {
   it('is finished by any delivery once the lease is over, if its own never comes back', async () => {
     const { email } = await knownPerson();
     const fact = order({ email });
-    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    await appliedThenStopped(fact, 'delivery-a');
     expect(await apply(fact, 'delivery-b', now + publishLeaseMillis)).toEqual({ kind: 'duplicate' });
-    expect(await apply(fact, 'delivery-b', now + publishLeaseMillis + 1)).toMatchObject({ kind: 'duplicate', unfinished: { version: 2 } });
-    expect(await item(keys.appliedEvent(fact.detail.eventId))).toBeDefined();
+    const takenOver = await apply(fact, 'delivery-b', now + publishLeaseMillis + 1);
+    expect(takenOver).toMatchObject({ kind: 'duplicate', unfinished: { version: 2 } });
+    await recordAnnounced(store, takenOver, fact.detailType, fact.detail.eventId);
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: true, appliedBy: 'delivery-a' });
+    expect(await apply(fact, 'delivery-c', now + 2 * publishLeaseMillis)).toEqual({ kind: 'duplicate' });
   });
 
   it('is finished by the person’s next event, so a copy of it long after counts nothing', async () => {
     const { email, profileId } = await knownPerson();
     const fact = order({ email });
-    await expect(updateProfile(stopping(), fact, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    await appliedThenStopped(fact, 'delivery-a');
     await applied(event('product.viewed', { email }, { productId: 'p1' }), 'delivery-next');
     expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ appliedBy: 'delivery-a', changed: expect.arrayContaining(['orderCount']) });
     expect((await item(keys.appliedEvent(fact.detail.eventId)))?.expiresAt).toBeUndefined();
@@ -300,7 +305,7 @@ describe('a delivery that stops between the profile and its marker', () => {
   it('never lets a history slot finished late overwrite the newer event the ring gave it to', async () => {
     const { email, profileId } = await knownPerson();
     const late = order({ email });
-    await expect(updateProfile(stopping(), late, profileConfig, now, 'delivery-a')).rejects.toThrow();
+    await appliedThenStopped(late, 'delivery-a');
     const stored = await store.resolve(profileId);
     const stopped = stored?.lastApplied;
     expect(stopped).toMatchObject({ eventId: late.detail.eventId, seq: 1, appliedBy: 'delivery-a', appliedAt: now });

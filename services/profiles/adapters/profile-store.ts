@@ -85,7 +85,8 @@ export interface SaveRequest {
   readonly now: number;
 }
 
-export type SaveOutcome = 'saved' | 'duplicate' | 'conflict';
+/** `saved-unmarked`: saved, with the event's marker to write once it is announced (`markApplied`). */
+export type SaveOutcome = 'saved' | 'saved-unmarked' | 'duplicate' | 'conflict';
 
 export interface AppliedMarker {
   readonly published: boolean;
@@ -101,9 +102,9 @@ export interface AppliedMarker {
  * deliveries are safe.
  */
 export class ProfileStore extends TableItems {
-  private async get(key: ItemKey): Promise<Record<string, unknown> | undefined> {
+  private async get(key: ItemKey, consistent = true): Promise<Record<string, unknown> | undefined> {
     // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
-    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }));
     return result.Item;
   }
 
@@ -148,8 +149,12 @@ export class ProfileStore extends TableItems {
     throw new Error(`Profile ${profileId} leads through more than 10 merges`);
   }
 
-  async appliedMarker(eventId: string): Promise<AppliedMarker | undefined> {
-    const item = await this.get(keys.appliedEvent(eventId));
+  /**
+   * An event's applied marker. `consistent: false` (half the price) where a stale answer costs only
+   * a refused write: finishing an earlier event, whose marker is written only where it is not.
+   */
+  async appliedMarker(eventId: string, { consistent = true } = {}): Promise<AppliedMarker | undefined> {
+    const item = await this.get(keys.appliedEvent(eventId), consistent);
     if (item === undefined) return undefined;
     return {
       published: item.published === true,
@@ -163,7 +168,7 @@ export class ProfileStore extends TableItems {
    * Applies an event to a profile, or refuses: `conflict` when the profile changed since it was
    * read or a new key is another's, `duplicate` when the event's marker is there. An event that
    * changes one known profile (most of them) is single writes: its new keys, one conditional write
-   * of the profile, then its history slot and its marker. The profile names the event
+   * of the profile, its history slot, and (once announced) its marker. The profile names the event
    * (`lastApplied`), so a delivery stopped between the writes is finished by the next reader
    * (`finishApplied`), and each write costs one unit, not a transaction's two. A new profile or a
    * merge writes everything in one transaction: two first events for one person must make one
@@ -195,8 +200,8 @@ export class ProfileStore extends TableItems {
         if (error instanceof ConditionalCheckFailedException) return 'conflict';
         throw error;
       }
-      await this.finishApplied(profile.profileId, applied, terms);
-      return 'saved';
+      await this.writeHistory(profile.profileId, applied, terms);
+      return 'saved-unmarked';
     }
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
       { Put: this.markerPut(applied, terms) },
@@ -227,18 +232,36 @@ export class ProfileStore extends TableItems {
   }
 
   /**
-   * Writes an applied event's history slot, then its marker, unless they are there: after the
-   * profile that names the event, by the delivery that applied it or by whoever reads the profile
-   * next. The marker last, so a marker means both are written. Neither overwrites: a marker already
-   * there may be marked announced, and a slot a later event reused keeps the later event.
+   * Writes an applied event's history slot, then its marker, unless they are there: for an event a
+   * profile names as its last whose delivery stopped before it wrote them. The marker last, so a
+   * marker means both are written. Neither overwrites: a marker already there may be marked
+   * announced, and a slot a later event reused keeps the later event.
    */
   async finishApplied(profileId: string, applied: LastApplied, terms: AppliedTerms): Promise<void> {
-    for (const put of [this.historyPut(profileId, applied, terms), this.markerPut(applied, terms)]) {
-      try {
-        await this.documents.send(new PutCommand(put));
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    await this.writeHistory(profileId, applied, terms);
+    await this.putUnlessThere(this.markerPut(applied, terms));
+  }
+
+  /** An applied event's history slot, unless a later event has the slot. */
+  async writeHistory(profileId: string, applied: LastApplied, terms: AppliedTerms): Promise<void> {
+    await this.putUnlessThere(this.historyPut(profileId, applied, terms));
+  }
+
+  /**
+   * An applied event's marker, once its profile.updated is out: marked announced at once when
+   * `published`. It may overwrite one the person's next event wrote meanwhile, which says the same
+   * but not announced.
+   */
+  async markApplied(applied: LastApplied, terms: AppliedTerms, published: boolean): Promise<void> {
+    const { ConditionExpression: _always, ...put } = this.markerPut(applied, terms);
+    await this.documents.send(new PutCommand({ ...put, Item: { ...put.Item, published } }));
+  }
+
+  private async putUnlessThere(put: Put): Promise<void> {
+    try {
+      await this.documents.send(new PutCommand(put));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
