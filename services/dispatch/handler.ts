@@ -70,7 +70,7 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 
 async function dispatchRecord(record: SQSRecord): Promise<void> {
   const { detail: request } = parseBusEvent(parseRecordBody(record.body), Events.MessageRequested);
-  observability.countEvent('EventsIn', Events.MessageRequested.detailType);
+  observability.countIn(Events.MessageRequested.detailType);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
   const now = Math.max(currentTime(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
   const outcome = await dispatchMessage(request, ports, now);
@@ -95,7 +95,6 @@ async function reportFailed(record: SQSRecord, error: PermanentError): Promise<v
   if (!ref.success) return;
   const failed = { ...ref.data, failedAt: new Date(currentTime()).toISOString(), error: { code: 'InvalidRequest', message: error.reason } };
   await ports.publisher.publish(Events.MessageFailed, failed);
-  observability.countEvent('EventsOut', Events.MessageFailed.detailType);
 }
 
 const onRequest = (record: SQSRecord) =>

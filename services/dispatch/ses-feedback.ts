@@ -29,7 +29,6 @@ async function onSesEvent(event: unknown): Promise<void> {
   if (feedback.suppress.length > 0) logger.info('Addresses suppressed', { count: feedback.suppress.length, reason: feedback.suppress[0]?.reason });
   if (feedback.publication) {
     await publisher.publishAll([feedback.publication]);
-    observability.countEvent('EventsOut', feedback.publication.contract.detailType);
   }
 }
 

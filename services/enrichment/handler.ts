@@ -42,7 +42,7 @@ async function onEvent(event: unknown): Promise<void> {
     ...Events.customerEvents,
     Events.ProductUpdated,
   );
-  observability.countEvent('EventsIn', detailType);
+  observability.countIn(detailType);
   const outcome = await enrichEvent(contract, detailType, detail, { api, tokenFor, publisher });
   observability.counted('Enrichments', { Outcome: outcome });
   if (outcome === 'gone')
@@ -50,7 +50,6 @@ async function onEvent(event: unknown): Promise<void> {
       eventId: detail.eventId,
       needs: detail.needsEnrichment,
     });
-  else observability.countEvent('EventsOut', detailType);
 }
 
 export const handler = observability.handler(permanentFailures.handling(onEvent));

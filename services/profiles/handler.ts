@@ -33,7 +33,7 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 /** A customer event: applied to its person's profile once, then the change announced (and, but for browsing, marked announced). */
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
-  observability.countEvent('EventsIn', detailType);
+  observability.countIn(detailType);
   const outcome = await updateProfile(store, { detailType, detail }, project.profiles, now(), envelope.id);
   const publications = announcements(outcome, { source: contract.source, detailType, detail });
   if (publications.length === 0) {
@@ -46,7 +46,6 @@ async function onCustomerEvent(event: unknown): Promise<void> {
   // One at a time, in order: the merge is on the bus before the update that follows from it.
   for (const publication of publications) {
     await publisher.publishAll([publication]);
-    observability.countEvent('EventsOut', publication.contract.detailType);
   }
   await recordAnnounced(store, outcome, detailType, detail.eventId);
   if (outcome.kind !== 'applied') return;
@@ -61,12 +60,11 @@ async function onCustomerEvent(event: unknown): Promise<void> {
 /** A change to a shop's catalogue: kept, and what it tells shoppers published. */
 async function onProductUpdate(event: unknown): Promise<void> {
   const { detail } = parseBusEvent(event, Events.ProductUpdated);
-  observability.countEvent('EventsIn', Events.ProductUpdated.detailType);
+  observability.countIn(Events.ProductUpdated.detailType);
   const { outcome, publications } = await applyProductUpdate(catalogue, detail, shopSettings(project.profiles.shops, detail.origin.shop)?.currency);
   if (outcome.kind === 'unknown-item')
     logger.info('Stock level kept for an inventory item no product has named yet', { inventoryItemId: outcome.inventoryItemId });
   await publisher.publishAll(publications);
-  for (const publication of publications) observability.countEvent('EventsOut', publication.contract.detailType);
   // Signals are rare; marking them told spares everyone interested a second telling on a copy of the update.
   if (publications.length > 0 && (outcome.kind === 'changed' || outcome.kind === 'retold'))
     await catalogue.markSignalsTold(catalogueShop(detail.origin.shop), outcome.productId, detail.eventId);
@@ -75,7 +73,7 @@ async function onProductUpdate(event: unknown): Promise<void> {
 /** A product signal (back in stock, price dropped), told to each person interested in the product. */
 async function onProductSignal(event: unknown): Promise<void> {
   const { contract, detail } = parseBusEvent<(typeof Events.productSignals)[number]>(event, ...Events.productSignals);
-  observability.countEvent('EventsIn', contract.detailType);
+  observability.countIn(contract.detailType);
   let batch: Publication[] = [];
   let told = 0;
   const flush = async () => {
@@ -88,14 +86,13 @@ async function onProductSignal(event: unknown): Promise<void> {
     if (batch.length >= 50) await flush();
   }
   await flush();
-  if (told > 0) observability.countEvent('EventsOut', Events.ProfileUpdated.detailType, told);
   logger.info('Product signal told', { detailType: contract.detailType, productId: detail.properties.productId, people: told });
 }
 
 /** A shop's data-subject request (Shopify's compliance webhooks): carried out, and recorded for the shop. */
 async function onPrivacyRequest(event: unknown): Promise<void> {
   const { detail } = parseBusEvent(event, Events.PrivacyRequested);
-  observability.countEvent('EventsIn', Events.PrivacyRequested.detailType);
+  observability.countIn(Events.PrivacyRequested.detailType);
   const outcome = await carryOutPrivacyRequest(detail, privacyPorts, now());
   // Logged without the person: who asked is the shop's record, not the log's.
   logger.info('Data-subject request done', { request: detail.request, shop: detail.origin.shop, profiles: outcome.profiles });

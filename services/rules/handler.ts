@@ -52,7 +52,6 @@ async function deliver(evaluation: Evaluation): Promise<void> {
   if (evaluation.requests.length > 0) {
     logger.info('Rules fired', { rules: [...new Set(evaluation.requests.map((request) => request.ruleId))], messages: evaluation.requests.length });
     await publisher.publishAll(evaluation.requests.map((request) => ({ contract: Events.MessageRequested, detail: request })));
-    observability.countEvent('EventsOut', Events.MessageRequested.detailType, evaluation.requests.length);
   }
   // After the messages are on their way: a trail that cannot be written delays nothing.
   await decisions.record(evaluation.trail, now());
@@ -115,16 +114,16 @@ async function runCampaignChunk(share: CampaignSegment): Promise<void> {
 async function onEvent(event: unknown): Promise<void> {
   const detailType = (event as { 'detail-type'?: unknown })['detail-type'];
   if (detailType === Events.CampaignSegment.detailType) {
-    observability.countEvent('EventsIn', Events.CampaignSegment.detailType);
+    observability.countIn(Events.CampaignSegment.detailType);
     return runCampaignChunk(parseBusEvent(event, Events.CampaignSegment).detail);
   }
   if (detailType === Events.TimerFired.detailType) {
     const timer = parseBusEvent(event, Events.TimerFired).detail;
-    observability.countEvent('EventsIn', Events.TimerFired.detailType);
+    observability.countIn(Events.TimerFired.detailType);
     return timer.kind === 'recurring' ? startCampaign(timer) : deliver(await engine.onTimer(timer));
   }
   const evaluation = await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, now());
-  observability.countEvent('EventsIn', Events.ProfileUpdated.detailType);
+  observability.countIn(Events.ProfileUpdated.detailType);
   await deliver(evaluation);
 }
 
