@@ -107,7 +107,10 @@ export async function updateProfile(
   // one read of its marker spares each the look-ups and a refused transaction, billed in full.
   if (routinelyRepeated.has(event.detailType) && (await store.appliedMarker(event.detail.eventId))?.published === true) return { kind: 'duplicate' };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const known = await store.findProfileIds(keys);
+    // The first look-up at half price: every write below is conditional on what was read, so a
+    // stale read only makes a conflict, and the attempts after it read strongly.
+    const consistent = attempt > 1;
+    const known = await store.findProfileIds(keys, consistent);
     // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.
     const found = new Map<string, { stored: StoredProfile; profile: Profile; rank: number }>();
     const resolved = new Set<string>();
@@ -117,11 +120,13 @@ export async function updateProfile(
       // Stryker disable next-line ConditionalExpression,LogicalOperator: the never-skip replacements: a shortcut only: a key that leads nowhere resolves to nothing, and a profile read twice is found once.
       if (id === undefined || resolved.has(id)) continue;
       resolved.add(id);
-      const stored = await store.resolve(id);
+      const stored = await store.resolve(id, consistent);
       if (stored === undefined || found.has(stored.profile.profileId)) continue;
       found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
     }
     if (found.size === 0 && keys.every(isReference)) {
+      // Nobody known is a conclusion only a strong read may draw: the order's key may be a moment old.
+      if (!consistent) continue;
       if (await store.appliedMarker(event.detail.eventId)) return { kind: 'duplicate' };
       return { kind: 'unattached' };
     }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
-import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
-import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
+import { ProfileStore, type StoredProfile } from '#services/profiles/adapters/profile-store.js';
+import type { CustomerEvent, IdentityKey } from '#services/profiles/core/apply-event.js';
 import { announcements, marksPublished, publishLeaseMillis, recordAnnounced, updateProfile } from '#services/profiles/update-profile.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
@@ -317,6 +317,69 @@ describe('a delivery that stops between the profile and its marker', () => {
     await store.finishApplied(profileId, stopped, terms);
     expect(await item(keys.history(profileId, 1))).toMatchObject({ eventId: entry.eventId, seq: 3 });
     expect(await item(keys.appliedEvent(late.detail.eventId))).toBeDefined();
+  });
+});
+
+/**
+ * Reads as DynamoDB may answer them at half price (eventually consistent): keys and profiles as they
+ * were before the last writes. DynamoDB Local always reads consistently, so staleness is played here.
+ */
+class StaleFirstReads extends ProfileStore {
+  constructor(private readonly before: { readonly keys?: Map<string, string>; readonly profile?: StoredProfile }) {
+    super(table.client, table.tableName);
+  }
+  override async findProfileIds(identity: readonly IdentityKey[], consistent = true): Promise<Map<string, string>> {
+    return consistent || this.before.keys === undefined ? super.findProfileIds(identity, consistent) : this.before.keys;
+  }
+  override async resolve(profileId: string, consistent = true): Promise<StoredProfile | undefined> {
+    return consistent || this.before.profile === undefined ? super.resolve(profileId, consistent) : this.before.profile;
+  }
+}
+
+describe('reads at half price', () => {
+  it('first reads the person eventually consistent, and their marker strongly', async () => {
+    const email = `${unique('half')}@example.com`;
+    await applied(event('customer.upserted', { email }));
+    const reads: boolean[] = [];
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetItemCommand') reads.push((args.input as { ConsistentRead?: boolean }).ConsistentRead === true);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countReads' },
+    );
+    try {
+      await applied(event('product.viewed', { email }, { productId: 'p1' }));
+    } finally {
+      table.client.middlewareStack.remove('countReads');
+    }
+    // The email's key, the profile, then this event's marker (the earlier event's, half price, when it is recent).
+    expect(reads.slice(0, 3)).toEqual([false, false, true]);
+  });
+
+  it('applies an event once though the first read of its person is from before it', async () => {
+    const email = `${unique('stale')}@example.com`;
+    const first = await applied(event('customer.upserted', { email }));
+    const before = await store.resolve(first.profile.profileId);
+    const fact = order({ email });
+    // Applied by one delivery, not yet announced; a copy from another reads the person as they were.
+    await appliedThenStopped(fact, 'delivery-a');
+    const stale = new StaleFirstReads({ profile: before });
+    expect(await updateProfile(stale, fact, profileConfig, now, 'delivery-b')).toEqual({ kind: 'duplicate' });
+    expect((await store.resolve(first.profile.profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('says an event names nobody known only after a strong read', async () => {
+    const email = `${unique('late-key')}@example.com`;
+    const cartRef = unique('cart');
+    const owner = await applied(event('cart.updated', { email, cartRef }, { cartId: cartRef }));
+    // A half-price read from before the cart's key was written finds nobody.
+    const stale = new StaleFirstReads({ keys: new Map() });
+    const refund = event('order.refunded', { cartRef }, { amount: { amount: '1.00', currency: 'USD' } });
+    expect(await updateProfile(stale, refund, profileConfig, now, 'delivery-1')).toMatchObject({
+      kind: 'applied',
+      profile: { profileId: owner.profile.profileId },
+    });
   });
 });
 

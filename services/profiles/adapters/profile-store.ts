@@ -109,10 +109,10 @@ export class ProfileStore extends TableItems {
   }
 
   /** The profile each identity key already points to (keys never seen are absent). */
-  async findProfileIds(identity: readonly IdentityKey[]): Promise<Map<string, string>> {
+  async findProfileIds(identity: readonly IdentityKey[], consistent = true): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     // An event has a handful of keys; consistent single reads keep this simple and exact.
-    const items = await Promise.all(identity.map((key) => this.get(keys.alias(key.kind, key.value))));
+    const items = await Promise.all(identity.map((key) => this.get(keys.alias(key.kind, key.value), consistent)));
     identity.forEach((key, index) => {
       const profileId = items[index]?.profileId;
       if (typeof profileId === 'string') found.set(identityKeyText(key), profileId);
@@ -120,8 +120,8 @@ export class ProfileStore extends TableItems {
     return found;
   }
 
-  async loadItem(profileId: string): Promise<ProfileItem | undefined> {
-    const item = await this.get(keys.profile(profileId));
+  async loadItem(profileId: string, consistent = true): Promise<ProfileItem | undefined> {
+    const item = await this.get(keys.profile(profileId), consistent);
     if (item === undefined) return undefined;
     const version = item.version as number;
     if (typeof item.mergedInto === 'string') return { kind: 'merged', into: item.mergedInto, version };
@@ -138,10 +138,10 @@ export class ProfileStore extends TableItems {
   }
 
   /** The live profile an id leads to, following merges (a merged profile names its survivor). */
-  async resolve(profileId: string): Promise<StoredProfile | undefined> {
+  async resolve(profileId: string, consistent = true): Promise<StoredProfile | undefined> {
     let id = profileId;
     for (let hop = 0; hop < 10; hop++) {
-      const item = await this.loadItem(id);
+      const item = await this.loadItem(id, consistent);
       if (item === undefined) return undefined;
       if (item.kind === 'live') return item.stored;
       id = item.into;
