@@ -1,6 +1,6 @@
+import { Console } from 'node:console';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -16,13 +16,77 @@ export const metricsNamespace = 'Nudge';
  */
 export const maxRuleDimensions = 50;
 
+/** A count one invocation made: a metric, its dimensions (beside `service`), and how many. */
+export interface Count {
+  readonly metric: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/**
+ * An invocation's counts as CloudWatch embedded-metric documents, as few as will hold them: counts
+ * share a document when no dimension name has two values in it and no metric is there twice. Each
+ * count keeps its own directive (its own dimensions), so what CloudWatch makes of them is what one
+ * document per count made; a count of the same metric and dimensions again is added to the first.
+ */
+export function metricDocuments(counts: readonly Count[], context: { readonly namespace: string; readonly service: string; readonly at: number }) {
+  const documents: {
+    members: Record<string, string | number>;
+    directives: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  }[] = [];
+  for (const count of counts) {
+    const members: Record<string, string> = { service: context.service, ...count.dimensions };
+    const fits = (document: (typeof documents)[number]) =>
+      !(count.metric in document.members) &&
+      Object.entries(members).every(([name, value]) => document.members[name] === undefined || document.members[name] === value) &&
+      !Object.keys(members).includes(count.metric);
+    const document = documents.find(fits) ?? documents[documents.push({ members: {}, directives: [] }) - 1];
+    if (document === undefined) continue;
+    Object.assign(document.members, members, { [count.metric]: count.value });
+    document.directives.push({ Namespace: context.namespace, Dimensions: [Object.keys(members)], Metrics: [{ Name: count.metric, Unit: 'Count' }] });
+  }
+  return documents.map(({ members, directives }) => ({ _aws: { Timestamp: context.at, CloudWatchMetrics: directives }, ...members }));
+}
+
+/** As Powertools reads it: `POWERTOOLS_METRICS_DISABLED` if set, else `POWERTOOLS_DEV` (the local runtime sets the first). */
+function metricsDisabled(): boolean {
+  const truthy = (value: string | undefined) => ['1', 'y', 'yes', 't', 'true', 'on'].includes((value ?? '').trim().toLowerCase());
+  const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+  return disabled !== undefined && disabled !== '' ? truthy(disabled) : truthy(process.env.POWERTOOLS_DEV);
+}
+
+/** Counts kept through an invocation and written at its end, however it ends (see `metricDocuments`). */
+class InvocationCounts {
+  private counts: Count[] = [];
+  // Straight to stdout, as Powertools writes metrics: not through Lambda's console, which would wrap the line.
+  private readonly out = new Console({ stdout: process.stdout, stderr: process.stderr });
+
+  constructor(private readonly service: string) {}
+
+  add(metric: string, dimensions: Readonly<Record<string, string>>, value: number): void {
+    const same = this.counts.findIndex((count) => count.metric === metric && JSON.stringify(count.dimensions) === JSON.stringify(dimensions));
+    const existing = this.counts[same];
+    if (existing === undefined) this.counts.push({ metric, dimensions, value });
+    else this.counts[same] = { ...existing, value: existing.value + value };
+  }
+
+  flush(): void {
+    const counts = this.counts;
+    this.counts = [];
+    if (counts.length === 0 || metricsDisabled()) return;
+    for (const document of metricDocuments(counts, { namespace: metricsNamespace, service: this.service, at: Date.now() }))
+      this.out.log(JSON.stringify(document));
+  }
+}
+
 /**
  * Powertools' `logMetrics` without its warning line on every invocation that kept no metric of the
- * function's own (counts go out at once, as single metrics): the cold start counted, and stored
- * metrics written at the end, if there are any.
+ * function's own: the cold start counted, the invocation's counts written at the end in as few lines
+ * as hold them, and stored metrics, if there are any.
  */
-function flushMetrics(metrics: Metrics): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+function flushMetrics(metrics: Metrics, counts: InvocationCounts): middy.MiddlewareObj<unknown, unknown, Error, Context> {
   const flush = () => {
+    counts.flush();
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return {
@@ -36,6 +100,20 @@ function flushMetrics(metrics: Metrics): middy.MiddlewareObj<unknown, unknown, E
 }
 
 /**
+ * Powertools' `injectLambdaContext` with only the request id: the function's name, ARN, memory and
+ * cold start are the log group's and its metrics' already, and were a third of each log line.
+ */
+function logRequestId(logger: Logger): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+  return {
+    before: (request) => {
+      logger.refreshSampleRateCalculation();
+      logger.appendKeys({ function_request_id: request.context?.awsRequestId });
+      logger.logEventIfEnabled(request.event);
+    },
+  };
+}
+
+/**
  * Logs, metrics (CloudWatch embedded metric format, written with the logs: no API call) and X-Ray
  * traces for one function, with Powertools. Outside Lambda the local runtime turns metrics and
  * traces off (POWERTOOLS_METRICS_DISABLED, POWERTOOLS_TRACE_ENABLED).
@@ -44,16 +122,18 @@ export class Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly tracer: Tracer;
+  private readonly counts: InvocationCounts;
 
   constructor(readonly service: string) {
     this.logger = new Logger({ serviceName: service });
     this.metrics = new Metrics({ namespace: metricsNamespace, serviceName: service });
     this.tracer = new Tracer({ serviceName: service });
+    this.counts = new InvocationCounts(service);
   }
 
   /** The handler with its invocation's logs, metrics flushed at the end, and a trace segment. */
   handler<E, R>(handle: (event: E) => Promise<R>) {
-    return middy(handle).use(captureLambdaHandler(this.tracer)).use(injectLambdaContext(this.logger)).use(flushMetrics(this.metrics));
+    return middy(handle).use(captureLambdaHandler(this.tracer)).use(logRequestId(this.logger)).use(flushMetrics(this.metrics, this.counts));
   }
 
   /**
@@ -75,11 +155,9 @@ export class Observability {
     this.counted('EventsIn', { DetailType: detailType }, count);
   }
 
-  /** A count with its own dimensions, written at once (the function's shared metrics keep none). */
+  /** A count with its own dimensions, written with the invocation's other counts at its end. */
   counted(metric: string, dimensions: Readonly<Record<string, string>>, count = 1): void {
     if (count === 0) return;
-    const single = this.metrics.singleMetric();
-    for (const [name, value] of Object.entries(dimensions)) single.addDimension(name, value);
-    single.addMetric(metric, MetricUnit.Count, count);
+    this.counts.add(metric, dimensions, count);
   }
 }
