@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadProject } from '#project/load-project.js';
 import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
-import { marksPublished, updateProfile } from '#services/profiles/update-profile.js';
+import { recordAnnounced, updateProfile } from '#services/profiles/update-profile.js';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { freePort } from '../local/runtime.js';
 import { startCapacityMeter } from './capacity-meter.js';
@@ -76,8 +76,8 @@ export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
       };
       const { read, write, billedRead, billedWrite } = capacity();
       const outcome = await updateProfile(store, event, config, Date.now(), `bench-delivery-${index}`);
-      // As the profiles function does after publishing: marked for order facts only.
-      if (marksPublished(detailType)) await store.markPublished(event.detail.eventId);
+      // As the profiles function does after publishing: the marker written (a known person's change), or marked announced.
+      await recordAnnounced(store, outcome, detailType, event.detail.eventId);
       const profileBytes = outcome.kind === 'applied' ? Buffer.byteLength(JSON.stringify(outcome.profile)) : 0;
       const after = capacity();
       figures.push({

@@ -41,7 +41,7 @@ for (const row of measureIntake()) {
 
 console.log('\nProfiles: DynamoDB capacity units per customer event, as DynamoDB Local reports them (ReturnConsumedCapacity),');
 console.log(
-  'including the alias look-ups, the transaction (profile, history slot, applied marker, new keys) and, for an order, its marker read first and marked published.\n',
+  "including the look-ups, the profile's writes (a transaction for a new person or a merge; else the new keys, the profile and its history slot) and the applied marker once the update is out.\n",
 );
 console.log("Reported: what DynamoDB Local returned. Billed: the same calls priced by DynamoDB's rules (transactions count twice).\n");
 console.log('step                                                       reported RCU/WCU   billed RCU/WCU   profile bytes');

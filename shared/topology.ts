@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { compilePattern, matches } from './event-pattern/index.js';
 import * as Events from './events/index.js';
 
 /**
@@ -118,6 +119,24 @@ export function ruleFeedPatterns(feed: readonly Pattern[]): Record<string, unkno
   }
   if (chunk.length > 0) patterns.push(patternOf(chunk));
   return patterns;
+}
+
+/**
+ * Whether anything on Nudge's bus subscribes to an event as it would be put there: a rule's feed,
+ * measurement, another function. EventBridge bills every event put, matched or not, so a function
+ * leaves out one nothing can match (the profile update of an identify when no rule is about it).
+ */
+export function wantedOnBus(
+  subscriptions: readonly Subscription[],
+): (event: { readonly source: string; readonly 'detail-type': string; readonly detail: unknown }) => boolean {
+  const patterns = subscriptions
+    .filter((subscription) => subscription.bus === undefined)
+    .map((subscription) => {
+      const compiled = compilePattern(subscription.pattern);
+      if (!compiled.ok) throw new Error(`Subscription ${subscription.id}: ${compiled.error.message}`);
+      return compiled.value;
+    });
+  return (event) => patterns.some((pattern) => matches(pattern, event));
 }
 
 export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {

@@ -1,4 +1,5 @@
 import { loadDeployedProject } from '#project/load-project.js';
+import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher, type Publication } from '#shared/adapters/bus-publisher.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';
@@ -10,6 +11,7 @@ import { Observability } from '#shared/observability.js';
 import { PermanentFailures } from '#shared/permanent-failures.js';
 import { catalogueShop } from '#shared/recommendations.js';
 import { shopSettings } from '#shared/shops.js';
+import { subscriptionsFor, wantedOnBus } from '#shared/topology.js';
 import { CatalogueStore } from './adapters/catalogue-store.js';
 import { PrivacyRecords } from './adapters/privacy-records.js';
 import { ProfilePrivacy } from './adapters/profile-privacy.js';
@@ -23,7 +25,12 @@ const env = loadConfig(ProfilesEnvironment);
 const observability = new Observability('profiles');
 const { logger } = observability;
 const project = loadDeployedProject(env);
-const publisher = new BusPublisher(observability.client(awsClients.eventBridge()), env.EVENT_BUS_NAME);
+// What no rule or function subscribes to is not put on the bus: the rules deployed with this function say what they want.
+const publisher = new BusPublisher(
+  observability.client(awsClients.eventBridge()),
+  env.EVENT_BUS_NAME,
+  wantedOnBus(subscriptionsFor(busNeedsOf(project.rules))),
+);
 const dynamo = observability.client(awsClients.dynamoDb());
 const store = new ProfileStore(dynamo, env.TABLE_NAME);
 const catalogue = new CatalogueStore(dynamo, env.TABLE_NAME);

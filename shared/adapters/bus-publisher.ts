@@ -11,6 +11,13 @@ export interface Publication<C extends Contract = Contract> {
   readonly detailType?: string;
 }
 
+/** An event as a bus rule's pattern sees it. */
+export interface BusEvent {
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly detail: unknown;
+}
+
 export class PublishError extends Error {
   override readonly name = 'PublishError';
 }
@@ -27,6 +34,11 @@ export class BusPublisher {
   constructor(
     private readonly client: EventBridgeClient,
     private readonly busName: string,
+    /**
+     * Whether anything on the bus subscribes to an event as it is put (see `wantedOnBus`): one
+     * nothing can match is left out, as EventBridge bills every event put. Everything, if not given.
+     */
+    private readonly wanted: (event: BusEvent) => boolean = () => true,
   ) {}
 
   async publish<C extends Contract>(contract: C, detail: z.input<C['schema']>): Promise<void> {
@@ -34,12 +46,14 @@ export class BusPublisher {
   }
 
   async publishAll(publications: readonly Publication[]): Promise<void> {
-    const entries: PutEventsRequestEntry[] = publications.map(({ contract, detail, detailType }) => ({
-      EventBusName: this.busName,
-      Source: contract.source,
-      DetailType: detailType ?? contract.detailType,
-      Detail: busDetail(contract, detail),
-    }));
+    const entries: PutEventsRequestEntry[] = publications
+      .map(({ contract, detail, detailType }) => ({
+        EventBusName: this.busName,
+        Source: contract.source,
+        DetailType: detailType ?? contract.detailType,
+        Detail: busDetail(contract, detail),
+      }))
+      .filter((entry) => this.wanted({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail) }));
     for (const batch of requestsOf(entries)) {
       const result = await this.client.send(new PutEventsCommand({ Entries: batch }));
       if ((result.FailedEntryCount ?? 0) > 0) {

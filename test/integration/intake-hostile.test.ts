@@ -152,20 +152,28 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       expect(profileUpdatesFor(eventIds[0])).toEqual([1]);
     });
 
-    it('announces a fulfilment once, though Shopify tells it again on every update of the fulfilment', async () => {
-      // Shopify's sample, shipped.
-      const body = { ...(fixtureJson('webhooks/shopify/shopify-fulfillments-create.json') as Record<string, unknown>), status: 'success' };
+    it('announces a delivery once, though Shopify tells it again on every update of the fulfilment, and a shipment no rule is about not at all', async () => {
+      // Shopify's sample, shipped and delivered: two facts, of which a shipped project's rule wants the delivery.
+      const body = {
+        ...(fixtureJson('webhooks/shopify/shopify-fulfillments-create.json') as Record<string, unknown>),
+        status: 'success',
+        shipment_status: 'delivered',
+      };
       const first = await shopify('fulfillments/create', JSON.stringify(body), { 'x-shopify-webhook-id': randomUUID() });
       expect(first.status).toBe(200);
-      const [eventId] = first.body.eventIds as string[];
+      const eventIds = first.body.eventIds as string[];
+      expect(eventIds).toHaveLength(2);
       await runtime.idle();
       for (const tracking of ['1Z001', '1Z002']) {
         await runtime.advanceClock(60_000);
         const update = await shopify('fulfillments/update', JSON.stringify({ ...body, tracking_number: tracking }), { 'x-shopify-webhook-id': randomUUID() });
-        expect(update.body.eventIds).toEqual([eventId]);
+        expect(update.body.eventIds).toEqual(eventIds);
         await runtime.idle();
       }
-      expect(profileUpdatesFor(eventId)).toHaveLength(1);
+      const announced = (eventId: string | undefined) => profileUpdatesFor(eventId).length;
+      const [shipped, delivered] = eventIds.map((eventId) => runtime.busLog().find((event) => event.detail.eventId === eventId)?.['detail-type']);
+      expect([shipped, delivered]).toEqual(['order.fulfilled', 'order.delivered']);
+      expect(eventIds.map(announced)).toEqual([0, 1]);
     });
 
     it('applies a product view sent again a minute later once: its update is announced again, and no rule counts it twice', async () => {

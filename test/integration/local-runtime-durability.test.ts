@@ -12,15 +12,15 @@ import { startTestRuntime, type TestRuntime } from '../support/local-runtime.js'
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const writeKey = Buffer.from('nudge-local-write-key:').toString('base64');
 
-/** A canonical customer event for one person, as intake would put it on the bus. */
+/** A canonical customer event for one person, as intake would put it on the bus: a product view, which a shipped rule (browse abandonment) wants announced. */
 const customerEvent = (eventId: string, email: string) => ({
   eventId,
   occurredAt: '2026-11-20T10:00:00.000Z',
   receivedAt: '2026-11-20T10:00:00.000Z',
-  origin: { platform: 'segment', shop: 'durability', topic: 'identify' },
+  origin: { platform: 'segment', shop: 'durability', topic: 'track' },
   identity: { email },
   traits: { firstName: 'Dee' },
-  properties: {},
+  properties: { productId: 'durable-1' },
 });
 
 const readBusLog = (dataDir: string) =>
@@ -54,7 +54,7 @@ describe('the local runtime when the table fails: retries as Lambda does, dead l
     const bus = new EventBridgeClient({ endpoint: runtime.awsUrl, region: localRegion, credentials });
     await bus.send(
       new PutEventsCommand({
-        Entries: details.map((detail) => ({ EventBusName: 'nudge', Source: 'nudge.intake', DetailType: 'customer.upserted', Detail: JSON.stringify(detail) })),
+        Entries: details.map((detail) => ({ EventBusName: 'nudge', Source: 'nudge.intake', DetailType: 'product.viewed', Detail: JSON.stringify(detail) })),
       }),
     );
     await runtime.idle();
@@ -101,9 +101,9 @@ describe('the local runtime when the table fails: retries as Lambda does, dead l
     const where = ['--data-dir', runtime.dataDir, '--endpoint', runtime.awsUrl];
     const listed = nudge('dead-letters', 'list', ...where);
     expect(listed.status).toBe(0);
-    expect(listed.stdout).toMatch(/profiles\s+\S+\s+customer\.upserted\s+ev_dead/);
+    expect(listed.stdout).toMatch(/profiles\s+\S+\s+product\.viewed\s+ev_dead/);
     expect(JSON.parse(nudge('dead-letters', 'list', '--json', '--service', 'profiles', ...where).stdout)).toEqual([
-      expect.objectContaining({ service: 'profiles', detailType: 'customer.upserted', eventId: 'ev_dead', error: expect.any(String) }),
+      expect.objectContaining({ service: 'profiles', detailType: 'product.viewed', eventId: 'ev_dead', error: expect.any(String) }),
     ]);
 
     down = false;
@@ -232,7 +232,7 @@ describe('the local runtime killed while orders arrive', () => {
     const envelope = {
       version: '0',
       id: 'dead-while-stopped',
-      'detail-type': 'customer.upserted',
+      'detail-type': 'product.viewed',
       source: 'nudge.intake',
       account: '000000000000',
       time: '2026-11-20T10:00:00Z',

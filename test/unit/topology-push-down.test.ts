@@ -1,7 +1,7 @@
 import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { compileRule, Rule } from '#services/rules/core/rule.js';
 import { compilePattern, matches } from '#shared/event-pattern/index.js';
-import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor } from '#shared/topology.js';
+import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor, wantedOnBus } from '#shared/topology.js';
 
 const rule = (id: string, event: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   Rule.parse({ id, name: id, trigger: { type: 'event', event }, channel: 'email', template: 't', ...extra });
@@ -90,5 +90,30 @@ describe('rule filters pushed down into the bus', () => {
       'measurement',
       'feedback',
     ]);
+  });
+});
+
+describe('what is put on the bus at all', () => {
+  const identify = (orderCount: number) => profileUpdated({ source: 'nudge.intake', 'detail-type': 'customer.upserted', detail: {} }, { orderCount });
+  const order = profileUpdated({ source: 'nudge.intake', 'detail-type': 'order.completed', detail: { properties: {} } }, { orderCount: 1 });
+
+  it('leaves out a profile update nothing subscribes to, and puts one a rule or measurement wants', () => {
+    const none = wantedOnBus(subscriptionsFor(needs([])));
+    // Measurement attributes orders to the messages before them, whatever the rules.
+    expect([none(identify(1)), none(order)]).toEqual([false, true]);
+    const vip = wantedOnBus(
+      subscriptionsFor(needs([rule('vip', { 'detail-type': ['customer.upserted'] }, { conditions: { orderCount: [{ numeric: ['>=', 5] }] } })])),
+    );
+    expect([vip(identify(1)), vip(identify(5)), vip(order)]).toEqual([false, true, true]);
+  });
+
+  it('puts what other functions take from the bus, whatever the rules', () => {
+    const none = wantedOnBus(subscriptionsFor(needs([])));
+    const event = (source: string, detailType: string, detail: Record<string, unknown> = {}) => ({ source, 'detail-type': detailType, detail });
+    expect(none(event('nudge.profiles', 'profile.merged'))).toBe(true);
+    expect(none(event('nudge.catalogue', 'product.back-in-stock'))).toBe(true);
+    expect(none(event('nudge.rules', 'message.requested'))).toBe(true);
+    // SES's events come on the account's default bus, not Nudge's.
+    expect(none(event('aws.ses', 'Email Delivered', { eventType: 'Delivery' }))).toBe(false);
   });
 });
