@@ -146,10 +146,11 @@ export class Observability {
   }
 
   /**
-   * Counts events a function took in, by detail-type (a bounded set: the event catalogue). What a
-   * function puts on the bus is not counted again: it is the next function's `EventsIn`, and
-   * EventBridge's own `MatchedEvents` per rule. A metric line per event out was a quarter of what
-   * the functions logged.
+   * Counts events taken in, by detail-type (a bounded set: the event catalogue): where they enter
+   * Nudge (intake's customer events, Scheduler's timers, campaign shares, catalogue changes, privacy
+   * requests), not again at each function they pass. What the bus hands each function is
+   * EventBridge's own `Invocations` per rule; a metric line per event in and out at every function
+   * was two thirds of what the functions logged.
    */
   countIn(detailType: string, count = 1): void {
     this.counted('EventsIn', { DetailType: detailType }, count);

@@ -70,7 +70,6 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 
 async function dispatchRecord(record: SQSRecord): Promise<void> {
   const { detail: request } = parseBusEvent(parseRecordBody(record.body), Events.MessageRequested);
-  observability.countIn(Events.MessageRequested.detailType);
   // A request put back for later is decided as of the time it stands for, however it is delivered.
   const now = Math.max(currentTime(), request.deferredUntil ? Date.parse(request.deferredUntil) : 0);
   const outcome = await dispatchMessage(request, ports, now);

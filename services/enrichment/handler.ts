@@ -42,7 +42,6 @@ async function onEvent(event: unknown): Promise<void> {
     ...Events.customerEvents,
     Events.ProductUpdated,
   );
-  observability.countIn(detailType);
   const outcome = await enrichEvent(contract, detailType, detail, { api, tokenFor, publisher });
   observability.counted('Enrichments', { Outcome: outcome });
   if (outcome === 'gone')

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsClients } from '#shared/adapters/aws-clients.js';
-import { BusPublisher } from '#shared/adapters/bus-publisher.js';
+import { BusPublisher, type Publication } from '#shared/adapters/bus-publisher.js';
 import { SecretText } from '#shared/adapters/secret-text.js';
 import { now } from '#shared/clock.js';
 import { loadConfig } from '#shared/config.js';
@@ -14,11 +14,23 @@ import { type HttpReply, type IntakePorts, jsonReply, receiveRequest } from './r
 const config = loadConfig(IntakeEnvironment);
 const observability = new Observability('intake');
 const { logger } = observability;
+
+/**
+ * Customer events are counted where they come in, by type (`EventsIn`), once on the bus: the functions
+ * after intake count their decisions and outcomes, and EventBridge counts what each rule hands on.
+ */
+class CountingPublisher extends BusPublisher {
+  override async publishAll(publications: readonly Publication[]): Promise<void> {
+    await super.publishAll(publications);
+    for (const { contract, detailType } of publications) observability.countIn(detailType ?? contract.detailType);
+  }
+}
+
 const secretsManager = observability.client(awsClients.secretsManager());
 const ports: IntakePorts = {
   webhookSecrets: new WebhookSecretStore(secretsManager, config.WEBHOOK_SECRETS_ID),
   unsubscribeKey: new SecretText(secretsManager, config.UNSUBSCRIBE_KEY_ID),
-  publisher: new BusPublisher(observability.client(awsClients.eventBridge()), config.EVENT_BUS_NAME),
+  publisher: new CountingPublisher(observability.client(awsClients.eventBridge()), config.EVENT_BUS_NAME),
   logger,
 };
 

@@ -22,7 +22,6 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 /** One event from the bus: what it says is counted once for its rule and variant. */
 async function onEvent(event: unknown): Promise<void> {
   const { detailType, detail } = parseBusEvent(event, ...Events.messageEvents, Events.ProfileUpdated, Events.ProfileMerged);
-  observability.countIn(detailType);
   const reading = readFact(detailType, detail);
   if (!reading.ok) {
     // A broken order or refund inside a valid profile.updated is said where operators look, not retried.

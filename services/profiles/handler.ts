@@ -40,7 +40,6 @@ const permanentFailures = new PermanentFailures(new SqsDeadLetters(observability
 /** A customer event: applied to its person's profile once, then the change announced (and, but for browsing, marked announced). */
 async function onCustomerEvent(event: unknown): Promise<void> {
   const { contract, detailType, detail, envelope } = parseBusEvent(event, ...Events.customerEvents);
-  observability.countIn(detailType);
   const outcome = await updateProfile(store, { detailType, detail }, project.profiles, now(), envelope.id);
   const publications = announcements(outcome, { source: contract.source, detailType, detail });
   if (publications.length === 0) {
@@ -70,7 +69,6 @@ async function onCustomerEvent(event: unknown): Promise<void> {
 /** A change to a shop's catalogue: kept, and what it tells shoppers published. */
 async function onProductUpdate(event: unknown): Promise<void> {
   const { detail } = parseBusEvent(event, Events.ProductUpdated);
-  observability.countIn(Events.ProductUpdated.detailType);
   const { outcome, publications } = await applyProductUpdate(catalogue, detail, shopSettings(project.profiles.shops, detail.origin.shop)?.currency);
   if (outcome.kind === 'unknown-item')
     logger.info('Stock level kept for an inventory item no product has named yet', { inventoryItemId: outcome.inventoryItemId });
@@ -102,7 +100,6 @@ async function onProductSignal(event: unknown): Promise<void> {
 /** A shop's data-subject request (Shopify's compliance webhooks): carried out, and recorded for the shop. */
 async function onPrivacyRequest(event: unknown): Promise<void> {
   const { detail } = parseBusEvent(event, Events.PrivacyRequested);
-  observability.countIn(Events.PrivacyRequested.detailType);
   const outcome = await carryOutPrivacyRequest(detail, privacyPorts, now());
   // Logged without the person: who asked is the shop's record, not the log's.
   logger.info('Data-subject request done', { request: detail.request, shop: detail.origin.shop, profiles: outcome.profiles });

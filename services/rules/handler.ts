@@ -123,7 +123,6 @@ async function onEvent(event: unknown): Promise<void> {
     return timer.kind === 'recurring' ? startCampaign(timer) : deliver(await engine.onTimer(timer));
   }
   const evaluation = await engine.onProfileUpdated(parseBusEvent(event, Events.ProfileUpdated).detail, now());
-  observability.countIn(Events.ProfileUpdated.detailType);
   await deliver(evaluation);
 }
 
