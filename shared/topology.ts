@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compilePattern, matches } from './event-pattern/index.js';
+import { compilePattern, flattenEvent, matchesFlat } from './event-pattern/index.js';
 import * as Events from './events/index.js';
 
 /**
@@ -136,7 +136,11 @@ export function wantedOnBus(
       if (!compiled.ok) throw new Error(`Subscription ${subscription.id}: ${compiled.error.message}`);
       return compiled.value;
     });
-  return (event) => patterns.some((pattern) => matches(pattern, event));
+  return (event) => {
+    // Flattened once for all the patterns: a profile update carries the whole profile.
+    const flat = flattenEvent(event);
+    return patterns.some((pattern) => matchesFlat(pattern, flat));
+  };
 }
 
 export function subscriptionsFor(rules: RulesBusNeeds): Subscription[] {
