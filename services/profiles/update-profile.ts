@@ -114,6 +114,8 @@ export async function updateProfile(
     // Each distinct live profile the keys lead to, ranked by the most trustworthy key leading there.
     const found = new Map<string, { stored: StoredProfile; profile: Profile; rank: number }>();
     const resolved = new Set<string>();
+    /** Profiles keys lead to that are gone (erased while the keys were being claimed): the keys are taken anew. */
+    const gone = new Set<string>();
     for (const [rank, key] of keys.entries()) {
       const id = known.get(identityKeyText(key));
       // Several keys usually lead to the same profile: read it once.
@@ -121,12 +123,12 @@ export async function updateProfile(
       if (id === undefined || resolved.has(id)) continue;
       resolved.add(id);
       const stored = await store.resolve(id, consistent);
-      if (stored === undefined || found.has(stored.profile.profileId)) continue;
-      found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
+      if (stored === undefined) gone.add(id);
+      else if (!found.has(stored.profile.profileId)) found.set(stored.profile.profileId, { stored, profile: stored.profile, rank });
     }
+    // Nobody known, or a key leading nowhere, is a conclusion only a strong read may draw: the key may be a moment old.
+    if (!consistent && (gone.size > 0 || (found.size === 0 && keys.every(isReference)))) continue;
     if (found.size === 0 && keys.every(isReference)) {
-      // Nobody known is a conclusion only a strong read may draw: the order's key may be a moment old.
-      if (!consistent) continue;
       if (await store.appliedMarker(event.detail.eventId)) return { kind: 'duplicate' };
       return { kind: 'unattached' };
     }
@@ -156,7 +158,11 @@ export async function updateProfile(
       expectedVersion: stored?.version,
       absorbed,
       allAbsorbed,
-      newAliases: keys.filter((key) => !known.has(identityKeyText(key))),
+      newAliases: keys.flatMap((key) => {
+        const id = known.get(identityKeyText(key));
+        if (id === undefined) return [key];
+        return gone.has(id) ? [{ ...key, strandedAt: id }] : [];
+      }),
       eventId: event.detail.eventId,
       appliedBy: deliveryId,
       changed,

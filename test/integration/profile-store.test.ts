@@ -369,6 +369,43 @@ describe('reads at half price', () => {
     expect((await store.resolve(first.profile.profileId))?.profile.orderCount).toBe(1);
   });
 
+  it('gives a key claimed for a person while they were erased to the person the event makes next', async () => {
+    const browser = unique('erased-browser');
+    const email = `${unique('back')}@example.com`;
+    const first = await applied(event('product.viewed', { anonymousId: browser }, { productId: 'p1' }));
+    const erasedId = first.profile.profileId;
+    const before = { keys: new Map([[`anonymous#${browser}`, erasedId]]), profile: await store.resolve(erasedId) };
+    const privacy = new ProfilePrivacy(table.client, table.tableName);
+    await privacy.erase({ profileId: erasedId }, now);
+    // Read from before the erasure: the email is claimed for the erased person, whose write then fails.
+    const back = await updateProfile(
+      new StaleFirstReads(before),
+      event('product.viewed', { anonymousId: browser, email }, { productId: 'p2' }),
+      profileConfig,
+      now,
+      'd-1',
+    );
+    if (back.kind !== 'applied') throw new Error(`expected applied, got ${back.kind}`);
+    expect(back.profile.profileId).not.toBe(erasedId);
+    expect((await store.findProfileIds([{ kind: 'email', value: email }])).get(`email#${email}`)).toBe(back.profile.profileId);
+    expect(await item(keys.identity(erasedId, 'email', email))).toBeUndefined();
+    expect((await applied(event('customer.upserted', { email }))).profile.profileId).toBe(back.profile.profileId);
+    expect(await privacy.erase({ kind: 'email', value: email }, now)).toMatchObject({ profileId: back.profile.profileId });
+    expect((await store.findProfileIds([{ kind: 'email', value: email }])).size).toBe(0);
+  });
+
+  it('erases a key left leading to a profile already gone, with what is left of it', async () => {
+    const gone = unique('gone');
+    const email = `${unique('left')}@example.com`;
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.alias('email', email), profileId: gone } }));
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.identity(gone, 'email', email), createdAt: 'x' } }));
+    const privacy = new ProfilePrivacy(table.client, table.tableName);
+    expect(await privacy.erase({ kind: 'email', value: email }, now)).toEqual({ profileId: gone, deletedItems: 2, suppressed: ['email'] });
+    expect(await item(keys.alias('email', email))).toBeUndefined();
+    expect(await item(keys.identity(gone, 'email', email))).toBeUndefined();
+    expect(await privacy.erase({ kind: 'email', value: email }, now)).toBeUndefined();
+  });
+
   it('says an event names nobody known only after a strong read', async () => {
     const email = `${unique('late-key')}@example.com`;
     const cartRef = unique('cart');

@@ -170,7 +170,7 @@ export class ProfilePrivacy {
 
   async erase(key: IdentityKey | { readonly profileId: string }, now: number): Promise<Erasure | undefined> {
     const found = await this.collect(key);
-    if (found === undefined) return undefined;
+    if (found === undefined) return 'profileId' in key ? undefined : this.eraseStranded(key, now);
     const { profile, items, identities } = found;
     const addresses = new Map<string, { kind: 'email' | 'phone'; value: string }>();
     for (const identity of identities)
@@ -198,22 +198,59 @@ export class ProfilePrivacy {
         })),
     ];
     let deletedKeys = 0;
-    for (const { kind, value, owner } of identities) {
-      try {
-        await this.documents.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: keys.alias(kind as IdentityKind, value),
-            // Only while it leads to this person: a key is never taken from someone else.
-            ConditionExpression: 'profileId = :owner',
-            ExpressionAttributeValues: { ':owner': owner },
-          }),
-        );
-        deletedKeys++;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    for (const { kind, value, owner } of identities) if (await this.deleteKey(kind as IdentityKind, value, owner)) deletedKeys++;
+    await this.deleteAll(doomed);
+    return { profileId: profile.profileId, deletedItems: doomed.length + deletedKeys, suppressed: [...addresses.values()].map((address) => address.kind) };
+  }
+
+  /**
+   * A key that leads to a profile already gone: left by an event that claimed it while the profile
+   * was being erased. Its address suppressed, the key and what is left of that profile deleted.
+   */
+  private async eraseStranded(key: IdentityKey, now: number): Promise<Erasure | undefined> {
+    const { Item: alias } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.alias(key.kind, key.value), ConsistentRead: true }),
+    );
+    const owner = alias?.profileId;
+    if (typeof owner !== 'string' || (await this.store.resolve(owner)) !== undefined) return undefined;
+    const address = key.kind === 'email' || key.kind === 'phone' ? { kind: key.kind, value: key.value } : undefined;
+    if (address !== undefined)
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.suppression(address.kind, addressHash(address.kind, address.value)),
+            kind: address.kind,
+            reason: 'erased',
+            at: new Date(now).toISOString(),
+          },
+        }),
+      );
+    const left = (await this.partitionItems(owner)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+    const deletedKey = await this.deleteKey(key.kind, key.value, owner);
+    await this.deleteAll(left);
+    return { profileId: owner, deletedItems: left.length + (deletedKey ? 1 : 0), suppressed: address === undefined ? [] : [address.kind] };
+  }
+
+  /** A key's alias, only while it leads to `owner`: a key is never taken from someone else. */
+  private async deleteKey(kind: IdentityKind, value: string, owner: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.alias(kind, value),
+          ConditionExpression: 'profileId = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
+  }
+
+  private async deleteAll(doomed: readonly ItemKey[]): Promise<void> {
     for (let start = 0; start < doomed.length; start += 25) {
       let requests = doomed.slice(start, start + 25).map((key) => ({ DeleteRequest: { Key: key } }));
       while (requests.length > 0) {
@@ -221,6 +258,5 @@ export class ProfilePrivacy {
         requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
     }
-    return { profileId: profile.profileId, deletedItems: doomed.length + deletedKeys, suppressed: [...addresses.values()].map((address) => address.kind) };
   }
 }

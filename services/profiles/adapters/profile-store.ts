@@ -1,11 +1,22 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type PutCommandInput, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { TableItems } from '#shared/adapters/aws-clients.js';
 import { Profile } from '#shared/events/profile.js';
 import { appliedEventRetentionSeconds, expiresAt, type ItemKey, keys } from '#shared/table.js';
 import { type IdentityKey, identityKeyText } from '../core/apply-event.js';
 
 type Put = PutCommandInput;
+
+/** A key a profile takes; `strandedAt`: the gone profile it led to, whose record of it is removed. */
+export type NewKey = IdentityKey & { readonly strandedAt?: string };
 
 /** `LastApplied` as the profile item holds it. */
 type KeptLastApplied = Pick<LastApplied, 'appliedBy' | 'changed' | 'seq' | 'entry'>;
@@ -73,8 +84,12 @@ export interface SaveRequest {
   readonly absorbed: readonly { readonly profileId: string; readonly version: number }[];
   /** All profiles merged into this one so far (including `absorbed`). */
   readonly allAbsorbed: readonly string[];
-  /** Identity keys seen for the first time: written with the profile, atomically, so two first events for one person make one profile. */
-  readonly newAliases: readonly IdentityKey[];
+  /**
+   * Identity keys this profile takes: seen for the first time, or leading to a profile that is gone
+   * (`strandedAt`: erased while one of its events claimed the key). With a new profile, written
+   * atomically, so two first events for one person make one profile.
+   */
+  readonly newAliases: readonly NewKey[];
   readonly eventId: string;
   /** The bus delivery applying it: the one that publishes its profile.updated. */
   readonly appliedBy: string;
@@ -218,7 +233,10 @@ export class ProfileStore extends TableItems {
         },
       });
     }
-    for (const alias of newAliases) items.push({ Put: this.aliasPut(profile.profileId, alias, now) }, { Put: this.identityPut(profile.profileId, alias, now) });
+    for (const alias of newAliases) {
+      items.push({ Put: this.aliasPut(profile.profileId, alias, now) }, { Put: this.identityPut(profile.profileId, alias, now) });
+      if (alias.strandedAt !== undefined) items.push({ Delete: { TableName: this.tableName, Key: keys.identity(alias.strandedAt, alias.kind, alias.value) } });
+    }
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
       return 'saved';
@@ -271,31 +289,36 @@ export class ProfileStore extends TableItems {
    * the key first, so every key that leads to a person is one their erasure finds; a record left
    * by a refused key names a key the person's event carried, and the retry's merge makes it theirs.
    */
-  private async claimKeys(profileId: string, newKeys: readonly IdentityKey[], now: number): Promise<boolean> {
+  private async claimKeys(profileId: string, newKeys: readonly NewKey[], now: number): Promise<boolean> {
     const claimed = await Promise.all(
       newKeys.map(async (key) => {
         await this.documents.send(new PutCommand(this.identityPut(profileId, key, now)));
         try {
           await this.documents.send(new PutCommand(this.aliasPut(profileId, key, now)));
-          return true;
         } catch (error) {
           if (error instanceof ConditionalCheckFailedException) return false;
           throw error;
         }
+        // The gone profile's record of the key: an erasure no longer reaches it.
+        if (key.strandedAt !== undefined)
+          await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: keys.identity(key.strandedAt, key.kind, key.value) }));
+        return true;
       }),
     );
     return claimed.every(Boolean);
   }
 
-  private aliasPut(profileId: string, key: IdentityKey, now: number): Put {
+  private aliasPut(profileId: string, key: NewKey, now: number): Put {
     return {
       TableName: this.tableName,
       Item: { ...keys.alias(key.kind, key.value), profileId, createdAt: new Date(now).toISOString() },
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ...(key.strandedAt === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'attribute_not_exists(pk) OR profileId = :stranded', ExpressionAttributeValues: { ':stranded': key.strandedAt } }),
     };
   }
 
-  private identityPut(profileId: string, key: IdentityKey, now: number): Put {
+  private identityPut(profileId: string, key: NewKey, now: number): Put {
     return { TableName: this.tableName, Item: { ...keys.identity(profileId, key.kind, key.value), createdAt: new Date(now).toISOString() } };
   }
 
