@@ -29,7 +29,7 @@ const journey: readonly [string, string, Record<string, unknown>, Partial<Custom
   ['product.viewed (new person, anonymous)', 'product.viewed', { productId: '632910392' }, { identity: { anonymousId: 'browser-1' } }],
   ['product.viewed (known person)', 'product.viewed', { productId: '632910393' }, { identity: { anonymousId: 'browser-1' } }],
   [
-    'checkout.started (merges the browser into the customer)',
+    'checkout.started (gives the browser an email and a customer id)',
     'checkout.started',
     { checkoutId: 'c1', cartId: 'k1', items },
     { identity: { ...identity, anonymousId: 'browser-1' } },

@@ -5,7 +5,7 @@ import { InvalidEventError } from '#shared/events/bus-event.js';
 import * as Events from '#shared/events/index.js';
 import type { Profile } from '#shared/events/profile.js';
 import { appliedEventRetentionSeconds } from '#shared/table.js';
-import type { AppliedTerms, HistoryEntry, LastApplied, ProfileStore, StoredProfile } from './adapters/profile-store.js';
+import type { AppliedMarker, AppliedTerms, HistoryEntry, LastApplied, ProfileStore, StoredProfile } from './adapters/profile-store.js';
 import { applyEvent, type CustomerEvent, changedFields, emptyProfile, identityKeys, identityKeyText, isReference } from './core/apply-event.js';
 import type { ProfileConfig } from './core/config.js';
 import { segmentChanges } from './core/derive.js';
@@ -72,7 +72,7 @@ export const marksPublished = (detailType: string): boolean => !browsingFacts.ha
 /** Facts whose copies come routinely after they are announced: a copy costs one read of the marker. */
 const routinelyRepeated = new Set([...permanentFacts, 'order.fulfilled', 'order.delivered', 'consent.changed']);
 
-/** Optimistic concurrency: a handful of retries absorbs bursts of events for one person. */
+/** Optimistic concurrency: retries, at a growing random back-off, absorb bursts of events for one person (50 orders at once in the tests). */
 const maxAttempts = 20;
 
 /** The ids in an event's properties that tie steps of a sequence together. */
@@ -141,7 +141,7 @@ export async function updateProfile(
       store.appliedMarker(event.detail.eventId),
       ...candidates.map(({ stored: { profile, lastApplied } }) => finishEarlier(store, profile.profileId, lastApplied, event.detail.eventId, config, now)),
     ]);
-    if (marker !== undefined) return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
+    if (marker !== undefined) return duplicateOf(store, marker, stored?.profile.profileId, deliveryId, now);
     const inFlight = candidates.find((candidate) => candidate.stored.lastApplied?.eventId === event.detail.eventId)?.stored;
     if (inFlight?.lastApplied !== undefined) return finishOwn(store, inFlight, inFlight.lastApplied, config, deliveryId, now);
     let before = stored?.profile ?? emptyProfile(newProfileId(), event.detail.occurredAt);
@@ -182,7 +182,7 @@ export async function updateProfile(
           ? { unmarked: { applied: { eventId: event.detail.eventId, appliedBy: deliveryId, appliedAt: now, changed, seq, entry }, terms } }
           : {}),
       };
-    if (outcome === 'duplicate') return duplicateOf(store, event.detail.eventId, stored?.profile.profileId, deliveryId, now);
+    if (outcome === 'duplicate') return duplicateOf(store, await store.appliedMarker(event.detail.eventId), stored?.profile.profileId, deliveryId, now);
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
     // Stryker disable next-line ArithmeticOperator: the back-off's length changes only when the retry comes, not what it does.
     await sleep(Math.random() * 10 * attempt);
@@ -235,8 +235,13 @@ async function finishOwn(
   return { kind: 'duplicate', unfinished: { profile: stored.profile, version: stored.version, changed: last.changed }, unmarked: { applied: last, terms } };
 }
 
-async function duplicateOf(store: ProfileStore, eventId: string, profileId: string | undefined, deliveryId: string, now: number): Promise<UpdateOutcome> {
-  const marker = await store.appliedMarker(eventId);
+async function duplicateOf(
+  store: ProfileStore,
+  marker: AppliedMarker | undefined,
+  profileId: string | undefined,
+  deliveryId: string,
+  now: number,
+): Promise<UpdateOutcome> {
   if (marker === undefined || marker.published || profileId === undefined) return { kind: 'duplicate' };
   if (!ownsAnnouncement(marker.appliedBy, marker.appliedAt, deliveryId, now)) return { kind: 'duplicate' };
   // Read again: the profile read before this attempt's write may be from before the event.
@@ -247,12 +252,14 @@ async function duplicateOf(store: ProfileStore, eventId: string, profileId: stri
 }
 
 /**
- * Once an outcome's announcements are out: the event's marker written, if it waited for them, and
- * marked announced but for browsing; else the marker there marked announced.
+ * Once an outcome's announcements are out: the event's marker written, if it waited for them,
+ * marked announced; else the marker there marked announced, but for browsing (a second write).
  */
 export async function recordAnnounced(store: ProfileStore, outcome: UpdateOutcome, detailType: string, eventId: string): Promise<void> {
-  const unmarked = outcome.kind === 'unattached' ? undefined : outcome.unmarked;
-  if (unmarked !== undefined) await store.markApplied(unmarked.applied, unmarked.terms, marksPublished(detailType));
+  // Nothing was announced: nothing to record (and no marker to make up).
+  if (outcome.kind === 'unattached' || (outcome.kind === 'duplicate' && outcome.unfinished === undefined)) return;
+  // Written now anyway: marked announced in the same write, browsing facts too.
+  if (outcome.unmarked !== undefined) await store.markApplied(outcome.unmarked.applied, outcome.unmarked.terms, true);
   else if (marksPublished(detailType)) await store.markPublished(eventId);
 }
 

@@ -38,7 +38,7 @@ export class BusPublisher {
      * Whether anything on the bus subscribes to an event as it is put (see `wantedOnBus`): one
      * nothing can match is left out, as EventBridge bills every event put. Everything, if not given.
      */
-    private readonly wanted: (event: BusEvent) => boolean = () => true,
+    private readonly wanted?: (event: BusEvent) => boolean,
   ) {}
 
   async publish<C extends Contract>(contract: C, detail: z.input<C['schema']>): Promise<void> {
@@ -53,7 +53,7 @@ export class BusPublisher {
         DetailType: detailType ?? contract.detailType,
         Detail: busDetail(contract, detail),
       }))
-      .filter((entry) => this.wanted({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail) }));
+      .filter((entry) => this.wanted?.({ source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail) }) ?? true);
     for (const batch of requestsOf(entries)) {
       const result = await this.client.send(new PutEventsCommand({ Entries: batch }));
       if ((result.FailedEntryCount ?? 0) > 0) {

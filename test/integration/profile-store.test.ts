@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { ProfileStore, type StoredProfile } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent, IdentityKey } from '#services/profiles/core/apply-event.js';
@@ -262,6 +262,8 @@ describe('a delivery that stops between the profile and its marker', () => {
     const { email, profileId } = await knownPerson();
     const fact = order({ email });
     await appliedThenStopped(fact, 'delivery-a');
+    // Stopped before its history slot too.
+    await documents.send(new DeleteCommand({ TableName: table.tableName, Key: keys.history(profileId, 1) }));
     // Another copy while the first delivery may still be at it leaves the announcement to that one.
     expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
     const retried = await apply(fact, 'delivery-a');
@@ -286,6 +288,22 @@ describe('a delivery that stops between the profile and its marker', () => {
     await recordAnnounced(store, takenOver, fact.detailType, fact.detail.eventId);
     expect(await item(keys.appliedEvent(fact.detail.eventId))).toMatchObject({ published: true, appliedBy: 'delivery-a' });
     expect(await apply(fact, 'delivery-c', now + 2 * publishLeaseMillis)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('marks a known person’s browsing fact announced in the one write of its marker, so a late copy announces nothing', async () => {
+    const { email } = await knownPerson();
+    const view = event('product.viewed', { email }, { productId: 'p1' });
+    await applied(view, 'delivery-a');
+    expect(await item(keys.appliedEvent(view.detail.eventId))).toMatchObject({ published: true });
+    expect(await apply(view, 'delivery-b', now + publishLeaseMillis + 1)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('records nothing for an outcome that announced nothing', async () => {
+    const stranger = event('order.refunded', { orderRef: unique('order') }, { amount: { amount: '1.00', currency: 'USD' } });
+    const outcome = await apply(stranger);
+    expect(outcome).toEqual({ kind: 'unattached' });
+    await recordAnnounced(store, outcome, stranger.detailType, stranger.detail.eventId);
+    expect(await item(keys.appliedEvent(stranger.detail.eventId))).toBeUndefined();
   });
 
   it('is finished by the person’s next event, so a copy of it long after counts nothing', async () => {

@@ -113,8 +113,8 @@ export interface AppliedMarker {
 
 /**
  * Profiles, their identity aliases and applied-event markers in the one table. Every write that
- * must agree with another goes in one transaction with conditions, so concurrent and duplicate
- * deliveries are safe.
+ * decides is conditional on what was read (a profile's version, a key not yet taken), and a new
+ * profile or a merge is one transaction, so concurrent and duplicate deliveries are safe.
  */
 export class ProfileStore extends TableItems {
   private async get(key: ItemKey, consistent = true): Promise<Record<string, unknown> | undefined> {
@@ -126,7 +126,7 @@ export class ProfileStore extends TableItems {
   /** The profile each identity key already points to (keys never seen are absent). */
   async findProfileIds(identity: readonly IdentityKey[], consistent = true): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    // An event has a handful of keys; consistent single reads keep this simple and exact.
+    // An event has a handful of keys: single reads, strong unless the caller's write will check.
     const items = await Promise.all(identity.map((key) => this.get(keys.alias(key.kind, key.value), consistent)));
     identity.forEach((key, index) => {
       const profileId = items[index]?.profileId;
@@ -252,8 +252,8 @@ export class ProfileStore extends TableItems {
   /**
    * Writes an applied event's history slot, then its marker, unless they are there: for an event a
    * profile names as its last whose delivery stopped before it wrote them. The marker last, so a
-   * marker means both are written. Neither overwrites: a marker already there may be marked
-   * announced, and a slot a later event reused keeps the later event.
+   * marker means both are written. Neither replaces what it should not: a marker already there may
+   * be marked announced, and a slot a later event reused keeps the later event.
    */
   async finishApplied(profileId: string, applied: LastApplied, terms: AppliedTerms): Promise<void> {
     await this.writeHistory(profileId, applied, terms);
