@@ -1,4 +1,4 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
 import { ProfileStore, type StoredProfile } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent, IdentityKey } from '#services/profiles/core/apply-event.js';
@@ -40,8 +40,8 @@ const order = (identity: Identity, occurredAt?: string) =>
   event('order.completed', identity, { orderId: unique('o'), total: { amount: '10.00', currency: 'USD' }, items: [] }, occurredAt);
 const apply = (next: CustomerEvent, delivery = 'delivery-1', at = now) => updateProfile(store, next, profileConfig, at, delivery);
 /** Applied and announced, as the handler does: the marker is written (and, but for browsing, marked announced) once the update is out. */
-const applied = async (next: CustomerEvent, delivery?: string) => {
-  const outcome = await apply(next, delivery);
+const applied = async (next: CustomerEvent, delivery?: string, at = now) => {
+  const outcome = await apply(next, delivery, at);
   if (outcome.kind !== 'applied') throw new Error(`expected applied, got ${outcome.kind}`);
   await recordAnnounced(store, outcome, next.detailType, next.detail.eventId);
   return outcome;
@@ -264,8 +264,9 @@ describe('a delivery that stops between the profile and its marker', () => {
     await appliedThenStopped(fact, 'delivery-a');
     // Stopped before its history slot too.
     await documents.send(new DeleteCommand({ TableName: table.tableName, Key: keys.history(profileId, 1) }));
-    // Another copy while the first delivery may still be at it leaves the announcement to that one.
+    // Another copy while the first delivery may still be at it leaves the announcement, and the marker, to that one.
     expect(await apply(fact, 'delivery-b')).toEqual({ kind: 'duplicate' });
+    expect(await item(keys.appliedEvent(fact.detail.eventId))).toBeUndefined();
     const retried = await apply(fact, 'delivery-a');
     expect(retried).toMatchObject({ kind: 'duplicate', unfinished: { version: 2, profile: { orderCount: 1 } } });
     expect(retried.kind === 'duplicate' && retried.unfinished?.changed).toEqual(expect.arrayContaining(['orderCount']));
@@ -318,6 +319,31 @@ describe('a delivery that stops between the profile and its marker', () => {
     const copy = await apply(fact, 'delivery-b', now + 7 * 86_400_000);
     expect(copy.kind).toBe('duplicate');
     expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('finishes an earlier event only while its marker would still be kept: 35 days, or for ever for an order', async () => {
+    const day = 86_400_000;
+    const { email, profileId } = await knownPerson();
+    const view = event('product.viewed', { email }, { productId: 'p1' });
+    await appliedThenStopped(view, 'delivery-a');
+    await applied(event('cart.updated', { email }, { cartId: 'c1' }), 'delivery-next', now + 35 * day);
+    expect(await item(keys.appliedEvent(view.detail.eventId))).toBeUndefined();
+    const order1 = order({ email });
+    await updateProfile(store, order1, profileConfig, now + 36 * day, 'delivery-b');
+    await applied(event('cart.updated', { email }, { cartId: 'c2' }), 'delivery-next', now + 400 * day);
+    expect(await item(keys.appliedEvent(order1.detail.eventId))).toMatchObject({ appliedBy: 'delivery-b', published: false });
+    const recent = event('product.viewed', { email }, { productId: 'p2' });
+    await updateProfile(store, recent, profileConfig, now + 400 * day, 'delivery-c');
+    await applied(event('cart.updated', { email }, { cartId: 'c3' }), 'delivery-next', now + 435 * day - 1);
+    expect(await item(keys.appliedEvent(recent.detail.eventId))).toMatchObject({ appliedBy: 'delivery-c' });
+    expect((await store.resolve(profileId))?.profile.orderCount).toBe(1);
+  });
+
+  it('applies an event to a profile written before profiles kept their last event', async () => {
+    const { email, profileId } = await knownPerson();
+    await documents.send(new UpdateCommand({ TableName: table.tableName, Key: keys.profile(profileId), UpdateExpression: 'REMOVE lastApplied' }));
+    expect((await store.resolve(profileId))?.lastApplied).toBeUndefined();
+    expect(await applied(order({ email }))).toMatchObject({ profile: { profileId, orderCount: 1 } });
   });
 
   it('never lets a history slot finished late overwrite the newer event the ring gave it to', async () => {

