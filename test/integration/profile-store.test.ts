@@ -54,6 +54,26 @@ const appliedThenStopped = async (next: CustomerEvent, delivery: string) => {
   return outcome;
 };
 
+/** The DynamoDB commands `work` sends, with whether each asked for a consistent read, as the table's client sees them. */
+async function commandsDuring(work: () => Promise<unknown>): Promise<{ name: string; consistent: boolean }[]> {
+  const commands: { name: string; consistent: boolean }[] = [];
+  table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push({ name: context.commandName as string, consistent: (args.input as { ConsistentRead?: boolean }).ConsistentRead === true });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  try {
+    await work();
+  } finally {
+    table.client.middlewareStack.remove('recordCommands');
+  }
+  return commands;
+}
+const writesDuring = async (work: () => Promise<unknown>) =>
+  (await commandsDuring(work)).map((command) => command.name).filter((name) => name !== 'GetItemCommand');
+
 describe('applying an event to the profile of its person', () => {
   it('makes a profile for a new person, with every key of the event leading to it', async () => {
     const email = `${unique('ada')}@example.com`;
@@ -113,21 +133,12 @@ describe('applying an event to the profile of its person', () => {
     const fact = event(detailType, { email: `${unique('copy')}@example.com` }, properties);
     await applied(fact, 'delivery-a');
     await store.markPublished(fact.detail.eventId);
-    const calls: string[] = [];
-    const counted = new ProfileStore(table.client, table.tableName);
-    table.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(context.commandName as string);
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
-    try {
-      expect(await updateProfile(counted, fact, profileConfig, now + 3_600_000, 'a-copy')).toEqual({ kind: 'duplicate' });
-    } finally {
-      table.client.middlewareStack.remove('countCalls');
-    }
-    expect(calls).toEqual(['GetItemCommand']);
+    let outcome: unknown;
+    const commands = await commandsDuring(async () => {
+      outcome = await updateProfile(store, fact, profileConfig, now + 3_600_000, 'a-copy');
+    });
+    expect(outcome).toEqual({ kind: 'duplicate' });
+    expect(commands.map((command) => command.name)).toEqual(['GetItemCommand']);
   });
 
   it('keeps an order’s marker forever and a browsing event’s for 35 days', async () => {
@@ -210,36 +221,12 @@ describe('a delivery that stops between the profile and its marker', () => {
 
   it('writes a known person’s change as three single writes, not a transaction', async () => {
     const { email } = await knownPerson();
-    const calls: string[] = [];
-    table.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(context.commandName as string);
-        return next(args);
-      },
-      { step: 'initialize', name: 'countWrites' },
-    );
-    try {
-      await applied(order({ email }));
-    } finally {
-      table.client.middlewareStack.remove('countWrites');
-    }
-    expect(calls.filter((name) => name !== 'GetItemCommand')).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
-    calls.length = 0;
-    table.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(context.commandName as string);
-        return next(args);
-      },
-      { step: 'initialize', name: 'countWrites' },
-    );
+    expect(await writesDuring(() => applied(order({ email })))).toEqual(['PutItemCommand', 'PutItemCommand', 'PutItemCommand']);
     const cartRef = unique('cart');
-    try {
-      // A new key too: its record in the profile, the key, then the same three.
-      await applied(event('checkout.started', { email, cartRef }, { checkoutId: unique('k') }));
-    } finally {
-      table.client.middlewareStack.remove('countWrites');
-    }
-    expect(calls.filter((name) => name !== 'GetItemCommand')).toEqual(Array(5).fill('PutItemCommand'));
+    // A new key too: its record in the profile, the key, then the same three.
+    expect(await writesDuring(() => applied(event('checkout.started', { email, cartRef }, { checkoutId: unique('k') })))).toEqual(
+      Array(5).fill('PutItemCommand'),
+    );
     expect((await store.findProfileIds([{ kind: 'cart', value: cartRef }])).size).toBe(1);
   });
 
@@ -384,19 +371,9 @@ describe('reads at half price', () => {
   it('first reads the person eventually consistent, and their marker strongly', async () => {
     const email = `${unique('half')}@example.com`;
     await applied(event('customer.upserted', { email }));
-    const reads: boolean[] = [];
-    table.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'GetItemCommand') reads.push((args.input as { ConsistentRead?: boolean }).ConsistentRead === true);
-        return next(args);
-      },
-      { step: 'initialize', name: 'countReads' },
-    );
-    try {
-      await applied(event('product.viewed', { email }, { productId: 'p1' }));
-    } finally {
-      table.client.middlewareStack.remove('countReads');
-    }
+    const reads = (await commandsDuring(() => applied(event('product.viewed', { email }, { productId: 'p1' }))))
+      .filter((command) => command.name === 'GetItemCommand')
+      .map((command) => command.consistent);
     // The email's key, the profile, then this event's marker (the earlier event's, half price, when it is recent).
     expect(reads.slice(0, 3)).toEqual([false, false, true]);
   });
@@ -448,6 +425,34 @@ describe('reads at half price', () => {
     expect(await item(keys.alias('email', email))).toBeUndefined();
     expect(await item(keys.identity(gone, 'email', email))).toBeUndefined();
     expect(await privacy.erase({ kind: 'email', value: email }, now)).toBeUndefined();
+  });
+
+  it('merges a known person with the one a new key of theirs turns out to lead to, when a stale read had it new', async () => {
+    const cartRef = unique('shared-cart');
+    const carted = await applied(event('cart.updated', { email: `${unique('first')}@example.com`, cartRef }, { cartId: cartRef }));
+    const email = `${unique('second')}@example.com`;
+    const known = await applied(event('customer.upserted', { email }));
+    // The half-price read has not seen the cart's key: its claim is refused, and the retry merges the two.
+    const stale = new StaleFirstReads({ keys: new Map([[`email#${email}`, known.profile.profileId]]) });
+    const outcome = await updateProfile(stale, event('checkout.started', { email, cartRef }, { checkoutId: unique('k') }), profileConfig, now, 'd-1');
+    expect(outcome).toMatchObject({ kind: 'applied' });
+    const survivor = outcome.kind === 'applied' ? outcome.profile.profileId : '';
+    expect(outcome.kind === 'applied' && [...outcome.merged, survivor].sort()).toEqual([carted.profile.profileId, known.profile.profileId].sort());
+    const cartOwner = (await store.findProfileIds([{ kind: 'cart', value: cartRef }])).get(`cart#${cartRef}`) ?? '';
+    expect((await store.resolve(cartOwner))?.profile.profileId).toBe(survivor);
+  });
+
+  it('takes over, for a known person, a key left leading to a profile that is gone', async () => {
+    const email = `${unique('taker')}@example.com`;
+    const { profileId } = (await applied(event('customer.upserted', { email }))).profile;
+    const gone = unique('gone');
+    const cartRef = unique('left-cart');
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.alias('cart', cartRef), profileId: gone } }));
+    await documents.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.identity(gone, 'cart', cartRef), createdAt: 'x' } }));
+    expect(await applied(event('cart.updated', { email, cartRef }, { cartId: cartRef }))).toMatchObject({ profile: { profileId } });
+    expect((await store.findProfileIds([{ kind: 'cart', value: cartRef }])).get(`cart#${cartRef}`)).toBe(profileId);
+    expect(await item(keys.identity(gone, 'cart', cartRef))).toBeUndefined();
+    expect(await item(keys.identity(profileId, 'cart', cartRef))).toBeDefined();
   });
 
   it('says an event names nobody known only after a strong read', async () => {
