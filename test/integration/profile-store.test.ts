@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ProfilePrivacy } from '#services/profiles/adapters/profile-privacy.js';
-import { ProfileStore, type StoredProfile } from '#services/profiles/adapters/profile-store.js';
-import type { CustomerEvent, IdentityKey } from '#services/profiles/core/apply-event.js';
+import { ProfileStore, type SaveRequest, type StoredProfile } from '#services/profiles/adapters/profile-store.js';
+import { type CustomerEvent, emptyProfile, type IdentityKey } from '#services/profiles/core/apply-event.js';
 import { announcements, marksPublished, publishLeaseMillis, recordAnnounced, updateProfile } from '#services/profiles/update-profile.js';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import { InvalidEventError } from '#shared/events/bus-event.js';
@@ -492,6 +492,38 @@ describe('one event, delivered twice at the same moment', () => {
 });
 
 describe('the profile store', () => {
+  const terms = { permanent: false, slots: 50, retentionSeconds: 86_400 };
+  const request = (profileId: string, email: string, expectedVersion?: number): SaveRequest => ({
+    profile: emptyProfile(profileId, '2026-11-29T09:00:00.000Z'),
+    expectedVersion,
+    absorbed: [],
+    allAbsorbed: [],
+    newAliases: [{ kind: 'email', value: email }],
+    eventId: unique('e'),
+    appliedBy: 'delivery-1',
+    changed: [],
+    history: { entry: { detailType: 'customer.upserted', eventId: 'x', occurredAt: '2026-11-29T09:00:00.000Z', refs: {} }, seq: expectedVersion ?? 0 },
+    terms,
+    now,
+  });
+
+  it('tells a write that lost a race from one already done: a key or a version taken is a conflict, the same event again a duplicate', async () => {
+    const email = `${unique('race')}@example.com`;
+    const first = request(unique('p'), email);
+    expect(await store.save(first)).toBe('saved');
+    // A new profile for a key another took meanwhile, in its transaction.
+    expect(await store.save(request(unique('p'), email))).toBe('conflict');
+    expect(await store.save({ ...request(unique('p'), `${unique('other')}@example.com`), eventId: first.eventId })).toBe('duplicate');
+    // A known profile written since it was read, or given a key another has.
+    const known = first.profile.profileId;
+    expect(await store.save({ ...request(known, `${unique('new-key')}@example.com`, 5) })).toBe('conflict');
+    expect(await store.save({ ...request(known, email, 1), newAliases: [{ kind: 'email', value: `${unique('mine')}@example.com` }] })).toBe('saved-unmarked');
+    const taken = `${unique('taken')}@example.com`;
+    expect(await store.save(request(unique('p'), taken))).toBe('saved');
+    expect(await store.save(request(known, taken, 2))).toBe('conflict');
+    expect((await store.findProfileIds([{ kind: 'email', value: taken }])).get(`email#${taken}`)).not.toBe(known);
+  });
+
   it('never lets a new profile overwrite another with the same id; after the retries the delivery fails to be retried later', async () => {
     const fixed = unique('fixed');
     await updateProfile(store, order({ email: `${unique('first')}@example.com` }), profileConfig, now, 'd1', () => fixed);

@@ -117,8 +117,8 @@ export interface AppliedMarker {
  * profile or a merge is one transaction, so concurrent and duplicate deliveries are safe.
  */
 export class ProfileStore extends TableItems {
+  // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
   private async get(key: ItemKey, consistent = true): Promise<Record<string, unknown> | undefined> {
-    // Stryker disable next-line BooleanLiteral: DynamoDB Local reads are always consistent; in AWS the flag is what makes them so.
     const result = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }));
     return result.Item;
   }
