@@ -48,8 +48,8 @@ export class CatalogueStore extends CatalogueReader {
    * later update was applied meanwhile.
    */
   async markSignalsTold(shop: string, productId: string, eventId: string): Promise<void> {
-    try {
-      await this.documents.send(
+    await this.written(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.product(shop, productId),
@@ -57,10 +57,8 @@ export class CatalogueStore extends CatalogueReader {
           ConditionExpression: 'lastEventId = :event',
           ExpressionAttributeValues: { ':event': eventId },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   /** Writes a product if nobody changed it since it was read; `false` when someone did (read again and retry). */
@@ -70,8 +68,8 @@ export class CatalogueStore extends CatalogueReader {
     previousVersion: number | undefined,
     applied: { readonly eventId: string; readonly signals: readonly ProductSignal[] },
   ): Promise<boolean> {
-    try {
-      await this.documents.send(
+    return this.written(() =>
+      this.documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -86,12 +84,8 @@ export class CatalogueStore extends CatalogueReader {
           ConditionExpression: previousVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :version',
           ...(previousVersion === undefined ? {} : { ExpressionAttributeValues: { ':version': previousVersion } }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** The stock of an inventory item at each location, as last reported (none when never reported). */
@@ -175,8 +169,8 @@ export class CatalogueStore extends CatalogueReader {
         ExpressionAttributeValues: { ':expires': expires },
       }),
     );
-    try {
-      await this.documents.send(
+    await this.written(() =>
+      this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.interest(shop, productId, profileId),
@@ -185,10 +179,8 @@ export class CatalogueStore extends CatalogueReader {
           ExpressionAttributeNames: { '#kind': kind },
           ExpressionAttributeValues: { ':at': at, ':profile': profileId, ':expires': expires },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
   }
 
   /** Everyone interested in a product, page by page. */

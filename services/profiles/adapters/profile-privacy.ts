@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient, partitionItems } from '#shared/adapters/aws-clients.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { partitionItems, TableItems } from '#shared/adapters/aws-clients.js';
 import { type Decision, inTrailOrder } from '#shared/decisions.js';
 import type { Profile } from '#shared/events/profile.js';
 import { addressHash } from '#shared/suppression.js';
@@ -42,15 +42,11 @@ const profilePartitionId = (pk: unknown) => String(pk).replace(/^PROFILE#/, '');
 const strip = ({ pk: _pk, sk: _sk, ...rest }: Record<string, unknown>) => rest;
 
 /** Export and erasure of one person: what `nudge profile export|erase` and the admin function run. */
-export class ProfilePrivacy {
-  private readonly documents: DynamoDBDocumentClient;
+export class ProfilePrivacy extends TableItems {
   private readonly store: ProfileStore;
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
+  constructor(client: DynamoDBClient, tableName: string) {
+    super(client, tableName);
     this.store = new ProfileStore(client, tableName);
   }
 
@@ -233,21 +229,17 @@ export class ProfilePrivacy {
   }
 
   /** A key's alias, only while it leads to `owner`: a key is never taken from someone else. */
-  private async deleteKey(kind: IdentityKind, value: string, owner: string): Promise<boolean> {
-    try {
-      await this.documents.send(
+  private deleteKey(kind: IdentityKind, value: string, owner: string): Promise<boolean> {
+    return this.written(() =>
+      this.documents.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: keys.alias(kind, value),
           ConditionExpression: 'profileId = :owner',
           ExpressionAttributeValues: { ':owner': owner },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
+      ),
+    );
   }
 
   private async deleteAll(doomed: readonly ItemKey[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -212,12 +212,7 @@ export class ProfileStore extends TableItems {
     };
     if (expectedVersion !== undefined && absorbed.length === 0) {
       if (!(await this.claimKeys(profile.profileId, newAliases, now))) return 'conflict';
-      try {
-        await this.documents.send(new PutCommand(profilePut));
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'conflict';
-        throw error;
-      }
+      if (!(await this.written(() => this.documents.send(new PutCommand(profilePut))))) return 'conflict';
       await this.writeHistory(profile.profileId, applied, terms);
       return 'saved-unmarked';
     }
@@ -280,11 +275,7 @@ export class ProfileStore extends TableItems {
   }
 
   private async putUnlessThere(put: Put): Promise<void> {
-    try {
-      await this.documents.send(new PutCommand(put));
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.written(() => this.documents.send(new PutCommand(put)));
   }
 
   /**
@@ -297,12 +288,7 @@ export class ProfileStore extends TableItems {
     const claimed = await Promise.all(
       newKeys.map(async (key) => {
         await this.documents.send(new PutCommand(this.identityPut(profileId, key, now)));
-        try {
-          await this.documents.send(new PutCommand(this.aliasPut(profileId, key, now)));
-        } catch (error) {
-          if (error instanceof ConditionalCheckFailedException) return false;
-          throw error;
-        }
+        if (!(await this.written(() => this.documents.send(new PutCommand(this.aliasPut(profileId, key, now)))))) return false;
         // The gone profile's record of the key: an erasure no longer reaches it.
         if (key.strandedAt !== undefined)
           await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: keys.identity(key.strandedAt, key.kind, key.value) }));
