@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type LambdaHandler, lambdaContext } from './lambda-context.js';
 
@@ -69,18 +70,18 @@ export const maxConcurrentRequests = 64;
  * time out: 429 past `maxConcurrentRequests` in flight (as API Gateway's throttling answers), 503
  * while `overloaded` names a reason (the bus's backlog). Platforms retry both.
  */
-export function createHttpGateway(
+export function httpGateway(
   handler: LambdaHandler,
   region: string,
   overloaded: () => string | undefined = () => undefined,
   localRoute: LocalRoute = () => undefined,
-): Server {
+): RequestListener {
   let inFlight = 0;
   const refuse = (response: ServerResponse, status: number, code: string, message: string, retryAfterSeconds: number) => {
     response.writeHead(status, { 'content-type': 'application/json', 'retry-after': String(retryAfterSeconds) });
     response.end(JSON.stringify({ code, message }));
   };
-  const server = createServer((request, response) => {
+  return (request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
@@ -134,8 +135,31 @@ export function createHttpGateway(
         inFlight--;
       }
     });
-  });
+  };
+}
+
+/**
+ * The gateway's server, listening at once (port 0: a free one), before the services behind it
+ * load: their links name its port, and a port picked and let go first may be taken meanwhile. Until
+ * `serve` gives it the gateway, it answers 503 with Retry-After, as a starting service does.
+ */
+export async function listeningGateway(port: number): Promise<{ readonly server: Server; readonly port: number; serve(listener: RequestListener): void }> {
+  let current: RequestListener = (_request, response) => {
+    response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    response.end(JSON.stringify({ code: 'starting', message: 'Nudge is starting; please retry shortly' }));
+  };
+  const server = createServer((request, response) => current(request, response));
   // A sender that stops sending mid-body (a Content-Length larger than the body) gets a 408, not silence.
   server.requestTimeout = 30_000;
-  return server;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    serve: (listener) => {
+      current = listener;
+    },
+  };
 }

@@ -10,6 +10,20 @@ function bindFails(port: number): Promise<boolean> {
 }
 
 /**
+ * A port free now, from below the range systems hand out on their own (Linux from 32768, macOS and
+ * Windows from 49152): for a process given a port number to bind later (DynamoDB Local's Java
+ * takes a second to start), which an outgoing connection or another server's port 0 could take
+ * meanwhile if it came from that range.
+ */
+export async function quietFreePort(random: () => number = Math.random): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(random() * 12_000);
+    if (!(await bindFails(port))) return port;
+  }
+  throw new Error('No free port found from 20000 to 31999');
+}
+
+/**
  * Whether something listens on the port on 127.0.0.1 (another npm start, another program). Asked
  * for two seconds: a process just stopped (a DynamoDB Local a killed start left behind) lets its
  * port go a moment after it is gone.

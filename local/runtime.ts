@@ -28,10 +28,11 @@ import { fail, ok, type Result } from '#shared/result.js';
 import { busName, type Consumer, consumerNames, recurringSchedules, scheduleGroupName, subscriptionsFor } from '#shared/topology.js';
 import { reportedRules } from '../cli/report.js';
 import { type AdminReply, createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
-import { ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
+import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
-import { createHttpGateway, type LocalReply } from './http-gateway.js';
+import { httpGateway, type LocalReply, listeningGateway } from './http-gateway.js';
 import type { LambdaHandler } from './lambda-context.js';
+import { quietFreePort } from './ports.js';
 import { LocalClock, LocalScheduler } from './scheduler.js';
 import { startSesTracker } from './ses-tracker.js';
 
@@ -155,6 +156,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * DynamoDB Local on its port, or (0) on a free one. Java is given a port number, not a socket, so a
+ * free port could be taken while it starts (tests run side by side): it is picked from outside the
+ * range ports are handed out from, and should it be taken all the same, Java starts on another.
+ */
+async function startDynamoDb(port: number, dataDir: string | undefined): Promise<DynamoDbLocal> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDynamoDbLocal({ port: port === 0 ? await quietFreePort() : port, dataDir });
+    } catch (error) {
+      if (port !== 0 || attempt >= 3) throw error;
+    }
+  }
+}
+
 async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -202,8 +218,7 @@ function ensureLocalSecrets(dataDir: string): string {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const dynamoDbPort = options.dynamoDbPort === 0 ? await freePort() : options.dynamoDbPort;
-  const dynamo = await startDynamoDbLocal({ port: dynamoDbPort, dataDir: options.persist ? join(dataDir, 'dynamodb') : undefined });
+  const dynamo = await startDynamoDb(options.dynamoDbPort, options.persist ? join(dataDir, 'dynamodb') : undefined);
   const started: (() => Promise<void>)[] = [() => dynamo.stop()];
   const stopAll = async () => {
     for (const stop of started.reverse()) await stop();
@@ -221,11 +236,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     type StartSes = (config: { host: string; port: number }) => Promise<Server>;
     const sesModule = (await import('aws-ses-v2-local')) as unknown as { default: StartSes | { default: StartSes } };
     const startSes = typeof sesModule.default === 'function' ? sesModule.default : sesModule.default.default;
-    const sesServer = await startSes({ host: '127.0.0.1', port: options.inboxPort === 0 ? await freePort() : options.inboxPort });
+    const sesServer = await startSes({ host: '127.0.0.1', port: options.inboxPort });
     started.push(() => close(sesServer));
     const inboxPort = (sesServer.address() as AddressInfo).port;
     // The intake endpoints' port is fixed before the services load: unsubscribe and tracking links point at it.
-    const httpPort = options.httpPort === 0 ? await freePort() : options.httpPort;
+    const gateway = await listeningGateway(options.httpPort);
+    started.push(() => close(gateway.server));
+    const httpPort = gateway.port;
     const publicUrl = `http://localhost:${httpPort}`;
     // Nearest the emulator, as SES itself: an answer lost on the way back still leaves a delivered email.
     const tracker = await startSesTracker({
@@ -473,22 +490,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const backlogLimit = options.maxBacklog ?? maxBacklog;
     const overloaded = () => (bus.backlog() >= backlogLimit ? `${bus.backlog()} events are waiting to be processed` : undefined);
     const measurementStore = new MeasurementStore(awsClients.dynamoDb({ endpoint: dynamoDbEndpoint, region: localRegion }), localTableName);
-    const gateway = createHttpGateway(wrap('intake', intake.handler as LambdaHandler), localRegion, overloaded, async (url, method, headers, body) => {
-      const tracked = tracker.route(url, method, headers);
-      if (tracked !== undefined) return tracked;
-      if (url.pathname === reportPath) return reportPage(measurementStore, options.projectDir, url, method);
-      if (!url.pathname.startsWith(localWebhookPath)) return undefined;
-      const task = {
-        at: new Date().toISOString(),
-        endpoint: url.pathname.slice(localWebhookPath.length),
-        signature: headers['nudge-signature'],
-        body: body.toString('utf8'),
-      };
-      appendFileSync(join(dataDir, 'webhooks.ndjson'), `${JSON.stringify(task)}\n`);
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ received: true }) };
-    });
-    await listen(gateway, httpPort);
-    started.push(() => close(gateway));
+    gateway.serve(
+      httpGateway(wrap('intake', intake.handler as LambdaHandler), localRegion, overloaded, async (url, method, headers, body) => {
+        const tracked = tracker.route(url, method, headers);
+        if (tracked !== undefined) return tracked;
+        if (url.pathname === reportPath) return reportPage(measurementStore, options.projectDir, url, method);
+        if (!url.pathname.startsWith(localWebhookPath)) return undefined;
+        const task = {
+          at: new Date().toISOString(),
+          endpoint: url.pathname.slice(localWebhookPath.length),
+          signature: headers['nudge-signature'],
+          body: body.toString('utf8'),
+        };
+        appendFileSync(join(dataDir, 'webhooks.ndjson'), `${JSON.stringify(task)}\n`);
+        return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ received: true }) };
+      }),
+    );
 
     scheduler.start();
     started.push(async () => scheduler.stop());
