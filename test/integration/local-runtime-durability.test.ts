@@ -3,7 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { freePort, localRegion } from '../../local/runtime.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
+import { documentClient } from '#shared/adapters/aws-clients.js';
+import { keys } from '#shared/table.js';
+import { localDynamoDb } from '../../local/dynamodb-local.js';
+import { freePort, localRegion, localTableName } from '../../local/runtime.js';
 import { nudge, nudgeAsync } from '../support/cli.js';
 import { failingDynamoDbFront } from '../support/dynamodb-front.js';
 import { projectDir } from '../support/fixtures.js';
@@ -222,6 +227,28 @@ describe('the local runtime killed while orders arrive', () => {
     const log = readBusLog(dataDir);
     const lost = acknowledged.filter((eventId) => updatesFor(log, eventId).length === 0);
     expect({ acknowledged: acknowledged.length, lost }).toEqual({ acknowledged: expect.any(Number), lost: [] });
+    // And each counted once, wherever the kill cut its way: a person's order count is the number of
+    // their orders announced (acknowledged, or put on the bus just before the kill cut the answer).
+    const announced = new Map<string, Set<string>>();
+    for (const event of log) {
+      const trigger = event.detail.trigger as { 'detail-type': string; detail: { eventId: string; identity: { userId?: string } } } | undefined;
+      if (event['detail-type'] !== 'profile.updated' || trigger?.['detail-type'] !== 'order.completed') continue;
+      const userId = trigger.detail.identity.userId as string;
+      announced.set(userId, new Set([...(announced.get(userId) ?? []), trigger.detail.eventId]));
+    }
+    const client = localDynamoDb(`http://127.0.0.1:${ports.dynamoDb}`);
+    const documents = documentClient(client);
+    const store = new ProfileStore(client, localTableName);
+    const counted = async (userId: string) => {
+      const alias = await documents.send(new GetCommand({ TableName: localTableName, Key: keys.alias('user', userId) }));
+      return (await store.resolve(alias.Item?.profileId as string))?.profile.orderCount;
+    };
+    const people = [...announced.keys()].sort();
+    expect(people.length).toBeGreaterThanOrEqual(30);
+    expect(Object.fromEntries(await Promise.all(people.map(async (userId) => [userId, await counted(userId)])))).toEqual(
+      Object.fromEntries(people.map((userId) => [userId, announced.get(userId)?.size])),
+    );
+    client.destroy();
     expect(existsSync(join(dataDir, 'dlq', 'profiles.ndjson')) ? readFileSync(join(dataDir, 'dlq', 'profiles.ndjson'), 'utf8') : '').toBe('');
   }, 180_000);
 
