@@ -69,7 +69,7 @@ type Pattern = Record<string, unknown>;
 
 /**
  * What the rules service needs from the bus and Scheduler, as its rules' trigger kinds say
- * (services/rules/bus-needs.ts): the profile updates it wants, whether it keeps timers, and its
+ * (project/bus-needs.ts): the profile updates it wants, whether it keeps timers, and its
  * recurring schedules.
  */
 export interface RulesBusNeeds {

@@ -1,5 +1,5 @@
+import { busNeedsOf } from '#project/bus-needs.js';
 import { loadDeployedProject } from '#project/load-project.js';
-import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { awsClients } from '#shared/adapters/aws-clients.js';
 import { BusPublisher, type Publication } from '#shared/adapters/bus-publisher.js';
 import { SqsDeadLetters } from '#shared/adapters/dead-letters.js';

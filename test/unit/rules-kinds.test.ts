@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { busNeedsOf } from '#project/bus-needs.js';
 import { readProject } from '#project/load-project.js';
-import { busNeedsOf } from '#services/rules/bus-needs.js';
 import { compileRule, Rule } from '#services/rules/core/rule.js';
 import type { Evaluation } from '#services/rules/engine.js';
 import { nextWave } from '#services/rules/kinds/time.js';

@@ -1,4 +1,4 @@
-import { busNeedsOf } from '#services/rules/bus-needs.js';
+import { busNeedsOf } from '#project/bus-needs.js';
 import { compileRule, Rule } from '#services/rules/core/rule.js';
 import { compilePattern, matches } from '#shared/event-pattern/index.js';
 import { maxEventPatternLength, ruleFeedPatterns, subscriptionsFor, wantedOnBus } from '#shared/topology.js';

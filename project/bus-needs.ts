@@ -1,5 +1,5 @@
+import type { CompiledRule } from '#services/rules/core/rule.js';
 import type { RulesBusNeeds } from '#shared/topology.js';
-import type { CompiledRule } from './core/rule.js';
 
 /** What the enabled rules need from the bus and Scheduler, from what each trigger kind says. */
 export function busNeedsOf(rules: readonly CompiledRule[]): RulesBusNeeds {
