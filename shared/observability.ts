@@ -55,6 +55,9 @@ function metricsDisabled(): boolean {
   return disabled !== undefined && disabled !== '' ? truthy(disabled) : truthy(process.env.POWERTOOLS_DEV);
 }
 
+/** How long before its timeout an invocation is given up: time to write its counts and its error line. */
+const timeoutMarginMillis = 200;
+
 /** Counts kept through an invocation and written at its end, however it ends (see `metricDocuments`). */
 class InvocationCounts {
   private counts: Count[] = [];
@@ -131,9 +134,16 @@ export class Observability {
     this.counts = new InvocationCounts(service);
   }
 
-  /** The handler with its invocation's logs, metrics flushed at the end, and a trace segment. */
+  /**
+   * The handler with its invocation's logs, metrics flushed at the end, and a trace segment. An
+   * invocation about to time out fails a moment before Lambda stops it, so its counts and its error
+   * are still written.
+   */
   handler<E, R>(handle: (event: E) => Promise<R>) {
-    return middy(handle).use(captureLambdaHandler(this.tracer)).use(logRequestId(this.logger)).use(flushMetrics(this.metrics, this.counts));
+    return middy(handle, { timeoutEarlyInMillis: timeoutMarginMillis })
+      .use(captureLambdaHandler(this.tracer))
+      .use(logRequestId(this.logger))
+      .use(flushMetrics(this.metrics, this.counts));
   }
 
   /**
