@@ -1,3 +1,4 @@
+import { DecimalString } from './events/common.js';
 /** Exact decimal addition on strings ("404.95" + "0.05" = "405.00"); floats would drift. */
 export function addDecimal(a: string, b: string): string {
   const scale = Math.max(fractionDigits(a), fractionDigits(b));
@@ -40,13 +41,11 @@ export function fromMinorUnits(minor: number | bigint, currency: string): string
 /**
  * A JSON number as an exact decimal string: 27.5 → "27.5". JavaScript prints the shortest text that
  * reads back as the same double, which is the text the sender wrote for any price with up to 15
- * significant digits. Exponents (1e21) and non-finite values are not money.
+ * significant digits. Exponents (1e21), non-finite values and amounts of a trillion or more are not money.
  */
 export function decimalFromNumber(value: unknown): string | undefined {
-  if (typeof value === 'string') return /^-?\d+(\.\d+)?$/.test(value.trim()) ? value.trim() : undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  const text = String(value);
-  return /^-?\d+(\.\d+)?$/.test(text) ? text : undefined;
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+  return text !== undefined && DecimalString.safeParse(text).success ? text : undefined;
 }
 
 /** Exact decimal product ("19.99" × "19.99" = "399.6001"). */

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
-/** A decimal amount as a string ("404.95"): floats cannot hold money exactly. */
-export const DecimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string such as "19.99"');
+/**
+ * A decimal amount as a string ("404.95"): floats cannot hold money exactly. At most 12 digits
+ * before the point (under a trillion in any currency): more is a broken sender, and would make
+ * loyalty points and counters no number can hold.
+ */
+export const decimalPattern = /^-?\d{1,12}(\.\d+)?$/;
+export const DecimalString = z.string().regex(decimalPattern, 'expected a decimal string such as "19.99", under a trillion');
 
 export const Money = z.object({
   amount: DecimalString,

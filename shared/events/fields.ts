@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimalPattern } from './common.js';
 import { covers, triggerEvents } from './index.js';
 import { Profile } from './profile.js';
 
@@ -51,8 +52,6 @@ export function schemaHas(node: unknown, path: readonly Segment[]): boolean {
 
 export type FieldKind = 'object' | 'number' | 'amount' | 'text' | 'boolean' | 'any';
 
-const decimalPattern = '^-?\\d+(\\.\\d+)?$';
-
 /** What a JSON Schema holds at this path: the kinds of value a pattern condition there meets. */
 export function fieldKinds(node: unknown, path: readonly Segment[]): Set<FieldKind> {
   const kinds = new Set<FieldKind>();
@@ -80,7 +79,7 @@ export function fieldKinds(node: unknown, path: readonly Segment[]): Set<FieldKi
     }
     if (schema.type === 'object' || schema.properties !== undefined) kinds.add('object');
     else if (schema.type === 'number' || schema.type === 'integer') kinds.add('number');
-    else if (schema.type === 'string') kinds.add(schema.pattern === decimalPattern ? 'amount' : 'text');
+    else if (schema.type === 'string') kinds.add(schema.pattern === decimalPattern.source ? 'amount' : 'text');
     else if (schema.type === 'boolean') kinds.add('boolean');
     else kinds.add('any');
   };

@@ -231,3 +231,13 @@ describe('Shopify presentment currency', () => {
     ).toBe(false);
   });
 });
+
+describe('Shopify order totals no number can hold', () => {
+  it('an order whose total is a trillion or more is still the order, without the total (a broken sender; points could not be counted)', () => {
+    const payload = { ...order(), total_price: '99999999999999999999999.99' };
+    expect(properties('orders/create', payload).total).toBeUndefined();
+    expect(properties('orders/create', { ...order(), total_price: '999999999999.99' })).toMatchObject({
+      total: { amount: '999999999999.99', currency: 'USD' },
+    });
+  });
+});
