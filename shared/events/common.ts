@@ -17,6 +17,15 @@ export type Money = z.infer<typeof Money>;
 /** ISO 8601 instant in UTC with a trailing Z, as every time on the bus is. */
 export const UtcInstant = z.iso.datetime({ offset: false });
 
+/**
+ * An id as a key to a person: well-formed text. A character cut in half (a lone surrogate) or bytes
+ * that are not UTF-8 are stored as U+FFFD, so two such ids would lead to one person.
+ */
+const KeyText = z
+  .string()
+  .min(1)
+  .refine((text) => !/[\p{Cs}\uFFFD]/u.test(text), 'is not well-formed text (a character cut in half, or bytes that are not UTF-8)');
+
 /** Keys that may identify a person; at least one is always present. Platform ids are strings (they exceed 2^53). */
 export const Identity = z
   .object({
@@ -25,13 +34,13 @@ export const Identity = z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number')
       .optional(),
-    customerId: z.string().min(1).optional(),
-    userId: z.string().min(1).optional(),
-    anonymousId: z.string().min(1).optional(),
+    customerId: KeyText.optional(),
+    userId: KeyText.optional(),
+    anonymousId: KeyText.optional(),
     /** `<platform>:<cart id>`: the person whose cart this is (carts often arrive before any address). */
-    cartRef: z.string().min(1).optional(),
+    cartRef: KeyText.optional(),
     /** `<platform>:<order id>`: the person who placed this order (refunds name only the order). */
-    orderRef: z.string().min(1).optional(),
+    orderRef: KeyText.optional(),
   })
   .refine((identity) => Object.values(identity).some((value) => value !== undefined), {
     message: 'at least one identity key (email, phone, customerId, userId, anonymousId, cartRef, orderRef) is required',

@@ -434,6 +434,16 @@ describe('Segment HTTP Tracking API', () => {
     });
   });
 
+  it('refuses an id cut in half or not UTF-8, which would lead two people to one profile, naming the field', () => {
+    for (const userId of ['sur-\ud800', 'sur-\udbff', 'inv-\uFFFD']) {
+      const decision = receiveWebhook(signed.segment('/v1/identify', { userId, traits: { email: 'a@example.com' } }, 'write-key-1'), secrets, now);
+      expect(decision.reply).toMatchObject({ status: 400, body: { code: 'invalid-payload', message: expect.stringContaining('not well-formed text') } });
+      expect(decision.deliveries).toEqual([]);
+    }
+    // A whole character outside the basic plane (a surrogate pair) is an id like any other.
+    expect(receiveWebhook(signed.segment('/v1/identify', { userId: 'emoji-\u{1F600}' }, 'write-key-1'), secrets, now).reply.status).toBe(200);
+  });
+
   it('refuses an unknown or missing write key with 401', () => {
     expect(receiveWebhook(signed.segment('/v1/track', { event: 'A', userId: 'u' }, 'nope'), secrets, now).reply).toMatchObject({
       status: 401,
