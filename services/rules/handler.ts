@@ -126,7 +126,6 @@ async function onEvent(event: unknown): Promise<void> {
   await deliver(evaluation);
 }
 
-const processor = new BatchProcessor(EventType.SQS);
 const onEventOnce = permanentFailures.handling(onEvent);
 
 /**
@@ -143,7 +142,8 @@ export const handler = observability.handler(
               () => record.body,
               () => onEvent(parseRecordBody(record.body)),
             ),
-          processor,
+          // A processor per batch: it holds the batch's failures while it runs, and batches may run side by side in one process.
+          new BatchProcessor(EventType.SQS),
           { processInParallel: false, throwOnFullBatchFailure: false },
         )
       : onEventOnce(event).then(() => undefined),

@@ -67,6 +67,22 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
       .filter((event) => dispatchDecisions.has(event['detail-type']) && event.detail.messageId === messageId)
       .map((event) => [event['detail-type'], event.detail.reason ?? (event.detail.error as { code?: string } | undefined)?.code]);
 
+  /** A request as the dispatch queue hands it over: the bus event in an SQS record. */
+  const record = (request: MessageRequested) => ({
+    messageId: request.messageId,
+    body: JSON.stringify({
+      version: '0',
+      id: `bus-${request.messageId}`,
+      'detail-type': MessageRequestedContract.detailType,
+      source: MessageRequestedContract.source,
+      account: '000000000000',
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: localRegion,
+      resources: [],
+      detail: request,
+    }),
+  });
+
   it('calls SES once when its answer is lost, so the SDK never sends a second email below the ledger', async () => {
     const noor = await person('p-noor', 'noor@example.com');
     loseAnswerFor.add('noor@example.com');
@@ -77,23 +93,25 @@ describe('dispatch under failure and concurrency, on the local runtime', () => {
     expect(outcomes('msg-noor')).toEqual([]);
   });
 
+  it('reports a send still in progress as a failure of its own batch while other batches run beside it, so it is received again', async () => {
+    // A send whose answer was lost holds its claim for 5 minutes: a copy meanwhile must come back later.
+    const ned = await person('p-ned', 'ned@example.com');
+    loseAnswerFor.add('ned@example.com');
+    await putRequests(runtime, messageRequest('msg-ned', ned));
+    const { handler } = await import('#services/dispatch/handler.js');
+    const others = await Promise.all([1, 2, 3, 4].map((index) => person(`p-side-${index}`, `side-${index}@example.com`)));
+    const batches = [[messageRequest('msg-ned', ned)], ...others.map((other, index) => [messageRequest(`msg-side-${index}`, other)])];
+    const results = await Promise.all(
+      batches.map((requests) => handler({ Records: requests.map(record) } as unknown as SQSEvent, lambdaContext('nudge-dispatch', 30_000, localRegion))),
+    );
+    expect(results).toEqual([{ batchItemFailures: [{ itemIdentifier: 'msg-ned' }] }, ...others.map(() => ({ batchItemFailures: [] }))]);
+    await runtime.idle();
+    for (const index of [1, 2, 3, 4]) expect(await mailTo(`side-${index}@example.com`)).toHaveLength(1);
+  });
+
   it('keeps the frequency cap when six requests for one person arrive at the same instant', async () => {
     const ida = await person('p-ida', 'ida@example.com');
     const { handler } = await import('#services/dispatch/handler.js');
-    const record = (request: MessageRequested) => ({
-      messageId: request.messageId,
-      body: JSON.stringify({
-        version: '0',
-        id: `bus-${request.messageId}`,
-        'detail-type': MessageRequestedContract.detailType,
-        source: MessageRequestedContract.source,
-        account: '000000000000',
-        time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        region: localRegion,
-        resources: [],
-        detail: request,
-      }),
-    });
     // Six pollers, each with a batch of one: what the queue does when it is busy.
     const requests = Array.from({ length: 6 }, (_, index) => ({ ...messageRequest(`msg-ida-${index}`, ida), ruleId: `rule-${index}` }));
     const results = await Promise.all(
