@@ -434,6 +434,18 @@ describe('Segment HTTP Tracking API', () => {
     });
   });
 
+  it('believes a device clock only so far: corrected by sentAt as Segment does, and never more than five minutes ahead of arrival', () => {
+    const occurredAt = (message: Record<string, unknown>) =>
+      published(receiveWebhook(signed.segment('/v1/identify', { userId: 'clock-1', ...message }, 'write-key-1'), secrets, now))[0]?.detail.occurredAt;
+    const arrival = new Date(now).toISOString();
+    // A phone a year ahead: the event was 10 s before it was sent, so 10 s before it arrived.
+    expect(occurredAt({ originalTimestamp: '2027-11-22T12:00:00.000Z', sentAt: '2027-11-22T12:00:10.000Z' })).toBe('2026-11-22T11:59:50.000Z');
+    // An explicit timestamp is the sender's word, unless it is beyond the clock's tolerance.
+    expect(occurredAt({ timestamp: '2026-11-22T12:04:00.000Z' })).toBe('2026-11-22T12:04:00.000Z');
+    expect(occurredAt({ timestamp: '9999-12-31T23:59:59Z' })).toBe(arrival);
+    expect(occurredAt({ timestamp: '2020-01-01T00:00:00.000Z' })).toBe('2020-01-01T00:00:00.000Z');
+  });
+
   it('refuses an id cut in half or not UTF-8, which would lead two people to one profile, naming the field', () => {
     for (const userId of ['sur-\ud800', 'sur-\udbff', 'inv-\uFFFD']) {
       const decision = receiveWebhook(signed.segment('/v1/identify', { userId, traits: { email: 'a@example.com' } }, 'write-key-1'), secrets, now);

@@ -241,3 +241,9 @@ describe('Shopify order totals no number can hold', () => {
     });
   });
 });
+
+describe('Shopify times from a clock set wrong', () => {
+  it('an order dated years ahead happened when it arrived: no timer waits on it until 9999', () => {
+    expect(eventOf('orders/create', { ...order(), processed_at: '9999-01-01T00:00:00-05:00' }).detail.occurredAt).toBe(new Date(now).toISOString());
+  });
+});

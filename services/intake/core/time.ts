@@ -18,3 +18,29 @@ export function toUtcInstant(value: unknown): string | undefined {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+/** How far ahead of its arrival an event's time may be: clocks a little ahead are normal. */
+export const clockSkewToleranceMillis = 5 * 60_000;
+
+/**
+ * When an event happened, as far as Nudge will believe: its own time, unless that is more than the
+ * tolerance ahead of its arrival (a device clock set wrong, a broken sender), when its arrival stands
+ * for it. A time in the future would make the person's profile newer than anything true after it
+ * (a name, a location, a time zone no later event could replace) and wait on timers for years.
+ */
+export function believableTime(occurredAt: string, receivedAt: string): string {
+  return Date.parse(occurredAt) - Date.parse(receivedAt) > clockSkewToleranceMillis ? receivedAt : occurredAt;
+}
+
+/**
+ * A client's event time corrected for the client's clock, as Segment does: the time between the
+ * event and its sending (both on the device's clock) counted back from its arrival. An explicit
+ * `timestamp` is the sender's own word and stands as it is.
+ */
+export function deviceTime(message: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown }, receivedAt: number): string | undefined {
+  if (message.timestamp != null) return toUtcInstant(message.timestamp);
+  const original = toUtcInstant(message.originalTimestamp);
+  const sent = toUtcInstant(message.sentAt);
+  if (original !== undefined && sent !== undefined) return new Date(receivedAt - (Date.parse(sent) - Date.parse(original))).toISOString();
+  return original ?? sent;
+}
