@@ -93,7 +93,8 @@ export const Traits = z.object({
   timeZone: TimeZone,
   country: z.string().optional(),
   city: z.string().optional(),
-  birthday: z.iso.date().optional(),
+  /** A day of the calendar; one that is not (1990-02-30) is dropped, as a wrong trait never costs the rest of what was told. */
+  birthday: z.iso.date().optional().catch(undefined),
 });
 export type Traits = z.infer<typeof Traits>;
 

@@ -127,6 +127,16 @@ describe('WooCommerce', () => {
     });
   });
 
+  it('says which header is wrong: a missing topic, a missing source, or a source that is not the store URL', () => {
+    const reply = (headers: Record<string, string>) =>
+      receiveWebhook(signed.woocommerce('{"id":727}', 'woo-secret', 'order.updated', headers), secrets, now).reply;
+    expect(reply({ 'x-wc-webhook-source': 'shop.example.com' })).toMatchObject({
+      status: 400,
+      body: { code: 'missing-header', message: 'X-WC-Webhook-Source must be the store URL, such as https://shop.example.com/' },
+    });
+    expect(reply({ 'x-wc-webhook-topic': '' })).toMatchObject({ status: 400, body: { message: 'X-WC-Webhook-Topic is required' } });
+  });
+
   it('order.deleted names the order only', () => {
     const [event] = published(receiveWebhook(signed.woocommerce('{"id":727}', 'woo-secret', 'order.deleted'), secrets, now));
     expect(event).toMatchObject({
@@ -444,6 +454,18 @@ describe('Segment HTTP Tracking API', () => {
     expect(occurredAt({ timestamp: '2026-11-22T12:04:00.000Z' })).toBe('2026-11-22T12:04:00.000Z');
     expect(occurredAt({ timestamp: '9999-12-31T23:59:59Z' })).toBe(arrival);
     expect(occurredAt({ timestamp: '2020-01-01T00:00:00.000Z' })).toBe('2020-01-01T00:00:00.000Z');
+  });
+
+  it('drops a birthday that is no day of the calendar and keeps the rest of the identify', () => {
+    const [event] = published(
+      receiveWebhook(
+        signed.segment('/v1/identify', { userId: 'bday-1', traits: { email: 'bday@example.com', birthday: '1990-02-30', firstName: 'Bo' } }, 'write-key-1'),
+        secrets,
+        now,
+      ),
+    );
+    expect(event?.detail).toMatchObject({ identity: { email: 'bday@example.com' }, traits: { firstName: 'Bo' } });
+    expect((event?.detail.traits as Record<string, unknown> | undefined)?.birthday).toBeUndefined();
   });
 
   it('refuses an id cut in half or not UTF-8, which would lead two people to one profile, naming the field', () => {

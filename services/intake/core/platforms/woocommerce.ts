@@ -321,7 +321,11 @@ export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecr
   if (secret === undefined) return refuse(401, 'unknown-shop', `No WooCommerce webhook secret is configured for store ${shop ?? '(none)'}`);
   if (!verifyBodyHmac(request.body, signature, secret)) return refuse(401, 'invalid-signature', 'The X-WC-Webhook-Signature signature does not match the body');
   const topic = headerOf(request, 'x-wc-webhook-topic');
-  if (topic === undefined || shop === undefined) return refuse(400, 'missing-header', 'X-WC-Webhook-Topic and X-WC-Webhook-Source are required');
+  if (topic === undefined) return refuse(400, 'missing-header', 'X-WC-Webhook-Topic is required');
+  if (shop === undefined)
+    return headerOf(request, 'x-wc-webhook-source') === undefined
+      ? refuse(400, 'missing-header', 'X-WC-Webhook-Source is required')
+      : refuse(400, 'missing-header', 'X-WC-Webhook-Source must be the store URL, such as https://shop.example.com/');
   const json = parseJson(request.body);
   if (!json.ok) return malformedJson(json.error);
   const delivery: Delivery = { shop, topic, receivedAt: new Date(now).toISOString() };
