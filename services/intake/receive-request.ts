@@ -49,10 +49,10 @@ export const jsonReply = (reply: Reply): HttpReply => ({
  * `at.real` is the time that signatures and secrets are checked at (the senders' clocks are real);
  * `at.clock` is the time a person's own act (an unsubscribe) is recorded at: the same on AWS, the
  * moved clock of the local runtime after `nudge clock advance`, so the unsubscribe comes after what
- * the moved timers did.
+ * the moved timers did. An event's time may be as late as either (samples are dated by the moved clock).
  */
 export function receiveRequest(request: HttpRequest, ports: IntakePorts, at: { readonly real: number; readonly clock: number }): Promise<HttpReply> {
-  return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, at) : receiveWebhookOnce(request, ports, at.real);
+  return request.path === unsubscribePath ? receiveUnsubscribe(request, ports, at) : receiveWebhookOnce(request, ports, at);
 }
 
 /** An unsubscribe link or one-click request: the consent change is on the bus before the page says so. */
@@ -78,8 +78,8 @@ async function receiveUnsubscribe(request: HttpRequest, ports: IntakePorts, at: 
 }
 
 /** A platform's webhook: verified, normalised, and its events on the bus before the answer says so. */
-async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, now: number): Promise<HttpReply> {
-  const decision = receiveWebhook(request, await ports.webhookSecrets.current(now), now);
+async function receiveWebhookOnce(request: HttpRequest, ports: IntakePorts, at: { readonly real: number; readonly clock: number }): Promise<HttpReply> {
+  const decision = receiveWebhook(request, await ports.webhookSecrets.current(at.real), at.real, at.clock);
   const published = await publishAccepted(decision, ports.publisher);
   if (published.kind === 'answered') {
     if (published.reply.status >= 400) ports.logger.warn('Event refused', { path: request.path, reply: published.reply.body });

@@ -9,7 +9,6 @@ import { ownHostValue, ownValue } from '#shared/lookup.js';
 import { decimalFromNumber } from '#shared/money.js';
 import { accept, type Decision, ignore, refuse } from '../request.js';
 import { strictBase64 } from '../signatures.js';
-import { believableTime } from '../time.js';
 
 /** Signing secrets and keys per platform; per shop or store where the platform has several, with "*" as the default. */
 export const WebhookSecrets = z.object({
@@ -63,16 +62,9 @@ export type Normalised =
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly issues: readonly Issue[] };
 
-/** A canonical event's time, bounded by its arrival (see `believableTime`); anything else as it is. */
-function withBelievableTime(detail: unknown): unknown {
-  const { occurredAt, receivedAt } = (detail ?? {}) as { occurredAt?: unknown; receivedAt?: unknown };
-  if (typeof occurredAt !== 'string' || typeof receivedAt !== 'string') return detail;
-  return { ...(detail as object), occurredAt: believableTime(occurredAt, receivedAt) };
-}
-
 /** Checks a canonical event against its contract; a platform payload that cannot make one is invalid. */
 export function checked(contract: Contract, detail: unknown, detailType?: string): Normalised {
-  const result = checkDetail(contract, withBelievableTime(detail));
+  const result = checkDetail(contract, detail);
   const name = detailType ?? contract.detailType;
   if (!result.success) return { kind: 'invalid', issues: result.error.issues.map((issue) => ({ path: issue.path, message: `${name}: ${issue.message}` })) };
   // Checked here, where the message can still be named: the bus would refuse it, for every retry.
