@@ -241,6 +241,16 @@ function projectWithoutCampaigns(projectDir: string): string {
   return copy;
 }
 
+/** The next Tuesday, 10:00 UTC (11:00 or 12:00 in Berlin), after `now`: where every cost run starts. */
+export function benchStart(now: number): number {
+  const day = 86_400_000;
+  const midnight = Math.floor(now / day) * day;
+  // 1970-01-01 was a Thursday: Tuesday is day 5 of that week.
+  const daysToTuesday = (5 - (Math.floor(now / day) % 7) + 7) % 7;
+  const start = midnight + daysToTuesday * day + 10 * 3_600_000;
+  return start > now ? start : start + 7 * day;
+}
+
 /**
  * Prices the shop's mix all in: each kind of event sent through the local runtime as a shop sends
  * it (real payloads, signed), by customers who already have a profile, one at a time, with every
@@ -266,6 +276,9 @@ export async function measureCost(projectDir: string, perKind = 12): Promise<{ k
         const send = shopRequests(runtime, (bytes) => meters.httpRequests.push(bytes));
         const itemBytes = new Map<string, number>();
         const hopMillis = await measureHop(runtime);
+        // Every run starts at the same hour of the same weekday: what a message costs depends on
+        // whether it falls in its send window (one sent in the evening is deferred to the morning).
+        await runtime.advanceClock(benchStart(runtime.scheduler.clock.now()) - runtime.scheduler.clock.now());
         const kinds: KindCost[] = [];
         const flows = flowsOf(send);
         let customer = 0;

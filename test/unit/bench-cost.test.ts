@@ -1,5 +1,5 @@
 import { awsPrices, platformLogBytesPerInvocation } from '../../bench/aws-prices.js';
-import { CostMeters, mixUsage, perMillionEvents, priceUsage, type Usage } from '../../bench/cost.js';
+import { benchStart, CostMeters, mixUsage, perMillionEvents, priceUsage, type Usage } from '../../bench/cost.js';
 
 const none: Usage = {
   events: 1,
@@ -149,5 +149,14 @@ describe('the floor: the least the architecture must call for what the meters sa
     // The firing's event is the one the rules hop reads: rules, dispatch and measurement, one event each.
     expect(floor.busEvents).toBe(3);
     expect(floor.invocations).toBe(3);
+  });
+});
+
+describe('where a cost run starts', () => {
+  it('is the next Tuesday at 10:00 UTC, so every run meets the same send windows', () => {
+    expect(new Date(benchStart(Date.parse('2026-11-29T20:10:00Z'))).toISOString()).toBe('2026-12-01T10:00:00.000Z');
+    expect(new Date(benchStart(Date.parse('2026-12-01T09:59:00Z'))).toISOString()).toBe('2026-12-01T10:00:00.000Z');
+    expect(new Date(benchStart(Date.parse('2026-12-01T10:00:00Z'))).toISOString()).toBe('2026-12-08T10:00:00.000Z');
+    expect(new Date(benchStart(Date.parse('2026-12-02T00:00:00Z'))).toISOString()).toBe('2026-12-08T10:00:00.000Z');
   });
 });
