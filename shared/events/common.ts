@@ -8,6 +8,13 @@ import { z } from 'zod';
 export const decimalPattern = /^-?\d{1,12}(\.\d+)?$/;
 export const DecimalString = z.string().regex(decimalPattern, 'expected a decimal string such as "19.99", under a trillion');
 
+/** A sum of amounts (what a person spent over the years): as many digits as it takes. */
+export const decimalSumPattern = /^-?\d+(\.\d+)?$/;
+export const DecimalSum = z.string().regex(decimalSumPattern, 'expected a decimal string such as "19.99"');
+
+/** Whether a JSON Schema string pattern is one of money's: an amount, or a sum of amounts. */
+export const isAmountPattern = (pattern: unknown): boolean => pattern === decimalPattern.source || pattern === decimalSumPattern.source;
+
 export const Money = z.object({
   amount: DecimalString,
   currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as "USD"'),

@@ -2,7 +2,9 @@ import { checked } from '#services/intake/core/platforms/common.js';
 import { maxPutEventsBytes, putEventsEntrySize } from '#shared/bus-limits.js';
 import { busDetail, checkDetail } from '#shared/events/bus-detail.js';
 import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/events/bus-event.js';
+import { Money } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
+import { Profile } from '#shared/events/profile.js';
 import { isPermanent } from '#shared/result.js';
 
 const envelope = (detail: unknown) => ({
@@ -85,5 +87,15 @@ describe('event contracts and their versions', () => {
       issues: [{ message: expect.stringContaining('at most 262144') }],
     });
     expect(checked(Events.CustomEvent, detail(padding - 100), 'custom.Big')).toMatchObject({ kind: 'events' });
+  });
+});
+
+describe('money in the contracts', () => {
+  it('bounds an amount under a trillion, but not a sum of them: a lifetime of orders in dong or rupiah runs past it', () => {
+    expect(Money.safeParse({ amount: '999999999999.99', currency: 'VND' }).success).toBe(true);
+    expect(Money.safeParse({ amount: '1000000000000', currency: 'VND' }).success).toBe(false);
+    const revenue = Profile.shape.revenue;
+    expect(revenue.safeParse({ VND: '123456789012345678.00' }).success).toBe(true);
+    expect(revenue.safeParse({ VND: '1e21' }).success).toBe(false);
   });
 });
