@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CanonicalEventBase, isAmountPattern } from '#shared/events/common.js';
+import { CanonicalEventBase, decimalPattern } from '#shared/events/common.js';
 import { detailSchemas, type JsonSchema, profileSchema } from '#shared/events/fields.js';
 import { customerEvents, productSignals } from '#shared/events/index.js';
 
@@ -14,7 +14,7 @@ function kindOf(schema: JsonSchema): string {
   if (schema.type === 'number' || schema.type === 'integer') return 'number';
   if (schema.type === 'boolean') return 'true or false';
   if (schema.type === 'string') {
-    if (isAmountPattern(schema.pattern)) return 'amount (compare with numeric)';
+    if (schema.pattern === decimalPattern.source) return 'amount (compare with numeric)';
     if (schema.format === 'date-time' || (typeof schema.pattern === 'string' && schema.pattern.includes('T'))) return 'time (ISO 8601, UTC)';
     if (schema.format === 'date') return 'date (YYYY-MM-DD)';
     return 'text';

@@ -1,4 +1,3 @@
-import { DecimalString } from './events/common.js';
 /** Exact decimal addition on strings ("404.95" + "0.05" = "405.00"); floats would drift. */
 export function addDecimal(a: string, b: string): string {
   const scale = Math.max(fractionDigits(a), fractionDigits(b));
@@ -35,8 +34,16 @@ const minorUnitDigits: Readonly<Record<string, number>> = Object.fromEntries([
 /** An amount in minor units (1999 cents) as a decimal string in major units ("19.99"). */
 export function fromMinorUnits(minor: number | bigint, currency: string): string | undefined {
   if (typeof minor === 'number' && !Number.isSafeInteger(minor)) return undefined;
-  return fromScaled(BigInt(minor), minorUnitDigits[currency.toUpperCase()] ?? 2);
+  const decimal = fromScaled(BigInt(minor), minorUnitDigits[currency.toUpperCase()] ?? 2);
+  return platformAmount.test(decimal) ? decimal : undefined;
 }
+
+/**
+ * An amount a platform can mean: a decimal under a trillion in any currency. More is a broken
+ * sender's, and would make loyalty points no number can hold; such an amount is left out of the
+ * event, which is kept.
+ */
+const platformAmount = /^-?\d{1,12}(\.\d+)?$/;
 
 /**
  * A JSON number as an exact decimal string: 27.5 → "27.5". JavaScript prints the shortest text that
@@ -45,7 +52,7 @@ export function fromMinorUnits(minor: number | bigint, currency: string): string
  */
 export function decimalFromNumber(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
-  return text !== undefined && DecimalString.safeParse(text).success ? text : undefined;
+  return text !== undefined && platformAmount.test(text) ? text : undefined;
 }
 
 /** Exact decimal product ("19.99" × "19.99" = "399.6001"). */

@@ -1,19 +1,8 @@
 import { z } from 'zod';
 
-/**
- * A decimal amount as a string ("404.95"): floats cannot hold money exactly. At most 12 digits
- * before the point (under a trillion in any currency): more is a broken sender, and would make
- * loyalty points and counters no number can hold.
- */
-export const decimalPattern = /^-?\d{1,12}(\.\d+)?$/;
-export const DecimalString = z.string().regex(decimalPattern, 'expected a decimal string such as "19.99", under a trillion');
-
-/** A sum of amounts (what a person spent over the years): as many digits as it takes. */
-export const decimalSumPattern = /^-?\d+(\.\d+)?$/;
-export const DecimalSum = z.string().regex(decimalSumPattern, 'expected a decimal string such as "19.99"');
-
-/** Whether a JSON Schema string pattern is one of money's: an amount, or a sum of amounts. */
-export const isAmountPattern = (pattern: unknown): boolean => pattern === decimalPattern.source || pattern === decimalSumPattern.source;
+/** A decimal amount as a string ("404.95"): floats cannot hold money exactly. */
+export const decimalPattern = /^-?\d+(\.\d+)?$/;
+export const DecimalString = z.string().regex(decimalPattern, 'expected a decimal string such as "19.99"');
 
 export const Money = z.object({
   amount: DecimalString,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAmountPattern } from './common.js';
+import { decimalPattern } from './common.js';
 import { covers, triggerEvents } from './index.js';
 import { Profile } from './profile.js';
 
@@ -79,7 +79,7 @@ export function fieldKinds(node: unknown, path: readonly Segment[]): Set<FieldKi
     }
     if (schema.type === 'object' || schema.properties !== undefined) kinds.add('object');
     else if (schema.type === 'number' || schema.type === 'integer') kinds.add('number');
-    else if (schema.type === 'string') kinds.add(isAmountPattern(schema.pattern) ? 'amount' : 'text');
+    else if (schema.type === 'string') kinds.add(schema.pattern === decimalPattern.source ? 'amount' : 'text');
     else if (schema.type === 'boolean') kinds.add('boolean');
     else kinds.add('any');
   };

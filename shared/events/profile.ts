@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalString, DecimalSum, Locale, TimeZone, UtcInstant } from './common.js';
+import { DecimalString, Locale, TimeZone, UtcInstant } from './common.js';
 
 export const ConsentChannel = z.enum(['email', 'sms', 'push']);
 export type ConsentChannel = z.infer<typeof ConsentChannel>;
@@ -43,9 +43,9 @@ export const Profile = z.object({
   orderCount: z.number().int().nonnegative(),
   cancelledCount: z.number().int().nonnegative().optional(),
   /** Lifetime revenue per currency, as exact decimals: orders less refunds and cancellations. */
-  revenue: z.record(z.string(), DecimalSum),
+  revenue: z.record(z.string(), DecimalString),
   /** Revenue per order that was not cancelled, per currency. */
-  averageOrderValue: z.record(z.string(), DecimalSum).optional(),
+  averageOrderValue: z.record(z.string(), DecimalString).optional(),
   firstOrderAt: UtcInstant.optional(),
   lastOrderAt: UtcInstant.optional(),
   firstSeenAt: UtcInstant,

@@ -5,6 +5,7 @@ import { InvalidEventError, NewerContractError, parseBusEvent } from '#shared/ev
 import { Money } from '#shared/events/common.js';
 import * as Events from '#shared/events/index.js';
 import { Profile } from '#shared/events/profile.js';
+import { decimalFromNumber, fromMinorUnits } from '#shared/money.js';
 import { isPermanent } from '#shared/result.js';
 
 const envelope = (detail: unknown) => ({
@@ -91,11 +92,13 @@ describe('event contracts and their versions', () => {
 });
 
 describe('money in the contracts', () => {
-  it('bounds an amount under a trillion, but not a sum of them: a lifetime of orders in dong or rupiah runs past it', () => {
-    expect(Money.safeParse({ amount: '999999999999.99', currency: 'VND' }).success).toBe(true);
-    expect(Money.safeParse({ amount: '1000000000000', currency: 'VND' }).success).toBe(false);
-    const revenue = Profile.shape.revenue;
-    expect(revenue.safeParse({ VND: '123456789012345678.00' }).success).toBe(true);
-    expect(revenue.safeParse({ VND: '1e21' }).success).toBe(false);
+  it('carries any decimal (a lifetime of orders in dong runs past a trillion); what platforms send is bounded where it is read', () => {
+    expect(Money.safeParse({ amount: '1000000000000', currency: 'VND' }).success).toBe(true);
+    expect(Profile.shape.revenue.safeParse({ VND: '123456789012345678.00' }).success).toBe(true);
+    expect(Profile.shape.revenue.safeParse({ VND: '1e21' }).success).toBe(false);
+    expect(decimalFromNumber('999999999999.99')).toBe('999999999999.99');
+    expect(decimalFromNumber('1000000000000')).toBeUndefined();
+    expect(fromMinorUnits(99_999_999_999_999, 'USD')).toBe('999999999999.99');
+    expect(fromMinorUnits(100_000_000_000_000, 'USD')).toBeUndefined();
   });
 });

@@ -127,7 +127,9 @@ function addRevenue(revenue: Record<string, string>, money: Money | undefined, s
 /** Loyalty points an amount earns: whole points per unit of the loyalty currency. */
 function pointsFor(money: Money | undefined, config: ProfileConfig): number {
   if (money === undefined || money.currency !== config.loyalty.currency) return 0;
-  return Math.floor(Number(money.amount) * config.loyalty.pointsPerUnit);
+  const points = Math.floor(Number(money.amount) * config.loyalty.pointsPerUnit);
+  // An amount no platform means (intake leaves those out; an event from before that rule may not) earns nothing rather than a count no item can store.
+  return Number.isSafeInteger(points) ? points : 0;
 }
 
 interface Properties {
