@@ -31,16 +31,3 @@ export const clockSkewToleranceMillis = 5 * 60_000;
 export function believableTime(occurredAt: string, receivedAt: string): string {
   return Date.parse(occurredAt) - Date.parse(receivedAt) > clockSkewToleranceMillis ? receivedAt : occurredAt;
 }
-
-/**
- * A client's event time corrected for the client's clock, as Segment does: the time between the
- * event and its sending (both on the device's clock) counted back from its arrival. An explicit
- * `timestamp` is the sender's own word and stands as it is.
- */
-export function deviceTime(message: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown }, receivedAt: number): string | undefined {
-  if (message.timestamp != null) return toUtcInstant(message.timestamp);
-  const original = toUtcInstant(message.originalTimestamp);
-  const sent = toUtcInstant(message.sentAt);
-  if (original !== undefined && sent !== undefined) return new Date(receivedAt - (Date.parse(sent) - Date.parse(original))).toISOString();
-  return original ?? sent;
-}

@@ -7,7 +7,7 @@ import { identityOf, idString } from '../identity.js';
 import { parseJson } from '../json.js';
 import { accept, type Decision, type Delivery, headerOf, malformedJson, refuse, type WebhookRequest } from '../request.js';
 import { basicAuthUser } from '../signatures.js';
-import { deviceTime } from '../time.js';
+import { toUtcInstant } from '../time.js';
 import { canonicalEventId, checked, describeIssue, invalid, moneyOf, type Normalised, type WebhookSecrets } from './common.js';
 
 /** Segment's own limits: 32 KB a message, 2,500 messages a batch. */
@@ -137,7 +137,7 @@ export function normaliseSegmentMessage(raw: unknown, source: SegmentSource): No
   if (message.type === 'alias' && (userId === undefined || anonymousId === undefined))
     return invalid([{ path: ['userId'], message: 'alias needs userId and previousId' }]);
   const receivedAt = new Date(source.receivedAt).toISOString();
-  const occurredAt = deviceTime(message, source.receivedAt);
+  const occurredAt = toUtcInstant(message.timestamp ?? message.originalTimestamp ?? message.sentAt);
   if (occurredAt === undefined && (message.timestamp ?? message.originalTimestamp ?? message.sentAt) != null) {
     return invalid([{ path: ['timestamp'], message: 'not a timestamp' }]);
   }
