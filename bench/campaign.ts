@@ -10,7 +10,7 @@ import type { Profile } from '#shared/events/profile.js';
 import { keys } from '#shared/table.js';
 import { MemoryTimers } from '../cli/simulator-ports.js';
 import { ensureTable, localDynamoDb, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { freePort } from '../local/runtime.js';
+import { quietFreePort } from '../local/ports.js';
 import { type MeteredCall, startCapacityMeter } from './capacity-meter.js';
 
 export interface CampaignFigures {
@@ -39,7 +39,7 @@ const billed = (calls: readonly MeteredCall[], kind: 'read' | 'write') =>
  * the capacity each person costs. One person in ten qualifies (three orders or more).
  */
 export async function measureCampaign(profiles = 200_000, chunkProfiles = 500): Promise<CampaignFigures> {
-  const dynamo = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
+  const dynamo = await startDynamoDbLocal({ port: await quietFreePort(), dataDir: undefined });
   const meter = await startCapacityMeter(dynamo.endpoint);
   const tableName = 'nudge-campaign-bench';
   const client = localDynamoDb(meter.endpoint);

@@ -8,7 +8,7 @@ import type { Product } from '#shared/events/product.js';
 import type { ProductUpdated } from '#shared/events/product-updated.js';
 import { type Counts, coPurchases, recommend } from '#shared/recommendations.js';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { freePort } from '../local/runtime.js';
+import { quietFreePort } from '../local/ports.js';
 import { startCapacityMeter } from './capacity-meter.js';
 import { random } from './random.js';
 
@@ -188,7 +188,7 @@ function productUpdate(index: number, productId: string, inventory: number, pric
 
 /** What one product change costs in DynamoDB, what telling interested people costs each, and catalogue updates per second. */
 export async function measureCatalogue(): Promise<CatalogueFigures> {
-  const dynamo = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
+  const dynamo = await startDynamoDbLocal({ port: await quietFreePort(), dataDir: undefined });
   try {
     await ensureTable(dynamo.endpoint, 'nudge-bench');
     const meter = await startCapacityMeter(dynamo.endpoint);

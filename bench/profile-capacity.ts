@@ -4,7 +4,7 @@ import { ProfileStore } from '#services/profiles/adapters/profile-store.js';
 import type { CustomerEvent } from '#services/profiles/core/apply-event.js';
 import { recordAnnounced, updateProfile } from '#services/profiles/update-profile.js';
 import { ensureTable, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { freePort } from '../local/runtime.js';
+import { quietFreePort } from '../local/ports.js';
 import { startCapacityMeter } from './capacity-meter.js';
 
 export interface CapacityFigure {
@@ -51,7 +51,7 @@ const journey: readonly [string, string, Record<string, unknown>, Partial<Custom
 
 /** Runs one customer's journey through the real profiles code on DynamoDB Local and reads what each step consumed. */
 export async function measureProfileCapacity(): Promise<CapacityFigure[]> {
-  const dynamo = await startDynamoDbLocal({ port: await freePort(), dataDir: undefined });
+  const dynamo = await startDynamoDbLocal({ port: await quietFreePort(), dataDir: undefined });
   try {
     await ensureTable(dynamo.endpoint, 'nudge-bench');
     // Metered in front of DynamoDB Local, so the store is the production one, unchanged.

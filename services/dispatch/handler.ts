@@ -108,9 +108,7 @@ const onRequest = (record: SQSRecord) =>
  * reported back (partial batch failure), so only they are received again and, after the queue's
  * last attempt, land in its dead-letter queue.
  */
-// A processor per batch: it holds the batch's records and failures while it runs, and batches can
-// run side by side in one process (the local runtime runs five at once), which a shared one mixed up:
-// a failure cleared by the next batch, and its message never received again.
 export const handler = observability.handler((batch: SQSEvent) =>
+  // A processor per batch: it holds the batch's failures, and batches may run side by side in one process.
   processPartialResponse(batch, onRequest, new BatchProcessor(EventType.SQS), { processInParallel: false, throwOnFullBatchFailure: false }),
 );

@@ -83,6 +83,9 @@ export const retryForMillis = 20_000;
 /** The longest random pause between attempts: short, so an event that lost many races is not left behind by newer ones. */
 const maxBackOffMillis = 50;
 
+/** And at most this many attempts, each billed (strong reads, a refused write): a race that never clears is left to Lambda's retry. */
+const maxAttempts = 100;
+
 export interface UpdateOptions {
   readonly newProfileId?: () => string;
   /** How long to keep trying when other events for the person keep writing first. */
@@ -203,7 +206,7 @@ export async function updateProfile(
     // Someone else wrote first: back off a little, at random, so a burst for one person spreads out.
     // Stryker disable next-line ArithmeticOperator,MethodExpression: the back-off's length changes only when the retry comes, not what it does.
     await sleep(Math.random() * Math.min(10 * attempt, maxBackOffMillis));
-  } while (performance.now() - startedAt < budget);
+  } while (attempt < maxAttempts && performance.now() - startedAt < budget);
   throw new Error(`Could not apply event ${event.detail.eventId} in ${attempt} attempts over ${budget} ms: too many concurrent updates; retrying later`);
 }
 

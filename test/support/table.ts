@@ -5,7 +5,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '#shared/adapters/aws-clients.js';
 import type { ItemKey } from '#shared/table.js';
 import { ensureTable, localDynamoDb, startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { freePort } from '../../local/runtime.js';
+import { quietFreePort } from '../../local/ports.js';
 
 export interface TestTable {
   readonly client: DynamoDBClient;
@@ -23,7 +23,7 @@ export interface TestTable {
  */
 export async function freshTable(): Promise<TestTable> {
   const shared = process.env.NUDGE_TEST_DYNAMODB_ENDPOINT;
-  const local = shared === undefined ? await startDynamoDbLocal({ port: await freePort(), dataDir: undefined }) : undefined;
+  const local = shared === undefined ? await startDynamoDbLocal({ port: await quietFreePort(), dataDir: undefined }) : undefined;
   const endpoint = shared ?? (local?.endpoint as string);
   const tableName = `nudge-test-${randomUUID()}`;
   await ensureTable(endpoint, tableName);

@@ -325,7 +325,7 @@ export function receiveWooCommerce(request: WebhookRequest, secrets: WebhookSecr
   if (shop === undefined)
     return headerOf(request, 'x-wc-webhook-source') === undefined
       ? refuse(400, 'missing-header', 'X-WC-Webhook-Source is required')
-      : refuse(400, 'missing-header', 'X-WC-Webhook-Source must be the store URL, such as https://shop.example.com/');
+      : refuse(400, 'invalid-header', 'X-WC-Webhook-Source must be the store URL, such as https://shop.example.com/');
   const json = parseJson(request.body);
   if (!json.ok) return malformedJson(json.error);
   const delivery: Delivery = { shop, topic, receivedAt: new Date(now).toISOString() };
