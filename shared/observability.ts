@@ -55,7 +55,7 @@ function metricsDisabled(): boolean {
   return disabled !== undefined && disabled !== '' ? truthy(disabled) : truthy(process.env.POWERTOOLS_DEV);
 }
 
-/** How long before its timeout an invocation is given up: time to write its counts and its error line. */
+/** How long before its timeout an invocation is given up: time to write its counts. */
 const timeoutMarginMillis = 200;
 
 /** Counts kept through an invocation and written at its end, however it ends (see `metricDocuments`). */
@@ -136,8 +136,7 @@ export class Observability {
 
   /**
    * The handler with its invocation's logs, metrics flushed at the end, and a trace segment. An
-   * invocation about to time out fails a moment before Lambda stops it, so its counts and its error
-   * are still written.
+   * invocation about to time out fails a moment before Lambda stops it, so its counts are still written.
    */
   handler<E, R>(handle: (event: E) => Promise<R>) {
     return middy(handle, { timeoutEarlyInMillis: timeoutMarginMillis })
