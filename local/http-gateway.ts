@@ -151,15 +151,20 @@ export async function listeningGateway(port: number): Promise<{ readonly server:
   const server = createServer((request, response) => current(request, response));
   // A sender that stops sending mid-body (a Content-Length larger than the body) gets a 408, not silence.
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolveListen());
-  });
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: await listen(server, port),
     serve: (listener) => {
       current = listener;
     },
   };
+}
+
+/** Listens on 127.0.0.1 (port 0: a free one) and answers the port it got. */
+export async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -30,7 +30,7 @@ import { reportedRules } from '../cli/report.js';
 import { type AdminReply, createAwsEndpoint, localDeadLetterQueueUrl } from './aws-endpoint.js';
 import { type DynamoDbLocal, ensureTable, startDynamoDbLocal } from './dynamodb-local.js';
 import { LocalEventBus, type LocalEventBusOptions, maxBacklog } from './event-bus.js';
-import { httpGateway, type LocalReply, listeningGateway } from './http-gateway.js';
+import { httpGateway, type LocalReply, listen, listeningGateway } from './http-gateway.js';
 import type { LambdaHandler } from './lambda-context.js';
 import { quietFreePort } from './ports.js';
 import { LocalClock, LocalScheduler } from './scheduler.js';
@@ -169,14 +169,6 @@ async function startDynamoDb(port: number, dataDir: string | undefined): Promise
       if (port !== 0 || attempt >= 3) throw error;
     }
   }
-}
-
-async function listen(server: Server, port: number): Promise<number> {
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolveListen());
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 async function close(server: Server): Promise<void> {

@@ -78,7 +78,7 @@ const routinelyRepeated = new Set([...permanentFacts, 'order.fulfilled', 'order.
  * publishing). A count of attempts gave up on busy people: 50 orders for one person at once, eight
  * deliveries at a time, took one of them 19 attempts on a loaded two-core machine, and 21 once.
  */
-export const retryForMillis = 20_000;
+const retryForMillis = 20_000;
 
 /** The longest random pause between attempts: short, so an event that lost many races is not left behind by newer ones. */
 const maxBackOffMillis = 50;
