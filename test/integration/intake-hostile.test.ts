@@ -278,4 +278,44 @@ describe('intake against hostile and broken senders, on the local runtime', () =
       expect(new Set(updates.map((update) => update.version)).size).toBe(12);
     });
   });
+
+  describe('broken ids and clocks, from a sender over HTTP', () => {
+    const profileOf = async (email: string) => {
+      const alias = (await documents.send(new GetCommand({ TableName: localTableName, Key: keys.alias('email', email) }))).Item;
+      if (alias === undefined) return undefined;
+      return (await documents.send(new GetCommand({ TableName: localTableName, Key: keys.profile(alias.profileId as string) }))).Item?.profile as
+        | Record<string, unknown>
+        | undefined;
+    };
+
+    it('refuses ids cut in half or not UTF-8, so two such people never become one, and takes the next good call', async () => {
+      const before = runtime.busLog().length;
+      for (const [userId, email] of [
+        ['half-\ud800', 'half.a@example.com'],
+        ['half-\udbff', 'half.b@example.com'],
+      ]) {
+        const answer = await segment('/v1/identify', { userId, traits: { email } });
+        expect(answer).toEqual({ status: 400, body: expect.objectContaining({ code: 'invalid-payload', field: 'identity.userId' }) });
+      }
+      // Raw bytes that are not UTF-8 in the id, as a broken client sends them.
+      const raw = Buffer.concat([Buffer.from('{"userId":"bytes-'), Buffer.from([0xff]), Buffer.from('","traits":{"email":"half.c@example.com"}}')]);
+      const bytes = await post('/v1/identify', raw, { authorization: `Basic ${Buffer.from('nudge-local-write-key:').toString('base64')}` });
+      expect(bytes.status).toBe(400);
+      expect(runtime.busLog().length).toBe(before);
+      expect(await segment('/v1/identify', { userId: 'half-whole', traits: { email: 'half.a@example.com' } })).toMatchObject({ status: 200 });
+      await runtime.idle();
+      expect(await profileOf('half.a@example.com')).toMatchObject({ email: 'half.a@example.com' });
+      expect(await profileOf('half.b@example.com')).toBeUndefined();
+    });
+
+    it('takes a time years ahead as the time it arrived, so the next true call still changes the name', async () => {
+      const email = `clock.${randomUUID()}@example.com`;
+      await segment('/v1/identify', { userId: email, timestamp: '9999-12-31T23:59:59Z', traits: { email, firstName: 'Mallory' } });
+      await runtime.idle();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await segment('/v1/identify', { userId: email, traits: { email, firstName: 'Bob' } });
+      await runtime.idle();
+      expect(await profileOf(email)).toMatchObject({ firstName: 'Bob' });
+    });
+  });
 });
